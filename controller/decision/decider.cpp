@@ -1,0 +1,214 @@
+#include "controller/decision/decider.h"
+
+#include <algorithm>
+
+#include "controller/decision/normalize.h"
+#include "controller/decision/replica_calculator.h"
+
+namespace ebb::decision {
+namespace {
+
+Tolerances TolerancesFor(const Spec& spec, const Settings& settings) {
+  Tolerances t{settings.tolerance, settings.tolerance};
+  // Per-direction tolerances are honoured only with spec.behavior, as upstream.
+  if (spec.behavior) {
+    if (spec.behavior->scale_down.tolerance) t.scale_down = *spec.behavior->scale_down.tolerance;
+    if (spec.behavior->scale_up.tolerance) t.scale_up = *spec.behavior->scale_up.tolerance;
+  }
+  return t;
+}
+
+int32_t FallbackReplicas(const Fallback& f, int32_t current) {
+  switch (f.behavior) {
+    case FallbackBehavior::kStatic: return f.replicas;
+    case FallbackBehavior::kCurrentReplicas: return current;
+    case FallbackBehavior::kCurrentReplicasIfHigher: return std::max(current, f.replicas);
+    case FallbackBehavior::kCurrentReplicasIfLower: return std::min(current, f.replicas);
+  }
+  return f.replicas;
+}
+
+bool IsPerPodResource(SourceType t) {
+  return t == SourceType::kResource || t == SourceType::kContainerResource;
+}
+
+void Finish(Decision& out, int32_t desired, Reason reason) {
+  out.desired_replicas = desired;
+  out.reason = reason;
+  out.scale = desired != out.current_replicas;
+}
+
+// Evaluates every metric into out.metrics and updates the consecutive-failure counters.
+void EvaluateMetrics(const Spec& spec, const Settings& settings, const Observation& obs,
+                     DecisionState& state, Timestamp now, Decision& out) {
+  const size_t n = spec.metrics.size();
+  out.metrics.resize(n);
+  state.consecutive_failures.resize(n, 0);
+  MetricInputs in;
+  in.current_replicas = obs.spec_replicas;
+  in.status_replicas = obs.status_replicas;
+  in.tolerances = TolerancesFor(spec, settings);
+  in.settings = &settings;
+  in.now = now;
+  static const MetricReading kNoReading{false, "no reading for this metric", 0, {}, {}, {}};
+  for (size_t i = 0; i < n; ++i) {
+    const MetricReading& reading = i < obs.readings.size() ? obs.readings[i] : kNoReading;
+    MetricResult& m = out.metrics[i];
+    CalculateMetric(spec.metrics[i], reading, obs, in, m);
+    int32_t& failures = state.consecutive_failures[i];
+    if (m.status == MetricStatus::kOk) {
+      failures = 0;
+      if (IsPerPodResource(spec.metrics[i].type)) m.active = true;  // cpu/memory never idle
+      continue;
+    }
+    if (failures < INT32_MAX) ++failures;
+    // KEDA: fallback once the counter is strictly above the threshold.
+    if (spec.fallback && failures > spec.fallback->failure_threshold) {
+      m.status = MetricStatus::kFallback;
+      m.proposal = FallbackReplicas(*spec.fallback, obs.spec_replicas);
+      m.active = true;
+      out.fallback = true;
+    }
+  }
+}
+
+// upstream computeReplicasForMetrics: the maximum valid proposal; no action when every metric
+// failed, and no scale-down on partial data. Returns false when no decision can be made.
+bool CombineProposals(const Decision& in, int32_t current, int32_t* replicas, int32_t* winner,
+                      int32_t* invalid, int32_t* first_invalid) {
+  *replicas = 0;
+  *winner = -1;
+  *invalid = 0;
+  *first_invalid = -1;
+  const auto n = static_cast<int32_t>(in.metrics.size());
+  for (int32_t i = 0; i < n; ++i) {
+    const MetricResult& m = in.metrics[static_cast<size_t>(i)];
+    if (m.status == MetricStatus::kFailed) {
+      if (*invalid == 0) *first_invalid = i;
+      ++*invalid;
+      continue;
+    }
+    if (*replicas == 0 || m.proposal > *replicas) {
+      *replicas = m.proposal;
+      *winner = i;
+    }
+  }
+  return !(*invalid >= n || (*invalid > 0 && *replicas < current));
+}
+
+}  // namespace
+
+void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
+            DecisionState& state, Timestamp now, Decision& out) {
+  const int32_t current = obs.spec_replicas;
+  out.current_replicas = current;
+  out.proposal = -1;
+  out.stabilized = -1;
+  out.winning_metric = -1;
+  out.stabilization = StabilizationReason::kReadyForNewScale;
+  out.scaling_limited = false;
+  out.scaling_active = true;
+  out.able_to_scale = true;
+  out.invalid_metrics = 0;
+  out.first_failed_metric = -1;
+  out.active = true;
+  out.fallback = false;
+  out.paused = false;
+  out.metrics.clear();
+
+  // Pause wins over everything: keep the count, or hold the requested one.
+  if (spec.paused_replicas || spec.paused) {
+    out.paused = true;
+    if (spec.paused_replicas) return Finish(out, *spec.paused_replicas, Reason::kPausedReplicas);
+    return Finish(out, current, Reason::kPaused);
+  }
+
+  // A fresh log is seeded with the current count (upstream #68831): no scale-down for one
+  // window after a restart unless the state was persisted.
+  if (!state.has_recommendations) {
+    state.has_recommendations = true;
+    state.recommendations.assign(1, {now, current});
+  }
+
+  // Scale to zero (KEDA's 0<->1) and idleReplicas are decided here together with 1<->N, so the
+  // two never fight: the metric pipeline below never goes under `floor`.
+  const bool to_zero = spec.min_replicas == 0 || spec.idle_replicas.has_value();
+  const int32_t inactive_level = spec.idle_replicas.value_or(0);
+  const int32_t floor = to_zero ? std::max(spec.min_replicas, 1) : spec.min_replicas;
+
+  if (current == 0 && !to_zero) {
+    // upstream: replicas == 0 with minReplicas != 0 means autoscaling is disabled.
+    out.scaling_active = false;
+    return Finish(out, 0, Reason::kScalingDisabled);
+  }
+  if (current > spec.max_replicas) return Finish(out, spec.max_replicas, Reason::kAboveMaxReplicas);
+  if (!to_zero && current < spec.min_replicas) {
+    return Finish(out, spec.min_replicas, Reason::kBelowMinReplicas);
+  }
+
+  EvaluateMetrics(spec, settings, obs, state, now, out);
+  int32_t proposal = 0;
+  const bool combined = CombineProposals(out, current, &proposal, &out.winning_metric,
+                                         &out.invalid_metrics, &out.first_failed_metric);
+
+  bool known_inactive = false;
+  if (to_zero) {
+    // Without a creation time, the first decision stands in for it: never scale a target to
+    // zero before ebb has watched it for one cooldown period.
+    if (!state.last_active_time && !obs.created_at) state.last_active_time = now;
+    bool any_active = false;
+    for (const MetricResult& m : out.metrics) any_active = any_active || m.active;
+    if (any_active) state.last_active_time = now;
+    // Inactive only when every metric was read and none is active: missing data never
+    // deactivates (never scale down on missing data).
+    known_inactive = !any_active && out.invalid_metrics == 0;
+    out.active = !known_inactive;
+    if (current <= inactive_level) {
+      if (any_active) return Finish(out, std::max(floor, inactive_level), Reason::kActivated);
+      if (!known_inactive) out.scaling_active = false;
+      const int32_t hold = std::max(current, inactive_level);
+      return Finish(out, hold, known_inactive ? Reason::kInactive : Reason::kFailedGetMetrics);
+    }
+    if (known_inactive) {
+      const Timestamp since =
+          state.last_active_time
+              ? *state.last_active_time + Seconds(spec.cooldown_period_seconds)
+              : *obs.created_at + Seconds(spec.initial_cooldown_period_seconds);
+      if (now >= since) return Finish(out, inactive_level, Reason::kScaledToZero);
+      if (current < floor) return Finish(out, current, Reason::kCooldown);
+    }
+    if (current < floor) return Finish(out, floor, Reason::kBelowMinReplicas);
+  }
+
+  if (!combined) {
+    out.scaling_active = false;
+    return Finish(out, current, Reason::kFailedGetMetrics);
+  }
+  out.proposal = proposal;
+
+  const NormalizeInput in{current, proposal, floor, spec.max_replicas};
+  const NormalizeResult r = spec.behavior
+                                ? NormalizeWithBehavior(in, *spec.behavior, settings, state, now)
+                                : NormalizeLegacy(in, settings, state, now);
+  out.stabilized = r.stabilized;
+  out.stabilization = r.stabilization;
+  out.scaling_limited = r.desired != r.stabilized;
+  Reason reason = r.limit;
+  if (known_inactive && r.limit == Reason::kDesiredWithinRange) reason = Reason::kCooldown;
+  Finish(out, r.desired, reason);
+}
+
+Decision Decide(const Spec& spec, const Settings& settings, const Observation& obs,
+                DecisionState& state, Timestamp now) {
+  Decision d;
+  Decide(spec, settings, obs, state, now, d);
+  return d;
+}
+
+void RecordScale(const Spec& spec, DecisionState& state, int32_t from, int32_t to, Timestamp now) {
+  if (from == to) return;
+  state.last_scale_time = now;
+  if (spec.behavior) StoreScaleEvent(*spec.behavior, state, from, to, now);
+}
+
+}  // namespace ebb::decision

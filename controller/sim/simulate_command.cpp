@@ -1,0 +1,354 @@
+#include "controller/sim/simulate_command.h"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+
+#include "controller/spec/autoscaler.h"
+#include "controller/spec/documents.h"
+#include "controller/sim/html_report.h"
+#include "controller/sim/simulation_config.h"
+#include "controller/sim/simulator.h"
+#include "controller/sim/summary.h"
+#include "controller/sim/timeline_writer.h"
+
+namespace ebb::sim {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitOutput = 1;
+constexpr int kExitUsage = 2;
+
+Error Usage(const std::string& what) {
+  return MakeError(ErrorCode::kInvalidConfig,
+                   "ebb simulate: " + what + " (see ebb simulate --help)");
+}
+
+template <typename T>
+bool ParseInt(const std::string& s, T& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty();
+}
+
+bool ParseDouble(const std::string& s, double& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty() && std::isfinite(out);
+}
+
+std::string KindOf(const nlohmann::json& doc) {
+  if (!doc.is_object()) return "";
+  auto it = doc.find("kind");
+  return it != doc.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+std::string NameOf(const nlohmann::json& doc) {
+  if (!doc.is_object()) return "";
+  auto md = doc.find("metadata");
+  if (md == doc.end() || !md->is_object()) return "";
+  auto n = md->find("name");
+  return n != md->end() && n->is_string() ? n->get<std::string>() : "";
+}
+
+struct LoadedSpec {
+  spec::Autoscaler autoscaler;
+  nlohmann::json autoscaler_doc;
+  SimulationConfig sim;
+  nlohmann::json sim_doc;  // null when there is none
+};
+
+Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
+  auto docs = spec::LoadDocuments(o.filename);
+  if (!docs) return docs.error();
+  std::vector<nlohmann::json> autoscalers;
+  std::vector<std::pair<nlohmann::json, std::string>> sims;  // doc, source file
+  for (auto& d : *docs) {
+    const std::string kind = KindOf(d);
+    if (kind == spec::kKind) autoscalers.push_back(d);
+    if (kind == kSimulationKind) sims.emplace_back(d, o.filename);
+  }
+  if (!o.simulation_file.empty()) {
+    auto more = spec::LoadDocuments(o.simulation_file);
+    if (!more) return more.error();
+    size_t found = 0;
+    for (auto& d : *more) {
+      if (KindOf(d) == kSimulationKind) {
+        sims.emplace_back(d, o.simulation_file);
+        ++found;
+      }
+    }
+    if (found == 0) {
+      return MakeError(ErrorCode::kInvalidConfig,
+                       o.simulation_file + ": no document of kind Simulation");
+    }
+  }
+
+  LoadedSpec out;
+  // The Simulation to use: the one naming the chosen Autoscaler, else one naming none.
+  std::vector<SimulationConfig> parsed;
+  for (const auto& [doc, source] : sims) {
+    auto s = ParseSimulation(doc, source);
+    if (!s) return s.error();
+    parsed.push_back(std::move(*s));
+  }
+  std::string name = o.autoscaler;
+  int chosen_sim = -1;
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    const bool matches = name.empty() || parsed[i].autoscaler.empty() ||
+                         parsed[i].autoscaler == name;
+    // A later file (--simulation) wins over the spec file.
+    if (matches) chosen_sim = static_cast<int>(i);
+  }
+  if (chosen_sim >= 0) {
+    out.sim = parsed[static_cast<size_t>(chosen_sim)];
+    out.sim_doc = sims[static_cast<size_t>(chosen_sim)].first;
+    if (name.empty()) name = out.sim.autoscaler;
+  }
+
+  if (autoscalers.empty()) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     o.filename + ": no document of kind Autoscaler (apiVersion " +
+                         spec::kApiVersion + ")");
+  }
+  const nlohmann::json* doc = nullptr;
+  std::string names;
+  for (const auto& a : autoscalers) {
+    names += (names.empty() ? "" : ", ") + NameOf(a);
+    if (!name.empty() && NameOf(a) == name) doc = &a;
+  }
+  if (name.empty()) {
+    if (autoscalers.size() > 1) {
+      return MakeError(ErrorCode::kInvalidConfig,
+                       o.filename + ": holds several Autoscalers (" + names +
+                           "); choose one with --autoscaler or spec.autoscaler of a Simulation");
+    }
+    doc = &autoscalers.front();
+  }
+  if (doc == nullptr) {
+    return MakeError(ErrorCode::kInvalidConfig, o.filename + ": no Autoscaler named " + name +
+                                                    " (found: " + names + ")");
+  }
+  auto a = spec::ParseAutoscaler(*doc);
+  if (!a) {
+    return MakeError(ErrorCode::kInvalidConfig, o.filename + ": " + a.error().message);
+  }
+  out.autoscaler = std::move(*a);
+  out.autoscaler_doc = *doc;
+  return out;
+}
+
+}  // namespace
+
+const char* SimulateUsage() {
+  return "usage: ebb simulate -f AUTOSCALER.yaml --metrics RECORDING [options]\n"
+         "\n"
+         "Replays a recording through the Autoscaler's decision core and reconcile loop with a\n"
+         "simulated clock ticking at its pollingInterval.\n"
+         "\n"
+         "  -f, --filename FILE        Autoscaler documents (YAML or JSON); may also hold a\n"
+         "                             kind: Simulation document with the settings below\n"
+         "  --metrics FILE             recording: CSV timestamp,metric,value or a Prometheus\n"
+         "                             query_range answer (JSON); repeat to merge several\n"
+         "  --simulation FILE          Simulation documents kept in their own file\n"
+         "  --autoscaler NAME          which Autoscaler when the file holds several\n"
+         "  --out FILE                 per-tick timeline CSV (- for stdout)\n"
+         "  --report FILE              self-contained HTML report with charts\n"
+         "  --json                     print the summary as JSON\n"
+         "  --initial-replicas N       replicas at the start (default: Simulation, else min)\n"
+         "  --startup-delay S          seconds before a new replica is ready (default 30)\n"
+         "  --staleness S              a sample older than this is missing (default 300)\n"
+         "  --cost-per-replica-hour X  price used for the cost line\n"
+         "  --metric-name NAME         name for query_range series without an ebb_metric label\n"
+         "  --format auto|csv|prometheus\n";
+}
+
+Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args) {
+  SimulateOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool has_inline = false;
+    if (flag.rfind("--", 0) == 0) {
+      if (auto eq = flag.find('='); eq != std::string::npos) {
+        value = flag.substr(eq + 1);
+        flag = flag.substr(0, eq);
+        has_inline = true;
+      }
+    }
+    auto take = [&](std::string& dst) -> bool {
+      if (has_inline) {
+        dst = value;
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      dst = args[++i];
+      return true;
+    };
+    std::string v;
+    if (flag == "-h" || flag == "--help") {
+      o.help = true;
+    } else if (flag == "--json") {
+      o.json = true;
+    } else if (flag == "-f" || flag == "--filename") {
+      if (!take(o.filename)) return Usage(flag + " needs a file");
+    } else if (flag == "--metrics") {
+      if (!take(v)) return Usage("--metrics needs a file");
+      o.metrics.push_back(v);
+    } else if (flag == "--simulation") {
+      if (!take(o.simulation_file)) return Usage("--simulation needs a file");
+    } else if (flag == "--autoscaler") {
+      if (!take(o.autoscaler)) return Usage("--autoscaler needs a name");
+    } else if (flag == "--out") {
+      if (!take(o.out)) return Usage("--out needs a file");
+    } else if (flag == "--report") {
+      if (!take(o.report)) return Usage("--report needs a file");
+    } else if (flag == "--metric-name") {
+      if (!take(o.metric_name)) return Usage("--metric-name needs a name");
+    } else if (flag == "--initial-replicas") {
+      int32_t n = 0;
+      if (!take(v) || !ParseInt(v, n) || n < 0 || n > 100000) {
+        return Usage("--initial-replicas needs an integer between 0 and 100000");
+      }
+      o.initial_replicas = n;
+    } else if (flag == "--startup-delay") {
+      int64_t n = 0;
+      if (!take(v) || !ParseInt(v, n) || n < 0 || n > 86400) {
+        return Usage("--startup-delay needs whole seconds between 0 and 86400");
+      }
+      o.startup_delay_seconds = n;
+    } else if (flag == "--staleness") {
+      int64_t n = 0;
+      if (!take(v) || !ParseInt(v, n) || n < 1 || n > 86400) {
+        return Usage("--staleness needs whole seconds between 1 and 86400");
+      }
+      o.staleness_seconds = n;
+    } else if (flag == "--cost-per-replica-hour") {
+      double d = 0;
+      if (!take(v) || !ParseDouble(v, d) || d < 0) {
+        return Usage("--cost-per-replica-hour needs a number >= 0");
+      }
+      o.cost_per_replica_hour = d;
+    } else if (flag == "--format") {
+      if (!take(v)) return Usage("--format needs auto, csv or prometheus");
+      if (v == "auto") {
+        o.format = RecordingFormat::kAuto;
+      } else if (v == "csv") {
+        o.format = RecordingFormat::kCsv;
+      } else if (v == "prometheus") {
+        o.format = RecordingFormat::kPrometheus;
+      } else {
+        return Usage("--format needs auto, csv or prometheus, not " + v);
+      }
+    } else {
+      return Usage("unknown argument " + args[i]);
+    }
+  }
+  if (o.help) return o;
+  if (o.filename.empty()) return Usage("-f AUTOSCALER.yaml is required");
+  if (o.metrics.empty()) return Usage("--metrics RECORDING is required");
+  return o;
+}
+
+int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.help) {
+    out << SimulateUsage();
+    return kExitOk;
+  }
+  auto loaded = LoadSpec(o);
+  if (!loaded) {
+    err << loaded.error().message << "\n";
+    return kExitUsage;
+  }
+  const LoadedSpec& ls = *loaded;
+  auto models = ResolveModels(ls.sim, ls.autoscaler.spec, ls.autoscaler.name);
+  if (!models) {
+    err << models.error().message << "\n";
+    return kExitUsage;
+  }
+
+  SimulationInput input;
+  input.autoscaler = ls.autoscaler.name;
+  input.spec = ls.autoscaler.spec;
+  input.models = std::move(*models);
+  input.initial_replicas = o.initial_replicas.value_or(
+      ls.sim.initial_replicas.value_or(input.spec.min_replicas));
+  input.startup_delay = Seconds(o.startup_delay_seconds.value_or(ls.sim.startup_delay_seconds));
+  input.staleness = Seconds(o.staleness_seconds.value_or(ls.sim.staleness_seconds));
+  input.cost_per_replica_hour = o.cost_per_replica_hour.value_or(ls.sim.cost_per_replica_hour);
+
+  auto source = OpenRecordings(o.metrics, o.format, o.metric_name);
+  if (!source) {
+    err << source.error().message << "\n";
+    return kExitUsage;
+  }
+
+  SummaryBuilder summary(input);
+  std::vector<TickObserver*> observers{&summary};
+  std::ofstream timeline_file;
+  std::unique_ptr<TimelineWriter> timeline;
+  const bool timeline_to_stdout = o.out == "-";
+  if (!o.out.empty()) {
+    std::ostream* dst = &out;
+    if (!timeline_to_stdout) {
+      timeline_file.open(o.out, std::ios::binary | std::ios::trunc);
+      if (!timeline_file) {
+        err << o.out << ": cannot write the timeline\n";
+        return kExitOutput;
+      }
+      dst = &timeline_file;
+    }
+    timeline = std::make_unique<TimelineWriter>(*dst, input);
+    observers.push_back(timeline.get());
+  }
+  std::unique_ptr<ReportBuilder> report;
+  if (!o.report.empty()) {
+    report = std::make_unique<ReportBuilder>(input);
+    observers.push_back(report.get());
+  }
+
+  auto info = RunSimulation(input, **source, observers);
+  if (!info) {
+    err << info.error().message << "\n";
+    return kExitUsage;
+  }
+  if (timeline) timeline->Flush();
+  if (timeline_file.is_open()) {
+    timeline_file.close();
+    if (!timeline_file) {
+      err << o.out << ": writing the timeline failed\n";
+      return kExitOutput;
+    }
+  }
+
+  const Summary s = summary.Finish(*info);
+  // With the timeline on stdout the summary moves to stderr so the CSV stays parseable.
+  std::ostream& summary_out = timeline_to_stdout ? err : out;
+  if (o.json) {
+    summary_out << SummaryToJson(s).dump(2) << "\n";
+  } else {
+    summary_out << FormatSummaryText(s);
+  }
+
+  if (report) {
+    ReportDocuments docs;
+    docs.autoscaler = ls.autoscaler_doc;
+    docs.simulation = ls.sim_doc;
+    docs.spec_file = o.filename;
+    for (const auto& m : o.metrics) docs.recordings.push_back(m);
+    std::ofstream html(o.report, std::ios::binary | std::ios::trunc);
+    if (!html) {
+      err << o.report << ": cannot write the report\n";
+      return kExitOutput;
+    }
+    report->Write(html, s, docs);
+    html.close();
+    if (!html) {
+      err << o.report << ": writing the report failed\n";
+      return kExitOutput;
+    }
+    if (!o.json && !timeline_to_stdout) out << "report written to " << o.report << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace ebb::sim

@@ -1,0 +1,42 @@
+// `ebb simulate`: replays a recording through the Autoscaler's decision core and reconcile loop.
+//   ebb simulate -f autoscaler.yaml --metrics recorded.csv [--out timeline.csv]
+//                [--report report.html] [--json] [--initial-replicas N] [--startup-delay S] ...
+// Exit codes: 0 done, 1 an output could not be written, 2 bad arguments, spec or recording.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "controller/base/result.h"
+#include "controller/sim/recording.h"
+
+namespace ebb::sim {
+
+struct SimulateOptions {
+  std::string filename;                  // -f: Autoscaler (and maybe Simulation) documents
+  std::vector<std::string> metrics;      // --metrics, repeatable
+  std::string simulation_file;           // --simulation: Simulation documents kept apart
+  std::string autoscaler;                // --autoscaler: which Autoscaler of the file
+  std::string out;                       // --out: timeline CSV ("-": stdout)
+  std::string report;                    // --report: HTML page
+  bool json = false;                     // --json: summary as JSON
+  std::optional<int32_t> initial_replicas;
+  std::optional<int64_t> startup_delay_seconds;
+  std::optional<int64_t> staleness_seconds;
+  std::optional<double> cost_per_replica_hour;
+  std::string metric_name;               // --metric-name for unnamed query_range series
+  RecordingFormat format = RecordingFormat::kAuto;
+  bool help = false;
+};
+
+// Parses the arguments that follow `ebb simulate`.
+Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args);
+
+const char* SimulateUsage();
+
+int RunSimulateCommand(const SimulateOptions& options, std::ostream& out, std::ostream& err);
+
+}  // namespace ebb::sim

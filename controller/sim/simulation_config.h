@@ -1,0 +1,77 @@
+// The settings of one simulation: a `kind: Simulation` document (ebb.dev/v1alpha1) that sits
+// next to the Autoscaler or in its own file, overridden by command-line flags.
+//
+//   apiVersion: ebb.dev/v1alpha1
+//   kind: Simulation
+//   metadata: {name: celery-day}
+//   spec:
+//     autoscaler: celery-worker      # optional when the file holds one Autoscaler
+//     initialReplicas: 1             # default: max(minReplicas, 1)
+//     startupDelaySeconds: 30        # default 30
+//     costPerReplicaHour: 0.05       # default 0
+//     stalenessSeconds: 300          # default 300, as Prometheus' lookback
+//     models:
+//       backlog: {type: queue, serviceRate: 0.5, intervalSeconds: 60, scale: 10}
+//       cpu: {type: demand, request: 500m, perPodBaseline: 20m}
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/base/result.h"
+#include "controller/decision/types.h"
+
+namespace ebb::sim {
+
+inline constexpr const char* kSimulationKind = "Simulation";
+
+enum class ModelType : uint8_t { kReplay, kDemand, kQueue };
+
+const char* ToString(ModelType t);
+
+struct ModelConfig {
+  ModelType type = ModelType::kReplay;
+  // Every recorded value is multiplied by this first (derive a bigger load from a small trace).
+  double scale = 1.0;
+  // queue: tasks one ready replica finishes per second.
+  double service_rate = 0;
+  // queue: the span each recorded arrivals count covers, starting at its timestamp. Unset: the
+  // gap since the metric's previous sample (the first sample: the polling interval).
+  std::optional<double> interval_seconds;
+  // Resource metrics: each pod's request for the metric's resource, in milli-units.
+  std::optional<int64_t> request_milli;
+  // demand on per-pod metrics: usage every ready pod has regardless of load (memory footprint).
+  int64_t per_pod_baseline_milli = 0;
+};
+
+struct SimulationConfig {
+  std::string name;
+  std::string autoscaler;
+  std::optional<int32_t> initial_replicas;
+  int64_t startup_delay_seconds = 30;
+  double cost_per_replica_hour = 0;
+  int64_t staleness_seconds = 300;
+  std::map<std::string, ModelConfig> models;
+  // Where it came from, for errors and the report: "file.yaml: Simulation celery-day".
+  std::string origin;
+};
+
+// Parses and validates a Simulation document; every problem is listed with its field path.
+Result<SimulationConfig> ParseSimulation(const nlohmann::json& doc, const std::string& source);
+
+// One model per spec metric (replay where none is configured), checked against the metric
+// types: a queue needs a value metric (External, Object, Prometheus, Redis); Utilization needs a
+// request. Errors name the Simulation's field paths.
+Result<std::vector<ModelConfig>> ResolveModels(const SimulationConfig& config,
+                                               const decision::Spec& spec,
+                                               const std::string& autoscaler_name);
+
+// True for metrics the core reads per pod (Resource, ContainerResource, Pods).
+bool IsPerPodMetric(decision::SourceType type);
+
+}  // namespace ebb::sim

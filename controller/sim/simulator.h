@@ -1,0 +1,77 @@
+// The driver: a simulated clock ticking at the Autoscaler's polling interval from the first to the
+// last recorded timestamp, feeding the recording into the workload models and calling the same
+// runtime::Reconciler the controller runs.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "controller/decision/types.h"
+#include "controller/sim/fluid_queue.h"
+#include "controller/sim/sample_source.h"
+#include "controller/sim/simulation_config.h"
+
+namespace ebb::sim {
+
+class Workload;
+
+struct SimulationInput {
+  std::string autoscaler;
+  decision::Spec spec;
+  decision::Settings settings;
+  std::vector<ModelConfig> models;  // per spec metric
+  int32_t initial_replicas = 1;
+  Duration startup_delay = Seconds(30);
+  Duration staleness = Seconds(300);
+  double cost_per_replica_hour = 0;
+};
+
+struct MetricTick {
+  double load = 0;        // the model's input (see Workload::load)
+  double value = 0;       // what the core was given; NaN when the reading failed
+  double compared = 0;    // the number the core compared with the target (NaN: none)
+  int32_t proposal = -1;  // -1 when the metric failed
+  double backlog = 0;     // queue models
+  double oldest_wait = 0; // queue models: seconds the oldest queued task has waited
+};
+
+struct TickRecord {
+  Timestamp at{};
+  std::span<const MetricTick> metrics;
+  int32_t replicas_before = 0;  // spec replicas the core saw
+  int32_t ready = 0;            // ready replicas the core saw
+  int32_t desired = 0;
+  int32_t replicas_after = 0;   // spec replicas after this tick's patch
+  bool patched = false;
+  decision::Reason reason = decision::Reason::kDesiredWithinRange;
+  const decision::Decision* decision = nullptr;
+  const Workload* workload = nullptr;
+};
+
+class TickObserver {
+ public:
+  virtual ~TickObserver() = default;
+  virtual void OnTick(const TickRecord& tick) = 0;
+};
+
+struct RunInfo {
+  Timestamp first{};
+  Timestamp last{};
+  int64_t ticks = 0;
+  int64_t samples = 0;
+  int64_t unknown_samples = 0;             // rows whose metric the spec does not have
+  std::vector<std::string> unknown_names;  // the first few of them
+  std::vector<std::string> warnings;
+  // Per spec metric: the queue at the end of the run (queue models only; empty otherwise).
+  std::vector<FluidQueue> final_queues;
+  std::vector<bool> is_queue;
+};
+
+// Runs the whole recording; observers see every tick. Errors: the recording is malformed or
+// empty (kParse / kInvalidConfig).
+Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source,
+                              std::span<TickObserver* const> observers);
+
+}  // namespace ebb::sim

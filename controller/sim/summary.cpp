@@ -1,0 +1,228 @@
+#include "controller/sim/summary.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "controller/sim/timestamp_text.h"
+
+namespace ebb::sim {
+namespace {
+
+bool AboveTarget(const decision::MetricSpec& m, double backlog, int32_t ready) {
+  const auto& t = m.target;
+  if (t.type == decision::TargetType::kValue) {
+    return backlog > static_cast<double>(t.value_milli) / 1000.0;
+  }
+  const double per_replica = static_cast<double>(t.average_value_milli) / 1000.0;
+  if (ready <= 0) return backlog > 0;
+  return backlog / ready > per_replica;
+}
+
+std::string Fixed(double v, int digits) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
+
+std::string Duration(double seconds) {
+  if (seconds < 120) return Fixed(seconds, 0) + " s";
+  if (seconds < 7200) return Fixed(seconds / 60, 1) + " min";
+  if (seconds < 172800) return Fixed(seconds / 3600, 1) + " h";
+  return Fixed(seconds / 86400, 1) + " days";
+}
+
+std::string Share(double part, double whole) {
+  return whole > 0 ? Fixed(100.0 * part / whole, 1) + " %" : "-";
+}
+
+}  // namespace
+
+SummaryBuilder::SummaryBuilder(const SimulationInput& input)
+    : input_(input),
+      prev_above_(input.spec.metrics.size(), false),
+      failed_(input.spec.metrics.size(), 0) {
+  for (size_t i = 0; i < input.models.size() && i < input.spec.metrics.size(); ++i) {
+    if (input.models[i].type == ModelType::kQueue) queues_.push_back(QueueAcc{i, {}, 0});
+  }
+}
+
+void SummaryBuilder::CloseInterval(double seconds) {
+  replica_seconds_ += prev_replicas_ * seconds;
+  seconds_ += seconds;
+  if (prev_replicas_ == input_.spec.min_replicas) seconds_at_min_ += seconds;
+  if (prev_replicas_ == input_.spec.max_replicas) seconds_at_max_ += seconds;
+  for (auto& q : queues_) {
+    if (prev_above_[q.metric]) q.seconds_above += seconds;
+  }
+}
+
+void SummaryBuilder::OnTick(const TickRecord& tick) {
+  if (have_prev_) {
+    CloseInterval(static_cast<double>((tick.at - prev_at_).count()) / 1000.0);
+  } else {
+    min_ = max_ = tick.replicas_after;
+  }
+  have_prev_ = true;
+  prev_at_ = tick.at;
+  prev_replicas_ = tick.replicas_after;
+  min_ = std::min(min_, tick.replicas_after);
+  max_ = std::max(max_, tick.replicas_after);
+  if (tick.patched) {
+    if (tick.replicas_after > tick.replicas_before) ++ups_;
+    if (tick.replicas_after < tick.replicas_before) ++downs_;
+  }
+  for (size_t i = 0; i < tick.metrics.size() && i < failed_.size(); ++i) {
+    if (tick.metrics[i].proposal < 0) ++failed_[i];
+  }
+  for (auto& q : queues_) {
+    const MetricTick& mt = tick.metrics[q.metric];
+    q.backlog.Add(mt.backlog);
+    prev_above_[q.metric] = AboveTarget(input_.spec.metrics[q.metric], mt.backlog, tick.ready);
+  }
+}
+
+Summary SummaryBuilder::Finish(const RunInfo& info) const {
+  Summary s;
+  s.autoscaler = input_.autoscaler;
+  s.start = info.first;
+  s.end = info.last;
+  s.ticks = info.ticks;
+  s.tick_seconds = input_.spec.polling_interval_seconds;
+  s.duration_seconds = seconds_;
+  s.replica_hours = replica_seconds_ / 3600.0;
+  s.cost_per_replica_hour = input_.cost_per_replica_hour;
+  s.cost = s.replica_hours * input_.cost_per_replica_hour;
+  s.scale_ups = ups_;
+  s.scale_downs = downs_;
+  s.min_replicas = min_;
+  s.max_replicas = max_;
+  s.mean_replicas = seconds_ > 0 ? replica_seconds_ / seconds_ : prev_replicas_;
+  s.spec_min = input_.spec.min_replicas;
+  s.spec_max = input_.spec.max_replicas;
+  s.seconds_at_min = seconds_at_min_;
+  s.seconds_at_max = seconds_at_max_;
+  for (const auto& m : input_.spec.metrics) s.metrics.push_back(m.name);
+  s.failed_readings = failed_;
+  for (const auto& q : queues_) {
+    QueueSummary qs;
+    qs.metric = input_.spec.metrics[q.metric].name;
+    qs.backlog_p50 = q.backlog.Quantile(0.50);
+    qs.backlog_p95 = q.backlog.Quantile(0.95);
+    qs.backlog_p99 = q.backlog.Quantile(0.99);
+    qs.backlog_max = q.backlog.max();
+    qs.seconds_above_target = q.seconds_above;
+    if (q.metric < info.final_queues.size() && info.is_queue[q.metric]) {
+      const FluidQueue& fq = info.final_queues[q.metric];
+      qs.arrived = fq.arrived();
+      qs.served = fq.served();
+      qs.backlog_end = fq.backlog();
+      qs.wait_p50 = fq.waits().Quantile(0.50);
+      qs.wait_p95 = fq.waits().Quantile(0.95);
+      qs.wait_p99 = fq.waits().Quantile(0.99);
+      qs.wait_max = fq.waits().max();
+      qs.wait_mean = fq.waits().mean();
+    }
+    s.queues.push_back(qs);
+  }
+  s.warnings = info.warnings;
+  return s;
+}
+
+std::string FormatSummaryText(const Summary& s) {
+  std::string o;
+  auto line = [&o](const std::string& k, const std::string& v) {
+    o += "  ";
+    o += k;
+    o.append(k.size() < 24 ? 24 - k.size() : 1, ' ');
+    o += v;
+    o += '\n';
+  };
+  o += "Simulation of " + s.autoscaler + "\n";
+  line("period", FormatRfc3339(s.start) + " .. " + FormatRfc3339(s.end) + " (" +
+                     Duration(s.duration_seconds) + ", " + std::to_string(s.ticks) + " ticks of " +
+                     std::to_string(s.tick_seconds) + " s)");
+  line("replica-hours", Fixed(s.replica_hours, 2));
+  if (s.cost_per_replica_hour > 0) {
+    line("cost", Fixed(s.cost, 2) + " (at " + Fixed(s.cost_per_replica_hour, 4) +
+                     " per replica-hour)");
+  }
+  line("replicas min/mean/max", std::to_string(s.min_replicas) + " / " +
+                                    Fixed(s.mean_replicas, 2) + " / " +
+                                    std::to_string(s.max_replicas));
+  line("scale events", std::to_string(s.scale_ups) + " up, " + std::to_string(s.scale_downs) +
+                           " down");
+  line("time at minReplicas", Duration(s.seconds_at_min) + " (" +
+                                  Share(s.seconds_at_min, s.duration_seconds) + ", min " +
+                                  std::to_string(s.spec_min) + ")");
+  line("time at maxReplicas", Duration(s.seconds_at_max) + " (" +
+                                  Share(s.seconds_at_max, s.duration_seconds) + ", max " +
+                                  std::to_string(s.spec_max) + ")");
+  for (size_t i = 0; i < s.metrics.size(); ++i) {
+    if (s.failed_readings[i] > 0) {
+      line("failed readings", s.metrics[i] + ": " + std::to_string(s.failed_readings[i]) +
+                                  " ticks");
+    }
+  }
+  for (const auto& q : s.queues) {
+    o += "Queue " + q.metric + "\n";
+    line("tasks arrived/served", Fixed(q.arrived, 0) + " / " + Fixed(q.served, 0) + " (" +
+                                     Fixed(q.backlog_end, 1) + " left at the end)");
+    line("backlog p50/p95/p99/max", Fixed(q.backlog_p50, 1) + " / " + Fixed(q.backlog_p95, 1) +
+                                        " / " + Fixed(q.backlog_p99, 1) + " / " +
+                                        Fixed(q.backlog_max, 1));
+    line("wait p50/p95/p99/max", Fixed(q.wait_p50, 1) + " / " + Fixed(q.wait_p95, 1) + " / " +
+                                     Fixed(q.wait_p99, 1) + " / " + Fixed(q.wait_max, 1) + " s");
+    line("backlog above target", Duration(q.seconds_above_target) + " (" +
+                                     Share(q.seconds_above_target, s.duration_seconds) + ")");
+  }
+  for (const auto& w : s.warnings) o += "warning: " + w + "\n";
+  return o;
+}
+
+nlohmann::json SummaryToJson(const Summary& s) {
+  nlohmann::json j;
+  j["autoscaler"] = s.autoscaler;
+  j["start"] = FormatRfc3339(s.start);
+  j["end"] = FormatRfc3339(s.end);
+  j["ticks"] = s.ticks;
+  j["tickSeconds"] = s.tick_seconds;
+  j["durationSeconds"] = s.duration_seconds;
+  j["replicaHours"] = s.replica_hours;
+  j["costPerReplicaHour"] = s.cost_per_replica_hour;
+  j["cost"] = s.cost;
+  j["scaleUps"] = s.scale_ups;
+  j["scaleDowns"] = s.scale_downs;
+  j["replicas"] = {{"min", s.min_replicas}, {"mean", s.mean_replicas}, {"max", s.max_replicas}};
+  j["secondsAtMinReplicas"] = s.seconds_at_min;
+  j["secondsAtMaxReplicas"] = s.seconds_at_max;
+  j["minReplicas"] = s.spec_min;
+  j["maxReplicas"] = s.spec_max;
+  nlohmann::json failed = nlohmann::json::object();
+  for (size_t i = 0; i < s.metrics.size(); ++i) failed[s.metrics[i]] = s.failed_readings[i];
+  j["failedReadings"] = failed;
+  nlohmann::json queues = nlohmann::json::array();
+  for (const auto& q : s.queues) {
+    queues.push_back({{"metric", q.metric},
+                      {"arrived", q.arrived},
+                      {"served", q.served},
+                      {"backlogAtEnd", q.backlog_end},
+                      {"backlog",
+                       {{"p50", q.backlog_p50},
+                        {"p95", q.backlog_p95},
+                        {"p99", q.backlog_p99},
+                        {"max", q.backlog_max}}},
+                      {"waitSeconds",
+                       {{"p50", q.wait_p50},
+                        {"p95", q.wait_p95},
+                        {"p99", q.wait_p99},
+                        {"max", q.wait_max},
+                        {"mean", q.wait_mean}}},
+                      {"secondsAboveTarget", q.seconds_above_target}});
+  }
+  j["queues"] = queues;
+  j["warnings"] = s.warnings;
+  return j;
+}
+
+}  // namespace ebb::sim

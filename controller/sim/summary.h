@@ -1,0 +1,88 @@
+// What a run comes to: replica-hours and cost, scale events, replica statistics, and for queue
+// models the backlog and the wait a task saw. Accumulated tick by tick in fixed memory.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/sim/histogram.h"
+#include "controller/sim/simulator.h"
+
+namespace ebb::sim {
+
+struct QueueSummary {
+  std::string metric;
+  double arrived = 0;
+  double served = 0;
+  double backlog_end = 0;
+  double backlog_p50 = 0, backlog_p95 = 0, backlog_p99 = 0, backlog_max = 0;
+  double wait_p50 = 0, wait_p95 = 0, wait_p99 = 0, wait_max = 0, wait_mean = 0;
+  // Time the backlog per ready replica was above the metric's target (AverageValue), or the
+  // backlog above the target (Value).
+  double seconds_above_target = 0;
+};
+
+struct Summary {
+  std::string autoscaler;
+  Timestamp start{};
+  Timestamp end{};
+  int64_t ticks = 0;
+  int32_t tick_seconds = 15;
+  double duration_seconds = 0;
+  double replica_hours = 0;
+  double cost_per_replica_hour = 0;
+  double cost = 0;
+  int32_t scale_ups = 0;
+  int32_t scale_downs = 0;
+  int32_t min_replicas = 0;
+  int32_t max_replicas = 0;
+  double mean_replicas = 0;
+  int32_t spec_min = 0;
+  int32_t spec_max = 0;
+  double seconds_at_min = 0;
+  double seconds_at_max = 0;
+  std::vector<std::string> metrics;
+  std::vector<int64_t> failed_readings;  // per metric
+  std::vector<QueueSummary> queues;
+  std::vector<std::string> warnings;
+};
+
+// Replica time counts the replicas after each tick's patch for the interval up to the next tick,
+// so a run of n ticks covers (n - 1) intervals and the last tick only sets the final count.
+class SummaryBuilder final : public TickObserver {
+ public:
+  explicit SummaryBuilder(const SimulationInput& input);
+  void OnTick(const TickRecord& tick) override;
+  Summary Finish(const RunInfo& info) const;
+
+ private:
+  struct QueueAcc {
+    size_t metric = 0;
+    Histogram backlog;
+    double seconds_above = 0;
+  };
+
+  void CloseInterval(double seconds);
+
+  const SimulationInput& input_;
+  bool have_prev_ = false;
+  Timestamp prev_at_{};
+  int32_t prev_replicas_ = 0;
+  std::vector<bool> prev_above_;
+  double replica_seconds_ = 0;
+  double seconds_ = 0;
+  double seconds_at_min_ = 0;
+  double seconds_at_max_ = 0;
+  int32_t min_ = 0, max_ = 0;
+  int32_t ups_ = 0, downs_ = 0;
+  std::vector<int64_t> failed_;
+  std::vector<QueueAcc> queues_;
+};
+
+std::string FormatSummaryText(const Summary& s);
+nlohmann::json SummaryToJson(const Summary& s);
+
+}  // namespace ebb::sim

@@ -1,0 +1,23 @@
+// Timestamps as they appear in recordings and outputs: Unix seconds (fractions allowed) or
+// RFC 3339, parsed without locale or iostreams because the CSV reader calls this once per row.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "controller/base/time.h"
+
+namespace ebb::sim {
+
+// "1700000000", "1700000000.25", "2023-11-16T18:17:03Z", "2023-11-16T18:17:03.5+01:00",
+// "2023-11-16 18:17:03" (treated as UTC). nullopt when the text is neither.
+std::optional<Timestamp> ParseTimestamp(std::string_view text);
+
+// "2023-11-16T18:17:03Z" (milliseconds only when not whole seconds).
+std::string FormatRfc3339(Timestamp t);
+
+// Appends the same text without allocating a new string (timeline rows).
+void AppendRfc3339(std::string& out, Timestamp t);
+
+}  // namespace ebb::sim

@@ -1,0 +1,198 @@
+#include "controller/sim/workload.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "controller/base/quantity.h"
+
+namespace ebb::sim {
+namespace {
+
+// metrics-server's resolution: a pod's first sample after it turns Ready is fresh only this long
+// after the transition, which is what the core's cpu readiness rule looks at.
+constexpr Duration kSampleWindow = Seconds(15);
+
+}  // namespace
+
+Workload::Workload(const decision::Spec& spec, std::vector<ModelConfig> models,
+                   SimulatedTarget& target, Timestamp start, Duration staleness)
+    : spec_(spec),
+      target_(target),
+      start_(start),
+      staleness_(staleness),
+      advanced_ms_(ToUnixMillis(start)) {
+  metrics_.resize(spec.metrics.size());
+  for (size_t i = 0; i < spec.metrics.size(); ++i) {
+    const auto& ms = spec.metrics[i];
+    names_.push_back(ms.name);
+    MetricState& m = metrics_[i];
+    if (i < models.size()) m.model = models[i];
+    m.type = ms.type;
+    m.per_pod = IsPerPodMetric(ms.type);
+    needs_pods_ = needs_pods_ || m.per_pod;
+    const bool resource = ms.type == decision::SourceType::kResource ||
+                          ms.type == decision::SourceType::kContainerResource;
+    if (resource && m.model.request_milli) {
+      bool dup = false;
+      for (const auto& r : pod_requests_) dup = dup || (r.resource == ms.resource);
+      if (!dup) pod_requests_.push_back({ms.resource, "", *m.model.request_milli});
+    }
+  }
+}
+
+int32_t Workload::IndexOf(std::string_view name) const {
+  for (size_t i = 0; i < names_.size(); ++i) {
+    if (names_[i] == name) return static_cast<int32_t>(i);
+  }
+  return -1;
+}
+
+void Workload::OnSample(int32_t metric, Timestamp at, double value) {
+  MetricState& m = metrics_[static_cast<size_t>(metric)];
+  const double v = value * m.model.scale;
+  if (m.model.type == ModelType::kQueue) {
+    if (!std::isfinite(v) || v < 0) {
+      ++m.dropped;  // arrivals cannot be negative or unknown; the sample counts as a gap
+      return;
+    }
+    double interval = static_cast<double>(spec_.polling_interval_seconds);
+    if (m.model.interval_seconds) {
+      interval = *m.model.interval_seconds;
+    } else if (m.has_sample && at > m.last_at) {
+      interval = static_cast<double>((at - m.last_at).count()) / 1000.0;
+    }
+    const int64_t start = ToUnixMillis(at);
+    const int64_t end = start + std::max<int64_t>(1, std::llround(interval * 1000.0));
+    if (v > 0) m.segments.push_back({start, end, v / interval});
+  }
+  m.has_sample = true;
+  m.last_at = at;
+  m.last_value = v;
+  ++m.samples;
+}
+
+void Workload::AdvanceTo(Timestamp now) {
+  const int64_t to = ToUnixMillis(now);
+  if (to <= advanced_ms_) return;
+  for (auto& m : metrics_) {
+    if (m.model.type == ModelType::kQueue) AdvanceQueue(m, advanced_ms_, to);
+  }
+  advanced_ms_ = to;
+}
+
+void Workload::AdvanceQueue(MetricState& m, int64_t from_ms, int64_t to_ms) {
+  // The arrival rate and the ready count are piecewise constant; cut at every change.
+  cuts_.clear();
+  cuts_.push_back(from_ms);
+  cuts_.push_back(to_ms);
+  for (const auto& s : m.segments) {
+    if (s.start_ms > from_ms && s.start_ms < to_ms) cuts_.push_back(s.start_ms);
+    if (s.end_ms > from_ms && s.end_ms < to_ms) cuts_.push_back(s.end_ms);
+  }
+  for (auto t = target_.NextReadyAfter(FromUnixMillis(from_ms)); t && ToUnixMillis(*t) < to_ms;
+       t = target_.NextReadyAfter(*t)) {
+    cuts_.push_back(ToUnixMillis(*t));
+  }
+  std::sort(cuts_.begin(), cuts_.end());
+  cuts_.erase(std::unique(cuts_.begin(), cuts_.end()), cuts_.end());
+
+  const int64_t origin = ToUnixMillis(start_);
+  m.tick_arrivals = 0;
+  m.tick_seconds = static_cast<double>(to_ms - from_ms) / 1000.0;
+  for (size_t k = 0; k + 1 < cuts_.size(); ++k) {
+    const int64_t a = cuts_[k];
+    const int64_t b = cuts_[k + 1];
+    double rate = 0;
+    for (const auto& s : m.segments) {
+      if (s.start_ms <= a && s.end_ms >= b) rate += s.rate;
+    }
+    const double capacity = target_.ReadyAt(FromUnixMillis(a)) * m.model.service_rate;
+    const double t0 = static_cast<double>(a - origin) / 1000.0;
+    const double t1 = static_cast<double>(b - origin) / 1000.0;
+    m.queue.Advance(t0, t1, rate, capacity);
+    m.tick_arrivals += rate * (t1 - t0);
+  }
+  std::erase_if(m.segments, [to_ms](const Segment& s) { return s.end_ms <= to_ms; });
+}
+
+double Workload::load(size_t i) const {
+  const MetricState& m = metrics_[i];
+  if (m.model.type == ModelType::kQueue) {
+    return m.tick_seconds > 0 ? m.tick_arrivals / m.tick_seconds : 0;
+  }
+  return m.has_sample ? m.last_value : 0;
+}
+
+void Workload::Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Observation& obs) {
+  (void)scale;
+  const int32_t ready = target_.ReadyAt(now);
+  obs.created_at = start_;
+  obs.ready_replicas = ready;
+  obs.pods_known = needs_pods_;
+  const auto& pods = target_.pods();
+  if (needs_pods_) {
+    obs.pods.resize(pods.size());
+    for (size_t k = 0; k < pods.size(); ++k) {
+      const SimPod& sp = pods[k];
+      decision::Pod& p = obs.pods[k];
+      p.name = "pod-" + std::to_string(sp.id);
+      const bool is_ready = sp.ready_at <= now;
+      p.phase = is_ready ? decision::PodPhase::kRunning : decision::PodPhase::kPending;
+      p.ready = is_ready ? decision::ConditionStatus::kTrue : decision::ConditionStatus::kFalse;
+      p.start_time = sp.created;
+      p.ready_transition_time = is_ready ? sp.ready_at : sp.created;
+      p.deleting = false;
+      p.requests = pod_requests_;
+    }
+  } else {
+    obs.pods.clear();
+  }
+
+  obs.readings.resize(metrics_.size());
+  for (size_t i = 0; i < metrics_.size(); ++i) {
+    MetricState& m = metrics_[i];
+    decision::MetricReading& r = obs.readings[i];
+    r.pod_samples.clear();
+    r.error.clear();
+    r.value = 0;
+    r.ok = false;
+    m.last_read = std::nan("");
+    if (!m.has_sample) {
+      r.error = "no sample of " + names_[i] + " in the recording yet";
+      continue;
+    }
+    if (now - m.last_at > staleness_) {
+      r.error = "latest sample of " + names_[i] + " is older than " +
+                std::to_string(staleness_.count() / 1000) + "s";
+      continue;
+    }
+    const double recorded = m.model.type == ModelType::kQueue ? m.queue.backlog() : m.last_value;
+    if (m.per_pod) {
+      double per_pod = recorded;
+      if (m.model.type == ModelType::kDemand) per_pod = ready > 0 ? recorded / ready : 0;
+      if (!std::isfinite(per_pod) || per_pod < 0) {
+        r.error = "recorded value of " + names_[i] + " is negative or not a number";
+        continue;
+      }
+      const int64_t milli = DoubleToMilli(per_pod) + m.model.per_pod_baseline_milli;
+      m.last_read = static_cast<double>(milli) / 1000.0;
+      for (const SimPod& sp : pods) {
+        if (sp.ready_at > now) break;  // pods still starting have no metrics yet
+        r.pod_samples.push_back({"pod-" + std::to_string(sp.id), milli});
+      }
+      r.sample_time = now;
+      r.sample_window = kSampleWindow;
+      r.ok = true;
+    } else {
+      double v = recorded;
+      // With no ready replica the whole demand lands on the first one to start.
+      if (m.model.type == ModelType::kDemand) v = recorded / std::max(ready, 1);
+      r.value = v;
+      r.ok = true;
+      m.last_read = v;
+    }
+  }
+}
+
+}  // namespace ebb::sim

@@ -1,0 +1,127 @@
+#include "controller/spec/state_json.h"
+
+#include "controller/spec/timestamps.h"
+
+namespace ebb::spec {
+namespace {
+
+using nlohmann::json;
+
+json Events(const std::vector<decision::ScaleEvent>& events) {
+  json a = json::array();
+  for (const auto& e : events) {
+    json o = {{"time", FormatRfc3339(e.at)}, {"change", e.change}};
+    if (e.outdated) o["outdated"] = true;
+    a.push_back(std::move(o));
+  }
+  return a;
+}
+
+bool ReadTime(const json& j, Timestamp& out) {
+  if (j.is_string()) {
+    auto t = ParseRfc3339(j.get<std::string>());
+    if (!t) return false;
+    out = *t;
+    return true;
+  }
+  if (j.is_number()) {
+    out = FromUnixMillis(static_cast<int64_t>(j.get<double>() * 1000.0));
+    return true;
+  }
+  return false;
+}
+
+bool ReadEvents(const json& j, const std::string& path, std::vector<decision::ScaleEvent>& out,
+                std::string& err) {
+  if (j.is_null()) return true;
+  if (!j.is_array()) {
+    err = path + ": must be a list";
+    return false;
+  }
+  for (size_t i = 0; i < j.size(); ++i) {
+    const json& e = j[i];
+    decision::ScaleEvent ev;
+    const std::string p = path + "[" + std::to_string(i) + "]";
+    if (!e.is_object() || !e.contains("time") || !ReadTime(e["time"], ev.at)) {
+      err = p + ".time: must be an RFC 3339 time";
+      return false;
+    }
+    if (!e.contains("change") || !e["change"].is_number_integer()) {
+      err = p + ".change: must be an integer";
+      return false;
+    }
+    ev.change = e["change"].get<int32_t>();
+    ev.outdated = e.value("outdated", false);
+    out.push_back(ev);
+  }
+  return true;
+}
+
+}  // namespace
+
+json StateToJson(const decision::DecisionState& s) {
+  json j = json::object();
+  if (s.has_recommendations) {
+    json recs = json::array();
+    for (const auto& r : s.recommendations) {
+      recs.push_back({{"time", FormatRfc3339(r.at)}, {"replicas", r.replicas}});
+    }
+    j["recommendations"] = std::move(recs);
+  }
+  j["scaleUpEvents"] = Events(s.scale_up_events);
+  j["scaleDownEvents"] = Events(s.scale_down_events);
+  j["consecutiveFailures"] = s.consecutive_failures;
+  if (s.last_active_time) j["lastActiveTime"] = FormatRfc3339(*s.last_active_time);
+  if (s.last_scale_time) j["lastScaleTime"] = FormatRfc3339(*s.last_scale_time);
+  return j;
+}
+
+Result<decision::DecisionState> StateFromJson(const json& j, const std::string& path) {
+  decision::DecisionState s;
+  if (j.is_null()) return s;
+  auto fail = [](std::string m) { return MakeError(ErrorCode::kInvalidConfig, std::move(m)); };
+  if (!j.is_object()) return fail(path + ": must be an object");
+  if (auto it = j.find("recommendations"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return fail(path + ".recommendations: must be a list");
+    s.has_recommendations = true;
+    for (size_t i = 0; i < it->size(); ++i) {
+      const json& r = (*it)[i];
+      const std::string p = path + ".recommendations[" + std::to_string(i) + "]";
+      decision::Recommendation rec;
+      if (!r.is_object() || !r.contains("time") || !ReadTime(r["time"], rec.at)) {
+        return fail(p + ".time: must be an RFC 3339 time");
+      }
+      if (!r.contains("replicas") || !r["replicas"].is_number_integer()) {
+        return fail(p + ".replicas: must be an integer");
+      }
+      rec.replicas = r["replicas"].get<int32_t>();
+      s.recommendations.push_back(rec);
+    }
+  }
+  std::string err;
+  if (!ReadEvents(j.value("scaleUpEvents", json()), path + ".scaleUpEvents", s.scale_up_events,
+                  err) ||
+      !ReadEvents(j.value("scaleDownEvents", json()), path + ".scaleDownEvents",
+                  s.scale_down_events, err)) {
+    return fail(err);
+  }
+  if (auto it = j.find("consecutiveFailures"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) return fail(path + ".consecutiveFailures: must be a list of integers");
+    for (const json& v : *it) {
+      if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+        return fail(path + ".consecutiveFailures: must be a list of non-negative integers");
+      }
+      s.consecutive_failures.push_back(static_cast<int32_t>(std::min<int64_t>(v.get<int64_t>(), INT32_MAX)));
+    }
+  }
+  for (const char* key : {"lastActiveTime", "lastScaleTime"}) {
+    if (auto it = j.find(key); it != j.end() && !it->is_null()) {
+      Timestamp t{};
+      if (!ReadTime(*it, t)) return fail(path + "." + key + ": must be an RFC 3339 time");
+      (std::string(key) == "lastActiveTime" ? s.last_active_time : s.last_scale_time) = t;
+    }
+  }
+  return s;
+}
+
+}  // namespace ebb::spec

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything ebb needs to build, test and run its examples on a fresh Debian 12 machine.
+# Idempotent; skips apt when every package is already installed.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake pkg-config ccache
+  libcurl4-openssl-dev nlohmann-json3-dev prometheus-cpp-dev libhiredis-dev libspdlog-dev
+  catch2 libyaml-cpp-dev
+  # real servers for the integration tests
+  redis-server prometheus openssl python3 python3-celery python3-redis
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine, builds ebb with warnings as errors, runs every test, then
+# builds and runs the tests again under ASan+UBSan.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== build (warnings as errors)"
+scripts/build.sh build -DEBB_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+echo "== tests"
+(cd build && ctest --output-on-failure --timeout 300 -j2)
+
+echo "== build (ASan+UBSan)"
+scripts/build.sh build-asan -DEBB_WERROR=ON -DEBB_SANITIZE=ON -DEBB_BUILD_BENCH=OFF \
+  -DCMAKE_BUILD_TYPE=Debug
+echo "== tests under ASan+UBSan"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure --timeout 600 -j2)
