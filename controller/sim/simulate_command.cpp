@@ -351,4 +351,13 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
   return kExitOk;
 }
 
+int SimulateMain(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  auto options = ParseSimulateArgs(args);
+  if (!options) {
+    err << options.error().message << "\n";
+    return kExitUsage;
+  }
+  return RunSimulateCommand(*options, out, err);
+}
+
 }  // namespace ebb::sim

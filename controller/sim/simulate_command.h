@@ -39,4 +39,7 @@ const char* SimulateUsage();
 
 int RunSimulateCommand(const SimulateOptions& options, std::ostream& out, std::ostream& err);
 
+// Parse and run: what `ebb simulate ARGS...` does.
+int SimulateMain(std::span<const std::string> args, std::ostream& out, std::ostream& err);
+
 }  // namespace ebb::sim

@@ -1,1 +1,115 @@
+#include "controller/spec/decide_case.h"
+
 #include <catch2/catch.hpp>
+#include <functional>
+
+#include "controller/decision/decider.h"
+
+using namespace ebb;
+using nlohmann::json;
+
+namespace {
+
+json WorkerCase() {
+  return json::parse(R"({
+    "autoscaler": {"metadata": {"name": "worker"}, "spec": {
+      "scaleTargetRef": {"kind": "Deployment", "name": "worker"},
+      "minReplicas": 1, "maxReplicas": 20,
+      "metrics": [{"type": "External", "external": {"metric": {"name": "backlog"},
+                   "target": {"type": "AverageValue", "averageValue": "5"}}}],
+      "behavior": {"scaleDown": {"stabilizationWindowSeconds": 60}}}},
+    "currentReplicas": 2, "now": "2026-11-23T10:00:00Z",
+    "readings": {"backlog": {"value": 42}}
+  })");
+}
+
+json Run(const json& doc) {
+  auto c = spec::ParseDecideCase(doc);
+  REQUIRE(c.has_value());
+  decision::DecisionState state = c->state;
+  const auto d = decision::Decide(c->autoscaler.spec, c->settings, c->observation, state, c->now);
+  return spec::DecisionToJson(c->autoscaler, d, state);
+}
+
+}  // namespace
+
+TEST_CASE("a decide case produces desired replicas, reason, conditions and state", "[spec]") {
+  const json out = Run(WorkerCase());
+  CHECK(out["desiredReplicas"] == 6);  // 42/5 -> 9, limited by Pods 4 per 15 s from 2
+  CHECK(out["reason"] == "ScaleUpLimit");
+  CHECK(out["conditions"][0]["type"] == "AbleToScale");
+  CHECK(out["conditions"][2]["reason"] == "ScaleUpLimit");
+  CHECK(out["explanation"]["metrics"][0]["proposal"] == 9);
+  CHECK(out["state"]["recommendations"].size() == 2);  // the seed and this proposal
+}
+
+TEST_CASE("the output state chains into the next decision", "[spec]") {
+  json first = WorkerCase();
+  first["currentReplicas"] = 9;
+  first["readings"]["backlog"]["value"] = 45;
+  const json out1 = Run(first);
+  json second = WorkerCase();
+  second["currentReplicas"] = 9;
+  second["now"] = "2026-11-23T10:00:30Z";
+  second["readings"]["backlog"]["value"] = 5;
+  second["state"] = out1["state"];
+  const json out2 = Run(second);
+  CHECK(out2["desiredReplicas"] == 9);  // 60 s scale-down window still holds 9
+  second["now"] = "2026-11-23T10:01:01Z";
+  CHECK(Run(second)["desiredReplicas"] == 1);
+}
+
+TEST_CASE("pods and per-pod samples, with relative times", "[spec]") {
+  json doc = json::parse(R"({
+    "autoscaler": {"spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web"},
+                            "minReplicas": 1, "maxReplicas": 10}},
+    "currentReplicas": 3, "now": 1800000000,
+    "pods": [
+      {"name": "a", "requests": {"cpu": "1"}, "startSecondsAgo": 3600, "readyTransitionSecondsAgo": 3500},
+      {"name": "b", "requests": {"cpu": "1"}, "startSecondsAgo": 3600, "readyTransitionSecondsAgo": 3500},
+      {"name": "c", "requests": {"cpu": "1"}, "startSecondsAgo": 3600, "readyTransitionSecondsAgo": 3500}],
+    "readings": {"cpu": {"pods": {"a": "900m", "b": "1", "c": "1100m"}}}
+  })");
+  const json out = Run(doc);
+  CHECK(out["explanation"]["metrics"][0]["utilization"] == 100);
+  CHECK(out["explanation"]["metrics"][0]["proposal"] == 4);  // ceil(100/80 * 3)
+  CHECK(out["desiredReplicas"] == 4);
+}
+
+TEST_CASE("decide input errors name the field", "[spec]") {
+  struct Row {
+    const char* name;
+    std::function<void(json&)> mutate;
+    const char* message;
+  };
+  const std::vector<Row> rows = {
+      {"no now", [](json& d) { d.erase("now"); }, "now: required"},
+      {"bad now", [](json& d) { d["now"] = "soon"; }, "now: must be an RFC 3339 time"},
+      {"negative replicas", [](json& d) { d["currentReplicas"] = -1; }, "currentReplicas: required, an integer >= 0"},
+      {"unknown metric", [](json& d) { d["readings"]["queue"] = 1; }, "readings.queue: no metric of that name in the spec (have: backlog)"},
+      {"bad value", [](json& d) { d["readings"]["backlog"] = {{"value", true}}; }, "readings.backlog.value: must be a number"},
+      {"bad pod", [](json& d) { d["pods"] = {{{"name", "a"}, {"phase", "Sleeping"}}}; }, "pods[0].phase: must be one of"},
+      {"bad settings", [](json& d) { d["settings"] = {{"tolerance", -1}}; }, "settings.tolerance: must be a number >= 0"},
+      {"bad spec", [](json& d) { d["autoscaler"]["spec"]["maxReplicas"] = 0; }, "spec.maxReplicas: must be at least 1"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    json doc = WorkerCase();
+    r.mutate(doc);
+    auto c = spec::ParseDecideCase(doc);
+    REQUIRE_FALSE(c.has_value());
+    CHECK_THAT(c.error().message, Catch::Matchers::Contains(r.message));
+  }
+}
+
+TEST_CASE("garbage readings through the document: NaN and Inf are failed metrics", "[spec]") {
+  for (const char* v : {"NaN", "+Inf", "-Inf"}) {
+    json doc = WorkerCase();
+    doc["readings"]["backlog"] = {{"value", v}};
+    const json out = Run(doc);
+    INFO(v);
+    CHECK(out["desiredReplicas"] == 2);
+    CHECK(out["reason"] == "FailedGetMetrics");
+    CHECK(out["explanation"]["metrics"][0]["status"] == "Failed");
+  }
+}

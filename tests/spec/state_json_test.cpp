@@ -1,1 +1,52 @@
+#include "controller/spec/state_json.h"
+
 #include <catch2/catch.hpp>
+
+#include "controller/spec/timestamps.h"
+
+using namespace ebb;
+
+TEST_CASE("decision state round-trips through JSON", "[spec]") {
+  decision::DecisionState s;
+  s.has_recommendations = true;
+  s.recommendations = {{FromUnixMillis(1'800'000'000'000), 4}, {FromUnixMillis(1'800'000'015'500), 7}};
+  s.scale_up_events = {{FromUnixMillis(1'800'000'010'000), 3, false}};
+  s.scale_down_events = {{FromUnixMillis(1'799'999'000'000), 1, true}};
+  s.consecutive_failures = {0, 4};
+  s.last_active_time = FromUnixMillis(1'800'000'020'000);
+  const auto j = spec::StateToJson(s);
+  auto back = spec::StateFromJson(nlohmann::json::parse(j.dump()), "state");
+  REQUIRE(back.has_value());
+  CHECK(back->has_recommendations);
+  REQUIRE(back->recommendations.size() == 2);
+  CHECK(back->recommendations[1].at == s.recommendations[1].at);
+  CHECK(back->recommendations[1].replicas == 7);
+  REQUIRE(back->scale_up_events.size() == 1);
+  CHECK(back->scale_up_events[0].change == 3);
+  CHECK(back->scale_down_events[0].outdated);
+  CHECK(back->consecutive_failures == s.consecutive_failures);
+  CHECK(back->last_active_time == s.last_active_time);
+  CHECK_FALSE(back->last_scale_time.has_value());
+}
+
+TEST_CASE("absent recommendations mean no log (seed), an empty list means an empty log", "[spec]") {
+  auto none = spec::StateFromJson(nlohmann::json::object(), "state");
+  REQUIRE(none.has_value());
+  CHECK_FALSE(none->has_recommendations);
+  auto empty = spec::StateFromJson(nlohmann::json{{"recommendations", nlohmann::json::array()}}, "state");
+  REQUIRE(empty.has_value());
+  CHECK(empty->has_recommendations);
+  auto bad = spec::StateFromJson(nlohmann::json{{"recommendations", {{{"time", "yesterday"}}}}}, "state");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message == "state.recommendations[0].time: must be an RFC 3339 time");
+}
+
+TEST_CASE("RFC 3339 times", "[spec]") {
+  CHECK(spec::ParseRfc3339("1970-01-01T00:00:00Z") == FromUnixMillis(0));
+  CHECK(spec::ParseRfc3339("2026-11-23T10:00:00.250Z") == FromUnixMillis(1795428000250));
+  CHECK(spec::ParseRfc3339("2026-11-23T12:00:00+02:00") == FromUnixMillis(1795428000000));
+  CHECK_FALSE(spec::ParseRfc3339("2026-13-01T00:00:00Z").has_value());
+  CHECK_FALSE(spec::ParseRfc3339("2026-11-23 10:00").has_value());
+  CHECK(spec::FormatRfc3339(FromUnixMillis(1795428000250)) == "2026-11-23T10:00:00.250Z");
+  CHECK(spec::FormatRfc3339(FromUnixMillis(1795428000000)) == "2026-11-23T10:00:00Z");
+}

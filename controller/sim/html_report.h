@@ -1,0 +1,58 @@
+// `--report report.html`: one self-contained page (inline CSS and SVG, nothing fetched) with the
+// load, the metrics against their targets and the replicas over time, the summary, the scale
+// events and the spec used.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "controller/sim/report_series.h"
+#include "controller/sim/simulator.h"
+#include "controller/sim/summary.h"
+
+namespace ebb::sim {
+
+struct ReportDocuments {
+  nlohmann::json autoscaler;  // as written
+  nlohmann::json simulation;  // null when none
+  std::string spec_file;
+  std::vector<std::string> recordings;
+};
+
+class ReportBuilder final : public TickObserver {
+ public:
+  explicit ReportBuilder(const SimulationInput& input, size_t max_points = 2000);
+  void OnTick(const TickRecord& tick) override;
+  void Write(std::ostream& out, const Summary& summary, const ReportDocuments& docs) const;
+
+  static constexpr size_t kMaxEvents = 400;
+
+ private:
+  struct PerMetric {
+    MinMaxSeries load;
+    MinMaxSeries compared;
+    MinMaxSeries backlog;
+    MinMaxSeries wait;
+  };
+  struct Event {
+    Timestamp at;
+    int32_t from;
+    int32_t to;
+    decision::Reason reason;
+    int32_t metric;  // the winning metric, -1 when none
+    std::string proposals;
+  };
+
+  const SimulationInput& input_;
+  std::vector<PerMetric> metrics_;
+  MinMaxSeries replicas_;
+  MinMaxSeries ready_;
+  MinMaxSeries desired_;
+  std::vector<Event> events_;
+  int64_t events_total_ = 0;
+};
+
+}  // namespace ebb::sim
