@@ -114,10 +114,10 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
   out.active = true;
   out.fallback = false;
   out.paused = false;
-  out.metrics.clear();
 
   // Pause wins over everything: keep the count, or hold the requested one.
   if (spec.paused_replicas || spec.paused) {
+    out.metrics.clear();
     out.paused = true;
     if (spec.paused_replicas) return Finish(out, *spec.paused_replicas, Reason::kPausedReplicas);
     return Finish(out, current, Reason::kPaused);
@@ -138,11 +138,17 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
 
   if (current == 0 && !to_zero) {
     // upstream: replicas == 0 with minReplicas != 0 means autoscaling is disabled.
+    out.metrics.clear();
     out.scaling_active = false;
     return Finish(out, 0, Reason::kScalingDisabled);
   }
-  if (current > spec.max_replicas) return Finish(out, spec.max_replicas, Reason::kAboveMaxReplicas);
+  // upstream's shortcuts: outside [min, max] is corrected before any metric is read.
+  if (current > spec.max_replicas) {
+    out.metrics.clear();
+    return Finish(out, spec.max_replicas, Reason::kAboveMaxReplicas);
+  }
   if (!to_zero && current < spec.min_replicas) {
+    out.metrics.clear();
     return Finish(out, spec.min_replicas, Reason::kBelowMinReplicas);
   }
 

@@ -345,7 +345,15 @@ void ValueMetric(const MetricSpec& spec, const MetricReading& reading, const Obs
 
 void CalculateMetric(const MetricSpec& spec, const MetricReading& reading, const Observation& obs,
                      const MetricInputs& in, MetricResult& out) {
-  out = MetricResult{};
+  // Field by field so a reused result keeps its string capacity (no allocation per decision).
+  out.status = MetricStatus::kOk;
+  out.error.clear();
+  out.proposal = 0;
+  out.active = false;
+  out.value_milli = 0;
+  out.utilization = -1;
+  out.usage_ratio = 0;
+  out.ready_pods = 0;
   if (!reading.ok) {
     return Fail(out, reading.error.empty() ? "no reading" : reading.error);
   }
