@@ -17,6 +17,8 @@ void Usage(std::ostream& o) {
     << "               [--report report.html] [--json] [--initial-replicas N]\n"
     << "                                         replay a recording (docs/simulate.md)\n"
     << "  ebb validate -f autoscaler.yaml       check Autoscaler documents\n"
+    << "  ebb run --once --dry-run -f autoscalers.yaml --replicas N\n"
+    << "                                         read every metric now, decide, print JSON\n"
     << "  ebb --version\n";
 }
 
@@ -34,6 +36,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "decide") return DecideCommand(rest, out, err);
   if (args[0] == "validate") return ValidateCommand(rest, out, err);
+  if (args[0] == "run") return RunCommand(rest, out, err);
 #ifdef EBB_HAVE_SIM
   if (args[0] == "simulate") return sim::SimulateMain(rest, out, err);
 #endif

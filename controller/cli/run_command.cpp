@@ -1,0 +1,143 @@
+// `ebb run --once --dry-run`: read every metric once, decide, print one JSON line per
+// Autoscaler -- "what would ebb do right now, and why". The same reconcile path as the
+// controller, with the current replicas given on the command line instead of read from
+// Kubernetes and the patch suppressed.
+#include <curl/curl.h>
+
+#include <charconv>
+#include <ostream>
+
+#include "controller/cli/commands.h"
+#include "controller/decision/explain.h"
+#include "controller/net/curl_http_client.h"
+#include "controller/runtime/scaler_metrics.h"
+#include "controller/spec/decide_case.h"
+#include "scalers/redis_pool.h"
+
+namespace ebb::cli {
+namespace {
+
+// A target whose scale is what the user said; patches are never attempted in a dry run.
+class FixedScaleTarget final : public runtime::ScaleTarget {
+ public:
+  explicit FixedScaleTarget(int32_t replicas) : replicas_(replicas) {}
+  Result<runtime::ScaleInfo> GetScale(Timestamp) override {
+    return runtime::ScaleInfo{replicas_, replicas_, replicas_};
+  }
+  Result<void> SetReplicas(int32_t, Timestamp) override {
+    return MakeError(ErrorCode::kInternal, "dry run: no target to patch");
+  }
+
+ private:
+  int32_t replicas_;
+};
+
+const char* kUsage =
+    "usage: ebb run --once --dry-run -f autoscalers.yaml --replicas N [--timeout SECONDS]\n"
+    "  Reads every metric once, decides and prints one JSON object per Autoscaler.\n"
+    "  The controller mode (without --once) needs Kubernetes and is not built yet.\n";
+
+}  // namespace
+
+int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::string file;
+  bool once = false, dry_run = false;
+  int32_t replicas = -1;
+  int64_t timeout_s = 10;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto next_int = [&](int64_t& v, int64_t lo, int64_t hi) {
+      if (i + 1 >= args.size()) return false;
+      const std::string& s = args[++i];
+      auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+      return ec == std::errc() && p == s.data() + s.size() && v >= lo && v <= hi;
+    };
+    if (a == "--once") once = true;
+    else if (a == "--dry-run") dry_run = true;
+    else if ((a == "-f" || a == "--file") && i + 1 < args.size()) file = args[++i];
+    else if (a == "--replicas") {
+      int64_t v = 0;
+      if (!next_int(v, 0, INT32_MAX)) {
+        err << "ebb run: --replicas: must be an integer >= 0\n";
+        return kExitBadInput;
+      }
+      replicas = static_cast<int32_t>(v);
+    } else if (a == "--timeout") {
+      if (!next_int(timeout_s, 1, 600)) {
+        err << "ebb run: --timeout: must be between 1 and 600 seconds\n";
+        return kExitBadInput;
+      }
+    } else {
+      err << "ebb run: unknown argument \"" << a << "\"\n" << kUsage;
+      return kExitBadInput;
+    }
+  }
+  if (!once || !dry_run) {
+    err << "ebb run: only --once --dry-run is available in this build\n" << kUsage;
+    return kExitBadInput;
+  }
+  if (file.empty() || replicas < 0) {
+    err << "ebb run: -f FILE and --replicas N are required\n" << kUsage;
+    return kExitBadInput;
+  }
+  auto autoscalers = spec::LoadAutoscalers(file);
+  if (!autoscalers) {
+    err << autoscalers.error().message << "\n";
+    return kExitBadInput;
+  }
+
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  int rc = kExitOk;
+  {
+    net::CurlHttpClient http;
+    scalers::RedisPool redis;
+    scalers::ScalerDeps deps{&http, &redis, false};
+    std::vector<runtime::ScalerBinding> bindings;
+    std::string errors;
+    for (const auto& a : *autoscalers) {
+      auto b = runtime::BindScalers(a, deps);
+      if (!b) errors += (errors.empty() ? "" : "\n") + b.error().message;
+      else bindings.push_back(std::move(*b));
+    }
+    if (!errors.empty()) {
+      err << errors << "\n";
+      rc = kExitBadInput;
+    } else {
+      std::vector<const spec::Autoscaler*> as;
+      std::vector<runtime::ScalerBinding*> bs;
+      for (size_t i = 0; i < autoscalers->size(); ++i) {
+        as.push_back(&(*autoscalers)[i]);
+        bs.push_back(&bindings[i]);
+      }
+      const SystemClock clock;
+      const Timestamp now = clock.Now();
+      const auto polled = runtime::PollAll(as, bs, {now, now + Seconds(timeout_s)});
+      for (size_t i = 0; i < as.size(); ++i) {
+        const spec::Autoscaler& a = *as[i];
+        FixedScaleTarget target(replicas);
+        runtime::PolledReader reader(polled[i]);
+        runtime::Reconciler rec(a.name, a.spec, decision::Settings{}, target, reader);
+        rec.set_dry_run(true);
+        rec.set_created_at(a.created_at);
+        (void)rec.Reconcile(now);
+        const decision::Decision& d = rec.last_decision();
+        nlohmann::json metrics = spec::MetricsToJson(a.spec, d);
+        for (size_t m = 0; m < metrics.size() && m < polled[i].size(); ++m) {
+          if (polled[i][m].ok) metrics[m]["reading"] = polled[i][m].value;
+        }
+        nlohmann::json line = {{"name", a.name},
+                               {"namespace", a.namespace_name},
+                               {"currentReplicas", d.current_replicas},
+                               {"desiredReplicas", d.desired_replicas},
+                               {"reason", decision::ToString(d.reason)},
+                               {"summary", decision::Summary(a.spec, d)},
+                               {"metrics", std::move(metrics)}};
+        out << line.dump() << "\n";
+      }
+    }
+  }
+  curl_global_cleanup();
+  return rc;
+}
+
+}  // namespace ebb::cli

@@ -1,0 +1,70 @@
+#include "controller/runtime/scaler_metrics.h"
+
+#include "scalers/poller.h"
+
+namespace ebb::runtime {
+
+Result<ScalerBinding> BindScalers(const spec::Autoscaler& a, scalers::ScalerDeps& deps) {
+  ScalerBinding b;
+  std::string errors;
+  for (const spec::MetricSource& src : a.sources) {
+    if (src.type != "Prometheus" && src.type != "Redis") {
+      b.by_metric.push_back(nullptr);
+      continue;
+    }
+    auto s = scalers::MakeScaler(src.type, src.block, src.field_path, deps);
+    if (!s) {
+      errors += (errors.empty() ? "" : "\n") + ("Autoscaler " + a.namespace_name + "/" + a.name +
+                                                ": " + s.error().message);
+      b.by_metric.push_back(nullptr);
+      continue;
+    }
+    b.by_metric.push_back(std::move(*s));
+  }
+  if (!errors.empty()) return MakeError(ErrorCode::kInvalidConfig, errors);
+  return b;
+}
+
+void PolledReader::Read(Timestamp /*now*/, const ScaleInfo& /*scale*/,
+                        decision::Observation& obs) {
+  obs.readings = readings_;
+}
+
+std::vector<std::vector<decision::MetricReading>> PollAll(
+    const std::vector<const spec::Autoscaler*>& autoscalers,
+    const std::vector<ScalerBinding*>& bindings, const scalers::ReadContext& ctx) {
+  std::vector<scalers::Scaler*> flat;
+  for (const ScalerBinding* b : bindings) {
+    for (const auto& s : b->by_metric) {
+      if (s) flat.push_back(s.get());
+    }
+  }
+  std::vector<Result<double>> results = scalers::ReadAll(flat, ctx);
+  std::vector<std::vector<decision::MetricReading>> out(autoscalers.size());
+  size_t next = 0;
+  for (size_t i = 0; i < autoscalers.size(); ++i) {
+    const auto& metrics = autoscalers[i]->spec.metrics;
+    out[i].resize(metrics.size());
+    for (size_t m = 0; m < metrics.size(); ++m) {
+      decision::MetricReading& r = out[i][m];
+      if (!bindings[i]->by_metric[m]) {
+        r.ok = false;
+        r.error = "a " + autoscalers[i]->sources[m].type +
+                  " metric is read from the Kubernetes metrics APIs, which this run has no "
+                  "access to";
+        continue;
+      }
+      const Result<double>& v = results[next++];
+      if (v) {
+        r.ok = true;
+        r.value = *v;
+      } else {
+        r.ok = false;
+        r.error = std::string(ToString(v.error().code)) + ": " + v.error().message;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace ebb::runtime
