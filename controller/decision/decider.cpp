@@ -58,7 +58,9 @@ void EvaluateMetrics(const Spec& spec, const Settings& settings, const Observati
     int32_t& failures = state.consecutive_failures[i];
     if (m.status == MetricStatus::kOk) {
       failures = 0;
-      if (IsPerPodResource(spec.metrics[i].type)) m.active = true;  // cpu/memory never idle
+      // cpu/memory are never idle while pods run (KEDA); at zero replicas their leftover samples
+      // say nothing about demand.
+      if (IsPerPodResource(spec.metrics[i].type)) m.active = obs.spec_replicas > 0;
       continue;
     }
     if (failures < INT32_MAX) ++failures;
@@ -159,9 +161,6 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
 
   bool known_inactive = false;
   if (to_zero) {
-    // Without a creation time, the first decision stands in for it: never scale a target to
-    // zero before ebb has watched it for one cooldown period.
-    if (!state.last_active_time && !obs.created_at) state.last_active_time = now;
     bool any_active = false;
     for (const MetricResult& m : out.metrics) any_active = any_active || m.active;
     if (any_active) state.last_active_time = now;
@@ -170,17 +169,29 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
     known_inactive = !any_active && out.invalid_metrics == 0;
     out.active = !known_inactive;
     if (current <= inactive_level) {
-      if (any_active) return Finish(out, std::max(floor, inactive_level), Reason::kActivated);
+      if (any_active) {
+        // One step from 0/idle to what the metrics ask (upstream's scale from zero, KEDA's
+        // fallback at zero), never below max(minReplicas, 1) nor above maxReplicas.
+        const int32_t asked = out.invalid_metrics < static_cast<int32_t>(out.metrics.size())
+                                  ? std::min(proposal, spec.max_replicas)
+                                  : 0;
+        out.proposal = proposal;
+        return Finish(out, std::max({floor, inactive_level, asked}), Reason::kActivated);
+      }
       if (!known_inactive) out.scaling_active = false;
       const int32_t hold = std::max(current, inactive_level);
       return Finish(out, hold, known_inactive ? Reason::kInactive : Reason::kFailedGetMetrics);
     }
     if (known_inactive) {
-      const Timestamp since =
+      // KEDA's scale executor: after cooldownPeriod since the last activity (strictly), or, for
+      // a never-active object, once initialCooldownPeriod has passed since its creation (an
+      // unknown creation time counts as long ago).
+      const bool cooled =
           state.last_active_time
-              ? *state.last_active_time + Seconds(spec.cooldown_period_seconds)
-              : *obs.created_at + Seconds(spec.initial_cooldown_period_seconds);
-      if (now >= since) return Finish(out, inactive_level, Reason::kScaledToZero);
+              ? now > *state.last_active_time + Seconds(spec.cooldown_period_seconds)
+              : !obs.created_at ||
+                    now > *obs.created_at + Seconds(spec.initial_cooldown_period_seconds);
+      if (cooled) return Finish(out, inactive_level, Reason::kScaledToZero);
       if (current < floor) return Finish(out, current, Reason::kCooldown);
     }
     if (current < floor) return Finish(out, floor, Reason::kBelowMinReplicas);

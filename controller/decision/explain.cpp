@@ -171,9 +171,11 @@ std::vector<Condition> Conditions(const Spec& spec, const Decision& d) {
                    names.empty() ? "activity unknown: metrics failed, holding the current count"
                                  : "active metrics: " + names});
     } else {
-      c.push_back({"Active", false,
-                   d.reason == Reason::kCooldown ? "ScalerCooldown" : "ScalerNotActive",
-                   "no metric is above its activation threshold"});
+      const bool settled = d.reason == Reason::kScaledToZero || d.reason == Reason::kInactive;
+      c.push_back({"Active", false, settled ? "ScalerNotActive" : "ScalerCooldown",
+                   settled ? "no metric is above its activation threshold"
+                           : "no metric is above its activation threshold; waiting for the "
+                             "cooldown period before scaling to zero/idle"});
     }
   }
   if (spec.fallback) {

@@ -45,7 +45,10 @@ class SampleIndex {
 // initialisation heuristics), missing (no sample), else ready.
 PodClass ClassifyPod(const Pod& pod, const PodSample* sample, bool is_cpu,
                      const MetricReading& reading, const Settings& settings, Timestamp now) {
-  if (pod.deleting || pod.phase == PodPhase::kFailed) return PodClass::kIgnored;
+  // Succeeded pods are ignored too (newer upstream): they will never serve again.
+  if (pod.deleting || pod.phase == PodPhase::kFailed || pod.phase == PodPhase::kSucceeded) {
+    return PodClass::kIgnored;
+  }
   if (pod.phase == PodPhase::kPending) return PodClass::kUnready;
   if (sample == nullptr) return PodClass::kMissing;
   if (is_cpu) {

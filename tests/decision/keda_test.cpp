@@ -42,18 +42,19 @@ Spec QueueSpec(int32_t min, int32_t max) {
 TEST_CASE("scale to zero only after cooldownPeriod of inactivity", "[decision][keda]") {
   Loop l{QueueSpec(0, 10), {}, {}, 2};
   l.spec.cooldown_period_seconds = 300;
-  for (int64_t t = 0; t < 300; t += 15) {
+  l.Step(0, {Value(4)});  // active: the cooldown counts from here
+  for (int64_t t = 15; t <= 300; t += 15) {
     const Decision d = l.Step(t, {Value(0)});
     INFO("t=" << t);
     CHECK(d.desired_replicas >= 1);  // never to zero before the cooldown
     CHECK_FALSE(d.active);
   }
-  const Decision d = l.Step(300, {Value(0)});
+  const Decision d = l.Step(315, {Value(0)});  // strictly after the cooldown, as KEDA
   CHECK(d.desired_replicas == 0);
   CHECK(d.reason == Reason::kScaledToZero);
   CHECK(l.replicas == 0);
   // Staying inactive at zero is a no-op.
-  const Decision again = l.Step(315, {Value(0)});
+  const Decision again = l.Step(330, {Value(0)});
   CHECK_FALSE(again.scale);
   CHECK(again.reason == Reason::kInactive);
 }
@@ -63,8 +64,8 @@ TEST_CASE("activity resets the cooldown", "[decision][keda]") {
   l.spec.cooldown_period_seconds = 120;
   l.Step(0, {Value(3)});  // active
   l.Step(100, {Value(0)});
-  CHECK(l.Step(119, {Value(0)}).desired_replicas == 1);
-  CHECK(l.Step(120, {Value(0)}).desired_replicas == 0);
+  CHECK(l.Step(120, {Value(0)}).desired_replicas == 1);
+  CHECK(l.Step(121, {Value(0)}).desired_replicas == 0);
 }
 
 TEST_CASE("activation is strictly above the threshold and goes to max(minReplicas, 1)", "[decision][keda]") {
@@ -74,17 +75,17 @@ TEST_CASE("activation is strictly above the threshold and goes to max(minReplica
   CHECK(d.desired_replicas == 0);
   CHECK_FALSE(d.active);
   d = l.Step(15, {Value(5.001)});
-  CHECK(d.desired_replicas == 1);
+  CHECK(d.desired_replicas == 2);  // ceil(5.001 / 5): straight to what the metric asks
   CHECK(d.reason == Reason::kActivated);
-  // From 1 the HPA pipeline takes over on the next poll, within the scale-up policy.
+  // From there the HPA pipeline takes over, within the scale-up policy.
   d = l.Step(30, {Value(100)});
-  CHECK(d.desired_replicas == 5);  // Pods 4 per 15 s from 1
+  CHECK(d.desired_replicas == 6);  // Pods 4 per 15 s from 2
 }
 
 TEST_CASE("a failed metric never deactivates: no scale to zero on missing data", "[decision][keda]") {
   Loop l{QueueSpec(0, 10), {}, {}, 3};
   l.spec.cooldown_period_seconds = 60;
-  l.Step(0, {Value(0)});
+  l.Step(0, {Value(12)});
   for (int64_t t = 15; t <= 600; t += 15) {
     const Decision d = l.Step(t, {Failed("connection refused")});
     INFO("t=" << t);
@@ -103,9 +104,9 @@ TEST_CASE("idleReplicas: inactive goes to idle and stays there without flapping"
   l.spec.idle_replicas = 1;
   l.spec.cooldown_period_seconds = 30;
   l.Step(0, {Value(2)});  // active
-  for (int64_t t = 15; t <= 30; t += 15) l.Step(t, {Value(0)});
+  for (int64_t t = 15; t <= 45; t += 15) l.Step(t, {Value(0)});
   CHECK(l.replicas == 1);
-  for (int64_t t = 45; t <= 900; t += 15) {
+  for (int64_t t = 60; t <= 900; t += 15) {
     const Decision d = l.Step(t, {Value(0)});
     INFO("t=" << t);
     CHECK_FALSE(d.scale);  // the HPA pipeline never raises idle back to minReplicas
@@ -158,7 +159,7 @@ TEST_CASE("fallback also works at zero replicas", "[decision][keda]") {
   l.spec.fallback = Fallback{1, 5, FallbackBehavior::kStatic};
   CHECK(l.Step(0, {Failed("down")}).desired_replicas == 0);
   const Decision d = l.Step(15, {Failed("down")});
-  CHECK(d.desired_replicas == 1);
+  CHECK(d.desired_replicas == 5);  // straight to the fallback replicas, as KEDA
   CHECK(d.reason == Reason::kActivated);
   CHECK(l.Step(30, {Failed("down")}).desired_replicas == 5);
 }

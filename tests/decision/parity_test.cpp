@@ -3,15 +3,15 @@
 // checked. A case carrying "knownDiscrepancy" is reported with WARN instead of failing; the marker
 // is removed once the core is fixed (a marked case that passes is reported too).
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <catch2/catch.hpp>
-#include <nlohmann/json.hpp>
 
 #include "controller/decision/decider.h"
 #include "controller/spec/decide_case.h"
@@ -161,14 +161,15 @@ std::vector<std::string> Run(const Case& c, json& output) {
     return problems;
   }
   ebb::spec::DecideCase& dc = *parsed;
-  const ebb::decision::Decision d = ebb::decision::Decide(dc.autoscaler.spec, dc.settings,
-                                                         dc.observation, dc.state, dc.now);
+  const ebb::decision::Decision d =
+      ebb::decision::Decide(dc.autoscaler.spec, dc.settings, dc.observation, dc.state, dc.now);
   output = ebb::spec::DecisionToJson(dc.autoscaler, d, dc.state);
 
   const json& expect = doc["expect"];
   if (!expect.contains("desiredReplicas")) problems.push_back("expect.desiredReplicas: required");
-  static const std::set<std::string> kKnown = {"desiredReplicas", "reason", "proposal", "metrics",
-                                               "conditions", "state", "scale", "rescaleReason"};
+  static const std::set<std::string> kKnown = {"desiredReplicas", "reason",       "proposal",
+                                               "metrics",         "conditions",   "state",
+                                               "scale",           "rescaleReason"};
   for (auto it = expect.begin(); it != expect.end(); ++it) {
     if (!kKnown.count(it.key())) problems.push_back("expect." + it.key() + ": unknown key");
   }
@@ -234,9 +235,11 @@ TEST_CASE("ebb decides every parity vector like upstream", "[parity]") {
     }
     INFO(what);
     INFO("output: " << output.dump());
-    if (!problems.empty()) FAIL_CHECK("mismatch:" << Join(problems));
-    else ++passed;
+    if (!problems.empty())
+      FAIL_CHECK("mismatch:" << Join(problems));
+    else
+      ++passed;
   }
-  WARN("parity: " << passed << " passed, " << known << " known discrepancies, "
-                  << cases.size() << " cases");
+  WARN("parity: " << passed << " passed, " << known << " known discrepancies, " << cases.size()
+                  << " cases");
 }
