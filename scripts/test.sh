@@ -6,12 +6,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 
 echo "== build (warnings as errors)"
-scripts/build.sh build -DEBB_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+scripts/build.sh build -DEBB_WERROR=ON -DEBB_BUILD_TESTS=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 echo "== tests"
 (cd build && ctest --output-on-failure --timeout 300 -j2)
 
 echo "== build (ASan+UBSan)"
-scripts/build.sh build-asan -DEBB_WERROR=ON -DEBB_SANITIZE=ON -DEBB_BUILD_BENCH=OFF \
+scripts/build.sh build-asan -DEBB_WERROR=ON -DEBB_SANITIZE=ON -DEBB_BUILD_TESTS=ON -DEBB_BUILD_BENCH=OFF \
   -DCMAKE_BUILD_TYPE=Debug
 echo "== tests under ASan+UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
