@@ -81,11 +81,15 @@ int main(int argc, char** argv) {
   Observation q;
   q.readings.resize(1);
   q.readings[0].ok = true;
-  const double queue_rate = Run(QueueSpec(), q, n, [](Observation& o, long i) {
-    o.readings[0].value = static_cast<double>(10 + (i * 7919) % 60);  // 10..69 tasks
-  }, &history);
-  std::printf("decision (queue metric, behavior, %zu-entry history): %.2f M decisions/s, %.1f ns each\n",
-              history, queue_rate / 1e6, 1e9 / queue_rate);
+  const double queue_rate = Run(
+      QueueSpec(), q, n,
+      [](Observation& o, long i) {
+        o.readings[0].value = static_cast<double>(10 + (i * 7919) % 60);  // 10..69 tasks
+      },
+      &history);
+  std::printf(
+      "decision (queue metric, behavior, %zu-entry history): %.2f M decisions/s, %.1f ns each\n",
+      history, queue_rate / 1e6, 1e9 / queue_rate);
 
   Observation c;
   c.pods_known = true;
@@ -100,12 +104,16 @@ int main(int argc, char** argv) {
     c.readings[0].pod_samples.push_back({p.name, 300});
   }
   c.readings[0].sample_time = FromUnixMillis(1'900'000'000'000);
-  const double cpu_rate = Run(CpuSpec(), c, n / 10, [](Observation& o, long i) {
-    for (size_t k = 0; k < o.readings[0].pod_samples.size(); ++k) {
-      o.readings[0].pod_samples[k].milli = 200 + (i * 31 + static_cast<long>(k) * 17) % 300;
-    }
-  }, &history);
-  std::printf("decision (cpu utilization, 10 pods, %zu-entry history): %.2f M decisions/s, %.1f ns each\n",
-              history, cpu_rate / 1e6, 1e9 / cpu_rate);
+  const double cpu_rate = Run(
+      CpuSpec(), c, n / 10,
+      [](Observation& o, long i) {
+        for (size_t k = 0; k < o.readings[0].pod_samples.size(); ++k) {
+          o.readings[0].pod_samples[k].milli = 200 + (i * 31 + static_cast<long>(k) * 17) % 300;
+        }
+      },
+      &history);
+  std::printf(
+      "decision (cpu utilization, 10 pods, %zu-entry history): %.2f M decisions/s, %.1f ns each\n",
+      history, cpu_rate / 1e6, 1e9 / cpu_rate);
   return 0;
 }

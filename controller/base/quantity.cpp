@@ -15,21 +15,36 @@ struct Suffix {
 
 bool ParseSuffix(std::string_view s, Suffix& out) {
   if (s.empty()) return true;
-  if (s == "n") out.base10_exp = -9;
-  else if (s == "u") out.base10_exp = -6;
-  else if (s == "m") out.base10_exp = -3;
-  else if (s == "k") out.base10_exp = 3;
-  else if (s == "M") out.base10_exp = 6;
-  else if (s == "G") out.base10_exp = 9;
-  else if (s == "T") out.base10_exp = 12;
-  else if (s == "P") out.base10_exp = 15;
-  else if (s == "E") out.base10_exp = 18;
-  else if (s == "Ki") out.base2_exp = 10;
-  else if (s == "Mi") out.base2_exp = 20;
-  else if (s == "Gi") out.base2_exp = 30;
-  else if (s == "Ti") out.base2_exp = 40;
-  else if (s == "Pi") out.base2_exp = 50;
-  else if (s == "Ei") out.base2_exp = 60;
+  if (s == "n")
+    out.base10_exp = -9;
+  else if (s == "u")
+    out.base10_exp = -6;
+  else if (s == "m")
+    out.base10_exp = -3;
+  else if (s == "k")
+    out.base10_exp = 3;
+  else if (s == "M")
+    out.base10_exp = 6;
+  else if (s == "G")
+    out.base10_exp = 9;
+  else if (s == "T")
+    out.base10_exp = 12;
+  else if (s == "P")
+    out.base10_exp = 15;
+  else if (s == "E")
+    out.base10_exp = 18;
+  else if (s == "Ki")
+    out.base2_exp = 10;
+  else if (s == "Mi")
+    out.base2_exp = 20;
+  else if (s == "Gi")
+    out.base2_exp = 30;
+  else if (s == "Ti")
+    out.base2_exp = 40;
+  else if (s == "Pi")
+    out.base2_exp = 50;
+  else if (s == "Ei")
+    out.base2_exp = 60;
   else if (s[0] == 'e' || s[0] == 'E') {
     std::string_view e = s.substr(1);
     bool neg = false;
@@ -51,8 +66,7 @@ bool ParseSuffix(std::string_view s, Suffix& out) {
 }
 
 Error ParseError(std::string_view text, const char* why) {
-  return MakeError(ErrorCode::kParse,
-                   "invalid quantity \"" + std::string(text) + "\": " + why);
+  return MakeError(ErrorCode::kParse, "invalid quantity \"" + std::string(text) + "\": " + why);
 }
 
 }  // namespace

@@ -10,12 +10,12 @@
 namespace ebb {
 
 enum class ErrorCode {
-  kInvalidConfig,     // the user's spec or flags are wrong; retrying will not help
-  kParse,             // a document or a reply could not be parsed
-  kInvalidValue,      // a reading parsed but is unusable (NaN, Inf, negative, empty)
+  kInvalidConfig,  // the user's spec or flags are wrong; retrying will not help
+  kParse,          // a document or a reply could not be parsed
+  kInvalidValue,   // a reading parsed but is unusable (NaN, Inf, negative, empty)
   kNotFound,
   kConflict,
-  kUnavailable,       // connection refused, 5xx, 429: retryable
+  kUnavailable,  // connection refused, 5xx, 429: retryable
   kTimeout,
   kPermissionDenied,  // 401/403, wrong password
   kInternal,
@@ -33,12 +33,14 @@ struct Error {
   }
 };
 
-inline Error MakeError(ErrorCode code, std::string message) { return Error{code, std::move(message)}; }
+inline Error MakeError(ErrorCode code, std::string message) {
+  return Error{code, std::move(message)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : v_(std::move(value)) {}      // NOLINT(google-explicit-constructor)
   Result(Error error) : v_(std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
   bool has_value() const { return v_.index() == 0; }

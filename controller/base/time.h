@@ -10,9 +10,15 @@ namespace ebb {
 using Duration = std::chrono::milliseconds;
 using Timestamp = std::chrono::time_point<std::chrono::system_clock, Duration>;
 
-inline constexpr Timestamp FromUnixMillis(int64_t ms) { return Timestamp(Duration(ms)); }
-inline constexpr int64_t ToUnixMillis(Timestamp t) { return t.time_since_epoch().count(); }
-inline constexpr Duration Seconds(int64_t s) { return Duration(s * 1000); }
+inline constexpr Timestamp FromUnixMillis(int64_t ms) {
+  return Timestamp(Duration(ms));
+}
+inline constexpr int64_t ToUnixMillis(Timestamp t) {
+  return t.time_since_epoch().count();
+}
+inline constexpr Duration Seconds(int64_t s) {
+  return Duration(s * 1000);
+}
 
 // The only clock interface; live code gets SystemClock, simulation advances a SimulatedClock.
 class Clock {

@@ -52,9 +52,12 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
       return ec == std::errc() && p == s.data() + s.size() && v >= lo && v <= hi;
     };
-    if (a == "--once") once = true;
-    else if (a == "--dry-run") dry_run = true;
-    else if ((a == "-f" || a == "--file") && i + 1 < args.size()) file = args[++i];
+    if (a == "--once")
+      once = true;
+    else if (a == "--dry-run")
+      dry_run = true;
+    else if ((a == "-f" || a == "--file") && i + 1 < args.size())
+      file = args[++i];
     else if (a == "--replicas") {
       int64_t v = 0;
       if (!next_int(v, 0, INT32_MAX)) {
@@ -96,8 +99,10 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     std::string errors;
     for (const auto& a : *autoscalers) {
       auto b = runtime::BindScalers(a, deps);
-      if (!b) errors += (errors.empty() ? "" : "\n") + b.error().message;
-      else bindings.push_back(std::move(*b));
+      if (!b)
+        errors += (errors.empty() ? "" : "\n") + b.error().message;
+      else
+        bindings.push_back(std::move(*b));
     }
     if (!errors.empty()) {
       err << errors << "\n";

@@ -11,7 +11,8 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
     if ((args[i] == "-f" || args[i] == "--file") && i + 1 < args.size()) {
       files.push_back(args[++i]);
     } else {
-      err << "ebb validate: unknown argument \"" << args[i] << "\"\nusage: ebb validate -f FILE...\n";
+      err << "ebb validate: unknown argument \"" << args[i]
+          << "\"\nusage: ebb validate -f FILE...\n";
       return kExitBadInput;
     }
   }

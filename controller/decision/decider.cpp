@@ -20,10 +20,14 @@ Tolerances TolerancesFor(const Spec& spec, const Settings& settings) {
 
 int32_t FallbackReplicas(const Fallback& f, int32_t current) {
   switch (f.behavior) {
-    case FallbackBehavior::kStatic: return f.replicas;
-    case FallbackBehavior::kCurrentReplicas: return current;
-    case FallbackBehavior::kCurrentReplicasIfHigher: return std::max(current, f.replicas);
-    case FallbackBehavior::kCurrentReplicasIfLower: return std::min(current, f.replicas);
+    case FallbackBehavior::kStatic:
+      return f.replicas;
+    case FallbackBehavior::kCurrentReplicas:
+      return current;
+    case FallbackBehavior::kCurrentReplicasIfHigher:
+      return std::max(current, f.replicas);
+    case FallbackBehavior::kCurrentReplicasIfLower:
+      return std::min(current, f.replicas);
   }
   return f.replicas;
 }

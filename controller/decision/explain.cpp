@@ -30,13 +30,20 @@ bool IsLimitReason(Reason r) {
 
 const char* FailedReason(SourceType t) {
   switch (t) {
-    case SourceType::kResource: return "FailedGetResourceMetric";
-    case SourceType::kContainerResource: return "FailedGetContainerResourceMetric";
-    case SourceType::kPods: return "FailedGetPodsMetric";
-    case SourceType::kObject: return "FailedGetObjectMetric";
-    case SourceType::kExternal: return "FailedGetExternalMetric";
-    case SourceType::kPrometheus: return "FailedGetPrometheusMetric";
-    case SourceType::kRedis: return "FailedGetRedisMetric";
+    case SourceType::kResource:
+      return "FailedGetResourceMetric";
+    case SourceType::kContainerResource:
+      return "FailedGetContainerResourceMetric";
+    case SourceType::kPods:
+      return "FailedGetPodsMetric";
+    case SourceType::kObject:
+      return "FailedGetObjectMetric";
+    case SourceType::kExternal:
+      return "FailedGetExternalMetric";
+    case SourceType::kPrometheus:
+      return "FailedGetPrometheusMetric";
+    case SourceType::kRedis:
+      return "FailedGetRedisMetric";
   }
   return "FailedGetMetric";
 }
@@ -45,64 +52,98 @@ const char* FailedReason(SourceType t) {
 
 const char* ToString(Reason r) {
   switch (r) {
-    case Reason::kDesiredWithinRange: return "DesiredWithinRange";
-    case Reason::kTooFewReplicas: return "TooFewReplicas";
-    case Reason::kTooManyReplicas: return "TooManyReplicas";
-    case Reason::kScaleUpLimit: return "ScaleUpLimit";
-    case Reason::kScaleDownLimit: return "ScaleDownLimit";
-    case Reason::kScalingDisabled: return "ScalingDisabled";
-    case Reason::kAboveMaxReplicas: return "AboveMaxReplicas";
-    case Reason::kBelowMinReplicas: return "BelowMinReplicas";
-    case Reason::kFailedGetMetrics: return "FailedGetMetrics";
-    case Reason::kPaused: return "Paused";
-    case Reason::kPausedReplicas: return "PausedReplicas";
-    case Reason::kActivated: return "Activated";
-    case Reason::kScaledToZero: return "ScaledToZero";
-    case Reason::kCooldown: return "ScalerCooldown";
-    case Reason::kInactive: return "Inactive";
+    case Reason::kDesiredWithinRange:
+      return "DesiredWithinRange";
+    case Reason::kTooFewReplicas:
+      return "TooFewReplicas";
+    case Reason::kTooManyReplicas:
+      return "TooManyReplicas";
+    case Reason::kScaleUpLimit:
+      return "ScaleUpLimit";
+    case Reason::kScaleDownLimit:
+      return "ScaleDownLimit";
+    case Reason::kScalingDisabled:
+      return "ScalingDisabled";
+    case Reason::kAboveMaxReplicas:
+      return "AboveMaxReplicas";
+    case Reason::kBelowMinReplicas:
+      return "BelowMinReplicas";
+    case Reason::kFailedGetMetrics:
+      return "FailedGetMetrics";
+    case Reason::kPaused:
+      return "Paused";
+    case Reason::kPausedReplicas:
+      return "PausedReplicas";
+    case Reason::kActivated:
+      return "Activated";
+    case Reason::kScaledToZero:
+      return "ScaledToZero";
+    case Reason::kCooldown:
+      return "ScalerCooldown";
+    case Reason::kInactive:
+      return "Inactive";
   }
   return "Unknown";
 }
 
 const char* ToString(StabilizationReason r) {
   switch (r) {
-    case StabilizationReason::kReadyForNewScale: return "ReadyForNewScale";
-    case StabilizationReason::kScaleUpStabilized: return "ScaleUpStabilized";
-    case StabilizationReason::kScaleDownStabilized: return "ScaleDownStabilized";
+    case StabilizationReason::kReadyForNewScale:
+      return "ReadyForNewScale";
+    case StabilizationReason::kScaleUpStabilized:
+      return "ScaleUpStabilized";
+    case StabilizationReason::kScaleDownStabilized:
+      return "ScaleDownStabilized";
   }
   return "Unknown";
 }
 
 const char* ToString(MetricStatus s) {
   switch (s) {
-    case MetricStatus::kOk: return "Ok";
-    case MetricStatus::kFailed: return "Failed";
-    case MetricStatus::kFallback: return "Fallback";
+    case MetricStatus::kOk:
+      return "Ok";
+    case MetricStatus::kFailed:
+      return "Failed";
+    case MetricStatus::kFallback:
+      return "Fallback";
   }
   return "Unknown";
 }
 
 const char* ToString(SourceType t) {
   switch (t) {
-    case SourceType::kResource: return "Resource";
-    case SourceType::kContainerResource: return "ContainerResource";
-    case SourceType::kPods: return "Pods";
-    case SourceType::kObject: return "Object";
-    case SourceType::kExternal: return "External";
-    case SourceType::kPrometheus: return "Prometheus";
-    case SourceType::kRedis: return "Redis";
+    case SourceType::kResource:
+      return "Resource";
+    case SourceType::kContainerResource:
+      return "ContainerResource";
+    case SourceType::kPods:
+      return "Pods";
+    case SourceType::kObject:
+      return "Object";
+    case SourceType::kExternal:
+      return "External";
+    case SourceType::kPrometheus:
+      return "Prometheus";
+    case SourceType::kRedis:
+      return "Redis";
   }
   return "Unknown";
 }
 
 std::string RescaleReason(const Spec& spec, const Decision& d) {
   switch (d.reason) {
-    case Reason::kAboveMaxReplicas: return "Current number of replicas above Spec.MaxReplicas";
-    case Reason::kBelowMinReplicas: return "Current number of replicas below Spec.MinReplicas";
-    case Reason::kPausedReplicas: return "Paused at the replica count of ebb.dev/paused-replicas";
-    case Reason::kActivated: return "Activated: a metric is above its activation threshold";
-    case Reason::kScaledToZero: return "Inactive for the cooldown period";
-    default: break;
+    case Reason::kAboveMaxReplicas:
+      return "Current number of replicas above Spec.MaxReplicas";
+    case Reason::kBelowMinReplicas:
+      return "Current number of replicas below Spec.MinReplicas";
+    case Reason::kPausedReplicas:
+      return "Paused at the replica count of ebb.dev/paused-replicas";
+    case Reason::kActivated:
+      return "Activated: a metric is above its activation threshold";
+    case Reason::kScaledToZero:
+      return "Inactive for the cooldown period";
+    default:
+      break;
   }
   if (d.fallback && d.desired_replicas != d.current_replicas) {
     return "Fallback: a metric failed more than failureThreshold times";
@@ -155,8 +196,8 @@ std::vector<Condition> Conditions(const Spec& spec, const Decision& d) {
   if (d.stabilized >= 0 && IsLimitReason(d.reason)) {
     c.push_back({"ScalingLimited", d.scaling_limited, ToString(d.reason), LimitMessage(d.reason)});
   } else if (d.stabilized >= 0) {
-    c.push_back({"ScalingLimited", false, "DesiredWithinRange",
-                 LimitMessage(Reason::kDesiredWithinRange)});
+    c.push_back(
+        {"ScalingLimited", false, "DesiredWithinRange", LimitMessage(Reason::kDesiredWithinRange)});
   }
   const bool to_zero = spec.min_replicas == 0 || spec.idle_replicas.has_value();
   if (to_zero && !d.metrics.empty()) {

@@ -10,7 +10,7 @@
 namespace ebb::decision {
 
 struct Condition {
-  std::string type;    // AbleToScale, ScalingActive, ScalingLimited, Active, Fallback, Paused
+  std::string type;  // AbleToScale, ScalingActive, ScalingLimited, Active, Fallback, Paused
   bool status = true;
   std::string reason;
   std::string message;

@@ -32,9 +32,8 @@ int32_t PeriodStart(int32_t current, const DecisionState& state, int32_t period,
   const int64_t start = static_cast<int64_t>(current) -
                         ChangeInPeriod(state.scale_up_events, period, now) +
                         ChangeInPeriod(state.scale_down_events, period, now);
-  return static_cast<int32_t>(
-      std::clamp<int64_t>(start, std::numeric_limits<int32_t>::min(),
-                          std::numeric_limits<int32_t>::max()));
+  return static_cast<int32_t>(std::clamp<int64_t>(start, std::numeric_limits<int32_t>::min(),
+                                                  std::numeric_limits<int32_t>::max()));
 }
 
 int32_t LongestPeriod(const ScalingRules& rules) {
@@ -81,9 +80,9 @@ NormalizeResult NormalizeLegacy(const NormalizeInput& in, const Settings& settin
                                               : StabilizationReason::kReadyForNewScale;
 
   // The per-sync cap guards against bogus usage reports (upstream issue #32304).
-  const int32_t up_limit = TruncToInt32(std::max(
-      settings.legacy_scale_up_factor * static_cast<double>(in.current),
-      settings.legacy_scale_up_minimum));
+  const int32_t up_limit =
+      TruncToInt32(std::max(settings.legacy_scale_up_factor * static_cast<double>(in.current),
+                            settings.legacy_scale_up_minimum));
   int32_t maximum = in.max_replicas;
   Reason ceiling_reason = Reason::kTooManyReplicas;
   if (in.max_replicas > up_limit) {
@@ -107,16 +106,15 @@ int32_t ScaleUpLimit(int32_t current, const DecisionState& state, const ScalingR
                      Timestamp now) {
   if (rules.select_policy == SelectPolicy::kDisabled) return current;
   const bool min_change = rules.select_policy == SelectPolicy::kMin;
-  int32_t result = min_change ? std::numeric_limits<int32_t>::max()
-                              : std::numeric_limits<int32_t>::min();
+  int32_t result =
+      min_change ? std::numeric_limits<int32_t>::max() : std::numeric_limits<int32_t>::min();
   for (const ScalingPolicy& p : rules.policies) {
     const int32_t start = PeriodStart(current, state, p.period_seconds, now);
     const int32_t proposed =
         p.type == PolicyType::kPods
             ? SaturatingAdd32(start, p.value)
             // Rounded up so that a small count can still grow.
-            : CeilToInt32(static_cast<double>(start) *
-                          (1 + static_cast<double>(p.value) / 100));
+            : CeilToInt32(static_cast<double>(start) * (1 + static_cast<double>(p.value) / 100));
     result = min_change ? std::min(result, proposed) : std::max(result, proposed);
   }
   return result;
@@ -126,8 +124,8 @@ int32_t ScaleDownLimit(int32_t current, const DecisionState& state, const Scalin
                        Timestamp now) {
   if (rules.select_policy == SelectPolicy::kDisabled) return current;
   const bool min_change = rules.select_policy == SelectPolicy::kMin;
-  int32_t result = min_change ? std::numeric_limits<int32_t>::min()
-                              : std::numeric_limits<int32_t>::max();
+  int32_t result =
+      min_change ? std::numeric_limits<int32_t>::min() : std::numeric_limits<int32_t>::max();
   for (const ScalingPolicy& p : rules.policies) {
     const int32_t start = PeriodStart(current, state, p.period_seconds, now);
     const int32_t proposed =

@@ -87,9 +87,9 @@ struct Entry {
 
 struct Grouped {
   int32_t ready_count = 0;
-  std::vector<Entry> entries;         // samples kept (ready pods + superfluous samples)
-  std::vector<int64_t> missing;       // requests of missing pods (0 when not needed)
-  std::vector<int64_t> unready;       // requests of unready pods
+  std::vector<Entry> entries;    // samples kept (ready pods + superfluous samples)
+  std::vector<int64_t> missing;  // requests of missing pods (0 when not needed)
+  std::vector<int64_t> unready;  // requests of unready pods
   bool ok = true;
   std::string error;
 };
@@ -97,8 +97,8 @@ struct Grouped {
 Grouped GroupPods(const MetricSpec& spec, const MetricReading& reading, const Observation& obs,
                   const MetricInputs& in, bool need_requests) {
   Grouped g;
-  const bool per_resource = spec.type == SourceType::kResource ||
-                            spec.type == SourceType::kContainerResource;
+  const bool per_resource =
+      spec.type == SourceType::kResource || spec.type == SourceType::kContainerResource;
   const bool is_cpu = per_resource && spec.resource == "cpu";
   const std::string& container =
       spec.type == SourceType::kContainerResource ? spec.container : std::string();
@@ -118,8 +118,7 @@ Grouped GroupPods(const MetricSpec& spec, const MetricReading& reading, const Ob
         if (g.ok) {
           g.ok = false;
           g.error = "missing request for " + spec.resource +
-                    (container.empty() ? "" : " in container " + container) + " of pod " +
-                    pod.name;
+                    (container.empty() ? "" : " in container " + container) + " of pod " + pod.name;
         }
       } else {
         request = r->milli;
@@ -199,7 +198,8 @@ void PerPodMetric(const MetricSpec& spec, const MetricReading& reading, const Ob
   for (const PodSample& s : reading.pod_samples) {
     if (s.milli < 0) return Fail(out, "negative sample for pod " + s.pod);
   }
-  if (obs.pods.empty()) return Fail(out, "no pods returned by selector while calculating replica count");
+  if (obs.pods.empty())
+    return Fail(out, "no pods returned by selector while calculating replica count");
   const bool utilization = spec.target.type == TargetType::kUtilization;
   Grouped g = GroupPods(spec, reading, obs, in, utilization);
   if (g.entries.empty()) {
@@ -224,7 +224,8 @@ void PerPodMetric(const MetricSpec& spec, const MetricReading& reading, const Ob
   out.status = MetricStatus::kOk;
   out.usage_ratio = ratio;
   out.active = true;  // per-pod activity is judged on the average below for Pods metrics
-  if (spec.type == SourceType::kPods) out.active = out.value_milli > spec.activation_threshold_milli;
+  if (spec.type == SourceType::kPods)
+    out.active = out.value_milli > spec.activation_threshold_milli;
 
   const bool scale_up_with_unready = !g.unready.empty() && ratio > 1.0;
   if (!scale_up_with_unready && g.missing.empty()) {
@@ -313,10 +314,11 @@ void ValueMetric(const MetricSpec& spec, const MetricReading& reading, const Obs
     out.usage_ratio = ratio;
     out.proposal = replicas;
     out.ready_pods = status;
-    out.value_milli = status == 0 ? 0
-                                  : static_cast<int64_t>(std::min(
-                                        9.2e18, std::ceil(static_cast<double>(usage) /
-                                                          static_cast<double>(status))));
+    out.value_milli =
+        status == 0
+            ? 0
+            : static_cast<int64_t>(std::min(
+                  9.2e18, std::ceil(static_cast<double>(usage) / static_cast<double>(status))));
     return;
   }
   // Value target: upstream getUsageRatioReplicaCount.

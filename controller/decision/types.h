@@ -36,11 +36,11 @@ struct MetricTarget {
 struct MetricSpec {
   std::string name;  // explicit name, else the metric's own name, else the resource name
   SourceType type = SourceType::kResource;
-  std::string resource;       // Resource/ContainerResource: "cpu", "memory", ...
-  std::string container;      // ContainerResource
-  std::string metric_name;    // Pods/Object/External: the metric's own name
-  std::string described_kind; // Object: kind of the described object (for messages)
-  std::string selector;       // External: metric selector text (for messages)
+  std::string resource;        // Resource/ContainerResource: "cpu", "memory", ...
+  std::string container;       // ContainerResource
+  std::string metric_name;     // Pods/Object/External: the metric's own name
+  std::string described_kind;  // Object: kind of the described object (for messages)
+  std::string selector;        // External: metric selector text (for messages)
   MetricTarget target;
   // KEDA-style: the metric is active when its value is strictly above this (default 0).
   int64_t activation_threshold_milli = 0;
@@ -85,7 +85,7 @@ struct Fallback {
 struct Spec {
   int32_t min_replicas = 1;
   int32_t max_replicas = 1;
-  std::vector<MetricSpec> metrics;  // never empty after defaulting (cpu 80 %)
+  std::vector<MetricSpec> metrics;   // never empty after defaulting (cpu 80 %)
   std::optional<Behavior> behavior;  // nullopt: upstream's legacy path
   int32_t cooldown_period_seconds = 300;
   int32_t initial_cooldown_period_seconds = 0;
@@ -102,14 +102,19 @@ struct Settings {
   int64_t cpu_initialization_period_seconds = 300;
   int64_t initial_readiness_delay_seconds = 30;
   int64_t downscale_stabilization_seconds = 300;
-  double legacy_scale_up_factor = 2.0;   // upstream tests use 8
+  double legacy_scale_up_factor = 2.0;  // upstream tests use 8
   double legacy_scale_up_minimum = 4.0;
 };
 
 // ---------------------------------------------------------------- observation
 
 enum class PodPhase : uint8_t { kPending, kRunning, kSucceeded, kFailed, kUnknown };
-enum class ConditionStatus : uint8_t { kNone, kTrue, kFalse, kUnknown };  // kNone: no Ready condition
+enum class ConditionStatus : uint8_t {
+  kNone,
+  kTrue,
+  kFalse,
+  kUnknown
+};  // kNone: no Ready condition
 
 struct ResourceRequest {
   std::string resource;   // "cpu"
@@ -191,54 +196,58 @@ enum class Reason : uint8_t {
   kTooManyReplicas,
   kScaleUpLimit,
   kScaleDownLimit,
-  kScalingDisabled,        // spec.replicas == 0 with minReplicas != 0 and no scale-to-zero
-  kAboveMaxReplicas,       // shortcut: current > max
-  kBelowMinReplicas,       // shortcut: current < min
-  kFailedGetMetrics,       // all metrics failed, or some failed and the rest say scale down
+  kScalingDisabled,   // spec.replicas == 0 with minReplicas != 0 and no scale-to-zero
+  kAboveMaxReplicas,  // shortcut: current > max
+  kBelowMinReplicas,  // shortcut: current < min
+  kFailedGetMetrics,  // all metrics failed, or some failed and the rest say scale down
   kPaused,
   kPausedReplicas,
-  kActivated,              // 0/idle -> max(min, 1) on activity
-  kScaledToZero,           // inactive for cooldownPeriod -> 0 / idleReplicas
-  kCooldown,               // inactive, waiting for the cooldown before going to 0 / idle
-  kInactive,               // inactive and already at 0 / idle
+  kActivated,     // 0/idle -> max(min, 1) on activity
+  kScaledToZero,  // inactive for cooldownPeriod -> 0 / idleReplicas
+  kCooldown,      // inactive, waiting for the cooldown before going to 0 / idle
+  kInactive,      // inactive and already at 0 / idle
 };
 
-enum class StabilizationReason : uint8_t { kReadyForNewScale, kScaleUpStabilized, kScaleDownStabilized };
+enum class StabilizationReason : uint8_t {
+  kReadyForNewScale,
+  kScaleUpStabilized,
+  kScaleDownStabilized
+};
 
 enum class MetricStatus : uint8_t {
   kOk,
-  kFailed,       // the reading is an error or unusable (the message says why)
-  kFallback,     // failed more than failureThreshold times: fallback replicas proposed
+  kFailed,    // the reading is an error or unusable (the message says why)
+  kFallback,  // failed more than failureThreshold times: fallback replicas proposed
 };
 
 struct MetricResult {
   MetricStatus status = MetricStatus::kOk;
   std::string error;
-  int32_t proposal = 0;          // replicas this metric asks for (valid when kOk / kFallback)
-  bool active = false;           // value strictly above the activation threshold
+  int32_t proposal = 0;  // replicas this metric asks for (valid when kOk / kFallback)
+  bool active = false;   // value strictly above the activation threshold
   // What upstream reports in status.currentMetrics:
-  int64_t value_milli = 0;       // Object/External/Prometheus/Redis value; Pods/Resource average
-  int32_t utilization = -1;      // Resource Utilization percent, else -1
-  double usage_ratio = 0;        // current / target, as compared with the tolerance band
-  int32_t ready_pods = 0;        // the count the ratio multiplied (readyPodCount or samples)
+  int64_t value_milli = 0;   // Object/External/Prometheus/Redis value; Pods/Resource average
+  int32_t utilization = -1;  // Resource Utilization percent, else -1
+  double usage_ratio = 0;    // current / target, as compared with the tolerance band
+  int32_t ready_pods = 0;    // the count the ratio multiplied (readyPodCount or samples)
 };
 
 struct Decision {
   int32_t current_replicas = 0;
   int32_t desired_replicas = 0;
   Reason reason = Reason::kDesiredWithinRange;
-  bool scale = false;              // desired != current and a patch is due
-  int32_t proposal = -1;           // combined metric proposal before normalisation (-1: none)
-  int32_t stabilized = -1;         // after the stabilization window (-1: not run)
-  int32_t winning_metric = -1;     // index of the metric whose proposal won
+  bool scale = false;           // desired != current and a patch is due
+  int32_t proposal = -1;        // combined metric proposal before normalisation (-1: none)
+  int32_t stabilized = -1;      // after the stabilization window (-1: not run)
+  int32_t winning_metric = -1;  // index of the metric whose proposal won
   StabilizationReason stabilization = StabilizationReason::kReadyForNewScale;
   bool scaling_limited = false;
-  bool scaling_active = true;      // ScalingActive condition
+  bool scaling_active = true;  // ScalingActive condition
   bool able_to_scale = true;
   int32_t invalid_metrics = 0;
   int32_t first_failed_metric = -1;
-  bool active = true;              // KEDA Active condition
-  bool fallback = false;           // Fallback condition
+  bool active = true;     // KEDA Active condition
+  bool fallback = false;  // Fallback condition
   bool paused = false;
   std::vector<MetricResult> metrics;  // per spec metric, in spec order
 };

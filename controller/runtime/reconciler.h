@@ -35,9 +35,9 @@ class MetricReader {
 };
 
 struct ReconcileOutcome {
-  bool scale_read = false;     // false: the scale could not be read (AbleToScale=False)
-  bool patched = false;        // a new replica count was written
-  std::string error;           // scale get/patch error, if any
+  bool scale_read = false;  // false: the scale could not be read (AbleToScale=False)
+  bool patched = false;     // a new replica count was written
+  std::string error;        // scale get/patch error, if any
 };
 
 class Reconciler {

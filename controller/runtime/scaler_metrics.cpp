@@ -14,8 +14,8 @@ Result<ScalerBinding> BindScalers(const spec::Autoscaler& a, scalers::ScalerDeps
     }
     auto s = scalers::MakeScaler(src.type, src.block, src.field_path, deps);
     if (!s) {
-      errors += (errors.empty() ? "" : "\n") + ("Autoscaler " + a.namespace_name + "/" + a.name +
-                                                ": " + s.error().message);
+      errors += (errors.empty() ? "" : "\n") +
+                ("Autoscaler " + a.namespace_name + "/" + a.name + ": " + s.error().message);
       b.by_metric.push_back(nullptr);
       continue;
     }
@@ -25,8 +25,7 @@ Result<ScalerBinding> BindScalers(const spec::Autoscaler& a, scalers::ScalerDeps
   return b;
 }
 
-void PolledReader::Read(Timestamp /*now*/, const ScaleInfo& /*scale*/,
-                        decision::Observation& obs) {
+void PolledReader::Read(Timestamp /*now*/, const ScaleInfo& /*scale*/, decision::Observation& obs) {
   obs.readings = readings_;
 }
 

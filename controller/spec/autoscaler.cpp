@@ -157,7 +157,8 @@ void ParseMetric(FieldReader& r, const json& entry, const std::string& path, Met
   } else {
     r.Add(Join(path, "type"),
           "must be one of: Resource, ContainerResource, Pods, Object, External, Prometheus, "
-          "Redis (got \"" + *type + "\")");
+          "Redis (got \"" +
+              *type + "\")");
     return;
   }
   if (auto n = r.String(entry, "name", path)) {
@@ -172,7 +173,8 @@ void ParseRules(FieldReader& r, const json& obj, const std::string& path, bool u
   rules.select_policy = decision::SelectPolicy::kMax;
   if (up) {
     rules.stabilization_window_seconds = 0;
-    rules.policies = {{decision::PolicyType::kPods, 4, 15}, {decision::PolicyType::kPercent, 100, 15}};
+    rules.policies = {{decision::PolicyType::kPods, 4, 15},
+                      {decision::PolicyType::kPercent, 100, 15}};
   } else {
     rules.stabilization_window_seconds.reset();  // the controller's downscale setting
     rules.policies = {{decision::PolicyType::kPercent, 100, 15}};
@@ -187,10 +189,14 @@ void ParseRules(FieldReader& r, const json& obj, const std::string& path, bool u
     }
   }
   if (auto s = r.String(*o, "selectPolicy", p)) {
-    if (*s == "Max") rules.select_policy = decision::SelectPolicy::kMax;
-    else if (*s == "Min") rules.select_policy = decision::SelectPolicy::kMin;
-    else if (*s == "Disabled") rules.select_policy = decision::SelectPolicy::kDisabled;
-    else r.Add(Join(p, "selectPolicy"), "must be one of: Max, Min, Disabled (got \"" + *s + "\")");
+    if (*s == "Max")
+      rules.select_policy = decision::SelectPolicy::kMax;
+    else if (*s == "Min")
+      rules.select_policy = decision::SelectPolicy::kMin;
+    else if (*s == "Disabled")
+      rules.select_policy = decision::SelectPolicy::kDisabled;
+    else
+      r.Add(Join(p, "selectPolicy"), "must be one of: Max, Min, Disabled (got \"" + *s + "\")");
   }
   if (const json* policies = r.Array(*o, "policies", p)) {
     rules.policies.clear();
@@ -205,9 +211,12 @@ void ParseRules(FieldReader& r, const json& obj, const std::string& path, bool u
       r.Known(pol, pp, {"type", "value", "periodSeconds"});
       ScalingPolicy sp;
       if (auto t = r.String(pol, "type", pp, true)) {
-        if (*t == "Pods") sp.type = decision::PolicyType::kPods;
-        else if (*t == "Percent") sp.type = decision::PolicyType::kPercent;
-        else r.Add(Join(pp, "type"), "must be one of: Pods, Percent (got \"" + *t + "\")");
+        if (*t == "Pods")
+          sp.type = decision::PolicyType::kPods;
+        else if (*t == "Percent")
+          sp.type = decision::PolicyType::kPercent;
+        else
+          r.Add(Join(pp, "type"), "must be one of: Pods, Percent (got \"" + *t + "\")");
       }
       if (auto v = r.Int(pol, "value", pp, 1, kMaxInt32, true)) sp.value = static_cast<int32_t>(*v);
       if (auto s = r.Int(pol, "periodSeconds", pp, 1, 1800, true)) {
@@ -233,8 +242,10 @@ void ParseFallback(FieldReader& r, const json& spec, decision::Spec& out) {
   }
   if (auto v = r.Int(*f, "replicas", p, 0, kMaxInt32, true)) fb.replicas = static_cast<int32_t>(*v);
   if (auto b = r.String(*f, "behavior", p)) {
-    if (*b == "static") fb.behavior = decision::FallbackBehavior::kStatic;
-    else if (*b == "currentReplicas") fb.behavior = decision::FallbackBehavior::kCurrentReplicas;
+    if (*b == "static")
+      fb.behavior = decision::FallbackBehavior::kStatic;
+    else if (*b == "currentReplicas")
+      fb.behavior = decision::FallbackBehavior::kCurrentReplicas;
     else if (*b == "currentReplicasIfHigher")
       fb.behavior = decision::FallbackBehavior::kCurrentReplicasIfHigher;
     else if (*b == "currentReplicasIfLower")
@@ -242,7 +253,8 @@ void ParseFallback(FieldReader& r, const json& spec, decision::Spec& out) {
     else
       r.Add(Join(p, "behavior"),
             "must be one of: static, currentReplicas, currentReplicasIfHigher, "
-            "currentReplicasIfLower (got \"" + *b + "\")");
+            "currentReplicasIfLower (got \"" +
+                *b + "\")");
   }
   out.fallback = fb;
 }
@@ -253,8 +265,10 @@ void ParseMetadata(FieldReader& r, const json& doc, Autoscaler& a) {
   if (auto n = r.String(*md, "name", "metadata", true)) a.name = *n;
   if (auto ns = r.String(*md, "namespace", "metadata")) a.namespace_name = *ns;
   if (auto ts = r.String(*md, "creationTimestamp", "metadata")) {
-    if (auto t = ParseRfc3339(*ts)) a.created_at = *t;
-    else r.Add("metadata.creationTimestamp", "must be an RFC 3339 time");
+    if (auto t = ParseRfc3339(*ts))
+      a.created_at = *t;
+    else
+      r.Add("metadata.creationTimestamp", "must be an RFC 3339 time");
   }
   const json* ann = r.Object(*md, "annotations", "metadata");
   if (ann == nullptr) return;
@@ -303,10 +317,10 @@ Result<Autoscaler> ParseAutoscaler(const json& doc) {
   decision::Spec& s = a.spec;
   const json* spec = r.Object(doc, "spec", "", true);
   if (spec != nullptr) {
-    r.Known(*spec, "spec",
-            {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "behavior",
-             "cooldownPeriod", "initialCooldownPeriod", "idleReplicas", "pollingInterval",
-             "fallback"});
+    r.Known(
+        *spec, "spec",
+        {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "behavior", "cooldownPeriod",
+         "initialCooldownPeriod", "idleReplicas", "pollingInterval", "fallback"});
     if (const json* ref = r.Object(*spec, "scaleTargetRef", "spec", true)) {
       const std::string p = "spec.scaleTargetRef";
       r.Known(*ref, p, {"apiVersion", "kind", "name"});
@@ -332,8 +346,8 @@ Result<Autoscaler> ParseAutoscaler(const json& doc) {
         MetricSource src;
         ParseMetric(r, (*metrics)[i], p, m, src);
         if (!m.name.empty() && !names.insert(m.name).second) {
-          r.Add(Join(p, "name"), "duplicate metric name \"" + m.name +
-                                     "\": give each metric a distinct name");
+          r.Add(Join(p, "name"),
+                "duplicate metric name \"" + m.name + "\": give each metric a distinct name");
         }
         s.metrics.push_back(std::move(m));
         a.sources.push_back(std::move(src));
@@ -358,8 +372,8 @@ Result<Autoscaler> ParseAutoscaler(const json& doc) {
     if (auto v = r.Int(*spec, "idleReplicas", "spec", 0, kMaxInt32)) {
       s.idle_replicas = static_cast<int32_t>(*v);
       if (*v >= s.min_replicas) {
-        r.Add("spec.idleReplicas", "must be less than minReplicas (" +
-                                       std::to_string(s.min_replicas) + ")");
+        r.Add("spec.idleReplicas",
+              "must be less than minReplicas (" + std::to_string(s.min_replicas) + ")");
       }
     }
     ParseFallback(r, *spec, s);
@@ -382,8 +396,8 @@ Result<Autoscaler> ParseAutoscaler(const json& doc) {
   if (s.min_replicas == 0 && spec != nullptr) {
     bool can_idle = false;
     for (const MetricSpec& m : s.metrics) {
-      can_idle = can_idle || (m.type != SourceType::kResource &&
-                              m.type != SourceType::kContainerResource);
+      can_idle =
+          can_idle || (m.type != SourceType::kResource && m.type != SourceType::kContainerResource);
     }
     if (!can_idle) {
       r.Add("spec.minReplicas",
@@ -415,8 +429,7 @@ Result<std::vector<Autoscaler>> LoadAutoscalers(const std::string& path,
   std::string errors;
   for (size_t i = 0; i < docs->size(); ++i) {
     const json& d = (*docs)[i];
-    const bool is_autoscaler =
-        d.is_object() && d.contains("kind") && d["kind"] == kKind;
+    const bool is_autoscaler = d.is_object() && d.contains("kind") && d["kind"] == kKind;
     if (!is_autoscaler) {
       if (others != nullptr) {
         others->push_back(d);

@@ -2,11 +2,10 @@
 // core's Spec plus what the adapters need (the target reference, each metric's raw source block).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "controller/base/result.h"
 #include "controller/decision/types.h"
@@ -26,9 +25,9 @@ struct ScaleTargetRef {
 
 // A metric's source block for the scalers: `prometheus:` or `redis:` (null for HPA types).
 struct MetricSource {
-  std::string type;          // "Prometheus", "Redis", "Resource", ...
-  nlohmann::json block;      // the source object as written
-  std::string field_path;    // "spec.metrics[2].redis"
+  std::string type;        // "Prometheus", "Redis", "Resource", ...
+  nlohmann::json block;    // the source object as written
+  std::string field_path;  // "spec.metrics[2].redis"
 };
 
 struct Autoscaler {

@@ -13,7 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-Error Invalid(std::string m) { return MakeError(ErrorCode::kInvalidConfig, std::move(m)); }
+Error Invalid(std::string m) {
+  return MakeError(ErrorCode::kInvalidConfig, std::move(m));
+}
 
 // A time given as `<base>Time` (RFC 3339 or Unix seconds) or as an age relative to `now`
 // (`<base>SecondsAgo`). Returns false on a malformed value; leaves `out` alone when absent.
@@ -54,9 +56,12 @@ bool ReadTimeField(const json& obj, const std::string& base, Timestamp now, Time
 
 Result<int64_t> Milli(const json& v, const std::string& path) {
   std::string text;
-  if (v.is_string()) text = v.get<std::string>();
-  else if (v.is_number()) text = v.dump();
-  else return Invalid(path + ": must be a quantity");
+  if (v.is_string())
+    text = v.get<std::string>();
+  else if (v.is_number())
+    text = v.dump();
+  else
+    return Invalid(path + ": must be a quantity");
   auto q = ParseQuantityMilli(text);
   if (!q) return Invalid(path + ": " + q.error().message);
   return *q;
@@ -83,11 +88,15 @@ Result<decision::Pod> ParsePod(const json& p, const std::string& path, Timestamp
     pod.phase = *ph;
   }
   if (auto it = p.find("ready"); it != p.end()) {
-    if (it->is_null()) pod.ready = decision::ConditionStatus::kNone;
-    else if (it->is_boolean()) pod.ready = it->get<bool>() ? decision::ConditionStatus::kTrue
-                                                           : decision::ConditionStatus::kFalse;
-    else if (*it == "Unknown") pod.ready = decision::ConditionStatus::kUnknown;
-    else return Invalid(path + ".ready: must be true, false, \"Unknown\" or null");
+    if (it->is_null())
+      pod.ready = decision::ConditionStatus::kNone;
+    else if (it->is_boolean())
+      pod.ready =
+          it->get<bool>() ? decision::ConditionStatus::kTrue : decision::ConditionStatus::kFalse;
+    else if (*it == "Unknown")
+      pod.ready = decision::ConditionStatus::kUnknown;
+    else
+      return Invalid(path + ".ready: must be true, false, \"Unknown\" or null");
   }
   std::string err;
   bool present = false;
@@ -113,7 +122,8 @@ Result<decision::Pod> ParsePod(const json& p, const std::string& path, Timestamp
   if (auto it = p.find("containerRequests"); it != p.end() && !it->is_null()) {
     if (!it->is_object()) return Invalid(path + ".containerRequests: must be a map");
     for (auto c = it->begin(); c != it->end(); ++c) {
-      if (!c->is_object()) return Invalid(path + ".containerRequests." + c.key() + ": must be a map");
+      if (!c->is_object())
+        return Invalid(path + ".containerRequests." + c.key() + ": must be a map");
       for (auto r = c->begin(); r != c->end(); ++r) {
         auto m = Milli(*r, path + ".containerRequests." + c.key() + "." + r.key());
         if (!m) return m.error();
@@ -143,10 +153,14 @@ Result<decision::MetricReading> ParseReading(const json& r, const std::string& p
   }
   if (auto it = r.find("value"); it != r.end()) {
     m.ok = true;
-    if (it->is_number()) m.value = it->get<double>();
-    else if (*it == "NaN") m.value = std::nan("");
-    else if (*it == "+Inf" || *it == "Inf") m.value = HUGE_VAL;
-    else if (*it == "-Inf") m.value = -HUGE_VAL;
+    if (it->is_number())
+      m.value = it->get<double>();
+    else if (*it == "NaN")
+      m.value = std::nan("");
+    else if (*it == "+Inf" || *it == "Inf")
+      m.value = HUGE_VAL;
+    else if (*it == "-Inf")
+      m.value = -HUGE_VAL;
     else if (it->is_string()) {
       auto q = Milli(*it, path + ".value");
       if (!q) return q.error();
@@ -177,7 +191,9 @@ Result<decision::MetricReading> ParseReading(const json& r, const std::string& p
   return Invalid(path + ": must contain value, pods or error");
 }
 
-const char* BoolStatus(bool b) { return b ? "True" : "False"; }
+const char* BoolStatus(bool b) {
+  return b ? "True" : "False";
+}
 
 }  // namespace
 
@@ -187,14 +203,16 @@ Result<decision::Settings> ParseSettings(const json& j, const std::string& path)
   if (!j.is_object()) return Invalid(path + ": must be an object");
   std::vector<Problem> problems;
   FieldReader r(problems);
-  r.Known(j, path,
-          {"tolerance", "cpuInitializationPeriodSeconds", "initialReadinessDelaySeconds",
-           "downscaleStabilizationSeconds", "legacyScaleUpLimitFactor",
-           "legacyScaleUpLimitMinimum"});
+  r.Known(
+      j, path,
+      {"tolerance", "cpuInitializationPeriodSeconds", "initialReadinessDelaySeconds",
+       "downscaleStabilizationSeconds", "legacyScaleUpLimitFactor", "legacyScaleUpLimitMinimum"});
   auto num = [&](const char* key, double& out) {
     if (auto it = j.find(key); it != j.end()) {
-      if (!it->is_number() || it->get<double>() < 0) r.Add(path + "." + key, "must be a number >= 0");
-      else out = it->get<double>();
+      if (!it->is_number() || it->get<double>() < 0)
+        r.Add(path + "." + key, "must be a number >= 0");
+      else
+        out = it->get<double>();
     }
   };
   num("tolerance", s.tolerance);
@@ -221,7 +239,8 @@ Result<DecideCase> ParseDecideCase(const json& doc) {
   DecideCase c;
   if (!doc.is_object()) return Invalid("decide input: must be a JSON object");
   auto it = doc.find("autoscaler");
-  if (it == doc.end() || !it->is_object()) return Invalid("autoscaler: required (an Autoscaler document)");
+  if (it == doc.end() || !it->is_object())
+    return Invalid("autoscaler: required (an Autoscaler document)");
   json a = *it;
   // Allow a bare {spec: ...} for brevity.
   if (!a.contains("kind")) a["kind"] = kKind;
@@ -245,7 +264,8 @@ Result<DecideCase> ParseDecideCase(const json& doc) {
   }
   decision::Observation& obs = c.observation;
   if (!doc.contains("currentReplicas") || !doc["currentReplicas"].is_number_integer() ||
-      doc["currentReplicas"].get<int64_t>() < 0 || doc["currentReplicas"].get<int64_t>() > INT32_MAX) {
+      doc["currentReplicas"].get<int64_t>() < 0 ||
+      doc["currentReplicas"].get<int64_t>() > INT32_MAX) {
     return Invalid("currentReplicas: required, an integer >= 0 (the scale's spec.replicas)");
   }
   obs.spec_replicas = doc["currentReplicas"].get<int32_t>();
@@ -285,7 +305,8 @@ Result<DecideCase> ParseDecideCase(const json& doc) {
     if (!found) {
       std::string names;
       for (const auto& m : metrics) names += (names.empty() ? "" : ", ") + m.name;
-      return Invalid("readings." + r.key() + ": no metric of that name in the spec (have: " + names + ")");
+      return Invalid("readings." + r.key() +
+                     ": no metric of that name in the spec (have: " + names + ")");
     }
   }
   for (size_t i = 0; i < metrics.size(); ++i) {
@@ -307,7 +328,8 @@ json MetricsToJson(const decision::Spec& spec, const decision::Decision& d) {
   for (size_t i = 0; i < d.metrics.size() && i < spec.metrics.size(); ++i) {
     const auto& m = d.metrics[i];
     const auto& s = spec.metrics[i];
-    json o = {{"name", s.name}, {"type", decision::ToString(s.type)},
+    json o = {{"name", s.name},
+              {"type", decision::ToString(s.type)},
               {"status", decision::ToString(m.status)}};
     if (m.status == decision::MetricStatus::kFailed) {
       o["error"] = m.error;
@@ -330,7 +352,8 @@ json MetricsToJson(const decision::Spec& spec, const decision::Decision& d) {
         target = {{"type", "Value"}, {"value", FormatMilli(s.target.value_milli)}};
         break;
       case decision::TargetType::kAverageValue:
-        target = {{"type", "AverageValue"}, {"averageValue", FormatMilli(s.target.average_value_milli)}};
+        target = {{"type", "AverageValue"},
+                  {"averageValue", FormatMilli(s.target.average_value_milli)}};
         break;
     }
     o["target"] = target;
@@ -343,8 +366,10 @@ json DecisionToJson(const Autoscaler& a, const decision::Decision& d,
                     const decision::DecisionState& state) {
   json conditions = json::array();
   for (const auto& c : decision::Conditions(a.spec, d)) {
-    conditions.push_back(
-        {{"type", c.type}, {"status", BoolStatus(c.status)}, {"reason", c.reason}, {"message", c.message}});
+    conditions.push_back({{"type", c.type},
+                          {"status", BoolStatus(c.status)},
+                          {"reason", c.reason},
+                          {"message", c.message}});
   }
   json explanation = {
       {"proposal", d.proposal >= 0 ? json(d.proposal) : json(nullptr)},

@@ -87,9 +87,9 @@ Result<std::vector<json>> ParseDocuments(std::string_view text, std::string_view
       if (!j.is_null()) docs.push_back(std::move(j));
     }
   } catch (const YAML::Exception& e) {
-    return MakeError(ErrorCode::kParse,
-                     std::string(source) + ": invalid YAML at line " + std::to_string(e.mark.line + 1) +
-                         ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return MakeError(ErrorCode::kParse, std::string(source) + ": invalid YAML at line " +
+                                            std::to_string(e.mark.line + 1) + ", column " +
+                                            std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   return docs;
 }

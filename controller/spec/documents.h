@@ -2,11 +2,10 @@
 // Autoscaler parser, simulation settings, `ebb decide`) parses one representation.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "controller/base/result.h"
 

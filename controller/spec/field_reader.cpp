@@ -51,9 +51,9 @@ std::optional<int64_t> FieldReader::Int(const json& obj, const std::string& key,
     return std::nullopt;
   }
   if (v < min || v > max) {
-    Add(p, max == INT32_MAX ? "must be at least " + std::to_string(min)
-                            : "must be between " + std::to_string(min) + " and " +
-                                  std::to_string(max));
+    Add(p, max == INT32_MAX
+               ? "must be at least " + std::to_string(min)
+               : "must be between " + std::to_string(min) + " and " + std::to_string(max));
     return std::nullopt;
   }
   return v;

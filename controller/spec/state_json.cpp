@@ -111,7 +111,8 @@ Result<decision::DecisionState> StateFromJson(const json& j, const std::string& 
       if (!v.is_number_integer() || v.get<int64_t>() < 0) {
         return fail(path + ".consecutiveFailures: must be a list of non-negative integers");
       }
-      s.consecutive_failures.push_back(static_cast<int32_t>(std::min<int64_t>(v.get<int64_t>(), INT32_MAX)));
+      s.consecutive_failures.push_back(
+          static_cast<int32_t>(std::min<int64_t>(v.get<int64_t>(), INT32_MAX)));
     }
   }
   for (const char* key : {"lastActiveTime", "lastScaleTime"}) {

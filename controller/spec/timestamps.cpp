@@ -55,12 +55,13 @@ std::optional<Timestamp> ParseRfc3339(std::string_view s) {
     return std::nullopt;
   }
   if (pos != s.size()) return std::nullopt;
-  const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+  const std::chrono::year_month_day ymd{std::chrono::year(y),
+                                        std::chrono::month(static_cast<unsigned>(mo)),
                                         std::chrono::day(static_cast<unsigned>(d))};
   if (!ymd.ok()) return std::nullopt;
   const auto days = std::chrono::sys_days(ymd).time_since_epoch().count();
-  const int64_t secs = static_cast<int64_t>(days) * 86400 + h * 3600 + mi * 60 + sec -
-                       offset_minutes * 60;
+  const int64_t secs =
+      static_cast<int64_t>(days) * 86400 + h * 3600 + mi * 60 + sec - offset_minutes * 60;
   return FromUnixMillis(secs * 1000 + millis);
 }
 

@@ -17,8 +17,10 @@ TEST_CASE("ceil of binary64 products matches upstream, including float error", "
 
 TEST_CASE("conversions saturate instead of wrapping or being undefined", "[decision]") {
   CHECK(CeilToInt32(1e300) == std::numeric_limits<int32_t>::max());
-  CHECK(CeilToInt32(std::numeric_limits<double>::infinity()) == std::numeric_limits<int32_t>::max());
-  CHECK(CeilToInt32(std::numeric_limits<double>::quiet_NaN()) == std::numeric_limits<int32_t>::max());
+  CHECK(CeilToInt32(std::numeric_limits<double>::infinity()) ==
+        std::numeric_limits<int32_t>::max());
+  CHECK(CeilToInt32(std::numeric_limits<double>::quiet_NaN()) ==
+        std::numeric_limits<int32_t>::max());
   CHECK(TruncToInt32(-1e300) == std::numeric_limits<int32_t>::min());
   CHECK(TruncToInt32(2.9) == 2);
   CHECK(TruncToInt32(-2.9) == -2);
@@ -31,8 +33,12 @@ TEST_CASE("tolerance band is inclusive at both ends (upstream 1.33+)", "[decisio
     bool within;
   };
   const Row rows[] = {
-      {1.0, true},  {1.1, true},   // |1-1.1| = 0.10000000000000009: outside before 1.33
-      {0.9, true},  {1.1000001, false}, {0.8999999, false}, {0.0, false},
+      {1.0, true},
+      {1.1, true},  // |1-1.1| = 0.10000000000000009: outside before 1.33
+      {0.9, true},
+      {1.1000001, false},
+      {0.8999999, false},
+      {0.0, false},
       {std::numeric_limits<double>::infinity(), false},
       {std::numeric_limits<double>::quiet_NaN(), false},
   };

@@ -68,7 +68,8 @@ TEST_CASE("activity resets the cooldown", "[decision][keda]") {
   CHECK(l.Step(121, {Value(0)}).desired_replicas == 0);
 }
 
-TEST_CASE("activation is strictly above the threshold and goes to max(minReplicas, 1)", "[decision][keda]") {
+TEST_CASE("activation is strictly above the threshold and goes to max(minReplicas, 1)",
+          "[decision][keda]") {
   Loop l{QueueSpec(0, 10), {}, {}, 0};
   l.spec.metrics[0].activation_threshold_milli = 5000;
   Decision d = l.Step(0, {Value(5)});
@@ -82,7 +83,8 @@ TEST_CASE("activation is strictly above the threshold and goes to max(minReplica
   CHECK(d.desired_replicas == 6);  // Pods 4 per 15 s from 2
 }
 
-TEST_CASE("a failed metric never deactivates: no scale to zero on missing data", "[decision][keda]") {
+TEST_CASE("a failed metric never deactivates: no scale to zero on missing data",
+          "[decision][keda]") {
   Loop l{QueueSpec(0, 10), {}, {}, 3};
   l.spec.cooldown_period_seconds = 60;
   l.Step(0, {Value(12)});
@@ -99,7 +101,8 @@ TEST_CASE("a failed metric never deactivates: no scale to zero on missing data",
   CHECK_FALSE(d.scaling_active);
 }
 
-TEST_CASE("idleReplicas: inactive goes to idle and stays there without flapping", "[decision][keda]") {
+TEST_CASE("idleReplicas: inactive goes to idle and stays there without flapping",
+          "[decision][keda]") {
   Loop l{QueueSpec(3, 10), {}, {}, 4};
   l.spec.idle_replicas = 1;
   l.spec.cooldown_period_seconds = 30;

@@ -14,7 +14,8 @@ using ebb::testing::Rules;
 
 namespace {
 
-DecisionState WithEvents(std::vector<std::pair<int, int>> ups, std::vector<std::pair<int, int>> downs) {
+DecisionState WithEvents(std::vector<std::pair<int, int>> ups,
+                         std::vector<std::pair<int, int>> downs) {
   DecisionState s;
   s.has_recommendations = true;
   for (auto [ago, change] : ups) s.scale_up_events.push_back({At(-ago), change, false});
@@ -44,18 +45,71 @@ TEST_CASE("rate limits: table of policies and histories", "[decision]") {
     int32_t expected;
   };
   const std::vector<Row> rows = {
-      {"Min picks the smaller scale-up", true, 3, Rules(0, {Pods(4, 15), Percent(100, 15)}, SelectPolicy::kMin), {}, {}, 6},
-      {"Disabled freezes scale-up", true, 3, Rules(0, {Pods(4, 15)}, SelectPolicy::kDisabled), {}, {}, 3},
+      {"Min picks the smaller scale-up",
+       true,
+       3,
+       Rules(0, {Pods(4, 15), Percent(100, 15)}, SelectPolicy::kMin),
+       {},
+       {},
+       6},
+      {"Disabled freezes scale-up",
+       true,
+       3,
+       Rules(0, {Pods(4, 15)}, SelectPolicy::kDisabled),
+       {},
+       {},
+       3},
       {"Percent scale-up rounds up", true, 1, Rules(0, {Percent(10, 60)}), {}, {}, 2},
       {"Percent scale-down truncates", false, 20, Rules(300, {Percent(10, 60)}), {}, {}, 18},
-      {"scale-down budget used within the period", false, 18, Rules(300, {Percent(10, 60)}), {}, {{30, 2}}, 18},
-      {"scale-down budget back after the period", false, 18, Rules(300, {Percent(10, 60)}), {}, {{61, 2}}, 16},
-      {"Max picks the largest scale-down", false, 10, Rules(300, {Pods(1, 60), Percent(50, 60)}), {}, {}, 5},
-      {"Min picks the smallest scale-down", false, 10, Rules(300, {Pods(1, 60), Percent(50, 60)}, SelectPolicy::kMin), {}, {}, 9},
-      {"Disabled freezes scale-down", false, 10, Rules(300, {Pods(1, 60)}, SelectPolicy::kDisabled), {}, {}, 10},
-      {"ups and downs both move the period start", true, 10, Rules(0, {Pods(2, 60)}), {{10, 4}}, {{20, 1}}, 9},
-      {"events older than a short period only count for the long one", true, 10,
-       Rules(0, {Pods(2, 15), Pods(5, 120)}, SelectPolicy::kMin), {{60, 4}}, {}, 11},
+      {"scale-down budget used within the period",
+       false,
+       18,
+       Rules(300, {Percent(10, 60)}),
+       {},
+       {{30, 2}},
+       18},
+      {"scale-down budget back after the period",
+       false,
+       18,
+       Rules(300, {Percent(10, 60)}),
+       {},
+       {{61, 2}},
+       16},
+      {"Max picks the largest scale-down",
+       false,
+       10,
+       Rules(300, {Pods(1, 60), Percent(50, 60)}),
+       {},
+       {},
+       5},
+      {"Min picks the smallest scale-down",
+       false,
+       10,
+       Rules(300, {Pods(1, 60), Percent(50, 60)}, SelectPolicy::kMin),
+       {},
+       {},
+       9},
+      {"Disabled freezes scale-down",
+       false,
+       10,
+       Rules(300, {Pods(1, 60)}, SelectPolicy::kDisabled),
+       {},
+       {},
+       10},
+      {"ups and downs both move the period start",
+       true,
+       10,
+       Rules(0, {Pods(2, 60)}),
+       {{10, 4}},
+       {{20, 1}},
+       9},
+      {"events older than a short period only count for the long one",
+       true,
+       10,
+       Rules(0, {Pods(2, 15), Pods(5, 120)}, SelectPolicy::kMin),
+       {{60, 4}},
+       {},
+       11},
   };
   for (const Row& r : rows) {
     INFO(r.name);
@@ -76,17 +130,53 @@ TEST_CASE("behavior: the stabilization envelope is applied to current", "[decisi
     StabilizationReason reason;
   };
   const std::vector<Row> rows = {
-      {"scale-up held to the lowest recent proposal", 2, 10, 60, 300, {{30, 3}, {10, 8}}, 3,
+      {"scale-up held to the lowest recent proposal",
+       2,
+       10,
+       60,
+       300,
+       {{30, 3}, {10, 8}},
+       3,
        StabilizationReason::kScaleUpStabilized},
-      {"scale-up immediate with a zero window", 2, 10, 0, 300, {{30, 3}}, 10,
+      {"scale-up immediate with a zero window",
+       2,
+       10,
+       0,
+       300,
+       {{30, 3}},
+       10,
        StabilizationReason::kReadyForNewScale},
-      {"scale-down held by a proposal just inside the window", 10, 2, 0, 300, {{299, 10}}, 10,
+      {"scale-down held by a proposal just inside the window",
+       10,
+       2,
+       0,
+       300,
+       {{299, 10}},
+       10,
        StabilizationReason::kScaleDownStabilized},
-      {"an entry exactly a window old is outside (strict)", 10, 2, 0, 300, {{300, 10}}, 2,
+      {"an entry exactly a window old is outside (strict)",
+       10,
+       2,
+       0,
+       300,
+       {{300, 10}},
+       2,
        StabilizationReason::kReadyForNewScale},
-      {"never moves against the newest proposal", 5, 6, 0, 300, {{10, 2}}, 6,
+      {"never moves against the newest proposal",
+       5,
+       6,
+       0,
+       300,
+       {{10, 2}},
+       6,
        StabilizationReason::kReadyForNewScale},
-      {"down proposal below current but window max between", 10, 2, 0, 300, {{100, 7}}, 7,
+      {"down proposal below current but window max between",
+       10,
+       2,
+       0,
+       300,
+       {{100, 7}},
+       7,
        StabilizationReason::kScaleDownStabilized},
   };
   for (const Row& r : rows) {
@@ -99,7 +189,8 @@ TEST_CASE("behavior: the stabilization envelope is applied to current", "[decisi
     b.scale_down.stabilization_window_seconds = r.down_window;
     b.scale_up.policies = {Pods(1000, 15)};
     b.scale_down.policies = {Percent(100, 15)};
-    const NormalizeResult n = NormalizeWithBehavior({r.current, r.proposal, 1, 100}, b, Settings{}, s, At(0));
+    const NormalizeResult n =
+        NormalizeWithBehavior({r.current, r.proposal, 1, 100}, b, Settings{}, s, At(0));
     CHECK(n.stabilized == r.stabilized);
     CHECK(n.stabilization == r.reason);
     CHECK(n.desired == r.stabilized);
@@ -139,7 +230,8 @@ TEST_CASE("behavior: limits and the min/max clamp report upstream reasons", "[de
     s.has_recommendations = true;
     Behavior b = DefaultBehavior();
     b.scale_down.stabilization_window_seconds = 0;
-    const NormalizeResult n = NormalizeWithBehavior({r.current, r.proposal, r.min, r.max}, b, Settings{}, s, At(0));
+    const NormalizeResult n =
+        NormalizeWithBehavior({r.current, r.proposal, r.min, r.max}, b, Settings{}, s, At(0));
     CHECK(n.desired == r.desired);
     CHECK(n.limit == r.reason);
   }

@@ -55,25 +55,29 @@ Observation WithPods(std::vector<Pod> pods) {
 }  // namespace
 
 TEST_CASE("cpu utilization: integer percent, float ratio, ceil over ready pods", "[decision]") {
-  const Observation obs = WithPods({RunningPod("a", 1000), RunningPod("b", 1000), RunningPod("c", 1000)});
-  const MetricResult r = Calc(CpuUtilization(30), obs, Samples({{"a", 300}, {"b", 500}, {"c", 700}}));
+  const Observation obs =
+      WithPods({RunningPod("a", 1000), RunningPod("b", 1000), RunningPod("c", 1000)});
+  const MetricResult r =
+      Calc(CpuUtilization(30), obs, Samples({{"a", 300}, {"b", 500}, {"c", 700}}));
   REQUIRE(r.status == MetricStatus::kOk);
   CHECK(r.utilization == 50);  // 1500 * 100 / 3000
   CHECK(r.value_milli == 500);
-  CHECK(r.proposal == 5);      // ceil(50/30 * 3)
+  CHECK(r.proposal == 5);  // ceil(50/30 * 3)
 }
 
 TEST_CASE("cpu utilization: unready pods count as idle when scaling up", "[decision]") {
   const Observation obs = WithPods({RunningPod("a", 1000, ConditionStatus::kFalse),
                                     RunningPod("b", 1000), RunningPod("c", 1000)});
-  const MetricResult r = Calc(CpuUtilization(30), obs, Samples({{"a", 300}, {"b", 500}, {"c", 700}}));
+  const MetricResult r =
+      Calc(CpuUtilization(30), obs, Samples({{"a", 300}, {"b", 500}, {"c", 700}}));
   CHECK(r.utilization == 60);  // only the ready pods, before rebalancing
   CHECK(r.proposal == 4);      // 1200*100/3000 = 40 % -> ceil(40/30 * 3)
 }
 
-TEST_CASE("missing pods: at 100 % of request when scaling down, idle when scaling up", "[decision]") {
-  Observation obs = WithPods({RunningPod("a", 1000), RunningPod("b", 1000), RunningPod("c", 1000),
-                              RunningPod("d", 1000)});
+TEST_CASE("missing pods: at 100 % of request when scaling down, idle when scaling up",
+          "[decision]") {
+  Observation obs = WithPods(
+      {RunningPod("a", 1000), RunningPod("b", 1000), RunningPod("c", 1000), RunningPod("d", 1000)});
   // Scaling down: 2 samples at 10 % -> missing pods at 100 % of request flip the direction.
   MetricResult r = Calc(CpuUtilization(50), obs, Samples({{"a", 100}, {"b", 100}}));
   CHECK(r.utilization == 10);
@@ -94,9 +98,11 @@ TEST_CASE("a pod without a request fails a utilization metric", "[decision]") {
 TEST_CASE("pending, failed and deleting pods", "[decision]") {
   Pod deleting = RunningPod("d", 1000);
   deleting.deleting = true;
-  const Observation obs = WithPods({RunningPod("a", 1000), RunningPod("p", 1000, ConditionStatus::kFalse, PodPhase::kPending),
-                                    RunningPod("f", 1000, ConditionStatus::kFalse, PodPhase::kFailed), deleting});
-  const MetricResult r = Calc(CpuUtilization(50), obs, Samples({{"a", 500}, {"d", 900}, {"f", 900}}));
+  const Observation obs = WithPods(
+      {RunningPod("a", 1000), RunningPod("p", 1000, ConditionStatus::kFalse, PodPhase::kPending),
+       RunningPod("f", 1000, ConditionStatus::kFalse, PodPhase::kFailed), deleting});
+  const MetricResult r =
+      Calc(CpuUtilization(50), obs, Samples({{"a", 500}, {"d", 900}, {"f", 900}}));
   REQUIRE(r.status == MetricStatus::kOk);
   CHECK(r.utilization == 50);
   CHECK(r.proposal == 4);  // within tolerance -> current (spec replicas = 4)

@@ -68,7 +68,8 @@ TEST_CASE("a valid Autoscaler parses with HPA defaults filled field by field", "
   CHECK(a->sources[0].block["address"] == "redis:6379");
 }
 
-TEST_CASE("defaults: no metrics means cpu 80 %, partial behavior keeps upstream defaults", "[spec]") {
+TEST_CASE("defaults: no metrics means cpu 80 %, partial behavior keeps upstream defaults",
+          "[spec]") {
   auto a = ParseAutoscaler(Doc(R"(
 apiVersion: ebb.dev/v1alpha1
 kind: Autoscaler
@@ -119,7 +120,8 @@ spec:
   REQUIRE_FALSE(a.has_value());
   const std::string& m = a.error().message;
   const char* expected[] = {
-      "Autoscaler default/broken: metadata.annotations[ebb.dev/paused]: must be \"true\" or \"false\"",
+      "Autoscaler default/broken: metadata.annotations[ebb.dev/paused]: must be \"true\" or "
+      "\"false\"",
       "spec.scaleTargetRef.name: required",
       "spec.maxReplicas: must be greater than or equal to minReplicas (5)",
       "spec.minReplica: unknown field",
@@ -149,8 +151,10 @@ spec:
   idleReplicas: 0
 )"));
   REQUIRE_FALSE(a.has_value());
-  CHECK(a.error().message.find("spec.minReplicas: 0 needs at least one metric") != std::string::npos);
-  CHECK(a.error().message.find("spec.idleReplicas: must be less than minReplicas (0)") != std::string::npos);
+  CHECK(a.error().message.find("spec.minReplicas: 0 needs at least one metric") !=
+        std::string::npos);
+  CHECK(a.error().message.find("spec.idleReplicas: must be less than minReplicas (0)") !=
+        std::string::npos);
 }
 
 TEST_CASE("pause annotations", "[spec]") {
@@ -173,7 +177,8 @@ spec: {scaleTargetRef: {kind: Deployment, name: p}, maxReplicas: 4}
   CHECK(bad.error().message.find("must not exceed maxReplicas (4)") != std::string::npos);
 }
 
-TEST_CASE("documents: YAML multi-doc, JSON, quoted scalars stay strings, errors name the line", "[spec]") {
+TEST_CASE("documents: YAML multi-doc, JSON, quoted scalars stay strings, errors name the line",
+          "[spec]") {
   auto docs = ParseDocuments("a: 1\n---\nb: \"2\"\n---\n", "x.yaml");
   REQUIRE(docs.has_value());
   REQUIRE(docs->size() == 2);

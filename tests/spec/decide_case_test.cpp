@@ -85,12 +85,27 @@ TEST_CASE("decide input errors name the field", "[spec]") {
   const std::vector<Row> rows = {
       {"no now", [](json& d) { d.erase("now"); }, "now: required"},
       {"bad now", [](json& d) { d["now"] = "soon"; }, "now: must be an RFC 3339 time"},
-      {"negative replicas", [](json& d) { d["currentReplicas"] = -1; }, "currentReplicas: required, an integer >= 0"},
-      {"unknown metric", [](json& d) { d["readings"]["queue"] = 1; }, "readings.queue: no metric of that name in the spec (have: backlog)"},
-      {"bad value", [](json& d) { d["readings"]["backlog"] = {{"value", true}}; }, "readings.backlog.value: must be a number"},
-      {"bad pod", [](json& d) { d["pods"] = {{{"name", "a"}, {"phase", "Sleeping"}}}; }, "pods[0].phase: must be one of"},
-      {"bad settings", [](json& d) { d["settings"] = {{"tolerance", -1}}; }, "settings.tolerance: must be a number >= 0"},
-      {"bad spec", [](json& d) { d["autoscaler"]["spec"]["maxReplicas"] = 0; }, "spec.maxReplicas: must be at least 1"},
+      {"negative replicas", [](json& d) { d["currentReplicas"] = -1; },
+       "currentReplicas: required, an integer >= 0"},
+      {"unknown metric", [](json& d) { d["readings"]["queue"] = 1; },
+       "readings.queue: no metric of that name in the spec (have: backlog)"},
+      {"bad value",
+       [](json& d) {
+         d["readings"]["backlog"] = {{"value", true}};
+       },
+       "readings.backlog.value: must be a number"},
+      {"bad pod",
+       [](json& d) {
+         d["pods"] = {{{"name", "a"}, {"phase", "Sleeping"}}};
+       },
+       "pods[0].phase: must be one of"},
+      {"bad settings",
+       [](json& d) {
+         d["settings"] = {{"tolerance", -1}};
+       },
+       "settings.tolerance: must be a number >= 0"},
+      {"bad spec", [](json& d) { d["autoscaler"]["spec"]["maxReplicas"] = 0; },
+       "spec.maxReplicas: must be at least 1"},
   };
   for (const Row& r : rows) {
     INFO(r.name);

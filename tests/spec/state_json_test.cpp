@@ -9,7 +9,8 @@ using namespace ebb;
 TEST_CASE("decision state round-trips through JSON", "[spec]") {
   decision::DecisionState s;
   s.has_recommendations = true;
-  s.recommendations = {{FromUnixMillis(1'800'000'000'000), 4}, {FromUnixMillis(1'800'000'015'500), 7}};
+  s.recommendations = {{FromUnixMillis(1'800'000'000'000), 4},
+                       {FromUnixMillis(1'800'000'015'500), 7}};
   s.scale_up_events = {{FromUnixMillis(1'800'000'010'000), 3, false}};
   s.scale_down_events = {{FromUnixMillis(1'799'999'000'000), 1, true}};
   s.consecutive_failures = {0, 4};
@@ -33,10 +34,12 @@ TEST_CASE("absent recommendations mean no log (seed), an empty list means an emp
   auto none = spec::StateFromJson(nlohmann::json::object(), "state");
   REQUIRE(none.has_value());
   CHECK_FALSE(none->has_recommendations);
-  auto empty = spec::StateFromJson(nlohmann::json{{"recommendations", nlohmann::json::array()}}, "state");
+  auto empty =
+      spec::StateFromJson(nlohmann::json{{"recommendations", nlohmann::json::array()}}, "state");
   REQUIRE(empty.has_value());
   CHECK(empty->has_recommendations);
-  auto bad = spec::StateFromJson(nlohmann::json{{"recommendations", {{{"time", "yesterday"}}}}}, "state");
+  auto bad =
+      spec::StateFromJson(nlohmann::json{{"recommendations", {{{"time", "yesterday"}}}}}, "state");
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().message == "state.recommendations[0].time: must be an RFC 3339 time");
 }

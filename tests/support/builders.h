@@ -9,7 +9,9 @@
 namespace ebb::testing {
 
 inline const Timestamp kT0 = FromUnixMillis(1'800'000'000'000);
-inline Timestamp At(int64_t seconds) { return kT0 + Seconds(seconds); }
+inline Timestamp At(int64_t seconds) {
+  return kT0 + Seconds(seconds);
+}
 
 // An External/queue-style metric with an AverageValue target (milli-units).
 inline decision::MetricSpec QueueMetric(const std::string& name, int64_t average_value,
@@ -76,7 +78,8 @@ inline decision::MetricReading Failed(const std::string& why) {
   return r;
 }
 
-inline decision::Observation Observe(int32_t replicas, std::vector<decision::MetricReading> readings) {
+inline decision::Observation Observe(int32_t replicas,
+                                     std::vector<decision::MetricReading> readings) {
   decision::Observation o;
   o.spec_replicas = replicas;
   o.status_replicas = replicas;
