@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# ebb run --once --dry-run against a real redis-server: values read back, a dead source is in the
+# output (exit 0), a bad spec exits 2.
+ebb=$1; here=$2
+source "$here/lib.sh"
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no </dev/null >"$tmp/redis.log" 2>&1 &
+redis_pid=$!
+trap 'kill $redis_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+for i in $(seq 23); do redis-cli -p "$port" rpush jobs "task$i" >/dev/null; done
+cat >"$tmp/a.yaml" <<YAML
+apiVersion: ebb.dev/v1alpha1
+kind: Autoscaler
+metadata: {name: worker}
+spec:
+  scaleTargetRef: {kind: Deployment, name: worker}
+  maxReplicas: 20
+  behavior: {scaleUp: {policies: [{type: Pods, value: 100, periodSeconds: 15}]}}
+  metrics:
+    - type: Redis
+      name: backlog
+      redis: {address: "127.0.0.1:$port", lists: [jobs], target: {type: AverageValue, averageValue: "5"}}
+    - type: Prometheus
+      name: rps
+      prometheus: {serverAddress: "http://127.0.0.1:1", query: "sum(rate(x[1m]))", target: {type: Value, value: "10"}}
+YAML
+expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 2
+[ "$(json_get "$tmp/out" 'j["metrics"][0]["reading"]')" = 23.0 ] || fail "backlog reading: $(cat "$tmp/out")"
+[ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 5 ] || fail "desired: $(cat "$tmp/out")"
+[ "$(json_get "$tmp/out" 'j["metrics"][1]["status"]')" = Failed ] || fail "dead prometheus not reported"
+# Redis gone: still exit 0, no scale-down on missing data
+kill $redis_pid; wait $redis_pid 2>/dev/null || true
+expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 7
+[ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 7 ] || fail "scaled on missing data: $(cat "$tmp/out")"
+[ "$(json_get "$tmp/out" 'j["reason"]')" = FailedGetMetrics ] || fail "reason: $(cat "$tmp/out")"
+# bad spec: exit 2 with the field path
+sed -i 's/lists: \[jobs\], //' "$tmp/a.yaml"
+expect_rc 2 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 2
+grep -q "spec.metrics\[0\].redis" "$tmp/err" || fail "field path missing: $(cat "$tmp/err")"
+echo "cli run --once: ok"
