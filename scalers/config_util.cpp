@@ -20,7 +20,9 @@ const nlohmann::json* ConfigReader::Get(std::string_view key) const {
   return &*it;
 }
 
-bool ConfigReader::Has(std::string_view key) const { return Get(key) != nullptr; }
+bool ConfigReader::Has(std::string_view key) const {
+  return Get(key) != nullptr;
+}
 
 void ConfigReader::Problem(std::string_view key, std::string_view message) {
   problems_->push_back(FieldPath(key) + ": " + std::string(message));
@@ -152,17 +154,15 @@ std::optional<std::map<std::string, std::string>> ConfigReader::StringMap(std::s
     Problem(key, "must be a map of strings");
     return std::nullopt;
   }
+  // Bad entries are reported and left out, so the caller still checks the good ones.
   std::map<std::string, std::string> out;
-  bool good = true;
   for (const auto& [k, val] : v->items()) {
     if (!val.is_string()) {
       Problem(std::string(key) + "." + k, "must be a string");
-      good = false;
     } else {
       out[k] = val.get<std::string>();
     }
   }
-  if (!good) return std::nullopt;
   return out;
 }
 

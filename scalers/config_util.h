@@ -6,12 +6,11 @@
 #include <cstdint>
 #include <initializer_list>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "controller/base/result.h"
 #include "controller/base/time.h"
@@ -34,6 +33,7 @@ class ConfigReader {
   // Seconds as a number (2.5) or a duration string ("500ms", "3s", "1m"); must be > 0.
   std::optional<Duration> Timeout(std::string_view key);
   std::optional<std::vector<std::string>> StringList(std::string_view key, bool required = false);
+  // Entries that are not strings are recorded as problems and left out of the result.
   std::optional<std::map<std::string, std::string>> StringMap(std::string_view key);
   // Child object reader (nullopt if absent or not an object; the latter is recorded).
   std::optional<ConfigReader> Object(std::string_view key);

@@ -30,7 +30,9 @@ bool HasControlChars(std::string_view v) {
 bool IEquals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+    auto lower = [](char c) {
+      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    };
     if (lower(a[i]) != lower(b[i])) return false;
   }
   return true;
@@ -54,7 +56,8 @@ Result<double> ParseSampleValue(const nlohmann::json& v, std::string_view where)
   char* end = nullptr;
   const double d = std::strtod(s.c_str(), &end);
   if (s.empty() || end != s.c_str() + s.size()) {
-    return MakeError(ErrorCode::kParse, std::string(where) + ": malformed sample value \"" + s + "\"");
+    return MakeError(ErrorCode::kParse,
+                     std::string(where) + ": malformed sample value \"" + s + "\"");
   }
   if (std::isnan(d) || std::isinf(d)) {
     return MakeError(ErrorCode::kInvalidValue,
@@ -129,8 +132,8 @@ Result<PrometheusConfig> ParsePrometheusConfig(const nlohmann::json& block, std:
     cfg.custom_headers = *h;
   }
   if (auto auth = r.Object("auth")) {
-    auth->RejectUnknown({"bearerTokenFromEnv", "bearerTokenFile", "username", "passwordFromEnv",
-                         "passwordFile"});
+    auth->RejectUnknown(
+        {"bearerTokenFromEnv", "bearerTokenFile", "username", "passwordFromEnv", "passwordFile"});
     cfg.bearer_token = ReadSecretRef(*auth, "bearerToken");
     if (auto u = auth->String("username")) {
       if (u->empty() || u->find(':') != std::string::npos) {
@@ -201,15 +204,15 @@ Result<double> ParsePrometheusResponse(long status, std::string_view body,  // N
   if (result->empty()) {
     if (config.empty_as_zero) return 0.0;
     return MakeError(ErrorCode::kInvalidValue,
-                     where + ": returned no series (is the target or exporter gone?); refusing "
-                             "to read it as 0 -- set emptyAsZero: true if empty means zero");
+                     where +
+                         ": returned no series (is the target or exporter gone?); refusing "
+                         "to read it as 0 -- set emptyAsZero: true if empty means zero");
   }
   if (result->size() > 1) {
     std::string first = (*result)[0].contains("metric") ? (*result)[0]["metric"].dump() : "";
     return MakeError(ErrorCode::kInvalidValue,
-                     where + ": returned " + std::to_string(result->size()) +
-                         " series (first: " + first +
-                         "); it must return one -- aggregate it, e.g. sum(...)");
+                     where + ": returned " + std::to_string(result->size()) + " series (first: " +
+                         first + "); it must return one -- aggregate it, e.g. sum(...)");
   }
   const auto& sample = (*result)[0];
   if (!sample.is_object() || !sample.contains("value")) {
@@ -261,8 +264,7 @@ Result<net::HttpRequest> PrometheusScaler::BuildRequest(const ReadContext& ctx) 
 
 Result<double> PrometheusScaler::Interpret(const Result<net::HttpResponse>& response) const {
   if (!response) {
-    return MakeError(response.error().code,
-                     Describe() + ": " + response.error().message);
+    return MakeError(response.error().code, Describe() + ": " + response.error().message);
   }
   return ParsePrometheusResponse(response->status, response->body, config_,
                                  "prometheus " + net::RedactUrl(config_.server_address));

@@ -21,12 +21,24 @@ timeval ToTimeval(Duration d) {
 RedisReply Copy(const redisReply& r) {
   RedisReply out;
   switch (r.type) {
-    case REDIS_REPLY_STRING: out.type = RedisReply::Type::kString; break;
-    case REDIS_REPLY_ARRAY: out.type = RedisReply::Type::kArray; break;
-    case REDIS_REPLY_INTEGER: out.type = RedisReply::Type::kInteger; break;
-    case REDIS_REPLY_STATUS: out.type = RedisReply::Type::kStatus; break;
-    case REDIS_REPLY_ERROR: out.type = RedisReply::Type::kError; break;
-    default: out.type = RedisReply::Type::kNil; break;
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      break;
+    default:
+      out.type = RedisReply::Type::kNil;
+      break;
   }
   out.integer = r.integer;
   if (r.str != nullptr) out.str.assign(r.str, r.len);
@@ -41,12 +53,15 @@ struct ReplyDeleter {
   void operator()(void* r) const { freeReplyObject(r); }
 };
 
-bool StartsWith(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool StartsWith(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
 
 }  // namespace
 
 std::string RedisEndpoint::Key() const {
-  return host + ":" + std::to_string(port) + "/" + std::to_string(db) + "?user=" + username;
+  return host + ":" + std::to_string(port) + "/" + std::to_string(db) + "?user=" + username +
+         "&secret=" + password.Describe();
 }
 
 std::string RedisEndpoint::Describe() const {
@@ -114,11 +129,11 @@ Error RedisConnection::TransportError(std::string_view during) {
   broken_ = true;
   const int saved_errno = errno;
   const std::string detail = ctx_->errstr[0] != '\0' ? std::string(ctx_->errstr) : "I/O error";
-  const bool timed_out = (ctx_->err == REDIS_ERR_IO &&
-                          (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK ||
-                           saved_errno == ETIMEDOUT)) ||
-                         detail.find("temporarily unavailable") != std::string::npos ||
-                         detail.find("timed out") != std::string::npos;
+  const bool timed_out =
+      (ctx_->err == REDIS_ERR_IO &&
+       (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT)) ||
+      detail.find("temporarily unavailable") != std::string::npos ||
+      detail.find("timed out") != std::string::npos;
   return MakeError(timed_out ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
                    where_ + ": " + std::string(during) + ": " + detail);
 }
@@ -131,7 +146,8 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
   if (!password) return MakeError(password.error().code, where + ": " + password.error().message);
 
   errno = 0;
-  redisContext* raw = redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, ToTimeval(timeout));
+  redisContext* raw =
+      redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, ToTimeval(timeout));
   if (raw == nullptr) return MakeError(ErrorCode::kInternal, where + ": cannot allocate context");
   std::unique_ptr<RedisConnection> conn(new RedisConnection(raw, where));
   if (raw->err != 0) return conn->TransportError("connect");

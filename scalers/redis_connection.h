@@ -24,7 +24,10 @@ struct RedisEndpoint {
   std::string username;  // ACL user; empty = "default"
   SecretRef password;    // resolved when connecting; never stored in messages
 
-  // Identity of the shared connection: address, db and user (not the password).
+  // Identity of the shared connection: address, db, user and where the password comes from (the
+  // reference, not the secret). Autoscalers naming the same secret share one connection; one that
+  // names another secret gets its own, so it can never ride on a connection someone else's
+  // credentials opened.
   std::string Key() const;
   // "redis://user@host:port/db" -- safe to log.
   std::string Describe() const;

@@ -4,12 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "scalers/redis_backed.h"
 
@@ -49,8 +48,8 @@ class RedisListScaler final : public RedisBackedScaler {
   const RedisListConfig& config() const { return config_; }
 
  private:
-  Step CountUnacked(const RedisReply& hvals,
-                    std::span<const std::vector<RedisReply>> rounds, double lengths) const;
+  Step CountUnacked(const RedisReply& hvals, std::span<const std::vector<RedisReply>> rounds,
+                    double lengths) const;
 
   RedisListConfig config_;
   std::vector<RedisCommand> length_commands_;  // LLEN per key, computed once

@@ -32,8 +32,7 @@ class RedisPool {
   // Runs `commands` on the endpoint's shared connection as one pipelined round trip. Calls for
   // the same connection are serialised; different connections run in parallel.
   Result<std::vector<RedisReply>> Execute(const RedisEndpoint& endpoint,
-                                          std::span<const RedisCommand> commands,
-                                          Duration timeout);
+                                          std::span<const RedisCommand> commands, Duration timeout);
 
   // Drops every connection (they are re-made on next use).
   void Reset();

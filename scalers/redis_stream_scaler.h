@@ -2,10 +2,9 @@
 // acknowledged) count of a consumer group (XPENDING summary form).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "scalers/redis_backed.h"
 

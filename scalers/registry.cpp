@@ -31,9 +31,9 @@ Result<std::unique_ptr<Scaler>> MakeScaler(std::string_view type, const nlohmann
     return std::unique_ptr<Scaler>(
         std::make_unique<RedisListScaler>(std::move(cfg).value(), *deps.redis));
   }
-  return MakeError(ErrorCode::kInvalidConfig,
-                   path + ": unknown metric source type \"" + std::string(type) +
-                       "\" (expected Prometheus or Redis)");
+  return MakeError(ErrorCode::kInvalidConfig, path + ": unknown metric source type \"" +
+                                                  std::string(type) +
+                                                  "\" (expected Prometheus or Redis)");
 }
 
 }  // namespace ebb::scalers

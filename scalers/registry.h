@@ -2,9 +2,8 @@
 #pragma once
 
 #include <memory>
-#include <string_view>
-
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "controller/base/result.h"
 #include "controller/net/http_client.h"

@@ -8,7 +8,7 @@ PACKAGES=(
   libcurl4-openssl-dev nlohmann-json3-dev prometheus-cpp-dev libhiredis-dev libspdlog-dev
   catch2 libyaml-cpp-dev
   # real servers for the integration tests
-  redis-server prometheus openssl python3 python3-celery python3-redis
+  redis-server redis-tools prometheus openssl curl python3 python3-celery python3-redis
 )
 
 missing=()

@@ -16,7 +16,9 @@ struct MultiDeleter {
   void operator()(CURLM* m) const { curl_multi_cleanup(m); }
 };
 
-const char* MethodName(HttpMethod m) { return m == HttpMethod::kPost ? "POST" : "GET"; }
+const char* MethodName(HttpMethod m) {
+  return m == HttpMethod::kPost ? "POST" : "GET";
+}
 
 ErrorCode CodeForCurl(CURLcode code) {
   switch (code) {
@@ -145,7 +147,8 @@ Result<void> CurlHttpClient::Prepare(Transfer& t, const HttpRequest& request) {
   const long verify = request.tls.insecure_skip_verify ? 0L : 1L;
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, request.tls.insecure_skip_verify ? 0L : 2L);
-  if (!request.tls.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, request.tls.ca_file.c_str());
+  if (!request.tls.ca_file.empty())
+    curl_easy_setopt(h, CURLOPT_CAINFO, request.tls.ca_file.c_str());
   if (!request.basic_user.empty()) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     curl_easy_setopt(h, CURLOPT_USERNAME, request.basic_user.c_str());
@@ -174,7 +177,8 @@ Result<void> CurlHttpClient::Prepare(Transfer& t, const HttpRequest& request) {
 }
 
 Result<HttpResponse> CurlHttpClient::Finish(Transfer& t, CURLcode code) {
-  const std::string where = std::string(MethodName(t.request->method)) + " " + RedactUrl(t.request->url);
+  const std::string where =
+      std::string(MethodName(t.request->method)) + " " + RedactUrl(t.request->url);
   Result<HttpResponse> out = MakeError(ErrorCode::kInternal, "unset");
   if (code == CURLE_OK) {
     HttpResponse resp;
@@ -182,8 +186,8 @@ Result<HttpResponse> CurlHttpClient::Finish(Transfer& t, CURLcode code) {
     resp.body = std::move(t.body);
     out = std::move(resp);
   } else if (t.too_large) {
-    out = MakeError(ErrorCode::kParse, where + ": response larger than " +
-                                           std::to_string(t.limit) + " bytes");
+    out = MakeError(ErrorCode::kParse,
+                    where + ": response larger than " + std::to_string(t.limit) + " bytes");
   } else {
     std::string detail = t.errbuf[0] != '\0' ? std::string(t.errbuf) : curl_easy_strerror(code);
     if (code == CURLE_OPERATION_TIMEDOUT) {

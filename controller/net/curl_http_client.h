@@ -4,20 +4,20 @@
 // curl multi handle with a bounded number of transfers in flight (no thread per request).
 #pragma once
 
+#include <curl/curl.h>
+
 #include <array>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <vector>
 
-#include <curl/curl.h>
-
 #include "controller/net/http_client.h"
 
 namespace ebb::net {
 
 struct CurlHttpClientOptions {
-  std::size_t max_idle_handles = 64;         // pooled easy handles kept between requests
+  std::size_t max_idle_handles = 64;          // pooled easy handles kept between requests
   std::size_t max_response_bytes = 16 << 20;  // larger bodies fail with kParse
 };
 

@@ -25,7 +25,7 @@ struct HttpRequest {
   HttpMethod method = HttpMethod::kGet;
   std::string url;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;          // sent with kPost
+  std::string body;               // sent with kPost
   Duration timeout = Seconds(3);  // whole transfer, connect included
   TlsOptions tls;
   std::string basic_user;      // basic auth when non-empty

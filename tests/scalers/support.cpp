@@ -1,0 +1,203 @@
+#include "tests/scalers/support.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+namespace ebb::testing {
+namespace {
+
+int ListenLoopback(int* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 64) != 0) {
+    ::close(fd);
+    throw std::runtime_error("bind/listen failed");
+  }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
+// Servers started by this process when no ctest fixture provided them; stopped at exit.
+struct OwnServers {
+  Servers servers;
+  bool owned = false;
+  ~OwnServers() {
+    if (owned) {
+      const std::string cmd =
+          FixturesDir() + "/servers.sh stop " + servers.dir + " >/dev/null 2>&1";
+      [[maybe_unused]] int rc = std::system(cmd.c_str());
+    }
+  }
+};
+
+Servers ReadEnvFile(const std::string& dir) {
+  std::ifstream in(dir + "/env");
+  if (!in) throw std::runtime_error("no fixture env file in " + dir);
+  std::map<std::string, int> kv;
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto eq = line.find('=');
+    if (eq != std::string::npos) kv[line.substr(0, eq)] = std::stoi(line.substr(eq + 1));
+  }
+  Servers s;
+  s.dir = dir;
+  s.redis_port = kv.at("REDIS_PORT");
+  s.redis_auth_port = kv.at("REDIS_AUTH_PORT");
+  s.prom_port = kv.at("PROM_PORT");
+  s.prom_tls_port = kv.at("PROM_TLS_PORT");
+  return s;
+}
+
+}  // namespace
+
+std::string FixturesDir() {
+  return EBB_SCALERS_FIXTURES;
+}
+
+const Servers& SharedServers() {
+  static OwnServers own = [] {
+    // Loopback only: never let an environment proxy see these requests.
+    ::setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+    ::setenv("no_proxy", "127.0.0.1,localhost", 1);
+    OwnServers o;
+    if (const char* dir = std::getenv("EBB_SCALERS_FIXTURE_DIR"); dir != nullptr && *dir != '\0') {
+      o.servers = ReadEnvFile(dir);
+      return o;
+    }
+    char tmpl[] = "/tmp/ebb-scalers-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    const std::string dir = tmpl;
+    Shell(FixturesDir() + "/servers.sh start " + dir + " >/dev/null");
+    o.servers = ReadEnvFile(dir);
+    o.owned = true;
+    return o;
+  }();
+  return own.servers;
+}
+
+std::string Shell(const std::string& command) {
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  if (!pipe) throw std::runtime_error("popen failed: " + command);
+  std::string out;
+  std::array<char, 4096> buf{};
+  std::size_t n = 0;
+  while ((n = std::fread(buf.data(), 1, buf.size(), pipe.get())) > 0) out.append(buf.data(), n);
+  const int rc = ::pclose(pipe.release());
+  if (rc != 0) throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + command);
+  return out;
+}
+
+int FreePort() {
+  int port = 0;
+  ::close(ListenLoopback(&port));
+  return port;
+}
+
+std::string RedisCli(int port, int db, const std::vector<std::string>& lines,
+                     const std::string& password) {
+  char tmpl[] = "/tmp/ebb-redis-cmds-XXXXXX";
+  const int fd = ::mkstemp(tmpl);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(fd);
+  {
+    std::ofstream f(tmpl);
+    for (const auto& l : lines) f << l << "\n";
+  }
+  std::string cmd =
+      "redis-cli -h 127.0.0.1 -p " + std::to_string(port) + " -n " + std::to_string(db);
+  if (!password.empty()) cmd = "REDISCLI_AUTH=" + password + " " + cmd;
+  cmd += std::string(" < ") + tmpl + " 2>&1";
+  std::string out;
+  try {
+    out = Shell(cmd);
+  } catch (...) {
+    ::unlink(tmpl);
+    throw;
+  }
+  ::unlink(tmpl);
+  return out;
+}
+
+SilentListener::SilentListener() {
+  fd_ = ListenLoopback(&port_);
+}
+SilentListener::~SilentListener() {
+  ::close(fd_);
+}
+
+CannedHttpServer::CannedHttpServer(int status, std::string body)
+    : status_(status), body_(std::move(body)) {
+  fd_ = ListenLoopback(&port_);
+  thread_ = std::thread([this] { Serve(); });
+}
+
+CannedHttpServer::~CannedHttpServer() {
+  stop_ = true;
+  ::shutdown(fd_, SHUT_RDWR);
+  thread_.join();
+  ::close(fd_);
+}
+
+std::vector<std::string> CannedHttpServer::requests() {
+  std::lock_guard lock(mu_);
+  return requests_;
+}
+
+void CannedHttpServer::Serve() {
+  while (!stop_) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    const int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) continue;
+    // Keep-alive: serve requests on this connection until the client closes it.
+    std::string buf;
+    while (!stop_) {
+      pollfd pc{c, POLLIN, 0};
+      if (::poll(&pc, 1, 50) <= 0) continue;
+      char tmp[4096];
+      const ssize_t n = ::recv(c, tmp, sizeof tmp, 0);
+      if (n <= 0) break;
+      buf.append(tmp, static_cast<std::size_t>(n));
+      const auto end = buf.find("\r\n\r\n");
+      if (end == std::string::npos) continue;
+      std::size_t body_len = 0;
+      for (const char* h : {"Content-Length: ", "content-length: "}) {
+        if (auto p2 = buf.find(h); p2 != std::string::npos && p2 < end) {
+          body_len = std::stoul(buf.substr(p2 + std::string(h).size()));
+        }
+      }
+      if (buf.size() < end + 4 + body_len) continue;
+      {
+        std::lock_guard lock(mu_);
+        requests_.push_back(buf.substr(0, end + 4 + body_len));
+      }
+      buf.erase(0, end + 4 + body_len);
+      const std::string resp = "HTTP/1.1 " + std::to_string(status_) +
+                               " X\r\nContent-Type: application/json\r\nContent-Length: " +
+                               std::to_string(body_.size()) + "\r\n\r\n" + body_;
+      ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+    }
+    ::close(c);
+  }
+}
+
+}  // namespace ebb::testing

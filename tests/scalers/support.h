@@ -1,0 +1,74 @@
+// Test support for the scalers tests: the shared real servers (started by the ctest fixture
+// `scalers_servers`, or by the test binary itself when run by hand), small loopback servers made
+// in-process, and shell helpers.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "controller/base/time.h"
+
+namespace ebb::testing {
+
+struct Servers {
+  std::string dir;
+  int redis_port = 0;       // no auth
+  int redis_auth_port = 0;  // requirepass "default-secret"; ACL users ebb/ebb-secret, limited
+  int prom_port = 0;        // history from fixtures/gen_history.py
+  int prom_tls_port = 0;    // https, CA at dir/tls/ca.crt
+  std::string ca_file() const { return dir + "/tls/ca.crt"; }
+  std::string wrong_ca_file() const { return dir + "/tls/wrong-ca.crt"; }
+};
+const Servers& SharedServers();
+
+std::string FixturesDir();
+// Runs a shell command; returns its stdout; fails the test (throws) on a non-zero exit.
+std::string Shell(const std::string& command);
+int FreePort();
+// Sends the lines to `redis-cli -p port -n db` (with the default password when `password` set).
+std::string RedisCli(int port, int db, const std::vector<std::string>& lines,
+                     const std::string& password = "");
+
+// Accepts TCP connections on a loopback port and never answers.
+class SilentListener {
+ public:
+  SilentListener();
+  ~SilentListener();
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// A one-route HTTP/1.1 server answering every request with a fixed status and body, recording
+// the raw requests it saw.
+class CannedHttpServer {
+ public:
+  CannedHttpServer(int status, std::string body);
+  ~CannedHttpServer();
+  int port() const { return port_; }
+  std::vector<std::string> requests();
+
+ private:
+  void Serve();
+  int fd_ = -1;
+  int port_ = 0;
+  int status_;
+  std::string body_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::string> requests_;
+  std::thread thread_;
+};
+
+inline Timestamp At(int64_t unix_seconds) {
+  return FromUnixMillis(unix_seconds * 1000);
+}
+
+}  // namespace ebb::testing
