@@ -8,7 +8,11 @@ PACKAGES=(
   libcurl4-openssl-dev nlohmann-json3-dev prometheus-cpp-dev libhiredis-dev libspdlog-dev
   catch2 libyaml-cpp-dev
   # real servers for the integration tests
-  redis-server redis-tools prometheus openssl curl python3 python3-celery python3-redis
+  redis-server redis-tools prometheus openssl curl jq python3 python3-celery python3-redis
+  etcd-server
+  # container image build (podman/buildah from a debootstrap base)
+  podman buildah runc debootstrap uidmap containernetworking-plugins iptables catatonit
+  fuse-overlayfs slirp4netns
 )
 
 missing=()

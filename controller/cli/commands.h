@@ -14,6 +14,7 @@ inline constexpr int kExitBadInput = 2;
 
 int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
+int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int DecideCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);

@@ -37,6 +37,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (args[0] == "decide") return DecideCommand(rest, out, err);
   if (args[0] == "validate") return ValidateCommand(rest, out, err);
   if (args[0] == "run") return RunCommand(rest, out, err);
+  if (args[0] == "convert") return ConvertCommand(rest, out, err);
 #ifdef EBB_HAVE_SIM
   if (args[0] == "simulate") return sim::SimulateMain(rest, out, err);
 #endif

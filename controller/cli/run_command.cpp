@@ -4,11 +4,13 @@
 // Kubernetes and the patch suppressed.
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <charconv>
 #include <ostream>
 
 #include "controller/cli/commands.h"
 #include "controller/decision/explain.h"
+#include "controller/live/run_controller.h"
 #include "controller/net/curl_http_client.h"
 #include "controller/runtime/scaler_metrics.h"
 #include "controller/spec/decide_case.h"
@@ -35,11 +37,28 @@ class FixedScaleTarget final : public runtime::ScaleTarget {
 const char* kUsage =
     "usage: ebb run --once --dry-run -f autoscalers.yaml --replicas N [--timeout SECONDS]\n"
     "  Reads every metric once, decides and prints one JSON object per Autoscaler.\n"
-    "  The controller mode (without --once) needs Kubernetes and is not built yet.\n";
+    "\n"
+    "usage: ebb run [flags]   (the controller; every flag also reads the environment)\n"
+    "  --kubeconfig PATH             KUBECONFIG; else in-cluster; else ~/.kube/config\n"
+    "  --context NAME                kubeconfig context (default: current-context)\n"
+    "  --namespace NS[,NS...]        EBB_NAMESPACES; watched namespaces (default: all)\n"
+    "  --metrics-bind-address ADDR  EBB_METRICS_BIND_ADDRESS; /metrics /healthz /readyz\n"
+    "                                (default 0.0.0.0:8080)\n"
+    "  --concurrency N               EBB_CONCURRENCY; reconciles in flight (default 8)\n"
+    "  --default-interval SECONDS    EBB_DEFAULT_INTERVAL; pollingInterval default (15)\n"
+    "  --metrics-timeout SECONDS     EBB_METRICS_TIMEOUT; one metric read at most (5)\n"
+    "  --dry-run                     EBB_DRY_RUN=true; decide and report, never patch\n"
+    "  --leader-elect=false          EBB_LEADER_ELECT; Lease-based leader election (true)\n"
+    "  --leader-election-namespace NS, --leader-election-id NAME (ebb-controller)\n"
+    "  --lease-duration S (15) --renew-deadline S (10) --retry-period S (2)\n"
+    "  --identity ID                 EBB_IDENTITY / POD_NAME; default hostname-pid\n"
+    "  --log-level LEVEL             EBB_LOG_LEVEL; trace debug info warn error (info)\n";
 
 }  // namespace
 
 int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (std::find(args.begin(), args.end(), "--once") == args.end())
+    return live::RunController(args, err);
   std::string file;
   bool once = false, dry_run = false;
   int32_t replicas = -1;
@@ -76,7 +95,7 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     }
   }
   if (!once || !dry_run) {
-    err << "ebb run: only --once --dry-run is available in this build\n" << kUsage;
+    err << "ebb run --once: only with --dry-run (a single pass never patches)\n" << kUsage;
     return kExitBadInput;
   }
   if (file.empty() || replicas < 0) {

@@ -1,5 +1,6 @@
 #include "controller/sim/csv_recording.h"
 
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 
@@ -30,8 +31,7 @@ bool ParseValue(std::string_view s, double& out) {
 
 }  // namespace
 
-CsvRecording::CsvRecording(std::FILE* file, bool owns_file, std::string name,
-                           size_t buffer_size)
+CsvRecording::CsvRecording(std::FILE* file, bool owns_file, std::string name, size_t buffer_size)
     : file_(file), owns_file_(owns_file), name_(std::move(name)), buf_(buffer_size) {}
 
 CsvRecording::~CsvRecording() {

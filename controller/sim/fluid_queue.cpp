@@ -8,8 +8,8 @@ namespace {
 
 constexpr size_t kMaxCohorts = 4096;
 constexpr double kEpsilon = 1e-9;
-// Each served chunk's waits run linearly between two ends; a few sub-chunks keep the spread.
-constexpr int kSubChunks = 4;
+constexpr int kMinSubChunks = 4;
+constexpr int kMaxSubChunks = 256;
 
 }  // namespace
 
@@ -55,11 +55,17 @@ void FluidQueue::ServeBusy(double amount, double t, double rate) {
     const double arrive1 = h.start + p1 * (h.end - h.start);
     const double depart0 = t + done / rate;
     const double depart1 = t + (done + take) / rate;
-    for (int k = 0; k < kSubChunks; ++k) {
-      const double f = (k + 0.5) / kSubChunks;
-      const double wait = (depart0 + f * (depart1 - depart0)) - (arrive0 + f * (arrive1 - arrive0));
-      waits_.Add(std::max(0.0, wait), take / kSubChunks);
+    // Waits run linearly from w0 to w1 across the chunk; sample it finely enough that
+    // percentiles see the spread, and keep the exact ends for min and max.
+    const double w0 = depart0 - arrive0;
+    const double w1 = depart1 - arrive1;
+    const int pieces = std::clamp(static_cast<int>(std::ceil(std::fabs(w1 - w0) / 0.25)),
+                                  kMinSubChunks, kMaxSubChunks);
+    for (int k = 0; k < pieces; ++k) {
+      const double f = (k + 0.5) / pieces;
+      waits_.Add(std::max(0.0, w0 + f * (w1 - w0)), take / pieces);
     }
+    waits_.ObserveExtremes(std::max(0.0, std::min(w0, w1)), std::max(0.0, std::max(w0, w1)));
     done += take;
     h.left -= take;
     if (h.left <= kEpsilon * std::max(1.0, h.total)) cohorts_.pop_front();

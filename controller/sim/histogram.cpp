@@ -33,6 +33,12 @@ void Histogram::Add(double value, double weight) {
   sum_ += value * weight;
 }
 
+void Histogram::ObserveExtremes(double lo, double hi) {
+  if (total_ <= 0 || !std::isfinite(lo) || !std::isfinite(hi)) return;
+  min_ = std::min(min_, lo);
+  max_ = std::max(max_, hi);
+}
+
 double Histogram::Quantile(double q) const {
   if (total_ <= 0) return 0;
   if (q >= 1) return max_;

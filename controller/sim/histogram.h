@@ -11,6 +11,8 @@ class Histogram {
  public:
   // Values <= 0 (an empty queue, a task served at once) are counted exactly as 0.
   void Add(double value, double weight = 1.0);
+  // Widens min/max without adding weight: the exact ends of a spread that Add sampled.
+  void ObserveExtremes(double lo, double hi);
 
   double total_weight() const { return total_; }
   double max() const { return max_; }

@@ -38,7 +38,7 @@ h2{font-size:16px;margin:32px 0 10px;text-transform:uppercase;letter-spacing:.06
 .panel{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:6px 8px;margin:12px 0}
 svg.chart{width:100%;height:auto;display:block}
 svg .ct{font-size:14px;font-weight:600;fill:var(--fg)}
-svg .cu,svg .yl,svg .xl{font-size:11px;fill:var(--muted);font-variant-numeric:tabular-nums}
+svg .cu{font-weight:400}svg .cu,svg .yl,svg .xl{font-size:11px;fill:var(--muted);font-variant-numeric:tabular-nums}
 svg .lg{font-size:12px;fill:#334155}
 svg .ll{font-size:11px;font-weight:600}
 svg .grid{stroke:#eef2f7;stroke-width:1}
@@ -49,8 +49,8 @@ table{border-collapse:collapse;width:100%;background:var(--card);border:1px soli
 th,td{text-align:left;padding:7px 12px;border-bottom:1px solid var(--line);font-variant-numeric:tabular-nums;vertical-align:top}
 th{background:#f1f5f9;font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:#475569}
 tr:last-child td{border-bottom:none}
-td.num{text-align:right}
-.up{color:#b45309;font-weight:600}.down{color:#0369a1;font-weight:600}
+td.num{text-align:right}td.t{white-space:nowrap}
+.up{color:#b45309;font-weight:600}.down{color:#0369a1;font-weight:600}.up.t,.down.t{white-space:nowrap}
 .two{display:grid;grid-template-columns:1fr 1fr;gap:16px}
 @media(max-width:900px){.two{grid-template-columns:1fr}}
 pre{background:#0f172a;color:#e2e8f0;padding:14px 16px;border-radius:10px;overflow:auto;font-size:12.5px;line-height:1.45;margin:0}
@@ -99,8 +99,10 @@ void ToYaml(const nlohmann::json& v, int indent, std::string& out) {
         out += "\n";
         ToYaml(child, indent + 2, out);
       } else {
-        out += " " + (child.is_object() ? std::string("{}")
-                                        : child.is_array() ? std::string("[]") : Scalar(child)) +
+        out += " " +
+               (child.is_object()  ? std::string("{}")
+                : child.is_array() ? std::string("[]")
+                                   : Scalar(child)) +
                "\n";
       }
     }
@@ -132,8 +134,10 @@ std::string Row(const std::string& key, const std::string& value) {
 
 double TargetValue(const decision::MetricSpec& m) {
   switch (m.target.type) {
-    case decision::TargetType::kUtilization: return m.target.average_utilization;
-    case decision::TargetType::kValue: return static_cast<double>(m.target.value_milli) / 1000.0;
+    case decision::TargetType::kUtilization:
+      return m.target.average_utilization;
+    case decision::TargetType::kValue:
+      return static_cast<double>(m.target.value_milli) / 1000.0;
     case decision::TargetType::kAverageValue:
       return static_cast<double>(m.target.average_value_milli) / 1000.0;
   }
@@ -160,9 +164,12 @@ std::string TargetText(const decision::MetricSpec& m) {
 
 std::string LoadCaption(const ModelConfig& model) {
   switch (model.type) {
-    case ModelType::kQueue: return "tasks arriving per second";
-    case ModelType::kDemand: return "total demand";
-    case ModelType::kReplay: return "recorded value";
+    case ModelType::kQueue:
+      return "tasks arriving per second";
+    case ModelType::kDemand:
+      return "total demand";
+    case ModelType::kReplay:
+      return "recorded value";
   }
   return "";
 }
@@ -206,8 +213,7 @@ void ReportBuilder::OnTick(const TickRecord& tick) {
   }
 }
 
-void ReportBuilder::Write(std::ostream& out, const Summary& s,
-                          const ReportDocuments& docs) const {
+void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocuments& docs) const {
   const auto& spec = input_.spec;
   std::string h;
   h += "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">";
@@ -228,9 +234,9 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s,
   h += "<div class=\"cards\">";
   h += Card("replica-hours", Fixed(s.replica_hours, 1),
             s.cost_per_replica_hour > 0 ? "cost " + Fixed(s.cost, 2) : "no price set");
-  h += Card("replicas", Fixed(s.mean_replicas, 2),
-            "mean · min " + std::to_string(s.min_replicas) + " · max " +
-                std::to_string(s.max_replicas));
+  h += Card(
+      "replicas", Fixed(s.mean_replicas, 2),
+      "mean · min " + std::to_string(s.min_replicas) + " · max " + std::to_string(s.max_replicas));
   h += Card("scale events", std::to_string(s.scale_ups + s.scale_downs),
             std::to_string(s.scale_ups) + " up · " + std::to_string(s.scale_downs) + " down");
   h += Card("at maxReplicas", Pct(s.seconds_at_max, s.duration_seconds),
@@ -289,29 +295,29 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s,
       o.unit = "tasks";
       o.height = 210;
       h += "<div class=\"panel\">" +
-           RenderChart(o, {{"backlog", kBacklogColor, &pm.backlog, SeriesStyle::kArea, false,
-                            true}}) +
+           RenderChart(o,
+                       {{"backlog", kBacklogColor, &pm.backlog, SeriesStyle::kArea, false, true}}) +
            "</div>";
       ChartOptions w = base;
       w.title = "Oldest queued task · " + m.name;
       w.unit = "seconds waited";
       w.height = 190;
-      h += "<div class=\"panel\">" +
-           RenderChart(w, {{"oldest wait", kWaitColor, &pm.wait, SeriesStyle::kLine, false,
-                            true}}) +
-           "</div>";
+      h +=
+          "<div class=\"panel\">" +
+          RenderChart(w, {{"oldest wait", kWaitColor, &pm.wait, SeriesStyle::kLine, false, true}}) +
+          "</div>";
     }
     {
       ChartOptions o = base;
       o.title = "Metric vs target · " + m.name + " (" + TargetText(m) + ")";
-      o.unit = m.target.type == decision::TargetType::kUtilization ? "% of request"
+      o.unit = m.target.type == decision::TargetType::kUtilization    ? "% of request"
                : m.target.type == decision::TargetType::kAverageValue ? "per replica"
-                                                                       : "value";
+                                                                      : "value";
       o.height = 210;
       o.lines = {{TargetValue(m), "target", kTargetColor}};
       h += "<div class=\"panel\">" +
-           RenderChart(o, {{"as compared", kValueColor, &pm.compared, SeriesStyle::kLine, false,
-                            true}}) +
+           RenderChart(
+               o, {{"as compared", kValueColor, &pm.compared, SeriesStyle::kLine, false, true}}) +
            "</div>";
     }
   }
@@ -345,9 +351,9 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s,
     h += Row(q.metric + " · wait p50 / p95 / p99 / max",
              Fixed(q.wait_p50, 1) + " / " + Fixed(q.wait_p95, 1) + " / " + Fixed(q.wait_p99, 1) +
                  " / " + Fixed(q.wait_max, 1) + " s");
-    h += Row(q.metric + " · backlog above target",
-             Span(q.seconds_above_target) + " · " +
-                 Pct(q.seconds_above_target, s.duration_seconds));
+    h +=
+        Row(q.metric + " · backlog above target",
+            Span(q.seconds_above_target) + " · " + Pct(q.seconds_above_target, s.duration_seconds));
   }
   h += "</table></div>";
 
@@ -358,9 +364,11 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s,
     const size_t shown_open = 12;
     auto event_row = [&](const Event& e) {
       const bool up = e.to > e.from;
-      return "<tr><td>" + HtmlEscape(FormatRfc3339(e.at)) + "</td><td class=\"" +
-             (up ? "up" : "down") + "\">" + std::to_string(e.from) + " → " +
-             std::to_string(e.to) + "</td><td>" + HtmlEscape(decision::ToString(e.reason)) +
+      // "MM-DD HH:MM:SS": the year is in the header, and the column stays on one line.
+      const std::string iso = FormatRfc3339(e.at);
+      return "<tr><td class=\"t\">" + HtmlEscape(iso.substr(5, 5) + " " + iso.substr(11, 8)) +
+             "</td><td class=\"" + (up ? "up t" : "down t") + "\">" + std::to_string(e.from) +
+             " → " + std::to_string(e.to) + "</td><td>" + HtmlEscape(decision::ToString(e.reason)) +
              "</td><td>" + HtmlEscape(e.proposals) + "</td></tr>";
     };
     const std::string head =

@@ -3,11 +3,10 @@
 // events and the spec used.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <ostream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "controller/sim/report_series.h"
 #include "controller/sim/simulator.h"

@@ -48,16 +48,18 @@ Result<std::unique_ptr<PrometheusRecording>> PrometheusRecording::FromText(
     std::string_view text, std::string name, const std::string& metric_name) {
   nlohmann::json doc = nlohmann::json::parse(text, nullptr, false);
   if (doc.is_discarded()) {
-    return MakeError(ErrorCode::kParse, name + ": not valid JSON (expected a Prometheus "
-                                               "query_range answer)");
+    return MakeError(ErrorCode::kParse, name +
+                                            ": not valid JSON (expected a Prometheus "
+                                            "query_range answer)");
   }
   return FromJson(doc, std::move(name), metric_name);
 }
 
 Result<std::unique_ptr<PrometheusRecording>> PrometheusRecording::FromJson(
     const nlohmann::json& doc, std::string name, const std::string& metric_name) {
-  auto fail = [&name](const std::string& path, const std::string& what) {
-    return MakeError(ErrorCode::kParse, name + ": " + path + ": " + what);
+  const std::string source = name;  // `name` moves into the recording below
+  auto fail = [&source](const std::string& path, const std::string& what) {
+    return MakeError(ErrorCode::kParse, source + ": " + path + ": " + what);
   };
   if (!doc.is_object()) return fail("$", "expected an object");
   const auto status = doc.find("status");

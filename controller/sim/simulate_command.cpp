@@ -3,15 +3,14 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
-#include <iostream>
 
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
 #include "controller/sim/html_report.h"
 #include "controller/sim/simulation_config.h"
 #include "controller/sim/simulator.h"
 #include "controller/sim/summary.h"
 #include "controller/sim/timeline_writer.h"
+#include "controller/spec/autoscaler.h"
+#include "controller/spec/documents.h"
 
 namespace ebb::sim {
 namespace {
@@ -94,8 +93,8 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
   std::string name = o.autoscaler;
   int chosen_sim = -1;
   for (size_t i = 0; i < parsed.size(); ++i) {
-    const bool matches = name.empty() || parsed[i].autoscaler.empty() ||
-                         parsed[i].autoscaler == name;
+    const bool matches =
+        name.empty() || parsed[i].autoscaler.empty() || parsed[i].autoscaler == name;
     // A later file (--simulation) wins over the spec file.
     if (matches) chosen_sim = static_cast<int>(i);
   }
@@ -106,9 +105,9 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
   }
 
   if (autoscalers.empty()) {
-    return MakeError(ErrorCode::kInvalidConfig,
-                     o.filename + ": no document of kind Autoscaler (apiVersion " +
-                         spec::kApiVersion + ")");
+    return MakeError(
+        ErrorCode::kInvalidConfig,
+        o.filename + ": no document of kind Autoscaler (apiVersion " + spec::kApiVersion + ")");
   }
   const nlohmann::json* doc = nullptr;
   std::string names;
@@ -125,8 +124,8 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
     doc = &autoscalers.front();
   }
   if (doc == nullptr) {
-    return MakeError(ErrorCode::kInvalidConfig, o.filename + ": no Autoscaler named " + name +
-                                                    " (found: " + names + ")");
+    return MakeError(ErrorCode::kInvalidConfig,
+                     o.filename + ": no Autoscaler named " + name + " (found: " + names + ")");
   }
   auto a = spec::ParseAutoscaler(*doc);
   if (!a) {
@@ -270,8 +269,8 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
   input.autoscaler = ls.autoscaler.name;
   input.spec = ls.autoscaler.spec;
   input.models = std::move(*models);
-  input.initial_replicas = o.initial_replicas.value_or(
-      ls.sim.initial_replicas.value_or(input.spec.min_replicas));
+  input.initial_replicas =
+      o.initial_replicas.value_or(ls.sim.initial_replicas.value_or(input.spec.min_replicas));
   input.startup_delay = Seconds(o.startup_delay_seconds.value_or(ls.sim.startup_delay_seconds));
   input.staleness = Seconds(o.staleness_seconds.value_or(ls.sim.staleness_seconds));
   input.cost_per_replica_hour = o.cost_per_replica_hour.value_or(ls.sim.cost_per_replica_hour);

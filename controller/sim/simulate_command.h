@@ -16,18 +16,18 @@
 namespace ebb::sim {
 
 struct SimulateOptions {
-  std::string filename;                  // -f: Autoscaler (and maybe Simulation) documents
-  std::vector<std::string> metrics;      // --metrics, repeatable
-  std::string simulation_file;           // --simulation: Simulation documents kept apart
-  std::string autoscaler;                // --autoscaler: which Autoscaler of the file
-  std::string out;                       // --out: timeline CSV ("-": stdout)
-  std::string report;                    // --report: HTML page
-  bool json = false;                     // --json: summary as JSON
+  std::string filename;              // -f: Autoscaler (and maybe Simulation) documents
+  std::vector<std::string> metrics;  // --metrics, repeatable
+  std::string simulation_file;       // --simulation: Simulation documents kept apart
+  std::string autoscaler;            // --autoscaler: which Autoscaler of the file
+  std::string out;                   // --out: timeline CSV ("-": stdout)
+  std::string report;                // --report: HTML page
+  bool json = false;                 // --json: summary as JSON
   std::optional<int32_t> initial_replicas;
   std::optional<int64_t> startup_delay_seconds;
   std::optional<int64_t> staleness_seconds;
   std::optional<double> cost_per_replica_hour;
-  std::string metric_name;               // --metric-name for unnamed query_range series
+  std::string metric_name;  // --metric-name for unnamed query_range series
   RecordingFormat format = RecordingFormat::kAuto;
   bool help = false;
 };

@@ -5,8 +5,7 @@
 
 namespace ebb::sim {
 
-SimulatedTarget::SimulatedTarget(int32_t initial_replicas, Duration startup_delay,
-                                 Timestamp start)
+SimulatedTarget::SimulatedTarget(int32_t initial_replicas, Duration startup_delay, Timestamp start)
     : startup_delay_(startup_delay) {
   const Timestamp long_ago = start - Seconds(3600) - startup_delay;
   for (int32_t i = 0; i < std::max(initial_replicas, 0); ++i) {

@@ -110,8 +110,9 @@ void ParseModel(const std::string& path, const nlohmann::json& j, ModelConfig& m
         m.per_pod_baseline_milli = *v;
       }
     } else {
-      p.Add(fp, "unknown field (known: type, scale, serviceRate, intervalSeconds, request, "
-                "perPodBaseline)");
+      p.Add(fp,
+            "unknown field (known: type, scale, serviceRate, intervalSeconds, request, "
+            "perPodBaseline)");
     }
   }
   if (!j.contains("type")) p.Add(path + ".type", "required (replay, demand or queue)");
@@ -124,9 +125,12 @@ void ParseModel(const std::string& path, const nlohmann::json& j, ModelConfig& m
 
 const char* ToString(ModelType t) {
   switch (t) {
-    case ModelType::kReplay: return "replay";
-    case ModelType::kDemand: return "demand";
-    case ModelType::kQueue: return "queue";
+    case ModelType::kReplay:
+      return "replay";
+    case ModelType::kDemand:
+      return "demand";
+    case ModelType::kQueue:
+      return "queue";
   }
   return "?";
 }
@@ -206,8 +210,9 @@ Result<SimulationConfig> ParseSimulation(const nlohmann::json& doc, const std::s
         cfg.models[metric] = m;
       }
     } else {
-      p.Add(fp, "unknown field (known: autoscaler, initialReplicas, startupDelaySeconds, "
-                "costPerReplicaHour, stalenessSeconds, models)");
+      p.Add(fp,
+            "unknown field (known: autoscaler, initialReplicas, startupDelaySeconds, "
+            "costPerReplicaHour, stalenessSeconds, models)");
     }
   }
   if (!p.empty()) return p.ToError(cfg.origin);
@@ -225,9 +230,8 @@ Result<std::vector<ModelConfig>> ResolveModels(const SimulationConfig& config,
     bool found = false;
     for (const auto& m : spec.metrics) found = found || m.name == metric;
     if (!found) {
-      p.Add("spec.models." + metric,
-            "Autoscaler " + autoscaler_name + " has no metric named " + metric +
-                " (its metrics: " + names + ")");
+      p.Add("spec.models." + metric, "Autoscaler " + autoscaler_name + " has no metric named " +
+                                         metric + " (its metrics: " + names + ")");
     }
   }
   for (size_t i = 0; i < spec.metrics.size(); ++i) {
@@ -237,15 +241,17 @@ Result<std::vector<ModelConfig>> ResolveModels(const SimulationConfig& config,
     const ModelConfig& model = out[i];
     const bool per_pod = IsPerPodMetric(m.type);
     if (model.type == ModelType::kQueue && per_pod) {
-      p.Add(path + ".type", "a queue model needs a value metric (External, Object, Prometheus, "
-                            "Redis); " + m.name + " is read per pod");
+      p.Add(path + ".type",
+            "a queue model needs a value metric (External, Object, Prometheus, "
+            "Redis); " +
+                m.name + " is read per pod");
     }
     const bool resource = m.type == decision::SourceType::kResource ||
                           m.type == decision::SourceType::kContainerResource;
     if (resource && m.target.type == decision::TargetType::kUtilization && !model.request_milli) {
-      p.Add(path + ".request",
-            "required: " + m.name + " has a Utilization target, so the simulated pods need a " +
-                m.resource + " request");
+      p.Add(path + ".request", "required: " + m.name +
+                                   " has a Utilization target, so the simulated pods need a " +
+                                   m.resource + " request");
     }
   }
   if (!p.empty()) {

@@ -15,8 +15,10 @@ constexpr size_t kMaxUnknownNames = 8;
 
 double TargetValue(const decision::MetricTarget& t) {
   switch (t.type) {
-    case decision::TargetType::kUtilization: return t.average_utilization;
-    case decision::TargetType::kValue: return static_cast<double>(t.value_milli) / 1000.0;
+    case decision::TargetType::kUtilization:
+      return t.average_utilization;
+    case decision::TargetType::kValue:
+      return static_cast<double>(t.value_milli) / 1000.0;
     case decision::TargetType::kAverageValue:
       return static_cast<double>(t.average_value_milli) / 1000.0;
   }
@@ -86,6 +88,11 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
         mt.proposal = d.metrics[i].proposal;
         if (d.metrics[i].status == decision::MetricStatus::kOk) {
           mt.compared = d.metrics[i].usage_ratio * targets[i];
+          // A utilization target is read in percent of the request, as kubectl shows it.
+          if (input.spec.metrics[i].target.type == decision::TargetType::kUtilization &&
+              d.metrics[i].utilization >= 0) {
+            mt.value = d.metrics[i].utilization;
+          }
         }
       }
       if (const FluidQueue* q = workload.queue(i)) {
@@ -119,8 +126,8 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
     }
     if (workload.samples(i) == 0) {
       info.warnings.push_back("the recording has no samples for metric " +
-                              input.spec.metrics[i].name + " (spec.metrics[" +
-                              std::to_string(i) + "]); every reading of it failed");
+                              input.spec.metrics[i].name + " (spec.metrics[" + std::to_string(i) +
+                              "]); every reading of it failed");
     }
     if (workload.dropped_arrivals(i) > 0) {
       info.warnings.push_back(std::to_string(workload.dropped_arrivals(i)) + " samples of " +

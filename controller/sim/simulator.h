@@ -29,12 +29,12 @@ struct SimulationInput {
 };
 
 struct MetricTick {
-  double load = 0;        // the model's input (see Workload::load)
-  double value = 0;       // what the core was given; NaN when the reading failed
-  double compared = 0;    // the number the core compared with the target (NaN: none)
-  int32_t proposal = -1;  // -1 when the metric failed
-  double backlog = 0;     // queue models
-  double oldest_wait = 0; // queue models: seconds the oldest queued task has waited
+  double load = 0;         // the model's input (see Workload::load)
+  double value = 0;        // what the core was given; NaN when the reading failed
+  double compared = 0;     // the number the core compared with the target (NaN: none)
+  int32_t proposal = -1;   // -1 when the metric failed
+  double backlog = 0;      // queue models
+  double oldest_wait = 0;  // queue models: seconds the oldest queued task has waited
 };
 
 struct TickRecord {
@@ -43,7 +43,7 @@ struct TickRecord {
   int32_t replicas_before = 0;  // spec replicas the core saw
   int32_t ready = 0;            // ready replicas the core saw
   int32_t desired = 0;
-  int32_t replicas_after = 0;   // spec replicas after this tick's patch
+  int32_t replicas_after = 0;  // spec replicas after this tick's patch
   bool patched = false;
   decision::Reason reason = decision::Reason::kDesiredWithinRange;
   const decision::Decision* decision = nullptr;

@@ -144,14 +144,13 @@ std::string FormatSummaryText(const Summary& s) {
                      std::to_string(s.tick_seconds) + " s)");
   line("replica-hours", Fixed(s.replica_hours, 2));
   if (s.cost_per_replica_hour > 0) {
-    line("cost", Fixed(s.cost, 2) + " (at " + Fixed(s.cost_per_replica_hour, 4) +
-                     " per replica-hour)");
+    line("cost",
+         Fixed(s.cost, 2) + " (at " + Fixed(s.cost_per_replica_hour, 4) + " per replica-hour)");
   }
-  line("replicas min/mean/max", std::to_string(s.min_replicas) + " / " +
-                                    Fixed(s.mean_replicas, 2) + " / " +
-                                    std::to_string(s.max_replicas));
-  line("scale events", std::to_string(s.scale_ups) + " up, " + std::to_string(s.scale_downs) +
-                           " down");
+  line("replicas min/mean/max", std::to_string(s.min_replicas) + " / " + Fixed(s.mean_replicas, 2) +
+                                    " / " + std::to_string(s.max_replicas));
+  line("scale events",
+       std::to_string(s.scale_ups) + " up, " + std::to_string(s.scale_downs) + " down");
   line("time at minReplicas", Duration(s.seconds_at_min) + " (" +
                                   Share(s.seconds_at_min, s.duration_seconds) + ", min " +
                                   std::to_string(s.spec_min) + ")");
@@ -160,8 +159,8 @@ std::string FormatSummaryText(const Summary& s) {
                                   std::to_string(s.spec_max) + ")");
   for (size_t i = 0; i < s.metrics.size(); ++i) {
     if (s.failed_readings[i] > 0) {
-      line("failed readings", s.metrics[i] + ": " + std::to_string(s.failed_readings[i]) +
-                                  " ticks");
+      line("failed readings",
+           s.metrics[i] + ": " + std::to_string(s.failed_readings[i]) + " ticks");
     }
   }
   for (const auto& q : s.queues) {

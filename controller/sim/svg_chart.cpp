@@ -57,9 +57,8 @@ struct TimeAxis {
 
 TimeAxis ChooseTimeStep(int64_t span_ms) {
   static constexpr std::array<int64_t, 14> kSteps = {
-      60'000,     300'000,     600'000,     900'000,      1'800'000,   3'600'000,   7'200'000,
-      10'800'000, 21'600'000,  43'200'000,  86'400'000,   172'800'000, 604'800'000,
-      2'592'000'000};
+      60'000,     300'000,    600'000,    900'000,    1'800'000,   3'600'000,   7'200'000,
+      10'800'000, 21'600'000, 43'200'000, 86'400'000, 172'800'000, 604'800'000, 2'592'000'000};
   for (int64_t s : kSteps) {
     if (span_ms / s <= 10) return {s, s < 86'400'000};
   }
@@ -80,12 +79,23 @@ std::string HtmlEscape(std::string_view text) {
   out.reserve(text.size());
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -116,19 +126,15 @@ std::string RenderChart(const ChartOptions& o, const std::vector<ChartSeries>& s
 
   std::string svg;
   svg += "<svg class=\"chart\" viewBox=\"0 0 " + Num(w) + " " + Num(h) +
-         "\" role=\"img\" aria-label=\"" +
-         HtmlEscape(o.title) + "\">";
-  svg += "<text class=\"ct\" x=\"" + Num(kLeft) + "\" y=\"18\">" + HtmlEscape(o.title) +
-         "</text>";
-  if (!o.unit.empty()) {
-    svg += "<text class=\"cu\" x=\"" + Num(kLeft - 8) + "\" y=\"" + Num(kTop - 8) +
-           "\" text-anchor=\"end\">" + HtmlEscape(o.unit) + "</text>";
-  }
+         "\" role=\"img\" aria-label=\"" + HtmlEscape(o.title) + "\">";
+  svg += "<text class=\"ct\" x=\"" + Num(kLeft) + "\" y=\"18\">" + HtmlEscape(o.title);
+  if (!o.unit.empty()) svg += "<tspan class=\"cu\" dx=\"10\">" + HtmlEscape(o.unit) + "</tspan>";
+  svg += "</text>";
   // Grid and y labels.
   for (double v = 0; v <= ytop + step * 0.01; v += step) {
     const double y = Y(v);
-    svg += "<line class=\"grid\" x1=\"" + Num(kLeft) + "\" x2=\"" + Num(w - kRight) +
-           "\" y1=\"" + Num(y) + "\" y2=\"" + Num(y) + "\"/>";
+    svg += "<line class=\"grid\" x1=\"" + Num(kLeft) + "\" x2=\"" + Num(w - kRight) + "\" y1=\"" +
+           Num(y) + "\" y2=\"" + Num(y) + "\"/>";
     svg += "<text class=\"yl\" x=\"" + Num(kLeft - 8) + "\" y=\"" + Num(y + 4) +
            "\" text-anchor=\"end\">" + AxisLabel(v) + "</text>";
   }
@@ -175,7 +181,8 @@ std::string RenderChart(const ChartOptions& o, const std::vector<ChartSeries>& s
         }
         i = j;
       }
-      svg += "<path d=\"" + d + "\" fill=\"" + s.color + "\" fill-opacity=\"0.22\" stroke=\"none\"/>";
+      svg +=
+          "<path d=\"" + d + "\" fill=\"" + s.color + "\" fill-opacity=\"0.22\" stroke=\"none\"/>";
     }
     // The mean (or the value itself) as a line; a step line for replica counts.
     std::string d;

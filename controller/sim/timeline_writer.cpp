@@ -34,7 +34,9 @@ TimelineWriter::TimelineWriter(std::ostream& out, const SimulationInput& input) 
   buf_ += ",desired,ready,replicas,reason\n";
 }
 
-TimelineWriter::~TimelineWriter() { Flush(); }
+TimelineWriter::~TimelineWriter() {
+  Flush();
+}
 
 void TimelineWriter::Flush() {
   out_.write(buf_.data(), static_cast<std::streamsize>(buf_.size()));

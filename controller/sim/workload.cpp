@@ -4,8 +4,6 @@
 #include <cmath>
 #include <string>
 
-#include "controller/base/quantity.h"
-
 namespace ebb::sim {
 namespace {
 
@@ -175,7 +173,11 @@ void Workload::Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Ob
         r.error = "recorded value of " + names_[i] + " is negative or not a number";
         continue;
       }
-      const int64_t milli = DoubleToMilli(per_pod) + m.model.per_pod_baseline_milli;
+      // Rounded, not truncated: 1.2 cores over 3 pods is 400m each, not 399m.
+      const double scaled = std::round(per_pod * 1000.0);
+      const int64_t milli =
+          (scaled < 8e18 ? static_cast<int64_t>(scaled) : int64_t{8'000'000'000'000'000'000}) +
+          std::min(m.model.per_pod_baseline_milli, int64_t{1} << 60);
       m.last_read = static_cast<double>(milli) / 1000.0;
       for (const SimPod& sp : pods) {
         if (sp.ready_at > now) break;  // pods still starting have no metrics yet

@@ -1,0 +1,31 @@
+// `ebb convert`: turns a HorizontalPodAutoscaler (autoscaling/v2, v2beta2, v2beta1, v1) or a
+// KEDA ScaledObject (keda.sh/v1alpha1) into the equivalent Autoscaler (ebb.dev/v1alpha1), and
+// says what it could not carry over.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "controller/base/result.h"
+
+namespace ebb::convert {
+
+struct Conversion {
+  nlohmann::ordered_json autoscaler;  // apiVersion, kind, metadata, spec (in that order)
+  std::vector<std::string> warnings;  // each a full sentence about one thing not carried over
+};
+
+// True for the kinds Convert accepts.
+bool IsConvertible(const nlohmann::json& doc);
+
+// `trigger_auths` are the TriggerAuthentication documents found next to a ScaledObject: they
+// let the warnings for authenticationRef name the Secret keys to hand to ebb. Errors
+// (kInvalidConfig): not an HPA/ScaledObject, a malformed one, or nothing that ebb can scale on.
+Result<Conversion> Convert(const nlohmann::json& doc,
+                           const std::vector<nlohmann::json>& trigger_auths = {});
+
+// Block-style YAML for a document; strings that YAML would read as something else are quoted.
+std::string ToYaml(const nlohmann::ordered_json& doc);
+
+}  // namespace ebb::convert

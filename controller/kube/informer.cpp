@@ -1,0 +1,203 @@
+#include "controller/kube/informer.h"
+
+#include <random>
+
+namespace ebb::kube {
+
+Informer::Informer(KubeClient& client, std::string collection_path, OnChange on_change,
+                   InformerOptions options)
+    : client_(client),
+      path_(std::move(collection_path)),
+      on_change_(std::move(on_change)),
+      options_(options) {}
+
+Informer::~Informer() {
+  Stop();
+}
+
+void Informer::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Informer::Stop() {
+  stop_ = true;
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool Informer::WaitForSync(Duration timeout) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, timeout, [&] { return synced_.load() || stop_.load(); }) &&
+         synced_.load();
+}
+
+std::string Informer::KeyOf(const nlohmann::json& obj) {
+  const auto& md = obj.contains("metadata") ? obj["metadata"] : nlohmann::json::object();
+  const std::string ns = md.value("namespace", "");
+  const std::string name = md.value("name", "");
+  return ns.empty() ? name : ns + "/" + name;
+}
+
+std::optional<nlohmann::json> Informer::Get(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = cache_.find(key);
+  if (it == cache_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<nlohmann::json> Informer::List() const {
+  std::lock_guard lock(mu_);
+  std::vector<nlohmann::json> out;
+  out.reserve(cache_.size());
+  for (const auto& [k, v] : cache_) out.push_back(v);
+  return out;
+}
+
+std::string Informer::resource_version() const {
+  std::lock_guard lock(mu_);
+  return rv_;
+}
+
+void Informer::Sleep(Duration d) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, d, [&] { return stop_.load(); });
+}
+
+void Informer::Apply(const std::string& key, const nlohmann::json* obj) {
+  {
+    std::lock_guard lock(mu_);
+    if (!obj)
+      cache_.erase(key);
+    else if (options_.keep_objects)
+      cache_[key] = *obj;
+    else
+      cache_[key] = nullptr;
+  }
+  on_change_(key, obj);
+}
+
+Result<void> Informer::Relist() {
+  stats_.lists.fetch_add(1);
+  std::map<std::string, nlohmann::json> fresh;
+  std::string cont, rv;
+  const char sep = path_.find('?') == std::string::npos ? '?' : '&';
+  do {
+    std::string p = path_ + sep + "limit=" + std::to_string(options_.list_page_size);
+    if (!cont.empty()) p += "&continue=" + QueryEscape(cont);
+    auto page = client_.Get(p);
+    if (!page) return page.error();  // an expired continue token (410) restarts the list
+    for (auto& item : (*page)["items"]) {
+      // managedFields are server-side apply bookkeeping, often the bulk of an object.
+      if (item.contains("metadata")) item["metadata"].erase("managedFields");
+      std::string key =
+          KeyOf(item);  // before the move: json's operator= takes its argument by value
+      fresh[std::move(key)] = std::move(item);
+    }
+    const auto& md = (*page)["metadata"];
+    rv = md.value("resourceVersion", "");
+    cont = md.value("continue", "");
+  } while (!cont.empty() && !stop_);
+  std::vector<std::string> removed;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [k, v] : cache_)
+      if (!fresh.count(k)) removed.push_back(k);
+  }
+  for (const auto& k : removed) Apply(k, nullptr);
+  for (const auto& [k, v] : fresh) Apply(k, &v);
+  {
+    std::lock_guard lock(mu_);
+    rv_ = rv;
+  }
+  if (!synced_.exchange(true)) cv_.notify_all();
+  return {};
+}
+
+Result<void> Informer::WatchOnce() {
+  stats_.watches.fetch_add(1);
+  static thread_local std::mt19937 rng{std::random_device{}()};
+  // client-go: a server-side timeout between 5 and 10 minutes spreads re-watches out.
+  const int timeout = std::uniform_int_distribution<int>(300, 600)(rng);
+  const char sep = path_.find('?') == std::string::npos ? '?' : '&';
+  const std::string p =
+      path_ + sep + "watch=1&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout) +
+      "&resourceVersion=" + QueryEscape(resource_version());
+  bool gone = false;
+  std::string error_message;
+  auto r = client_.Watch(
+      p,
+      [&](WatchEvent&& ev) {
+        if (gone) return;
+        const auto& md =
+            ev.object.contains("metadata") ? ev.object["metadata"] : nlohmann::json::object();
+        if (ev.type == "ERROR") {
+          // A Status object: 410 means our resourceVersion is too old (compacted).
+          if (ev.object.value("code", 0) == 410) gone = true;
+          error_message = ev.object.value("message", std::string("watch error"));
+          return;
+        }
+        const std::string rv = md.value("resourceVersion", "");
+        if (ev.type == "BOOKMARK") {
+          stats_.bookmarks.fetch_add(1);
+        } else if (ev.type == "DELETED") {
+          Apply(KeyOf(ev.object), nullptr);
+        } else if (ev.type == "ADDED" || ev.type == "MODIFIED") {
+          if (ev.object.contains("metadata")) ev.object["metadata"].erase("managedFields");
+          Apply(KeyOf(ev.object), &ev.object);
+        }
+        if (!rv.empty()) {
+          std::lock_guard lock(mu_);
+          rv_ = rv;
+        }
+      },
+      stop_, options_.idle_timeout);
+  if (gone) {
+    stats_.gone.fetch_add(1);
+    return MakeError(ErrorCode::kNotFound, "gone: " + error_message);
+  }
+  if (!r) return r.error();
+  if (!error_message.empty()) return MakeError(ErrorCode::kUnavailable, error_message);
+  return {};
+}
+
+void Informer::Run() {
+  Duration backoff = options_.initial_backoff;
+  bool need_list = true;
+  while (!stop_) {
+    if (need_list) {
+      auto r = Relist();
+      if (!r) {
+        stats_.errors.fetch_add(1);
+        Sleep(backoff);
+        backoff = std::min(backoff * 2, options_.max_backoff);
+        continue;
+      }
+      need_list = false;
+      backoff = options_.initial_backoff;
+    }
+    const auto started = std::chrono::steady_clock::now();
+    auto w = WatchOnce();
+    if (stop_) break;
+    if (!w) {
+      stats_.errors.fetch_add(1);
+      // 410 Gone (here or as a watch ERROR event): the version was compacted away; re-list.
+      if (w.error().code == ErrorCode::kNotFound) {
+        need_list = true;
+        continue;
+      }
+      Sleep(backoff);
+      backoff = std::min(backoff * 2, options_.max_backoff);
+      continue;
+    }
+    // A stream that ended normally after running a while resets the backoff; one that ends
+    // at once (a proxy dropping it) still waits a little so we never spin.
+    if (std::chrono::steady_clock::now() - started > std::chrono::seconds(5)) {
+      backoff = options_.initial_backoff;
+    } else {
+      Sleep(backoff);
+      backoff = std::min(backoff * 2, options_.max_backoff);
+    }
+  }
+}
+
+}  // namespace ebb::kube

@@ -1,0 +1,66 @@
+// Leader election on a coordination.k8s.io/v1 Lease with client-go's algorithm and defaults
+// (lease 15 s, renew deadline 10 s, retry 2 s): a candidate takes the lease only after the
+// holder's record has not changed for a whole lease duration as timed by the candidate's own
+// clock (no trust in the other side's clock); the leader steps down when it could not renew
+// within the renew deadline; Release() on shutdown hands over at once.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "controller/base/time.h"
+#include "controller/kube/kube_client.h"
+
+namespace ebb::kube {
+
+struct LeaderElectionConfig {
+  std::string ns = "default";
+  std::string name = "ebb-controller";
+  std::string identity;  // unique per process: hostname + random suffix
+  Duration lease_duration = Seconds(15);
+  Duration renew_deadline = Seconds(10);
+  Duration retry_period = Seconds(2);
+};
+
+// MicroTime as the API server parses it: exactly six fraction digits.
+std::string FormatMicroTime(Timestamp t);
+
+class LeaderElector {
+ public:
+  using OnChange = std::function<void(bool leading)>;
+  LeaderElector(KubeClient& client, LeaderElectionConfig config, OnChange on_change);
+  ~LeaderElector();
+  LeaderElector(const LeaderElector&) = delete;
+  LeaderElector& operator=(const LeaderElector&) = delete;
+
+  void Start();
+  // Stops campaigning; when leading and `release`, clears the holder so a peer takes over now.
+  void Stop(bool release);
+  bool is_leader() const { return leader_.load(); }
+  const LeaderElectionConfig& config() const { return config_; }
+
+ private:
+  void Run();
+  bool TryAcquireOrRenew();
+  void SetLeader(bool v);
+  std::string Path() const;
+
+  KubeClient& client_;
+  LeaderElectionConfig config_;
+  OnChange on_change_;
+  std::atomic<bool> leader_{false};
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+  // The holder's record as last seen and when (our steady clock) it last changed.
+  std::string observed_record_;
+  std::chrono::steady_clock::time_point observed_at_{};
+  std::string resource_version_;
+};
+
+}  // namespace ebb::kube

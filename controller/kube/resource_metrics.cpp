@@ -1,0 +1,145 @@
+#include "controller/kube/resource_metrics.h"
+
+#include <map>
+
+#include "controller/base/quantity.h"
+#include "controller/spec/timestamps.h"
+
+namespace ebb::kube {
+namespace {
+
+using decision::SourceType;
+
+decision::MetricReading Failed(std::string why) {
+  decision::MetricReading r;
+  r.ok = false;
+  r.error = std::move(why);
+  return r;
+}
+
+bool IsResource(SourceType t) {
+  return t == SourceType::kResource || t == SourceType::kContainerResource;
+}
+
+// Adds a container's requests; `missing` collects resources some container does not request.
+void AddRequests(const nlohmann::json& container, std::map<std::string, int64_t>& total,
+                 std::map<std::string, bool>& missing,
+                 std::vector<decision::ResourceRequest>& per) {
+  const auto req = container.contains("resources") && container["resources"].contains("requests")
+                       ? container["resources"]["requests"]
+                       : nlohmann::json::object();
+  const std::string name = container.value("name", "");
+  for (const char* res : {"cpu", "memory"}) {
+    auto it = req.find(res);
+    int64_t milli = -1;
+    if (it != req.end() && it->is_string()) {
+      if (auto q = ParseQuantityMilli(it->get<std::string>())) milli = *q;
+    }
+    if (milli < 0) {
+      missing[res] = true;
+      continue;
+    }
+    total[res] += milli;
+    per.push_back({res, name, milli});
+  }
+}
+
+}  // namespace
+
+std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
+  std::vector<decision::Pod> pods;
+  for (const auto& p : list.value("items", nlohmann::json::array())) {
+    decision::Pod pod;
+    const auto& md = p["metadata"];
+    pod.name = md.value("name", "");
+    pod.deleting = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
+    const auto status = p.value("status", nlohmann::json::object());
+    const std::string phase = status.value("phase", "Unknown");
+    pod.phase = phase == "Pending"     ? decision::PodPhase::kPending
+                : phase == "Running"   ? decision::PodPhase::kRunning
+                : phase == "Succeeded" ? decision::PodPhase::kSucceeded
+                : phase == "Failed"    ? decision::PodPhase::kFailed
+                                       : decision::PodPhase::kUnknown;
+    if (auto st = spec::ParseRfc3339(status.value("startTime", ""))) pod.start_time = *st;
+    pod.ready = decision::ConditionStatus::kNone;
+    for (const auto& c : status.value("conditions", nlohmann::json::array())) {
+      if (c.value("type", "") != "Ready") continue;
+      const std::string s = c.value("status", "");
+      pod.ready = s == "True"    ? decision::ConditionStatus::kTrue
+                  : s == "False" ? decision::ConditionStatus::kFalse
+                                 : decision::ConditionStatus::kUnknown;
+      if (auto t = spec::ParseRfc3339(c.value("lastTransitionTime", "")))
+        pod.ready_transition_time = *t;
+    }
+    std::map<std::string, int64_t> total;
+    std::map<std::string, bool> missing;
+    const auto pspec = p.value("spec", nlohmann::json::object());
+    for (const auto& c : pspec.value("containers", nlohmann::json::array()))
+      AddRequests(c, total, missing, pod.requests);
+    // Sidecars (restartable init containers) run alongside and count, as upstream since 1.29.
+    for (const auto& c : pspec.value("initContainers", nlohmann::json::array()))
+      if (c.value("restartPolicy", "") == "Always") AddRequests(c, total, missing, pod.requests);
+    for (const auto& [res, milli] : total)
+      if (!missing.count(res)) pod.requests.push_back({res, "", milli});
+    pods.push_back(std::move(pod));
+  }
+  return pods;
+}
+
+ResourceMetricsReader::ResourceMetricsReader(KubeClient& client, std::string ns,
+                                             const decision::Spec& spec,
+                                             std::function<std::string()> selector)
+    : client_(client), ns_(std::move(ns)), spec_(spec), selector_(std::move(selector)) {
+  for (const auto& m : spec_.metrics) needs_ = needs_ || IsResource(m.type);
+}
+
+void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision::Observation& obs) {
+  obs.readings = scaler_;
+  obs.readings.resize(spec_.metrics.size());
+  if (!needs_) return;
+  auto fail_all = [&](const std::string& why) {
+    for (std::size_t i = 0; i < spec_.metrics.size(); ++i)
+      if (IsResource(spec_.metrics[i].type)) obs.readings[i] = Failed(why);
+  };
+  const std::string sel = selector_();
+  if (sel.empty()) return fail_all("the target's scale has no status.selector");
+  const std::string q = "?labelSelector=" + QueryEscape(sel);
+  auto pods = client_.Get("/api/v1/namespaces/" + ns_ + "/pods" + q);
+  if (!pods) return fail_all("unable to list the target's pods: " + pods.error().message);
+  auto metrics = client_.Get("/apis/metrics.k8s.io/v1beta1/namespaces/" + ns_ + "/pods" + q);
+  if (!metrics)
+    return fail_all("unable to get metrics from resource metrics API: " + metrics.error().message);
+  obs.pods = PodsFromList(*pods);
+  obs.pods_known = true;
+  for (std::size_t i = 0; i < spec_.metrics.size(); ++i) {
+    const auto& m = spec_.metrics[i];
+    if (!IsResource(m.type)) continue;
+    decision::MetricReading r;
+    r.ok = true;
+    for (const auto& item : (*metrics)["items"]) {
+      int64_t sum = 0;
+      bool found = false;
+      for (const auto& c : item.value("containers", nlohmann::json::array())) {
+        if (m.type == SourceType::kContainerResource && c.value("name", "") != m.container)
+          continue;
+        const auto usage = c.value("usage", nlohmann::json::object());
+        if (!usage.contains(m.resource)) continue;
+        auto v = ParseQuantityMilli(usage[m.resource].get<std::string>());
+        if (!v) continue;
+        sum += *v;
+        found = true;
+      }
+      if (!found) continue;
+      r.pod_samples.push_back({item["metadata"].value("name", ""), sum});
+      if (auto t = spec::ParseRfc3339(item.value("timestamp", ""))) r.sample_time = *t;
+      const std::string w = item.value("window", "");
+      if (auto d =
+              ParseQuantityDouble(w.empty() || w.back() != 's' ? w : w.substr(0, w.size() - 1)))
+        r.sample_window = Duration(static_cast<int64_t>(*d * 1000));
+    }
+    if (r.pod_samples.empty()) r = Failed("no metrics returned from resource metrics API");
+    obs.readings[i] = std::move(r);
+  }
+}
+
+}  // namespace ebb::kube

@@ -1,0 +1,39 @@
+// Resource / ContainerResource metrics from the cluster, as upstream's HPA reads them: pod
+// metrics from metrics.k8s.io for the target's selector, and the pods themselves (phase, Ready
+// condition and its transition time, start time, deletion, requests including restartable init
+// containers), so the decision core's unready/missing-pod rules apply. Readings of the other
+// metric types come from the scalers and are passed through.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "controller/kube/kube_client.h"
+#include "controller/runtime/reconciler.h"
+
+namespace ebb::kube {
+
+// Parses one PodList into the core's pods (requests per resource, total and per container).
+std::vector<decision::Pod> PodsFromList(const nlohmann::json& list);
+
+class ResourceMetricsReader final : public runtime::MetricReader {
+ public:
+  // `selector` is read at each Read (the scale's status.selector may change).
+  ResourceMetricsReader(KubeClient& client, std::string ns, const decision::Spec& spec,
+                        std::function<std::string()> selector);
+  // Scaler readings for this reconcile (one per spec metric; Resource entries are replaced).
+  void set_scaler_readings(std::vector<decision::MetricReading> r) { scaler_ = std::move(r); }
+  void Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Observation& obs) override;
+  bool needs_cluster() const { return needs_; }
+
+ private:
+  KubeClient& client_;
+  std::string ns_;
+  const decision::Spec& spec_;
+  std::function<std::string()> selector_;
+  std::vector<decision::MetricReading> scaler_;
+  bool needs_ = false;
+};
+
+}  // namespace ebb::kube

@@ -1,0 +1,46 @@
+// The target's scale subresource on a real API server: GET .../scale, and a merge-PATCH of
+// spec.replicas guarded by the resourceVersion the decision was based on.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "controller/kube/discovery.h"
+#include "controller/kube/kube_client.h"
+#include "controller/runtime/reconciler.h"
+#include "controller/spec/autoscaler.h"
+
+namespace ebb::kube {
+
+class KubeScaleTarget final : public runtime::ScaleTarget {
+ public:
+  KubeScaleTarget(KubeClient& client, Discovery& discovery, std::string ns,
+                  spec::ScaleTargetRef ref);
+
+  Result<runtime::ScaleInfo> GetScale(Timestamp now) override;
+  // The patch carries the resourceVersion of the last GetScale, so a concurrent change is a 409
+  // instead of a silent overwrite. On 409 the scale is re-read: if spec.replicas is still what
+  // the decision saw (only status moved), the patch is retried; otherwise kConflict, and the
+  // next reconcile decides again from the new count.
+  Result<void> SetReplicas(int32_t replicas, Timestamp now) override;
+
+  // status.selector of the last read (pods of the target), for the resource metrics adapter.
+  std::string selector() const;
+  // "Deployment jobs/worker" for messages.
+  std::string Describe() const;
+
+ private:
+  Result<std::string> ScalePath();
+  KubeClient& client_;
+  Discovery& discovery_;
+  std::string ns_;
+  spec::ScaleTargetRef ref_;
+  mutable std::mutex mu_;
+  std::optional<ResourceRef> resource_;
+  std::string resource_version_;
+  int32_t seen_replicas_ = -1;
+  std::string selector_;
+};
+
+}  // namespace ebb::kube

@@ -1,0 +1,93 @@
+#include "controller/live/status.h"
+
+#include <algorithm>
+#include <set>
+
+#include "controller/spec/state_json.h"
+#include "controller/spec/timestamps.h"
+
+namespace ebb::live {
+
+nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions,
+                              const nlohmann::json& previous, int64_t generation, Timestamp now) {
+  nlohmann::json out = nlohmann::json::array();
+  const std::string now_text = spec::FormatRfc3339(std::chrono::floor<std::chrono::seconds>(now));
+  for (const auto& c : conditions) {
+    const std::string status = c.status ? "True" : "False";
+    std::string since = now_text;
+    if (previous.is_array()) {
+      for (const auto& p : previous) {
+        if (p.value("type", "") == c.type && p.value("status", "") == status) {
+          since = p.value("lastTransitionTime", now_text);
+          break;
+        }
+      }
+    }
+    out.push_back({{"type", c.type},
+                   {"status", status},
+                   {"observedGeneration", generation},
+                   {"lastTransitionTime", since},
+                   {"reason", c.reason.empty() ? std::string("Unknown") : c.reason},
+                   {"message", c.message}});
+  }
+  return out;
+}
+
+std::string PersistKey(const decision::DecisionState& state, Timestamp now, int64_t window_s) {
+  std::set<int32_t> values;
+  const decision::Recommendation* newest = nullptr;
+  for (const auto& r : state.recommendations) {
+    if (r.at > now - Seconds(window_s)) values.insert(r.replicas);
+    if (!newest || r.at > newest->at) newest = &r;
+  }
+  nlohmann::json key = {
+      {"seeded", state.has_recommendations},
+      {"values", values},
+      {"newest", newest ? newest->replicas : -1},
+      {"failures", state.consecutive_failures},
+      {"activeNow", state.last_active_time && *state.last_active_time == now},
+      {"lastScale", state.last_scale_time ? ToUnixMillis(*state.last_scale_time) : 0},
+  };
+  auto events = [](const std::vector<decision::ScaleEvent>& ev) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const auto& e : ev) a.push_back({ToUnixMillis(e.at), e.change, e.outdated});
+    return a;
+  };
+  key["up"] = events(state.scale_up_events);
+  key["down"] = events(state.scale_down_events);
+  return key.dump();
+}
+
+void RefreshRestoredState(decision::DecisionState& state, bool was_active, Timestamp now) {
+  decision::Recommendation* newest = nullptr;
+  for (auto& r : state.recommendations)
+    if (!newest || r.at > newest->at) newest = &r;
+  if (newest && newest->at < now) newest->at = now;
+  if (was_active && state.last_active_time && *state.last_active_time < now)
+    state.last_active_time = now;
+}
+
+int64_t LongestWindowSeconds(const decision::Spec& spec, const decision::Settings& settings) {
+  int64_t w = settings.downscale_stabilization_seconds;
+  if (spec.behavior) {
+    w = std::max<int64_t>(spec.behavior->scale_up.stabilization_window_seconds.value_or(0),
+                          spec.behavior->scale_down.stabilization_window_seconds.value_or(
+                              static_cast<int32_t>(settings.downscale_stabilization_seconds)));
+  }
+  return std::max<int64_t>(w, 1);
+}
+
+nlohmann::json StatusPatch(const nlohmann::json& old_status, const nlohmann::json& new_status) {
+  // RFC 7386 merges objects key by key, so a key we dropped must be sent as null, at any depth.
+  if (!old_status.is_object() || !new_status.is_object()) return new_status;
+  nlohmann::json patch = nlohmann::json::object();
+  for (auto it = new_status.begin(); it != new_status.end(); ++it) {
+    auto old = old_status.find(it.key());
+    patch[it.key()] = old == old_status.end() ? *it : StatusPatch(*old, *it);
+  }
+  for (auto it = old_status.begin(); it != old_status.end(); ++it)
+    if (!new_status.contains(it.key())) patch[it.key()] = nullptr;
+  return patch;
+}
+
+}  // namespace ebb::live

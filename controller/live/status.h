@@ -1,0 +1,41 @@
+// The Autoscaler's status as ebb writes it, and the rules that keep status writes to changes
+// only: metav1.Condition times move only when a condition flips, and the decision state is
+// re-persisted only when what a restart needs from it changes (see PersistKey).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "controller/base/time.h"
+#include "controller/decision/explain.h"
+#include "controller/decision/types.h"
+#include "controller/spec/autoscaler.h"
+
+namespace ebb::live {
+
+// metav1.Condition list: lastTransitionTime is carried over from `previous` (the status as
+// stored) for a condition whose status did not change.
+nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions,
+                              const nlohmann::json& previous, int64_t generation, Timestamp now);
+
+// What a restart needs from the decision state, without the churn of a recommendation added
+// every poll: the distinct recommended values inside the longest stabilization window, the
+// newest value, scale events, failure counters, whether it was active now, the last scale.
+// Equal keys mean the stored state is still good enough to restore (see RefreshRestoredState).
+std::string PersistKey(const decision::DecisionState& state, Timestamp now, int64_t window_s);
+
+// After restoring the stored state at `now`: the newest stored recommendation was, by the
+// PersistKey rule, still being made until the writer stopped, so it is dated `now`; likewise the
+// last activity when the stored Active condition was True. Never earlier than the truth: a
+// stabilization window or cooldown can only be honoured longer, never cut short.
+void RefreshRestoredState(decision::DecisionState& state, bool was_active, Timestamp now);
+
+// The longest stabilization window of a spec (legacy specs: the controller setting).
+int64_t LongestWindowSeconds(const decision::Spec& spec, const decision::Settings& settings);
+
+// A merge patch turning `old_status` into `new_status` (removed keys become null).
+nlohmann::json StatusPatch(const nlohmann::json& old_status, const nlohmann::json& new_status);
+
+}  // namespace ebb::live

@@ -1,0 +1,65 @@
+// The controller's Prometheus metrics (prometheus-cpp registry). Per-Autoscaler series are
+// labelled {namespace, name} and removed when the Autoscaler goes away.
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace ebb::metrics {
+
+class ControllerMetrics {
+ public:
+  ControllerMetrics();
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
+  void SetReplicas(const std::string& ns, const std::string& name, int32_t current,
+                   int32_t desired);
+  void SetMetric(const std::string& ns, const std::string& name, const std::string& metric,
+                 double value, double target);
+  void ScalerError(const std::string& ns, const std::string& name, const std::string& metric);
+  void ScalerLatency(const std::string& type, double seconds);
+  void Reconciled(const std::string& result, double seconds);  // result: ok, error, skipped
+  void Drift(double seconds);
+  void ScaleEvent(const std::string& direction, const std::string& reason);
+  void SetLeader(bool leading);
+  void SetAutoscalers(std::size_t n);
+  void ApiWrite(const std::string& what);  // scale, status, event, lease
+  void Forget(const std::string& ns, const std::string& name);
+
+ private:
+  struct PerAutoscaler {
+    prometheus::Gauge* current = nullptr;
+    prometheus::Gauge* desired = nullptr;
+    std::map<std::string, std::pair<prometheus::Gauge*, prometheus::Gauge*>> metrics;
+    std::map<std::string, prometheus::Counter*> errors;
+  };
+  PerAutoscaler& Get(const std::string& ns, const std::string& name);
+
+  std::shared_ptr<prometheus::Registry> registry_;
+  prometheus::Family<prometheus::Gauge>& current_;
+  prometheus::Family<prometheus::Gauge>& desired_;
+  prometheus::Family<prometheus::Gauge>& metric_value_;
+  prometheus::Family<prometheus::Gauge>& metric_target_;
+  prometheus::Family<prometheus::Counter>& scaler_errors_;
+  prometheus::Family<prometheus::Histogram>& scaler_latency_;
+  prometheus::Family<prometheus::Histogram>& reconcile_duration_;
+  prometheus::Family<prometheus::Counter>& reconciles_;
+  prometheus::Histogram& drift_;
+  prometheus::Family<prometheus::Counter>& scale_events_;
+  prometheus::Gauge& leader_;
+  prometheus::Gauge& autoscalers_;
+  prometheus::Family<prometheus::Counter>& api_writes_;
+  std::mutex mu_;
+  std::map<std::string, PerAutoscaler> per_;
+};
+
+}  // namespace ebb::metrics

@@ -1,0 +1,41 @@
+// One port serving /metrics (prometheus-cpp's Exposer), /healthz and /readyz (civetweb's
+// begin_request hook: the Exposer has no handler API, see docs/toolchain notes).
+#pragma once
+
+#include <prometheus/exposer.h>
+#include <prometheus/registry.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "controller/base/result.h"
+
+struct CivetCallbacks;
+struct mg_connection;
+
+namespace ebb::metrics {
+
+class HttpEndpoint {
+ public:
+  // `bind`: "127.0.0.1:9090", or port 0 for an ephemeral one.
+  static Result<std::unique_ptr<HttpEndpoint>> Start(const std::string& bind,
+                                                     std::shared_ptr<prometheus::Registry> reg);
+  ~HttpEndpoint();
+  HttpEndpoint(const HttpEndpoint&) = delete;
+  HttpEndpoint& operator=(const HttpEndpoint&) = delete;
+
+  void set_ready(bool r) { ready_.store(r); }
+  void set_healthy(bool h) { healthy_.store(h); }
+  int port() const;
+
+ private:
+  HttpEndpoint() = default;
+  static int BeginRequest(::mg_connection* c);
+  std::atomic<bool> ready_{false};
+  std::atomic<bool> healthy_{true};
+  std::unique_ptr<CivetCallbacks> callbacks_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+};
+
+}  // namespace ebb::metrics

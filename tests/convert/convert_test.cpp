@@ -1,0 +1,242 @@
+// ebb convert on real-world-shaped HPA and KEDA manifests: every output re-parsed by
+// spec::ParseAutoscaler (what `ebb validate` runs) and by the scalers' config parsers, after a
+// round trip through the emitted YAML.
+#include "controller/convert/convert.h"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "controller/spec/autoscaler.h"
+#include "controller/spec/documents.h"
+#include "scalers/prometheus_scaler.h"
+#include "scalers/redis_list_scaler.h"
+#include "scalers/redis_stream_scaler.h"
+
+namespace {
+
+using nlohmann::json;
+
+struct Converted {
+  json yaml_doc;  // the emitted YAML parsed back
+  ebb::spec::Autoscaler autoscaler;
+  std::vector<std::string> warnings;
+};
+
+std::string Fixture(const std::string& name) {
+  return std::string(EBB_CONVERT_FIXTURES) + "/" + name;
+}
+
+std::vector<Converted> ConvertFile(const std::string& name) {
+  auto docs = ebb::spec::LoadDocuments(Fixture(name));
+  REQUIRE(docs);
+  std::vector<json> auths;
+  for (const auto& d : *docs) {
+    if (d.value("kind", "") == "TriggerAuthentication") auths.push_back(d);
+  }
+  std::vector<Converted> out;
+  for (const auto& d : *docs) {
+    if (!ebb::convert::IsConvertible(d)) continue;
+    auto c = ebb::convert::Convert(d, auths);
+    REQUIRE(c);
+    const std::string yaml = ebb::convert::ToYaml(c->autoscaler);
+    INFO(yaml);
+    auto back = ebb::spec::ParseDocuments(yaml, name);
+    REQUIRE(back);
+    REQUIRE(back->size() == 1);
+    // The YAML says exactly what the JSON says (strings stay strings, numbers stay numbers).
+    CHECK(back->front() == json::parse(c->autoscaler.dump()));
+    auto a = ebb::spec::ParseAutoscaler(back->front());
+    INFO((a ? std::string() : a.error().message));
+    REQUIRE(a);
+    for (const auto& src : a->sources) {
+      if (src.type == "Prometheus") {
+        auto p = ebb::scalers::ParsePrometheusConfig(src.block, src.field_path);
+        INFO((p ? std::string() : p.error().message));
+        CHECK(p);
+      } else if (src.type == "Redis" && src.block.contains("stream")) {
+        auto r = ebb::scalers::ParseRedisStreamConfig(src.block, src.field_path);
+        INFO((r ? std::string() : r.error().message));
+        CHECK(r);
+      } else if (src.type == "Redis") {
+        auto r = ebb::scalers::ParseRedisListConfig(src.block, src.field_path);
+        INFO((r ? std::string() : r.error().message));
+        CHECK(r);
+      }
+    }
+    out.push_back({back->front(), std::move(*a), c->warnings});
+  }
+  return out;
+}
+
+bool Warned(const Converted& c, const std::string& text) {
+  for (const auto& w : c.warnings) {
+    if (w.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("autoscaling/v2 HPA: metrics and behavior carried over field for field") {
+  auto out = ConvertFile("hpa-v2-web.yaml");
+  REQUIRE(out.size() == 1);  // the Deployment is skipped
+  const auto& c = out[0];
+  CHECK(c.yaml_doc["metadata"]["name"] == "storefront");
+  CHECK(c.yaml_doc["metadata"]["namespace"] == "shop");
+  CHECK(c.yaml_doc["metadata"]["labels"]["app.kubernetes.io/name"] == "storefront");
+  CHECK_FALSE(c.yaml_doc["metadata"].contains("annotations"));
+  CHECK(c.autoscaler.spec.min_replicas == 3);
+  CHECK(c.autoscaler.spec.max_replicas == 40);
+  REQUIRE(c.autoscaler.spec.metrics.size() == 2);
+  CHECK(c.autoscaler.spec.metrics[0].target.average_utilization == 65);
+  CHECK(c.autoscaler.spec.metrics[1].target.average_value_milli == 400LL * 1024 * 1024 * 1000);
+  REQUIRE(c.autoscaler.spec.behavior);
+  CHECK(c.autoscaler.spec.behavior->scale_down.stabilization_window_seconds == 300);
+  CHECK(c.autoscaler.spec.behavior->scale_up.policies.size() == 2);
+  CHECK_FALSE(c.yaml_doc["spec"].contains("status"));
+  CHECK(Warned(c, "delete the HPA"));
+}
+
+TEST_CASE("autoscaling/v2 HPA with Pods, Object and External metrics") {
+  auto out = ConvertFile("hpa-v2-custom-metrics.yaml");
+  REQUIRE(out.size() == 1);
+  const auto& s = out[0].autoscaler.spec;
+  REQUIRE(s.metrics.size() == 4);
+  CHECK(s.metrics[1].type == ebb::decision::SourceType::kPods);
+  CHECK(s.metrics[1].target.average_value_milli == 1000000);
+  CHECK(s.metrics[2].described_kind == "Ingress");
+  CHECK(s.metrics[2].target.value_milli == 10000000);
+  CHECK(s.metrics[3].type == ebb::decision::SourceType::kExternal);
+  CHECK(s.metrics[3].target.average_value_milli == 30000);
+  CHECK_FALSE(s.behavior);  // no behavior: upstream's legacy path, as the HPA had
+}
+
+TEST_CASE("autoscaling/v2beta2, v2beta1 and v1 HPAs") {
+  auto b2 = ConvertFile("hpa-v2beta2.yaml");
+  REQUIRE(b2.size() == 1);
+  CHECK(b2[0].autoscaler.target.kind == "StatefulSet");
+  CHECK(b2[0].autoscaler.spec.metrics[0].container == "app");
+  CHECK(b2[0].autoscaler.spec.behavior->scale_down.select_policy ==
+        ebb::decision::SelectPolicy::kDisabled);
+
+  auto b1 = ConvertFile("hpa-v2beta1.yaml");
+  REQUIRE(b1.size() == 1);
+  const auto& m = b1[0].autoscaler.spec.metrics;
+  REQUIRE(m.size() == 3);
+  CHECK(m[0].target.type == ebb::decision::TargetType::kUtilization);
+  CHECK(m[0].target.average_utilization == 75);
+  CHECK(m[1].metric_name == "http_requests");
+  CHECK(m[1].target.average_value_milli == 20000);
+  CHECK(m[2].target.type == ebb::decision::TargetType::kAverageValue);
+  CHECK(m[2].selector.find("echo-read") != std::string::npos);
+
+  auto v1 = ConvertFile("hpa-v1.yaml");
+  REQUIRE(v1.size() == 1);
+  REQUIRE(v1[0].autoscaler.spec.metrics.size() == 1);
+  CHECK(v1[0].autoscaler.spec.metrics[0].resource == "cpu");
+  CHECK(v1[0].autoscaler.spec.metrics[0].target.average_utilization == 50);
+}
+
+TEST_CASE("KEDA redis ScaledObject: list, scale to zero, fallback, behavior, secret hint") {
+  auto out = ConvertFile("keda-redis-celery.yaml");
+  REQUIRE(out.size() == 1);
+  const auto& c = out[0];
+  const auto& s = c.autoscaler.spec;
+  CHECK(c.autoscaler.target.kind == "Deployment");  // KEDA's default kind
+  CHECK(s.min_replicas == 0);
+  CHECK(s.max_replicas == 30);
+  CHECK(s.polling_interval_seconds == 15);
+  CHECK(s.cooldown_period_seconds == 120);
+  REQUIRE(s.metrics.size() == 1);
+  CHECK(s.metrics[0].type == ebb::decision::SourceType::kRedis);
+  CHECK(s.metrics[0].target.average_value_milli == 10000);
+  CHECK(s.metrics[0].activation_threshold_milli == 1000);
+  const json& redis = c.yaml_doc["spec"]["metrics"][0]["redis"];
+  CHECK(redis["address"] == "redis-master.jobs.svc.cluster.local:6379");
+  CHECK(redis["lists"] == json::array({"celery"}));
+  CHECK_FALSE(redis.contains("db"));  // databaseIndex 0 is the default
+  REQUIRE(s.fallback);
+  CHECK(s.fallback->replicas == 6);
+  CHECK(s.fallback->behavior == ebb::decision::FallbackBehavior::kCurrentReplicasIfHigher);
+  REQUIRE(s.behavior);
+  CHECK(s.behavior->scale_down.policies[0].value == 50);
+  // The TriggerAuthentication's Secret key is named, with the field to set.
+  CHECK(Warned(c, "Secret redis-credentials key redis-password"));
+  CHECK(Warned(c, "redis.passwordFromEnv"));
+  CHECK(Warned(c, "celery: {queues: [celery]}"));
+}
+
+TEST_CASE("KEDA prometheus + cpu ScaledObject: pause, idle, defaults made explicit") {
+  auto out = ConvertFile("keda-prometheus-cpu.yaml");
+  REQUIRE(out.size() == 1);
+  const auto& c = out[0];
+  const auto& s = c.autoscaler.spec;
+  CHECK(s.paused_replicas == 4);
+  CHECK(c.yaml_doc["metadata"]["annotations"]["ebb.dev/paused-replicas"] == "4");
+  CHECK(s.idle_replicas == 0);
+  CHECK(s.min_replicas == 2);
+  CHECK(s.polling_interval_seconds == 30);  // KEDA's default, not ebb's 15
+  REQUIRE(s.metrics.size() == 2);
+  CHECK(s.metrics[0].name == "rps");
+  CHECK(s.metrics[0].target.average_value_milli == 100000);
+  CHECK(s.metrics[0].activation_threshold_milli == 5000);
+  CHECK(s.metrics[1].resource == "cpu");
+  CHECK(s.metrics[1].target.average_utilization == 70);
+  const json& p = c.yaml_doc["spec"]["metrics"][0]["prometheus"];
+  CHECK(p["customHeaders"]["X-Team"] == "edge");
+  CHECK(p["tls"]["insecureSkipVerify"] == true);
+  CHECK(p["timeout"] == "2000ms");
+  CHECK_FALSE(p.contains("emptyAsZero"));
+  CHECK_FALSE(Warned(c, "ignoreNullValues"));  // explicitly false: same as ebb
+  CHECK(Warned(c, "X-Scope-OrgID"));
+  CHECK(Warned(c, "authenticationRef TriggerAuthentication/thanos-token"));
+  CHECK(Warned(c, "auth.bearerTokenFromEnv"));
+}
+
+TEST_CASE("KEDA: unsupported triggers and features are warned about, the rest converts") {
+  auto out = ConvertFile("keda-mixed.yaml");
+  REQUIRE(out.size() == 1);
+  const auto& c = out[0];
+  const auto& s = c.autoscaler.spec;
+  REQUIRE(s.metrics.size() == 2);  // kafka dropped
+  CHECK(s.min_replicas == 0);      // KEDA default, with a stream that can be inactive
+  CHECK(s.max_replicas == 20);
+  const json& r = c.yaml_doc["spec"]["metrics"][0]["redis"];
+  CHECK(r["address"] == "redis.orders.svc:6379");
+  CHECK(r["streamMetric"] == "Pending");
+  CHECK(s.metrics[0].target.average_value_milli == 25000);
+  CHECK(s.metrics[1].type == ebb::decision::SourceType::kContainerResource);
+  CHECK(s.metrics[1].container == "consumer");
+  CHECK(s.metrics[1].target.type == ebb::decision::TargetType::kAverageValue);
+  CHECK(Warned(c, "trigger type \"kafka\" is not supported"));
+  CHECK(Warned(c, "scalingModifiers"));
+  CHECK(Warned(c, "addressFromEnv"));
+  CHECK(Warned(c, "enableTLS"));
+  CHECK(Warned(c, "envSourceContainerName"));
+  CHECK(Warned(c, "paused-scale-in"));
+}
+
+TEST_CASE("KEDA: nothing convertible is an error; other kinds are refused") {
+  auto docs = ebb::spec::LoadDocuments(Fixture("keda-unsupported-only.yaml"));
+  REQUIRE(docs);
+  auto c = ebb::convert::Convert(docs->front());
+  REQUIRE_FALSE(c);
+  CHECK(c.error().message.find("no trigger ebb can scale on") != std::string::npos);
+
+  CHECK_FALSE(ebb::convert::Convert(json{{"apiVersion", "apps/v1"}, {"kind", "Deployment"}}));
+  json malformed = {{"apiVersion", "autoscaling/v2"},
+                    {"kind", "HorizontalPodAutoscaler"},
+                    {"metadata", {{"name", "x"}}},
+                    {"spec", {{"scaleTargetRef", {{"kind", "Deployment"}}}}}};
+  CHECK_FALSE(ebb::convert::Convert(malformed));
+}
+
+TEST_CASE("ToYaml quotes strings YAML would read as something else") {
+  nlohmann::ordered_json doc = {{"a", "5"},     {"b", "true"}, {"c", "0.5"}, {"d", "1e3"},
+                                {"e", "null"},  {"f", "x: y"}, {"g", ""},    {"h", "-1"},
+                                {"i", "plain"}, {"j", 7},      {"k", true},  {"l", "#x"}};
+  auto back = ebb::spec::ParseDocuments(ebb::convert::ToYaml(doc), "t");
+  REQUIRE(back);
+  CHECK(back->front() == json::parse(doc.dump()));
+}

@@ -1,0 +1,430 @@
+// End to end: the real `ebb` binary as the controller, the real kube-apiserver (+ controller
+// manager), a real redis-server. The controller authenticates as the service account bound
+// only to ebb's ClusterRole. Every test uses its own namespace, Lease and ports.
+#include <signal.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "tests/kube/kube_support.h"
+
+using namespace ebb;
+using namespace ebb::testing;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+struct Ctl {
+  int port = FreePort();
+  std::unique_ptr<Process> proc;
+  std::string log_file;
+  Ctl(const std::string& ns, const std::string& lease, const std::string& identity,
+      std::vector<std::string> extra = {}) {
+    log_file = TheCluster().dir + "/ebb-" + ns + "-" + identity + ".log";
+    std::vector<std::string> argv = {EBB_BINARY,
+                                     "run",
+                                     "--kubeconfig",
+                                     TheCluster().sa_kubeconfig(),
+                                     "--namespace",
+                                     ns,
+                                     "--metrics-bind-address",
+                                     "127.0.0.1:" + std::to_string(port),
+                                     "--leader-election-namespace",
+                                     "ebb-system",
+                                     "--leader-election-id",
+                                     lease,
+                                     "--identity",
+                                     identity};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    proc =
+        std::make_unique<Process>(argv, log_file, std::vector<std::string>{"EBB_LOG_LEVEL=info"});
+  }
+  std::string log() const { return proc->log(); }
+  std::string Get(const std::string& path) const {
+    return Shell("curl -s -w ' %{http_code}' http://127.0.0.1:" + std::to_string(port) + path +
+                 " || true");
+  }
+};
+
+std::string Unique(const std::string& p) {
+  static std::mt19937 rng{std::random_device{}()};
+  return p + "-" + std::to_string(rng() % 1000000);
+}
+
+void CreateTarget(const std::string& ns, const std::string& name, int replicas) {
+  auto r =
+      Admin().Post("/apis/apps/v1/namespaces/" + ns + "/deployments", Deployment(name, replicas));
+  REQUIRE(r);
+}
+
+// A Celery-style Redis queue autoscaler: 5 tasks per worker, 1..10 workers, +2 pods per 2 s.
+void CreateAutoscaler(const std::string& ns, const std::string& name, int redis_port,
+                      int down_window_s, int interval_s = 1) {
+  ApplyYaml(R"(apiVersion: ebb.dev/v1alpha1
+kind: Autoscaler
+metadata: {name: )" +
+                name + R"(}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+  minReplicas: 1
+  maxReplicas: 10
+  pollingInterval: )" +
+                std::to_string(interval_s) + R"(
+  metrics:
+    - type: Redis
+      name: backlog
+      redis:
+        address: 127.0.0.1:)" +
+                std::to_string(redis_port) + R"(
+        celery: {queues: [celery]}
+        target: {type: AverageValue, averageValue: "5"}
+  behavior:
+    scaleUp: {stabilizationWindowSeconds: 0, policies: [{type: Pods, value: 2, periodSeconds: 2}]}
+    scaleDown:
+      stabilizationWindowSeconds: )" +
+                std::to_string(down_window_s) + R"(
+      policies: [{type: Percent, value: 100, periodSeconds: 1}]
+)",
+            ns);
+}
+
+void Enqueue(const Redis& r, int n) {
+  std::string args = "rpush celery";
+  for (int i = 0; i < n; ++i) args += " task" + std::to_string(i);
+  r.Cli(args);
+}
+
+nlohmann::json Status(const std::string& ns, const std::string& name) {
+  return GetObject("/apis/ebb.dev/v1alpha1/namespaces/" + ns + "/autoscalers/" + name)
+      .value("status", nlohmann::json::object());
+}
+
+nlohmann::json Condition(const nlohmann::json& status, const std::string& type) {
+  for (const auto& c : status.value("conditions", nlohmann::json::array()))
+    if (c.value("type", "") == type) return c;
+  return nlohmann::json::object();
+}
+
+std::vector<nlohmann::json> Events(const std::string& ns, const std::string& reason) {
+  std::vector<nlohmann::json> out;
+  const nlohmann::json list = GetObject("/api/v1/namespaces/" + ns + "/events");
+  for (const auto& e : list["items"])
+    if (e.value("reason", "") == reason) out.push_back(e);
+  return out;
+}
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t p = text.find(needle); p != std::string::npos; p = text.find(needle, p + 1)) ++n;
+  return n;
+}
+
+double Since(Steady::time_point t) {
+  return std::chrono::duration<double>(Steady::now() - t).count();
+}
+
+}  // namespace
+
+TEST_CASE(
+    "tasks enqueued: replicas rise within policy, status and events are written, drained: "
+    "they fall only after the stabilization window",
+    "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-up");
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  CreateAutoscaler(ns, "worker", redis.port(), /*down_window_s=*/10);
+  Ctl ctl(ns, Unique("lease"), "solo");
+  Enqueue(redis, 40);  // 40 tasks / 5 per worker = 8 workers
+
+  std::vector<std::pair<double, int>> seen;  // (seconds, replicas) at every change
+  const auto t0 = Steady::now();
+  REQUIRE(WaitFor(
+      [&] {
+        const int r = SpecReplicas(ns, "worker");
+        if (seen.empty() || seen.back().second != r) seen.push_back({Since(t0), r});
+        return r == 8;
+      },
+      Seconds(30)));
+  // The policy allows +2 pods per 2 s: never a bigger step, and 1 -> 8 takes >= 3 periods.
+  for (size_t i = 1; i < seen.size(); ++i) CHECK(seen[i].second - seen[i - 1].second <= 2);
+  CHECK(seen.back().first >= 5.0);
+
+  REQUIRE(
+      WaitFor([&] { return Status(ns, "worker").value("currentReplicas", 0) == 8; }, Seconds(10)));
+  const auto st = Status(ns, "worker");
+  CHECK(st["desiredReplicas"] == 8);
+  CHECK(st.contains("lastScaleTime"));
+  CHECK(st["decisionState"].contains("recommendations"));
+  CHECK(st["currentMetrics"][0]["name"] == "backlog");
+  CHECK(Condition(st, "AbleToScale")["status"] == "True");
+  CHECK(Condition(st, "ScalingActive")["status"] == "True");
+  CHECK(Condition(st, "Ready")["status"] == "True");
+  auto rescales = Events(ns, "SuccessfulRescale");
+  REQUIRE(!rescales.empty());
+  CHECK(rescales[0]["message"].get<std::string>().rfind("New size: ", 0) == 0);
+  CHECK(rescales[0]["message"].get<std::string>().find(
+            "reason: redis metric backlog above target") != std::string::npos);
+
+  // Nothing changes -> no writes: the status resourceVersion stays put for a few polls (once
+  // the Deployment's status.replicas, which the per-pod metric value depends on, has settled).
+  REQUIRE(WaitFor(
+      [&] {
+        return GetObject("/apis/apps/v1/namespaces/" + ns + "/deployments/worker/scale")["status"]
+                   .value("replicas", 0) == 8;
+      },
+      Seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const std::string rv = GetObject("/apis/ebb.dev/v1alpha1/namespaces/" + ns +
+                                   "/autoscalers/worker")["metadata"]["resourceVersion"];
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  CHECK(GetObject("/apis/ebb.dev/v1alpha1/namespaces/" + ns +
+                  "/autoscalers/worker")["metadata"]["resourceVersion"] == rv);
+
+  // /metrics, /healthz, /readyz on one port.
+  CHECK(ctl.Get("/healthz").find("ok 200") != std::string::npos);
+  CHECK(ctl.Get("/readyz").find("ready 200") != std::string::npos);
+  const std::string metrics = ctl.Get("/metrics");
+  CHECK(metrics.find("ebb_autoscaler_desired_replicas{name=\"worker\",namespace=\"" + ns +
+                     "\"} 8") != std::string::npos);
+  CHECK(metrics.find("ebb_scale_events_total{direction=\"up\"") != std::string::npos);
+  CHECK(metrics.find("ebb_leader 1") != std::string::npos);
+  CHECK(metrics.find("ebb_loop_drift_seconds_bucket") != std::string::npos);
+
+  // Drain: the 10 s scale-down window holds 8, then it drops to 1.
+  redis.Cli("del celery");
+  const auto drained = Steady::now();
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") != 8; }, Seconds(20)));
+  const double held = Since(drained);
+  CHECK(held >= 9.0);
+  CHECK(held <= 14.0);
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 1; }, Seconds(5)));
+
+  // Deleting the Autoscaler leaves the target as it is.
+  Enqueue(redis, 40);
+  REQUIRE(Admin().Delete("/apis/ebb.dev/v1alpha1/namespaces/" + ns + "/autoscalers/worker"));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  CHECK(SpecReplicas(ns, "worker") == 1);
+
+  ctl.proc->Signal(SIGTERM);
+  CHECK(ctl.proc->Wait() == 0);
+  INFO(ctl.log());
+  CHECK(ctl.log().find("received SIGTERM") != std::string::npos);
+}
+
+TEST_CASE("controller SIGKILLed mid-window and restarted honours the window from persisted state",
+          "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-kill");
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  CreateAutoscaler(ns, "worker", redis.port(), /*down_window_s=*/20);
+  const std::string lease = Unique("lease");
+  auto ctl = std::make_unique<Ctl>(ns, lease, "ctl");
+  Enqueue(redis, 40);
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 8; }, Seconds(30)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a few recommendations of 8
+
+  redis.Cli("del celery");
+  const auto drained = Steady::now();
+  std::this_thread::sleep_for(std::chrono::seconds(6));
+  ctl->proc->Signal(SIGKILL);
+  ctl->proc->Wait();
+  // Same identity: it holds the Lease again at once, so only the stored state decides.
+  ctl = std::make_unique<Ctl>(ns, lease, "ctl");
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") != 8; }, Seconds(40)));
+  const double held = Since(drained);
+  INFO("held " << held << " s; log:\n" << ctl->log());
+  CHECK(held >= 19.0);  // the window (from the last recommendation of 8) is honoured ...
+  CHECK(held <= 24.5);  // ... from the stored state, not re-started at the restart (6 + 20 s)
+  CHECK(ctl->log().find("decision state restored from status") != std::string::npos);
+}
+
+TEST_CASE("Redis killed: no scale-down, the condition and an Event say why", "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-redis");
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  CreateAutoscaler(ns, "worker", redis.port(), /*down_window_s=*/0);
+  Ctl ctl(ns, Unique("lease"), "solo");
+  Enqueue(redis, 15);
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 3; }, Seconds(20)));
+
+  redis.Stop();
+  REQUIRE(WaitFor(
+      [&] {
+        return Condition(Status(ns, "worker"), "ScalingActive").value("reason", "") ==
+               "FailedGetRedisMetric";
+      },
+      Seconds(15)));
+  const auto st = Status(ns, "worker");
+  CHECK(Condition(st, "ScalingActive")["status"] == "False");
+  CHECK(Condition(st, "Ready")["status"] == "False");
+  auto ev = Events(ns, "FailedGetRedisMetric");
+  REQUIRE(!ev.empty());
+  CHECK(ev[0]["type"] == "Warning");
+  CHECK(ev[0]["message"].get<std::string>().find("backlog") != std::string::npos);
+  std::this_thread::sleep_for(std::chrono::seconds(4));
+  CHECK(SpecReplicas(ns, "worker") == 3);  // missing data never scales down
+
+  redis.Start();  // an empty queue again: now it may (window 0) scale down
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 1; }, Seconds(20)));
+  CHECK(Condition(Status(ns, "worker"), "ScalingActive")["status"] == "True");
+}
+
+TEST_CASE("two controllers: only the leader acts, the other takes over within the lease duration",
+          "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-leader");
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  CreateAutoscaler(ns, "worker", redis.port(), /*down_window_s=*/0);
+  const std::string lease = Unique("lease");
+  const std::vector<std::string> timing = {"--lease-duration", "6", "--renew-deadline", "4",
+                                           "--retry-period",   "1"};
+  auto a = std::make_unique<Ctl>(ns, lease, "a", timing);
+  REQUIRE(
+      WaitFor([&] { return a->log().find("acquired lease") != std::string::npos; }, Seconds(10)));
+  Ctl b(ns, lease, "b", timing);
+  Enqueue(redis, 15);
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 3; }, Seconds(20)));
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(Count(a->log(), "rescaled Deployment") >= 1);
+  CHECK(Count(b.log(), "rescaled Deployment") == 0);
+  CHECK(b.log().find("acquired lease") == std::string::npos);
+  for (const auto& e : Events(ns, "SuccessfulRescale")) CHECK(e["reportingInstance"] == "a");
+
+  a->proc->Signal(SIGKILL);
+  a->proc->Wait();
+  const auto killed = Steady::now();
+  REQUIRE(
+      WaitFor([&] { return b.log().find("acquired lease") != std::string::npos; }, Seconds(15)));
+  const double took = Since(killed);
+  CHECK(took <= 6.0 + 1.5);  // lease duration + one retry period (with jitter)
+  Enqueue(redis, 10);        // 25 tasks -> 5
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 5; }, Seconds(15)));
+  CHECK(Count(b.log(), "rescaled Deployment") >= 1);
+
+  // SIGTERM releases the Lease: a new candidate takes it at once, not after 6 s.
+  b.proc->Signal(SIGTERM);
+  CHECK(b.proc->Wait() == 0);
+  const auto released = Steady::now();
+  Ctl c(ns, lease, "c", timing);
+  REQUIRE(
+      WaitFor([&] { return c.log().find("acquired lease") != std::string::npos; }, Seconds(10)));
+  CHECK(Since(released) < 4.0);
+}
+
+TEST_CASE("dry run decides and reports but never patches", "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-dry");
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  CreateAutoscaler(ns, "worker", redis.port(), 0);
+  Ctl ctl(ns, Unique("lease"), "dry", {"--dry-run"});
+  Enqueue(redis, 40);
+  REQUIRE(
+      WaitFor([&] { return Status(ns, "worker").value("desiredReplicas", 0) == 3; }, Seconds(15)));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  CHECK(SpecReplicas(ns, "worker") == 1);
+  CHECK(Condition(Status(ns, "worker"), "Ready")["reason"] == "DryRun");
+  CHECK(Events(ns, "SuccessfulRescale").empty());
+  CHECK(ctl.log().find("dry run: would rescale") != std::string::npos);
+}
+
+TEST_CASE("an Autoscaler and a native HPA on one target: ebb refuses and says why", "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-hpa");
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  ApplyYaml(R"(apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: native}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+  minReplicas: 1
+  maxReplicas: 3
+  targetCPUUtilizationPercentage: 50
+)",
+            ns);
+  CreateAutoscaler(ns, "worker", redis.port(), 0);
+  Ctl ctl(ns, Unique("lease"), "solo");
+  Enqueue(redis, 40);
+  REQUIRE(WaitFor(
+      [&] {
+        return Condition(Status(ns, "worker"), "AbleToScale").value("reason", "") ==
+               "AmbiguousScaleTarget";
+      },
+      Seconds(15)));
+  const auto c = Condition(Status(ns, "worker"), "AbleToScale");
+  CHECK(c["status"] == "False");
+  CHECK(c["message"].get<std::string>().find("HorizontalPodAutoscaler " + ns + "/native") !=
+        std::string::npos);
+  CHECK(!Events(ns, "AmbiguousScaleTarget").empty());
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CHECK(SpecReplicas(ns, "worker") == 1);
+  // The HPA goes away: ebb takes over.
+  REQUIRE(
+      Admin().Delete("/apis/autoscaling/v1/namespaces/" + ns + "/horizontalpodautoscalers/native"));
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") > 1; }, Seconds(15)));
+}
+
+TEST_CASE("cpu utilization from metrics.k8s.io (aggregated test server) scales a Deployment",
+          "[e2e][kube][resource]") {
+  InstallCrds();
+  const std::string metrics_file = TheCluster().Env("POD_METRICS_FILE");
+  if (metrics_file.empty()) FAIL("the cluster has no aggregated metrics server (no host IP)");
+  const std::string ns = NewNamespace("e2e-cpu");
+  CreateTarget(ns, "worker", 2);
+  // No kubelet here: the controller manager makes the pods, the test makes them Running+Ready
+  // (started long ago, so the cpu initialization rules do not hold them back).
+  std::vector<std::string> pods;
+  REQUIRE(WaitFor(
+      [&] {
+        pods.clear();
+        const auto list = GetObject("/api/v1/namespaces/" + ns + "/pods");
+        for (const auto& p : list["items"]) pods.push_back(p["metadata"]["name"]);
+        return pods.size() == 2;
+      },
+      Seconds(20)));
+  const std::string long_ago = "2020-01-01T00:00:00Z";
+  nlohmann::json usage = nlohmann::json::object();
+  for (const auto& p : pods) {
+    nlohmann::json st;
+    st["status"]["phase"] = "Running";
+    st["status"]["startTime"] = long_ago;
+    st["status"]["conditions"] = nlohmann::json::array(
+        {{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", long_ago}}});
+    REQUIRE(Admin().MergePatch("/api/v1/namespaces/" + ns + "/pods/" + p + "/status", st));
+    usage[p]["main"] = {{"cpu", "180m"}, {"memory", "20Mi"}};
+  }
+  std::ofstream(metrics_file) << nlohmann::json{{ns, usage}}.dump();
+  ApplyYaml(R"(apiVersion: ebb.dev/v1alpha1
+kind: Autoscaler
+metadata: {name: worker}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+  minReplicas: 1
+  maxReplicas: 10
+  pollingInterval: 1
+  metrics:
+    - type: Resource
+      resource: {name: cpu, target: {type: Utilization, averageUtilization: 60}}
+  behavior:
+    scaleUp: {stabilizationWindowSeconds: 0, policies: [{type: Pods, value: 10, periodSeconds: 1}]}
+)",
+            ns);
+  Ctl ctl(ns, Unique("lease"), "solo");
+  // 2 pods at 180 % of their 100m request, target 60 % -> 6 replicas.
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 6; }, Seconds(20)));
+  REQUIRE(
+      WaitFor([&] { return Status(ns, "worker").value("currentReplicas", 0) == 6; }, Seconds(10)));
+  const auto st = Status(ns, "worker");
+  INFO(st.dump());
+  CHECK(st["currentMetrics"][0]["type"] == "Resource");
+  CHECK(st["currentMetrics"][0].dump().find("180") != std::string::npos);
+  std::ofstream(metrics_file) << "{}";
+}

@@ -1,0 +1,128 @@
+// Faults between ebb and the real API server, injected by a thin proxy (fault_proxy.h): 429 with
+// Retry-After, 5xx, latency beyond the request timeout, watches cut mid-stream, 410 Gone.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "controller/kube/informer.h"
+#include "controller/kube/kube_client.h"
+#include "tests/kube/fault_proxy.h"
+#include "tests/kube/kube_support.h"
+
+using namespace ebb;
+using namespace ebb::testing;
+
+namespace {
+
+kube::KubeConfig ThroughProxy(const FaultProxy& p) {
+  auto c = kube::LoadKubeconfig(TheCluster().admin_kubeconfig());
+  REQUIRE(c);
+  c->server = p.url();
+  return *c;
+}
+
+FaultProxy& Proxy() {
+  static FaultProxy* p =
+      new FaultProxy(TheCluster().Env("KUBE_SERVER"), TheCluster().Env("KUBE_CA"));
+  return *p;
+}
+
+}  // namespace
+
+TEST_CASE("429 with Retry-After is honoured, then the request succeeds", "[kube][faults]") {
+  FaultProxy& p = Proxy();
+  p.Clear();
+  kube::KubeClient c(ThroughProxy(p));
+  p.Add(Fault::Status("/api/v1/namespaces/default", 2, 429, 1));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = c.Get("/api/v1/namespaces/default");
+  REQUIRE(r);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  CHECK(took >= std::chrono::milliseconds(1900));  // waited 1 s twice, as told
+  CHECK(c.stats().throttled == 2);
+}
+
+TEST_CASE("a long Retry-After or persistent 429 ends within the request timeout",
+          "[kube][faults]") {
+  FaultProxy& p = Proxy();
+  p.Clear();
+  kube::ClientOptions o;
+  o.request_timeout = Seconds(3);
+  kube::KubeClient c(ThroughProxy(p), o);
+  p.Add(Fault::Status("/api/v1/namespaces/kube-system", -1, 429, 60));
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = c.Get("/api/v1/namespaces/kube-system");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kUnavailable);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(4));
+  p.Clear();
+}
+
+TEST_CASE("5xx without Retry-After is a retryable error, not a hang", "[kube][faults]") {
+  FaultProxy& p = Proxy();
+  p.Clear();
+  kube::KubeClient c(ThroughProxy(p));
+  p.Add(Fault::Status("/api/v1/namespaces/default", 1, 503));
+  auto r = c.Get("/api/v1/namespaces/default");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kUnavailable);
+  CHECK(r.error().retryable());
+  CHECK(c.Get("/api/v1/namespaces/default"));  // the next one goes through
+}
+
+TEST_CASE("latency beyond the request timeout is a timeout", "[kube][faults]") {
+  FaultProxy& p = Proxy();
+  p.Clear();
+  kube::ClientOptions o;
+  o.request_timeout = Seconds(1);
+  kube::KubeClient c(ThroughProxy(p), o);
+  Fault f = Fault::On("/api/v1/namespaces/default", 1);
+  f.latency = Seconds(3);
+  p.Add(f);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = c.Get("/api/v1/namespaces/default");
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kTimeout);
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1800));
+}
+
+TEST_CASE("cut watches are resumed and 410 Gone forces a re-list, the cache converges",
+          "[kube][faults][informer]") {
+  FaultProxy& p = Proxy();
+  p.Clear();
+  const std::string ns = NewNamespace("faults");
+  kube::KubeClient c(ThroughProxy(p));
+  kube::InformerOptions io;
+  io.initial_backoff = Duration(100);
+  kube::Informer inf(
+      c, "/api/v1/namespaces/" + ns + "/configmaps",
+      [](const std::string&, const nlohmann::json*) {}, io);
+  auto make = [&](const std::string& name) {
+    REQUIRE(Admin().Post("/api/v1/namespaces/" + ns + "/configmaps",
+                         {{"metadata", {{"name", name}}}, {"data", {{"k", "v"}}}}));
+  };
+  // Every watch is cut after its first event.
+  Fault cut = Fault::On("watch=1", -1);
+  cut.drop_watch_after_events = 1;
+  p.Add(cut);
+  inf.Start();
+  REQUIRE(inf.WaitForSync(Seconds(10)));
+  for (int i = 0; i < 5; ++i) make("cm-" + std::to_string(i));
+  REQUIRE(WaitFor([&] { return inf.Get(ns + "/cm-4").has_value(); }, Seconds(20)));
+  CHECK(inf.stats().watches >= 2);
+  p.Clear();
+
+  // The next watch answers 410 Gone: the informer lists again and still sees new objects.
+  const uint64_t lists = inf.stats().lists;
+  Fault gone = Fault::On("watch=1", 1);
+  gone.watch_gone = true;
+  p.Add(gone);
+  make("cm-after-gone");
+  REQUIRE(WaitFor([&] { return inf.Get(ns + "/cm-after-gone").has_value(); }, Seconds(20)));
+  // Make sure a watch has been attempted since (the fault is consumed) and a re-list happened.
+  REQUIRE(WaitFor([&] { return inf.stats().gone >= 1; }, Seconds(20)));
+  CHECK(inf.stats().lists > lists);
+  make("cm-last");
+  REQUIRE(WaitFor([&] { return inf.Get(ns + "/cm-last").has_value(); }, Seconds(20)));
+  inf.Stop();
+}

@@ -1,0 +1,152 @@
+// The controller's pure parts, without a cluster: the due-time queue and the status rules.
+#include <catch2/catch.hpp>
+#include <cstdlib>
+#include <fstream>
+
+#include "controller/kube/kube_config.h"
+#include "controller/kube/resource_metrics.h"
+#include "controller/live/due_queue.h"
+#include "controller/live/status.h"
+
+using namespace ebb;
+
+TEST_CASE("due queue hands out due keys in order, once each", "[unit][queue]") {
+  live::DueQueue q;
+  const Timestamp t0 = FromUnixMillis(1'000'000);
+  q.Schedule("b", t0 + Seconds(2));
+  q.Schedule("a", t0 + Seconds(1));
+  q.Schedule("c", t0 + Seconds(30));
+  CHECK(q.PopDue(t0, 10).empty());
+  auto due = q.PopDue(t0 + Seconds(5), 10);
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].key == "a");
+  CHECK(due[1].key == "b");
+  CHECK(q.NextDue() == t0 + Seconds(30));
+}
+
+TEST_CASE("due queue never gives a key being processed to a second worker", "[unit][queue]") {
+  live::DueQueue q;
+  const Timestamp t0 = FromUnixMillis(1'000'000);
+  q.Schedule("a", t0);
+  auto first = q.PopDue(t0, 10);
+  REQUIRE(first.size() == 1);
+  // A watch event re-queues it while a worker holds it: deferred until Done.
+  q.Schedule("a", t0);
+  CHECK(q.PopDue(t0 + Seconds(1), 10).empty());
+  q.Done("a");
+  auto again = q.PopDue(t0 + Seconds(1), 10);
+  REQUIRE(again.size() == 1);
+  CHECK(again[0].key == "a");
+}
+
+TEST_CASE("due queue: a removed key is not re-added by its worker", "[unit][queue]") {
+  live::DueQueue q;
+  const Timestamp t0 = FromUnixMillis(1'000'000);
+  q.Schedule("a", t0);
+  REQUIRE(q.PopDue(t0, 10).size() == 1);
+  q.Schedule("a", t0 + Seconds(15));  // the worker's reschedule
+  q.Remove("a");                      // the Autoscaler was deleted meanwhile
+  q.Done("a");
+  CHECK_FALSE(q.NextDue().has_value());
+}
+
+TEST_CASE("conditions keep lastTransitionTime unless the status flips", "[unit][status]") {
+  const Timestamp t1 = FromUnixMillis(1'700'000'000'000);
+  const Timestamp t2 = t1 + Seconds(60);
+  auto first = live::ConditionsJson({{"AbleToScale", true, "SucceededGetScale", "ok"}},
+                                    nlohmann::json(), 1, t1);
+  auto same =
+      live::ConditionsJson({{"AbleToScale", true, "ReadyForNewScale", "ok too"}}, first, 1, t2);
+  CHECK(same[0]["lastTransitionTime"] == first[0]["lastTransitionTime"]);
+  auto flipped =
+      live::ConditionsJson({{"AbleToScale", false, "FailedGetScale", "x"}}, first, 1, t2);
+  CHECK(flipped[0]["lastTransitionTime"] != first[0]["lastTransitionTime"]);
+  CHECK(flipped[0]["status"] == "False");
+}
+
+TEST_CASE("the persisted state is rewritten only when a restart would need it", "[unit][status]") {
+  const Timestamp t0 = FromUnixMillis(1'700'000'000'000);
+  decision::DecisionState s;
+  s.has_recommendations = true;
+  s.consecutive_failures = {0};
+  s.recommendations = {{t0, 5}, {t0 + Seconds(15), 5}};
+  const std::string k1 = live::PersistKey(s, t0 + Seconds(15), 300);
+  // Another poll recommending the same: nothing a restart needs changed.
+  s.recommendations.push_back({t0 + Seconds(30), 5});
+  CHECK(live::PersistKey(s, t0 + Seconds(30), 300) == k1);
+  // A different recommendation does.
+  s.recommendations.push_back({t0 + Seconds(45), 3});
+  CHECK(live::PersistKey(s, t0 + Seconds(45), 300) != k1);
+  // Restoring dates the newest recommendation "now": a window is never cut short.
+  live::RefreshRestoredState(s, false, t0 + Seconds(100));
+  CHECK(s.recommendations.back().at == t0 + Seconds(100));
+  CHECK(s.recommendations.front().at == t0);
+}
+
+TEST_CASE("status patches null out removed keys at any depth", "[unit][status]") {
+  nlohmann::json old_s = {{"a", 1}, {"d", {{"x", 1}, {"y", 2}}}};
+  nlohmann::json new_s = {{"d", {{"x", 2}}}};
+  auto p = live::StatusPatch(old_s, new_s);
+  CHECK(p["a"].is_null());
+  CHECK(p["d"]["y"].is_null());
+  CHECK(p["d"]["x"] == 2);
+}
+
+TEST_CASE("kubeconfig: errors name the file and field", "[unit][kubeconfig]") {
+  const std::string path = "/tmp/ebb-kc-test-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path) << "apiVersion: v1\nkind: Config\ncurrent-context: nope\ncontexts: []\n";
+  auto r = kube::LoadKubeconfig(path);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message.find(path) != std::string::npos);
+  CHECK(r.error().message.find("no context named \"nope\"") != std::string::npos);
+  std::remove(path.c_str());
+}
+
+TEST_CASE("kubeconfig: inline data and relative paths", "[unit][kubeconfig]") {
+  const std::string path = "/tmp/ebb-kc-test2-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path) << R"(apiVersion: v1
+kind: Config
+current-context: c
+contexts: [{name: c, context: {cluster: k, user: u, namespace: jobs}}]
+clusters: [{name: k, cluster: {server: "https://10.0.0.1:6443/", certificate-authority-data: aGVsbG8=}}]
+users: [{name: u, user: {tokenFile: tok, client-key: /abs/key}}]
+)";
+  auto r = kube::LoadKubeconfig(path);
+  REQUIRE(r);
+  CHECK(r->server == "https://10.0.0.1:6443");
+  CHECK(r->ca_pem == "hello");
+  CHECK(r->token_file == "/tmp/tok");
+  CHECK(r->client_key_file == "/abs/key");
+  CHECK(r->namespace_name == "jobs");
+  std::remove(path.c_str());
+}
+
+TEST_CASE("pods: phase, readiness, start time and requests incl. sidecar init containers",
+          "[unit][pods]") {
+  auto list = nlohmann::json::parse(R"({"items": [
+    {"metadata": {"name": "a"},
+     "spec": {"containers": [{"name": "app", "resources": {"requests": {"cpu": "200m", "memory": "1Gi"}}}],
+              "initContainers": [
+                {"name": "sidecar", "restartPolicy": "Always", "resources": {"requests": {"cpu": "50m", "memory": "64Mi"}}},
+                {"name": "setup", "resources": {"requests": {"cpu": "4"}}}]},
+     "status": {"phase": "Running", "startTime": "2026-01-01T00:00:00Z",
+                "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:30Z"}]}},
+    {"metadata": {"name": "b", "deletionTimestamp": "2026-01-01T00:01:00Z"},
+     "spec": {"containers": [{"name": "app", "resources": {"requests": {"memory": "1Gi"}}}]},
+     "status": {"phase": "Pending"}}]})");
+  auto pods = kube::PodsFromList(list);
+  REQUIRE(pods.size() == 2);
+  const auto total = [](const decision::Pod& p, const std::string& res) -> int64_t {
+    for (const auto& r : p.requests)
+      if (r.resource == res && r.container.empty()) return r.milli;
+    return -1;
+  };
+  CHECK(pods[0].phase == decision::PodPhase::kRunning);
+  CHECK(pods[0].ready == decision::ConditionStatus::kTrue);
+  REQUIRE(pods[0].start_time.has_value());
+  CHECK(total(pods[0], "cpu") == 250);  // app + sidecar; the plain init container does not count
+  CHECK(pods[1].deleting);
+  CHECK(pods[1].phase == decision::PodPhase::kPending);
+  CHECK(pods[1].ready == decision::ConditionStatus::kNone);
+  CHECK(total(pods[1], "cpu") == -1);  // a container without a cpu request: no total
+}

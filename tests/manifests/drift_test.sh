@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The CRD schema and ebb's own validation must not drift: both judge the same cases.
+#   cases/valid/*.yaml    ebb validate accepts, the CRD schema accepts, and ebb still accepts the
+#                         object the CRD's defaults filled in, with the same summary.
+#   cases/invalid/*.yaml  one problem each; ebb validate rejects and the CRD schema rejects,
+#                         except the cases listed below.
+# (The scalers' config parsers, which `ebb run` applies to prometheus:/redis: blocks, are checked
+# on the same cases by tests_manifests_scaler_blocks.)
+# usage: drift_test.sh EBB EBB_SPEC_DUMP
+set -euo pipefail
+ebb=$1
+spec_dump=$2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+# Rules the CRD's structural schema cannot express (cross-field checks need CEL, which a 1.20 API
+# server lacks; annotations are outside the schema; durations and header names are strings):
+# ebb rejects these and the API server accepts them, so `ebb validate` belongs in CI before apply.
+EBB_ONLY=(
+  max-below-min                   # maxReplicas >= minReplicas
+  idle-not-below-min              # idleReplicas < minReplicas
+  min-zero-cpu-only               # minReplicas 0 needs a metric that can become inactive
+  duplicate-metric-names          # metric names (explicit or derived) are unique
+  paused-annotation-yes           # ebb.dev/paused is "true" or "false"
+  paused-replicas-above-max       # ebb.dev/paused-replicas <= maxReplicas
+  paused-replicas-not-a-number    # ebb.dev/paused-replicas is an integer string
+  prometheus-timeout-700s         # a duration string's value is at most 600 s
+  prometheus-authorization-header # Authorization belongs in auth:, not customHeaders
+)
+# Rejected by the CRD and by the scalers' config parsers (so by `ebb run`), but `ebb validate`
+# checks the Autoscaler spec only, not the fields of prometheus:/redis: source blocks.
+SCALER_ONLY=(
+  redis-missing-address redis-lists-and-celery redis-priority-step-300
+  prometheus-url-without-scheme prometheus-unknown-field prometheus-method-put
+  prometheus-timeout-700s prometheus-authorization-header
+)
+listed() { local x=$1; shift; for e in "$@"; do [ "$e" = "$x" ] && return 0; done; return 1; }
+
+nm=$("$here/npm-tools.sh")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/defaulted" "$tmp/js"
+cp "$here"/*.mjs "$tmp/js/"
+ln -s "$nm/node_modules" "$tmp/js/node_modules"
+node "$tmp/js/crd-verdicts.mjs" "$root/manifests/base/crd.yaml" "$tmp/defaulted" \
+  "$here"/cases/valid/*.yaml "$here"/cases/invalid/*.yaml >"$tmp/crd"
+
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+crd_verdict() { awk -v f="$1" '$1 == f {print $2}' "$tmp/crd"; }
+crd_reason() { awk -v f="$1" '$1 == f {$1 = ""; $2 = ""; print}' "$tmp/crd"; }
+
+n=0
+for f in "$here"/cases/valid/*.yaml; do
+  n=$((n + 1))
+  name=$(basename "$f" .yaml)
+  "$ebb" validate -f "$f" >"$tmp/out" 2>"$tmp/err" || fail "valid/$name: ebb rejects: $(cat "$tmp/err")"
+  [ "$(crd_verdict "$f")" = accept ] || fail "valid/$name: the CRD rejects:$(crd_reason "$f")"
+  if [ -f "$tmp/defaulted/$name.yaml" ]; then
+    # Same defaults: what the API server stores (the CRD's defaults filled in) must parse to
+    # exactly the same Autoscaler, field by field, as the case as written.
+    "$spec_dump" "$f" >"$tmp/spec1" 2>&1 || fail "valid/$name: ebb_spec_dump: $(cat "$tmp/spec1")"
+    "$spec_dump" "$tmp/defaulted/$name.yaml" >"$tmp/spec2" 2>&1 ||
+      fail "valid/$name: ebb rejects the CRD-defaulted object: $(cat "$tmp/spec2")"
+    cmp -s "$tmp/spec1" "$tmp/spec2" ||
+      fail "valid/$name: the CRD's defaults differ from ebb's:
+      as written:    $(cat "$tmp/spec1")
+      CRD-defaulted: $(cat "$tmp/spec2")"
+  fi
+done
+for f in "$here"/cases/invalid/*.yaml; do
+  n=$((n + 1))
+  name=$(basename "$f" .yaml)
+  if "$ebb" validate -f "$f" >/dev/null 2>"$tmp/err"; then
+    listed "$name" "${SCALER_ONLY[@]}" || fail "invalid/$name: ebb validate accepts it"
+  elif listed "$name" "${SCALER_ONLY[@]}"; then
+    fail "invalid/$name: ebb validate now rejects it: remove it from SCALER_ONLY"
+  fi
+  if [ "$(crd_verdict "$f")" = accept ]; then
+    listed "$name" "${EBB_ONLY[@]}" || fail "invalid/$name: the CRD accepts it"
+  elif listed "$name" "${EBB_ONLY[@]}"; then
+    fail "invalid/$name: the CRD now rejects it ($(crd_reason "$f")): remove it from EBB_ONLY"
+  fi
+done
+for name in "${EBB_ONLY[@]}" "${SCALER_ONLY[@]}"; do
+  [ -f "$here/cases/invalid/$name.yaml" ] || fail "listed case $name.yaml does not exist"
+done
+echo "drift: $n cases, $fails failures"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Renders every kustomization under manifests/ (kubectl kustomize, offline) and validates every
+# rendered object: Kubernetes kinds against npm kubernetes-models' schemas, ServiceMonitor against
+# @kubernetes-models/prometheus-operator, Autoscalers against the CRD's schema, the CRD against
+# the structural-schema rules; then every Autoscaler with `ebb validate`.
+# usage: validate.sh EBB      (needs kubectl with kustomize >= 4, node, npm; installs
+#                              Debian's kubernetes-client if there is no kubectl at all)
+set -euo pipefail
+ebb=$1
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+
+if ! command -v kubectl >/dev/null; then
+  echo "validate: no kubectl; installing Debian's kubernetes-client"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    kubernetes-client >/dev/null
+fi
+kv=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\{0,1\}\([0-9]*\).*/\1/p')
+if [ -z "$kv" ] || [ "$kv" -lt 4 ]; then
+  # Debian's kubectl 1.20 embeds kustomize v2.0.3: no `patches`, `replicas`, `labels` or
+  # components, which these kustomizations use.
+  echo "validate: SKIP: kubectl's kustomize is older than v4 ($(kubectl version --client 2>&1 | head -1))"
+  exit 77
+fi
+
+nm=$("$here/npm-tools.sh")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/js" "$tmp/out"
+cp "$here"/*.mjs "$tmp/js/"
+ln -s "$nm/node_modules" "$tmp/js/node_modules"
+
+status=0
+mapfile -t dirs < <(cd "$root" && find manifests -name kustomization.yaml -printf '%h\n' | sort)
+for d in "${dirs[@]}"; do
+  # A Component renders only as part of a kustomization that uses it.
+  grep -q '^kind: Component' "$root/$d/kustomization.yaml" && continue
+  out="$tmp/out/$(echo "$d" | tr / _).yaml"
+  if ! kubectl kustomize "$root/$d" >"$out" 2>"$tmp/err"; then
+    echo "FAIL $d: kubectl kustomize: $(cat "$tmp/err")"
+    status=1
+    continue
+  fi
+  echo "== $d ($(grep -c '^kind:' "$out") objects)"
+  node "$tmp/js/k8s-validate.mjs" --crd "$root/manifests/base/crd.yaml" "$out" || status=1
+  if grep -q '^kind: Autoscaler$' "$out"; then
+    "$ebb" validate -f "$out" || status=1
+  fi
+done
+[ "${#dirs[@]}" -ge 5 ] || { echo "FAIL: expected at least 5 kustomizations, found ${#dirs[@]}"; status=1; }
+# The repository's own examples (examples/*.yaml carry a Simulation too, which has no CRD).
+"$ebb" validate -f "$root/examples/web-api.yaml" -f "$root/examples/celery-worker.yaml" || status=1
+exit $status

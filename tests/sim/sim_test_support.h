@@ -1,0 +1,75 @@
+// Small builders shared by the simulation tests.
+#pragma once
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "controller/decision/types.h"
+
+namespace ebb::sim::testing {
+
+inline decision::MetricSpec ExternalAverageValue(const std::string& name, int64_t avg_milli) {
+  decision::MetricSpec m;
+  m.name = name;
+  m.type = decision::SourceType::kExternal;
+  m.metric_name = name;
+  m.target.type = decision::TargetType::kAverageValue;
+  m.target.average_value_milli = avg_milli;
+  return m;
+}
+
+inline decision::MetricSpec CpuUtilization(int32_t percent) {
+  decision::MetricSpec m;
+  m.name = "cpu";
+  m.type = decision::SourceType::kResource;
+  m.resource = "cpu";
+  m.target.type = decision::TargetType::kUtilization;
+  m.target.average_utilization = percent;
+  return m;
+}
+
+inline decision::Spec SpecWith(decision::MetricSpec m, int32_t min, int32_t max) {
+  decision::Spec s;
+  s.min_replicas = min;
+  s.max_replicas = max;
+  s.metrics.push_back(std::move(m));
+  return s;
+}
+
+// A fresh directory under the system temp dir, removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    path_ = std::filesystem::temp_directory_path() /
+            ("ebb-sim-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string File(const std::string& name, const std::string& content = "") const {
+    const auto p = path_ / name;
+    if (!content.empty()) std::ofstream(p, std::ios::binary) << content;
+    return p.string();
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+inline std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+inline std::string SourceDir() {
+  return EBB_SOURCE_DIR;
+}
+
+}  // namespace ebb::sim::testing
