@@ -1,7 +1,10 @@
 #include <ostream>
 
 #include "controller/cli/commands.h"
+#include "controller/net/curl_http_client.h"
+#include "controller/runtime/scaler_metrics.h"
 #include "controller/spec/autoscaler.h"
+#include "scalers/redis_pool.h"
 
 namespace ebb::cli {
 
@@ -26,6 +29,23 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
     auto list = spec::LoadAutoscalers(f, &others);
     if (!list) {
       err << list.error().message << "\n";
+      rc = kExitBadInput;
+      continue;
+    }
+    // The source blocks (prometheus:, redis:) are checked by the scalers' own parsers; nothing
+    // connects and no secret is read here.
+    net::CurlHttpClient http;
+    scalers::RedisPool redis;
+    scalers::ScalerDeps deps{&http, &redis, false};
+    bool sources_ok = true;
+    for (const auto& a : *list) {
+      auto bound = runtime::BindScalers(a, deps);
+      if (!bound) {
+        err << f << ": " << bound.error().message << "\n";
+        sources_ok = false;
+      }
+    }
+    if (!sources_ok) {
       rc = kExitBadInput;
       continue;
     }
