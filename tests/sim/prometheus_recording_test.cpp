@@ -36,7 +36,7 @@ TEST_CASE("query_range series merge in time order and take their names", "[sim][
   CHECK(std::isnan(values[4]));
 }
 
-TEST_CASE("--metric-name names series without an ebb_metric label", "[sim][prometheus]") {
+TEST_CASE("the metric-name option names series without an ebb_metric label", "[sim][prometheus]") {
   const char* unnamed = R"({"status":"success","data":{"resultType":"matrix","result":[
     {"metric": {}, "values": [[10, "1"]]}]}})";
   auto without = PrometheusRecording::FromText(unnamed, "u.json", "");
