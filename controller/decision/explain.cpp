@@ -28,26 +28,6 @@ bool IsLimitReason(Reason r) {
          r == Reason::kDesiredWithinRange;
 }
 
-const char* FailedReason(SourceType t) {
-  switch (t) {
-    case SourceType::kResource:
-      return "FailedGetResourceMetric";
-    case SourceType::kContainerResource:
-      return "FailedGetContainerResourceMetric";
-    case SourceType::kPods:
-      return "FailedGetPodsMetric";
-    case SourceType::kObject:
-      return "FailedGetObjectMetric";
-    case SourceType::kExternal:
-      return "FailedGetExternalMetric";
-    case SourceType::kPrometheus:
-      return "FailedGetPrometheusMetric";
-    case SourceType::kRedis:
-      return "FailedGetRedisMetric";
-  }
-  return "FailedGetMetric";
-}
-
 }  // namespace
 
 const char* ToString(Reason r) {
@@ -130,6 +110,26 @@ const char* ToString(SourceType t) {
   return "Unknown";
 }
 
+const char* FailedMetricReason(SourceType t) {
+  switch (t) {
+    case SourceType::kResource:
+      return "FailedGetResourceMetric";
+    case SourceType::kContainerResource:
+      return "FailedGetContainerResourceMetric";
+    case SourceType::kPods:
+      return "FailedGetPodsMetric";
+    case SourceType::kObject:
+      return "FailedGetObjectMetric";
+    case SourceType::kExternal:
+      return "FailedGetExternalMetric";
+    case SourceType::kPrometheus:
+      return "FailedGetPrometheusMetric";
+    case SourceType::kRedis:
+      return "FailedGetRedisMetric";
+  }
+  return "FailedGetMetric";
+}
+
 std::string RescaleReason(const Spec& spec, const Decision& d) {
   switch (d.reason) {
     case Reason::kAboveMaxReplicas:
@@ -184,7 +184,7 @@ std::vector<Condition> Conditions(const Spec& spec, const Decision& d) {
                  "scaling is disabled since the replica count of the target is zero"});
   } else if (!d.scaling_active && d.first_failed_metric >= 0) {
     const auto i = static_cast<size_t>(d.first_failed_metric);
-    c.push_back({"ScalingActive", false, FailedReason(spec.metrics[i].type),
+    c.push_back({"ScalingActive", false, FailedMetricReason(spec.metrics[i].type),
                  "the controller was unable to get the metric " + spec.metrics[i].name + ": " +
                      d.metrics[i].error});
   } else if (d.winning_metric >= 0) {

@@ -20,6 +20,8 @@ const char* ToString(Reason r);
 const char* ToString(StabilizationReason r);
 const char* ToString(MetricStatus s);
 const char* ToString(SourceType t);
+// The condition/event reason for a metric that could not be read: FailedGetResourceMetric, ...
+const char* FailedMetricReason(SourceType t);
 
 // The rescale reason upstream puts in events: "<metric> above target", "All metrics below
 // target", "Current number of replicas above Spec.MaxReplicas", ... plus ebb's own.

@@ -18,27 +18,6 @@ namespace {
 
 constexpr const char* kGroupVersion = "ebb.dev/v1alpha1";
 
-std::string FailedReason(decision::SourceType t) {
-  using decision::SourceType;
-  switch (t) {
-    case SourceType::kResource:
-      return "FailedGetResourceMetric";
-    case SourceType::kContainerResource:
-      return "FailedGetContainerResourceMetric";
-    case SourceType::kPods:
-      return "FailedGetPodsMetric";
-    case SourceType::kObject:
-      return "FailedGetObjectMetric";
-    case SourceType::kExternal:
-      return "FailedGetExternalMetric";
-    case SourceType::kPrometheus:
-      return "FailedGetPrometheusMetric";
-    case SourceType::kRedis:
-      return "FailedGetRedisMetric";
-  }
-  return "FailedGetMetrics";
-}
-
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
@@ -460,7 +439,7 @@ void Controller::Reconcile(const DueItem& item) {
                                : static_cast<double>(t.average_value_milli) / 1000.0);
         continue;
       }
-      const std::string reason = FailedReason(a.spec.metrics[i].type);
+      const std::string reason = decision::FailedMetricReason(a.spec.metrics[i].type);
       metrics_.ScalerError(a.namespace_name, a.name, a.spec.metrics[i].name);
       if (failing.insert(reason).second && !e.failing.count(reason)) {
         Event(e, "Warning", reason,

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "controller/decision/explain.h"
+#include "controller/sim/number_text.h"
 #include "controller/sim/svg_chart.h"
 #include "controller/sim/timestamp_text.h"
 
@@ -58,23 +59,6 @@ pre{background:#0f172a;color:#e2e8f0;padding:14px 16px;border-radius:10px;overfl
 details summary{cursor:pointer;color:var(--muted);margin:8px 0}
 footer{color:var(--muted);font-size:12px;margin-top:36px}
 )css";
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
-std::string Span(double seconds) {
-  if (seconds < 120) return Fixed(seconds, 0) + " s";
-  if (seconds < 7200) return Fixed(seconds / 60, 1) + " min";
-  if (seconds < 172800) return Fixed(seconds / 3600, 1) + " h";
-  return Fixed(seconds / 86400, 1) + " days";
-}
-
-std::string Pct(double part, double whole) {
-  return whole > 0 ? Fixed(100.0 * part / whole, 1) + " %" : "–";
-}
 
 std::string Scalar(const nlohmann::json& v) {
   if (v.is_string()) {
@@ -225,27 +209,29 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
   std::string recs;
   for (const auto& r : docs.recordings) recs += (recs.empty() ? "" : ", ") + HtmlEscape(r);
   h += "<p class=\"sub\">" + HtmlEscape(FormatRfc3339(s.start)) + " → " +
-       HtmlEscape(FormatRfc3339(s.end)) + " · " + Span(s.duration_seconds) + " · " +
+       HtmlEscape(FormatRfc3339(s.end)) + " · " + FormatSpan(s.duration_seconds) + " · " +
        std::to_string(s.ticks) + " ticks of " + std::to_string(s.tick_seconds) +
        " s · spec <code>" + HtmlEscape(docs.spec_file) + "</code> · recording <code>" + recs +
        "</code></p>";
 
   // Headline numbers.
   h += "<div class=\"cards\">";
-  h += Card("replica-hours", Fixed(s.replica_hours, 1),
-            s.cost_per_replica_hour > 0 ? "cost " + Fixed(s.cost, 2) : "no price set");
+  h += Card("replica-hours", FormatFixed(s.replica_hours, 1),
+            s.cost_per_replica_hour > 0 ? "cost " + FormatFixed(s.cost, 2) : "no price set");
   h += Card(
-      "replicas", Fixed(s.mean_replicas, 2),
+      "replicas", FormatFixed(s.mean_replicas, 2),
       "mean · min " + std::to_string(s.min_replicas) + " · max " + std::to_string(s.max_replicas));
   h += Card("scale events", std::to_string(s.scale_ups + s.scale_downs),
             std::to_string(s.scale_ups) + " up · " + std::to_string(s.scale_downs) + " down");
-  h += Card("at maxReplicas", Pct(s.seconds_at_max, s.duration_seconds),
-            Span(s.seconds_at_max) + " at " + std::to_string(s.spec_max));
+  h += Card("at maxReplicas", FormatShare(s.seconds_at_max, s.duration_seconds, "–"),
+            FormatSpan(s.seconds_at_max) + " at " + std::to_string(s.spec_max));
   for (const auto& q : s.queues) {
-    h += Card(q.metric + " wait p95", Fixed(q.wait_p95, 1) + " s",
-              "p99 " + Fixed(q.wait_p99, 1) + " s · max " + Fixed(q.wait_max, 1) + " s");
-    h += Card(q.metric + " above target", Pct(q.seconds_above_target, s.duration_seconds),
-              "backlog p95 " + Fixed(q.backlog_p95, 1) + " · max " + Fixed(q.backlog_max, 1));
+    h +=
+        Card(q.metric + " wait p95", FormatFixed(q.wait_p95, 1) + " s",
+             "p99 " + FormatFixed(q.wait_p99, 1) + " s · max " + FormatFixed(q.wait_max, 1) + " s");
+    h += Card(
+        q.metric + " above target", FormatShare(q.seconds_above_target, s.duration_seconds, "–"),
+        "backlog p95 " + FormatFixed(q.backlog_p95, 1) + " · max " + FormatFixed(q.backlog_max, 1));
   }
   h += "</div>";
   if (!s.warnings.empty()) {
@@ -324,36 +310,39 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
 
   // Summary and events side by side.
   h += "<div class=\"two\"><div><h2>Summary</h2><table>";
-  h += Row("period", Span(s.duration_seconds));
+  h += Row("period", FormatSpan(s.duration_seconds));
   h += Row("ticks", std::to_string(s.ticks) + " × " + std::to_string(s.tick_seconds) + " s");
-  h += Row("replica-hours", Fixed(s.replica_hours, 2));
+  h += Row("replica-hours", FormatFixed(s.replica_hours, 2));
   if (s.cost_per_replica_hour > 0) {
-    h += Row("cost", Fixed(s.cost, 2) + " at " + Fixed(s.cost_per_replica_hour, 4) + " / h");
+    h += Row("cost",
+             FormatFixed(s.cost, 2) + " at " + FormatFixed(s.cost_per_replica_hour, 4) + " / h");
   }
   h += Row("replicas min / mean / max", std::to_string(s.min_replicas) + " / " +
-                                            Fixed(s.mean_replicas, 2) + " / " +
+                                            FormatFixed(s.mean_replicas, 2) + " / " +
                                             std::to_string(s.max_replicas));
   h += Row("scale-ups / scale-downs",
            std::to_string(s.scale_ups) + " / " + std::to_string(s.scale_downs));
   h += Row("time at minReplicas (" + std::to_string(s.spec_min) + ")",
-           Span(s.seconds_at_min) + " · " + Pct(s.seconds_at_min, s.duration_seconds));
+           FormatSpan(s.seconds_at_min) + " · " +
+               FormatShare(s.seconds_at_min, s.duration_seconds, "–"));
   h += Row("time at maxReplicas (" + std::to_string(s.spec_max) + ")",
-           Span(s.seconds_at_max) + " · " + Pct(s.seconds_at_max, s.duration_seconds));
+           FormatSpan(s.seconds_at_max) + " · " +
+               FormatShare(s.seconds_at_max, s.duration_seconds, "–"));
   for (size_t i = 0; i < s.metrics.size(); ++i) {
     h += Row("failed readings · " + s.metrics[i], std::to_string(s.failed_readings[i]));
   }
   for (const auto& q : s.queues) {
     h += Row(q.metric + " · tasks arrived / served",
-             Fixed(q.arrived, 0) + " / " + Fixed(q.served, 0));
+             FormatFixed(q.arrived, 0) + " / " + FormatFixed(q.served, 0));
     h += Row(q.metric + " · backlog p50 / p95 / p99 / max",
-             Fixed(q.backlog_p50, 1) + " / " + Fixed(q.backlog_p95, 1) + " / " +
-                 Fixed(q.backlog_p99, 1) + " / " + Fixed(q.backlog_max, 1));
+             FormatFixed(q.backlog_p50, 1) + " / " + FormatFixed(q.backlog_p95, 1) + " / " +
+                 FormatFixed(q.backlog_p99, 1) + " / " + FormatFixed(q.backlog_max, 1));
     h += Row(q.metric + " · wait p50 / p95 / p99 / max",
-             Fixed(q.wait_p50, 1) + " / " + Fixed(q.wait_p95, 1) + " / " + Fixed(q.wait_p99, 1) +
-                 " / " + Fixed(q.wait_max, 1) + " s");
-    h +=
-        Row(q.metric + " · backlog above target",
-            Span(q.seconds_above_target) + " · " + Pct(q.seconds_above_target, s.duration_seconds));
+             FormatFixed(q.wait_p50, 1) + " / " + FormatFixed(q.wait_p95, 1) + " / " +
+                 FormatFixed(q.wait_p99, 1) + " / " + FormatFixed(q.wait_max, 1) + " s");
+    h += Row(q.metric + " · backlog above target",
+             FormatSpan(q.seconds_above_target) + " · " +
+                 FormatShare(q.seconds_above_target, s.duration_seconds, "–"));
   }
   h += "</table></div>";
 

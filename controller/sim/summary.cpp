@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "controller/sim/number_text.h"
 #include "controller/sim/timestamp_text.h"
 
 namespace ebb::sim {
@@ -17,23 +18,6 @@ bool AboveTarget(const decision::MetricSpec& m, double backlog, int32_t ready) {
   const double per_replica = static_cast<double>(t.average_value_milli) / 1000.0;
   if (ready <= 0) return backlog > 0;
   return backlog / ready > per_replica;
-}
-
-std::string Fixed(double v, int digits) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-
-std::string Duration(double seconds) {
-  if (seconds < 120) return Fixed(seconds, 0) + " s";
-  if (seconds < 7200) return Fixed(seconds / 60, 1) + " min";
-  if (seconds < 172800) return Fixed(seconds / 3600, 1) + " h";
-  return Fixed(seconds / 86400, 1) + " days";
-}
-
-std::string Share(double part, double whole) {
-  return whole > 0 ? Fixed(100.0 * part / whole, 1) + " %" : "-";
 }
 
 }  // namespace
@@ -140,23 +124,24 @@ std::string FormatSummaryText(const Summary& s) {
   };
   o += "Simulation of " + s.autoscaler + "\n";
   line("period", FormatRfc3339(s.start) + " .. " + FormatRfc3339(s.end) + " (" +
-                     Duration(s.duration_seconds) + ", " + std::to_string(s.ticks) + " ticks of " +
-                     std::to_string(s.tick_seconds) + " s)");
-  line("replica-hours", Fixed(s.replica_hours, 2));
+                     FormatSpan(s.duration_seconds) + ", " + std::to_string(s.ticks) +
+                     " ticks of " + std::to_string(s.tick_seconds) + " s)");
+  line("replica-hours", FormatFixed(s.replica_hours, 2));
   if (s.cost_per_replica_hour > 0) {
-    line("cost",
-         Fixed(s.cost, 2) + " (at " + Fixed(s.cost_per_replica_hour, 4) + " per replica-hour)");
+    line("cost", FormatFixed(s.cost, 2) + " (at " + FormatFixed(s.cost_per_replica_hour, 4) +
+                     " per replica-hour)");
   }
-  line("replicas min/mean/max", std::to_string(s.min_replicas) + " / " + Fixed(s.mean_replicas, 2) +
-                                    " / " + std::to_string(s.max_replicas));
+  line("replicas min/mean/max", std::to_string(s.min_replicas) + " / " +
+                                    FormatFixed(s.mean_replicas, 2) + " / " +
+                                    std::to_string(s.max_replicas));
   line("scale events",
        std::to_string(s.scale_ups) + " up, " + std::to_string(s.scale_downs) + " down");
-  line("time at minReplicas", Duration(s.seconds_at_min) + " (" +
-                                  Share(s.seconds_at_min, s.duration_seconds) + ", min " +
-                                  std::to_string(s.spec_min) + ")");
-  line("time at maxReplicas", Duration(s.seconds_at_max) + " (" +
-                                  Share(s.seconds_at_max, s.duration_seconds) + ", max " +
-                                  std::to_string(s.spec_max) + ")");
+  line("time at minReplicas", FormatSpan(s.seconds_at_min) + " (" +
+                                  FormatShare(s.seconds_at_min, s.duration_seconds, "-") +
+                                  ", min " + std::to_string(s.spec_min) + ")");
+  line("time at maxReplicas", FormatSpan(s.seconds_at_max) + " (" +
+                                  FormatShare(s.seconds_at_max, s.duration_seconds, "-") +
+                                  ", max " + std::to_string(s.spec_max) + ")");
   for (size_t i = 0; i < s.metrics.size(); ++i) {
     if (s.failed_readings[i] > 0) {
       line("failed readings",
@@ -165,15 +150,17 @@ std::string FormatSummaryText(const Summary& s) {
   }
   for (const auto& q : s.queues) {
     o += "Queue " + q.metric + "\n";
-    line("tasks arrived/served", Fixed(q.arrived, 0) + " / " + Fixed(q.served, 0) + " (" +
-                                     Fixed(q.backlog_end, 1) + " left at the end)");
-    line("backlog p50/p95/p99/max", Fixed(q.backlog_p50, 1) + " / " + Fixed(q.backlog_p95, 1) +
-                                        " / " + Fixed(q.backlog_p99, 1) + " / " +
-                                        Fixed(q.backlog_max, 1));
-    line("wait p50/p95/p99/max", Fixed(q.wait_p50, 1) + " / " + Fixed(q.wait_p95, 1) + " / " +
-                                     Fixed(q.wait_p99, 1) + " / " + Fixed(q.wait_max, 1) + " s");
-    line("backlog above target", Duration(q.seconds_above_target) + " (" +
-                                     Share(q.seconds_above_target, s.duration_seconds) + ")");
+    line("tasks arrived/served", FormatFixed(q.arrived, 0) + " / " + FormatFixed(q.served, 0) +
+                                     " (" + FormatFixed(q.backlog_end, 1) + " left at the end)");
+    line("backlog p50/p95/p99/max",
+         FormatFixed(q.backlog_p50, 1) + " / " + FormatFixed(q.backlog_p95, 1) + " / " +
+             FormatFixed(q.backlog_p99, 1) + " / " + FormatFixed(q.backlog_max, 1));
+    line("wait p50/p95/p99/max", FormatFixed(q.wait_p50, 1) + " / " + FormatFixed(q.wait_p95, 1) +
+                                     " / " + FormatFixed(q.wait_p99, 1) + " / " +
+                                     FormatFixed(q.wait_max, 1) + " s");
+    line("backlog above target", FormatSpan(q.seconds_above_target) + " (" +
+                                     FormatShare(q.seconds_above_target, s.duration_seconds, "-") +
+                                     ")");
   }
   for (const auto& w : s.warnings) o += "warning: " + w + "\n";
   return o;
