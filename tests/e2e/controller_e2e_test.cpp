@@ -276,7 +276,10 @@ TEST_CASE("Redis killed: no scale-down, the condition and an Event say why", "[e
 
   redis.Start();  // an empty queue again: now it may (window 0) scale down
   REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 1; }, Seconds(20)));
-  CHECK(Condition(Status(ns, "worker"), "ScalingActive")["status"] == "True");
+  // The scale patch lands before the status write of the same pass: wait for the status.
+  CHECK(WaitFor(
+      [&] { return Condition(Status(ns, "worker"), "ScalingActive").value("status", "") == "True"; },
+      Seconds(10)));
 }
 
 TEST_CASE("two controllers: only the leader acts, the other takes over within the lease duration",

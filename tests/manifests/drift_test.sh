@@ -4,8 +4,6 @@
 #                         object the CRD's defaults filled in, with the same summary.
 #   cases/invalid/*.yaml  one problem each; ebb validate rejects and the CRD schema rejects,
 #                         except the cases listed below.
-# (The scalers' config parsers, which `ebb run` applies to prometheus:/redis: blocks, are checked
-# on the same cases by tests_manifests_scaler_blocks.)
 # usage: drift_test.sh EBB EBB_SPEC_DUMP
 set -euo pipefail
 ebb=$1
@@ -27,13 +25,10 @@ EBB_ONLY=(
   prometheus-timeout-700s         # a duration string's value is at most 600 s
   prometheus-authorization-header # Authorization belongs in auth:, not customHeaders
 )
-# Rejected by the CRD and by the scalers' config parsers (so by `ebb run`), but `ebb validate`
-# checks the Autoscaler spec only, not the fields of prometheus:/redis: source blocks.
-SCALER_ONLY=(
-  redis-missing-address redis-lists-and-celery redis-priority-step-300
-  prometheus-url-without-scheme prometheus-unknown-field prometheus-method-put
-  prometheus-timeout-700s prometheus-authorization-header
-)
+# Cases the CRD rejects but ebb validate accepts: none. (Since ebb validate runs the scalers'
+# parsers on prometheus:/redis: blocks, it judges those fields too.) Keep the list: a case that
+# has to go here is a finding to write down, not to hide.
+SCALER_ONLY=()
 listed() { local x=$1; shift; for e in "$@"; do [ "$e" = "$x" ] && return 0; done; return 1; }
 
 nm=$("$here/npm-tools.sh")
@@ -72,8 +67,8 @@ for f in "$here"/cases/invalid/*.yaml; do
   n=$((n + 1))
   name=$(basename "$f" .yaml)
   if "$ebb" validate -f "$f" >/dev/null 2>"$tmp/err"; then
-    listed "$name" "${SCALER_ONLY[@]}" || fail "invalid/$name: ebb validate accepts it"
-  elif listed "$name" "${SCALER_ONLY[@]}"; then
+    listed "$name" ${SCALER_ONLY[@]+"${SCALER_ONLY[@]}"} || fail "invalid/$name: ebb validate accepts it"
+  elif listed "$name" ${SCALER_ONLY[@]+"${SCALER_ONLY[@]}"}; then
     fail "invalid/$name: ebb validate now rejects it: remove it from SCALER_ONLY"
   fi
   if [ "$(crd_verdict "$f")" = accept ]; then
@@ -82,7 +77,7 @@ for f in "$here"/cases/invalid/*.yaml; do
     fail "invalid/$name: the CRD now rejects it ($(crd_reason "$f")): remove it from EBB_ONLY"
   fi
 done
-for name in "${EBB_ONLY[@]}" "${SCALER_ONLY[@]}"; do
+for name in "${EBB_ONLY[@]}" ${SCALER_ONLY[@]+"${SCALER_ONLY[@]}"}; do
   [ -f "$here/cases/invalid/$name.yaml" ] || fail "listed case $name.yaml does not exist"
 done
 echo "drift: $n cases, $fails failures"
