@@ -11,7 +11,8 @@ trap '"$repo/tests/scalers/fixtures/redis.sh" stop "$dir/redis" || true; "$repo/
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$repo/tests/scalers/fixtures/redis.sh" start "$port" "$dir/redis"
 KUBECONFIG="$dir/cluster/admin.kubeconfig"
-# CRDs through the API (no kubectl needed), from the JSON twin of tests/kube/fixtures/crd.yaml.
+# CRDs through the API (no kubectl needed): a minimal Autoscaler CRD (schema preserves unknown
+# fields; tests/kube uses the shipped manifests/base/crd.yaml) and the WorkerPool test kind.
 python3 - "$dir/cluster" "$repo/tests/kube/fixtures/crd.json" <<'PY'
 import json, ssl, sys, urllib.request, time
 cdir, crd_file = sys.argv[1], sys.argv[2]

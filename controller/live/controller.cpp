@@ -488,10 +488,17 @@ void Controller::Reconcile(const DueItem& item) {
       e.persisted_state = spec::StateToJson(state);
     }
     status["observedGeneration"] = generation;
+    status["reference"] = ReferenceText(a.target);
+    status["targets"] = TargetsText(a.spec, d);
     status["currentReplicas"] = outcome.patched ? d.desired_replicas : d.current_replicas;
     status["desiredReplicas"] = d.desired_replicas;
     if (state.last_scale_time)
       status["lastScaleTime"] = spec::FormatRfc3339(*state.last_scale_time);
+    // Only while inactive: then it is fixed and says when the cooldown started; while active it
+    // would be "now" at every poll, a status write each time for nothing.
+    if (!d.active && state.last_active_time)
+      status["lastActiveTime"] = spec::FormatRfc3339(*state.last_active_time);
+    if (d.paused && a.spec.paused_replicas) status["pausedReplicas"] = *a.spec.paused_replicas;
     status["currentMetrics"] = spec::MetricsToJson(a.spec, d);
     status["decisionState"] = e.persisted_state;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "controller/base/quantity.h"
 #include "controller/spec/state_json.h"
 #include "controller/spec/timestamps.h"
 
@@ -75,6 +76,44 @@ int64_t LongestWindowSeconds(const decision::Spec& spec, const decision::Setting
                               static_cast<int32_t>(settings.downscale_stabilization_seconds)));
   }
   return std::max<int64_t>(w, 1);
+}
+
+std::string ReferenceText(const spec::ScaleTargetRef& target) {
+  return target.kind + "/" + target.name;
+}
+
+std::string TargetsText(const decision::Spec& spec, const decision::Decision& d) {
+  std::string out;
+  for (std::size_t i = 0; i < d.metrics.size() && i < spec.metrics.size(); ++i) {
+    const decision::MetricSpec& m = spec.metrics[i];
+    const decision::MetricResult& r = d.metrics[i];
+    const bool known = r.status == decision::MetricStatus::kOk;
+    std::string current = "<unknown>";
+    std::string target;
+    switch (m.target.type) {
+      case decision::TargetType::kUtilization:
+        if (known && r.utilization >= 0) current = std::to_string(r.utilization) + "%";
+        target = std::to_string(m.target.average_utilization) + "%";
+        break;
+      case decision::TargetType::kValue:
+        if (known) current = FormatMilli(r.value_milli);
+        target = FormatMilli(m.target.value_milli);
+        break;
+      case decision::TargetType::kAverageValue: {
+        if (known) current = FormatMilli(r.value_milli);
+        target = FormatMilli(m.target.average_value_milli);
+        // Pods and Resource values are per-pod by nature; the others are averaged by ebb.
+        const bool averaged = m.type != decision::SourceType::kPods &&
+                              m.type != decision::SourceType::kResource &&
+                              m.type != decision::SourceType::kContainerResource;
+        if (averaged) target += " (avg)";
+        break;
+      }
+    }
+    if (!out.empty()) out += ", ";
+    out += m.name + ": " + current + "/" + target;
+  }
+  return out;
 }
 
 nlohmann::json StatusPatch(const nlohmann::json& old_status, const nlohmann::json& new_status) {

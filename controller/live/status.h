@@ -35,6 +35,15 @@ void RefreshRestoredState(decision::DecisionState& state, bool was_active, Times
 // The longest stabilization window of a spec (legacy specs: the controller setting).
 int64_t LongestWindowSeconds(const decision::Spec& spec, const decision::Settings& settings);
 
+// `status.reference` for the REFERENCE column, as `kubectl get hpa` prints it: "Deployment/web".
+std::string ReferenceText(const spec::ScaleTargetRef& target);
+
+// `status.targets` for the TARGETS column: every metric as "name: current/target", with "%" for
+// utilization, "(avg)" for per-pod averages of Object/External/Prometheus/Redis values and
+// "<unknown>" for a metric without a reading, like kubectl's HPA column but naming each metric
+// (an Autoscaler often has several of one type). Empty when no metric was evaluated.
+std::string TargetsText(const decision::Spec& spec, const decision::Decision& d);
+
 // A merge patch turning `old_status` into `new_status` (removed keys become null).
 nlohmann::json StatusPatch(const nlohmann::json& old_status, const nlohmann::json& new_status);
 

@@ -17,6 +17,19 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
+// kubectl as cluster-admin; its stdout (stderr too, so a failure explains itself).
+std::string Kubectl(const std::string& args) {
+  const std::string cmd =
+      "kubectl --kubeconfig " + TheCluster().admin_kubeconfig() + " " + args + " 2>&1";
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    pclose(p);
+  }
+  return out;
+}
+
 struct Ctl {
   int port = FreePort();
   std::unique_ptr<Process> proc;
@@ -160,6 +173,13 @@ TEST_CASE(
   CHECK(st.contains("lastScaleTime"));
   CHECK(st["decisionState"].contains("recommendations"));
   CHECK(st["currentMetrics"][0]["name"] == "backlog");
+  CHECK(st["reference"] == "Deployment/worker");
+  CHECK(st.value("targets", "").rfind("backlog: ", 0) == 0);
+  // What a user sees: the CRD's printer columns over the status, like `kubectl get hpa`.
+  const std::string table = Kubectl("get eas worker -n " + ns + " --no-headers");
+  INFO("kubectl get eas: " << table);
+  CHECK(table.find("worker   Deployment/worker   backlog: ") == 0);
+  CHECK(table.find("/5 (avg)   1 ") != std::string::npos);  // TARGETS, then MINPODS
   CHECK(Condition(st, "AbleToScale")["status"] == "True");
   CHECK(Condition(st, "ScalingActive")["status"] == "True");
   CHECK(Condition(st, "Ready")["status"] == "True");
@@ -278,7 +298,9 @@ TEST_CASE("Redis killed: no scale-down, the condition and an Event say why", "[e
   REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 1; }, Seconds(20)));
   // The scale patch lands before the status write of the same pass: wait for the status.
   CHECK(WaitFor(
-      [&] { return Condition(Status(ns, "worker"), "ScalingActive").value("status", "") == "True"; },
+      [&] {
+        return Condition(Status(ns, "worker"), "ScalingActive").value("status", "") == "True";
+      },
       Seconds(10)));
 }
 

@@ -124,10 +124,16 @@ void ApplyYaml(const std::string& yaml_text, const std::string& ns) {
 }
 
 void InstallCrds() {
-  std::ifstream in(RepoDir() + "/tests/kube/fixtures/crd.yaml");
-  std::stringstream s;
-  s << in.rdbuf();
-  ApplyYaml(s.str());
+  // The shipped CRD (schema, defaults, printer columns), so the tests see what users install,
+  // plus a test kind with a scale subresource to show that any scalable kind works.
+  for (const char* file :
+       {"/manifests/base/crd.yaml", "/tests/kube/fixtures/workerpool-crd.yaml"}) {
+    std::ifstream in(RepoDir() + file);
+    if (!in) throw std::runtime_error(std::string("cannot read ") + RepoDir() + file);
+    std::stringstream s;
+    s << in.rdbuf();
+    ApplyYaml(s.str());
+  }
   for (const char* name : {"autoscalers.ebb.dev", "workerpools.test.ebb.dev"}) {
     const bool ok = WaitFor(
         [&] {

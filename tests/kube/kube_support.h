@@ -32,7 +32,7 @@ kube::KubeClient& Admin();
 std::string NewNamespace(const std::string& prefix);
 // Applies (create or replace) every document of a YAML/JSON file or string.
 void ApplyYaml(const std::string& yaml_text, const std::string& ns = "");
-void InstallCrds();  // tests/kube/fixtures/crd.yaml, waits until Established
+void InstallCrds();  // manifests/base/crd.yaml + a WorkerPool test kind, waits until Established
 nlohmann::json Deployment(const std::string& name, int replicas);
 int32_t SpecReplicas(const std::string& ns, const std::string& deployment);
 nlohmann::json GetObject(const std::string& path);

@@ -7,8 +7,10 @@
 #include "controller/kube/resource_metrics.h"
 #include "controller/live/due_queue.h"
 #include "controller/live/status.h"
+#include "tests/support/builders.h"
 
 using namespace ebb;
+using namespace ebb::testing;
 
 TEST_CASE("due queue hands out due keys in order, once each", "[unit][queue]") {
   live::DueQueue q;
@@ -90,6 +92,28 @@ TEST_CASE("status patches null out removed keys at any depth", "[unit][status]")
   CHECK(p["a"].is_null());
   CHECK(p["d"]["y"].is_null());
   CHECK(p["d"]["x"] == 2);
+}
+
+TEST_CASE("status.reference and status.targets read like kubectl get hpa", "[unit][status]") {
+  CHECK(live::ReferenceText({"apps/v1", "Deployment", "web"}) == "Deployment/web");
+  decision::Spec spec;
+  decision::MetricSpec pods = QueueMetric("rps", 10);
+  pods.type = decision::SourceType::kPods;
+  decision::MetricSpec mem = CpuUtilization(80);
+  mem.name = "memory";
+  spec.metrics = {CpuUtilization(70), QueueMetric("backlog", 5), ValueMetric("lag", 100), pods,
+                  mem};
+  decision::Decision d;
+  d.metrics.resize(5);
+  d.metrics[0].utilization = 45;
+  d.metrics[1].value_milli = 12'500;  // AverageValue: already the per-pod average
+  d.metrics[2].value_milli = 250;
+  d.metrics[3].value_milli = 7'000;
+  d.metrics[4].status = decision::MetricStatus::kFailed;
+  CHECK(live::TargetsText(spec, d) ==
+        "cpu: 45%/70%, backlog: 12500m/5 (avg), lag: 250m/100, rps: 7/10, memory: <unknown>/80%");
+  d.metrics.clear();  // nothing evaluated (e.g. paused before the first read)
+  CHECK(live::TargetsText(spec, d).empty());
 }
 
 TEST_CASE("kubeconfig: errors name the file and field", "[unit][kubeconfig]") {

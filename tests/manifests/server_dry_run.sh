@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Applies every rendered kustomization under manifests/ to the real kube-apiserver of the
+# controller's tests (fixture kube_cluster): the CRD for real (so Autoscalers can be judged by
+# it), everything else with `kubectl apply --dry-run=server`, so admission, the CRD's schema and
+# RBAC's own validation see the objects as a cluster would. A policy/v1 PodDisruptionBudget is
+# judged as policy/v1beta1 (1.20 serves only that; the fields are the same); kinds the server does
+# not serve at all (monitoring.coreos.com ServiceMonitor) are listed as not checked here:
+# validate.sh checks them offline. Then the shipped ClusterRole is bound for real to a
+# service account and `kubectl auth can-i` proves it allows what ebb does and nothing more.
+# usage: server_dry_run.sh   (env EBB_KUBE_CLUSTER_DIR: the running test cluster)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+cdir=${EBB_KUBE_CLUSTER_DIR:?set by the kube_cluster fixture}
+export KUBECONFIG=$cdir/admin.kubeconfig
+k() { kubectl --request-timeout=30s "$@"; }
+
+nm=$("$here/npm-tools.sh")
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir "$tmp/js"
+cp "$here"/*.mjs "$tmp/js/"
+ln -s "$nm/node_modules" "$tmp/js/node_modules"
+
+fails=0
+fail() { echo "FAIL $*"; fails=$((fails + 1)); }
+
+k apply -f "$root/manifests/base/crd.yaml" >/dev/null
+k wait --for=condition=Established --timeout=30s crd/autoscalers.ebb.dev >/dev/null
+for _ in $(seq 1 50); do k get --raw /apis/ebb.dev/v1alpha1 >/dev/null 2>&1 && break; sleep 0.2; done
+
+# What this server serves, as "group/version kind" lines.
+k get --raw /version >/dev/null  # fail early and loudly if the server is not up
+# (Other tests add CRDs meanwhile, so a group may be listed before it is served: tolerate that.)
+served=$(k get --raw /apis | jq -r '.groups[].versions[].groupVersion' | while read -r gv; do
+  k get --raw "/apis/$gv" 2>/dev/null | jq -r --arg gv "$gv" '.resources[] | select(.name | contains("/") | not) | "\($gv) \(.kind)"'
+done; k get --raw /api/v1 | jq -r '.resources[] | select(.name | contains("/") | not) | "v1 \(.kind)"')
+is_served() { grep -qxF "$1 $2" <<<"$served"; }
+
+
+# kubectl's discovery fails while another test's new CRD group is not yet served: retry that,
+# and only that, a few times.
+dry_run() {
+  for _ in 1 2 3 4 5; do
+    k apply --dry-run=server -f "$1" >"$tmp/out" 2>&1 && return 0
+    grep -q 'unable to retrieve the complete list of server APIs' "$tmp/out" || return 1
+    sleep 1
+  done
+  return 1
+}
+
+checked=0
+mapfile -t dirs < <(cd "$root" && find manifests -name kustomization.yaml -printf '%h\n' | sort)
+for d in "${dirs[@]}"; do
+  grep -q '^kind: Component' "$root/$d/kustomization.yaml" && continue
+  rendered="$tmp/$(echo "$d" | tr / _).yaml"
+  kubectl kustomize "$root/$d" >"$rendered"
+  mkdir -p "$tmp/docs/$d"
+  node "$tmp/js/split-docs.mjs" "$tmp/docs/$d" "$rendered" >"$tmp/list"
+  # Namespaces are created for real: a dry-run Namespace does not make its objects admissible.
+  while read -r f api kind ns name; do
+    [ "$kind" = Namespace ] && k create namespace "$name" --dry-run=client -o json | k apply -f - >/dev/null
+    [ "$ns" != - ] && { k get namespace "$ns" >/dev/null 2>&1 || k create namespace "$ns" >/dev/null; }
+  done <"$tmp/list"
+  skipped=()
+  while read -r f api kind ns name; do
+    if [ "$api $kind" = "policy/v1 PodDisruptionBudget" ] && ! is_served "$api" "$kind" &&
+      is_served policy/v1beta1 PodDisruptionBudget; then
+      # Same fields in v1beta1 (served by 1.20): judged as that, which beats not at all.
+      jq '.apiVersion = "policy/v1beta1"' "$f" >"$f.v1beta1" && mv "$f.v1beta1" "$f"
+      api=policy/v1beta1
+    fi
+    if ! is_served "$api" "$kind"; then
+      skipped+=("$api/$kind")
+      continue
+    fi
+    if dry_run "$f"; then
+      checked=$((checked + 1))
+    else
+      fail "$d: $kind $ns/$name: $(cat "$tmp/out")"
+    fi
+  done <"$tmp/list"
+  echo "== $d: $(wc -l <"$tmp/list") objects${skipped[*]:+; not served by this 1.20 server (checked offline): ${skipped[*]}}"
+done
+
+# A broken object must be refused, or this test proves nothing.
+bad=$(mktemp -p "$tmp" XXXX.json)
+jq '.spec.maxReplicas = 0' "$(grep -l '"kind":"Autoscaler"' "$tmp"/docs/manifests/examples/*.json | head -1)" >"$bad"
+if dry_run "$bad"; then
+  fail "the server accepted an Autoscaler with maxReplicas 0"
+elif ! grep -q 'spec.maxReplicas' "$tmp/out"; then
+  fail "an Autoscaler with maxReplicas 0 was refused for another reason: $(cat "$tmp/out")"
+fi
+
+# The shipped ClusterRole, bound for real to a fresh service account, allows what ebb does and
+# nothing beyond it. (The controller's tests run as a service account bound to this same role.)
+sa=ebb-rbac-check
+k create namespace ebb-rbac-check --dry-run=client -o json | k apply -f - >/dev/null
+k -n ebb-rbac-check create serviceaccount "$sa" --dry-run=client -o json | k apply -f - >/dev/null
+kubectl kustomize "$root/manifests/base" >"$tmp/base.yaml"
+mkdir "$tmp/rbac"
+node "$tmp/js/split-docs.mjs" "$tmp/rbac" "$tmp/base.yaml" >"$tmp/base.list"
+role=$(awk '$3 == "ClusterRole" {print $1}' "$tmp/base.list")
+lrole=$(awk '$3 == "Role" {print $1}' "$tmp/base.list")
+jq '.metadata.name = "ebb-rbac-check"' "$role" | k apply -f - >/dev/null
+jq '.metadata.name = "ebb-rbac-check" | .metadata.namespace = "ebb-rbac-check"' "$lrole" | k apply -f - >/dev/null
+k create clusterrolebinding ebb-rbac-check --clusterrole=ebb-rbac-check \
+  --serviceaccount="ebb-rbac-check:$sa" --dry-run=client -o json | k apply -f - >/dev/null
+k -n ebb-rbac-check create rolebinding ebb-rbac-check --role=ebb-rbac-check \
+  --serviceaccount="ebb-rbac-check:$sa" --dry-run=client -o json | k apply -f - >/dev/null
+lease=$(jq -r '.rules[] | select(.resourceNames) | .resourceNames[0]' "$lrole")
+as=(--as="system:serviceaccount:ebb-rbac-check:$sa")
+can() { # expect(yes|no) verb resource [namespace [subresource]]
+  local got
+  got=$(k auth can-i "${as[@]}" "$2" "$3" ${4:+-n "$4"} ${5:+--subresource="$5"} 2>/dev/null || true)
+  [ "$got" = "$1" ] || fail "RBAC: can-i $2 $3 ${4:+-n $4} ${5:+($5)}: expected $1, got ${got:-error}"
+}
+for v in get list watch; do can yes "$v" autoscalers.ebb.dev default; done
+can yes patch autoscalers.ebb.dev default status
+can yes update autoscalers.ebb.dev default status
+for r in deployments.apps statefulsets.apps; do can yes get "$r" team-a scale; can yes patch "$r" team-a scale; done
+can yes list pods team-a
+can yes watch pods team-a
+can yes list pods.metrics.k8s.io team-a
+can yes create events team-a
+can yes patch events team-a
+can yes list horizontalpodautoscalers.autoscaling team-a
+can yes create leases.coordination.k8s.io ebb-rbac-check
+can yes get "leases.coordination.k8s.io/$lease" ebb-rbac-check
+can yes update "leases.coordination.k8s.io/$lease" ebb-rbac-check
+# ... and nothing else: no writes to workloads or Autoscalers, no secrets, no deletes, no other
+# Leases (another controller's), no Leases outside its own namespace.
+can no patch deployments.apps team-a
+can no update autoscalers.ebb.dev default
+can no delete autoscalers.ebb.dev default
+can no create autoscalers.ebb.dev default
+can no get secrets team-a
+can no list secrets team-a
+can no list configmaps team-a
+can no delete pods team-a
+can no delete events team-a
+can no update leases.coordination.k8s.io/kube-controller-manager ebb-rbac-check
+can no create leases.coordination.k8s.io team-a
+can no delete "leases.coordination.k8s.io/$lease" ebb-rbac-check
+can no create clusterroles.rbac.authorization.k8s.io
+k delete clusterrolebinding ebb-rbac-check --ignore-not-found >/dev/null
+k delete clusterrole ebb-rbac-check --ignore-not-found >/dev/null
+
+echo "server dry-run: $checked objects accepted by the API server, $fails failures"
+[ "$checked" -ge 10 ] || fail "expected at least 10 objects checked against the server, got $checked"
+[ "$fails" -eq 0 ]
