@@ -14,6 +14,7 @@
 #include "controller/net/curl_http_client.h"
 #include "controller/runtime/scaler_metrics.h"
 #include "controller/spec/decide_case.h"
+#include "controller/spec/settings.h"
 #include "scalers/redis_pool.h"
 
 namespace ebb::cli {
@@ -52,7 +53,12 @@ const char* kUsage =
     "  --leader-election-namespace NS, --leader-election-id NAME (ebb-controller)\n"
     "  --lease-duration S (15) --renew-deadline S (10) --retry-period S (2)\n"
     "  --identity ID                 EBB_IDENTITY / POD_NAME; default hostname-pid\n"
-    "  --log-level LEVEL             EBB_LOG_LEVEL; trace debug info warn error (info)\n";
+    "  --log-level LEVEL             EBB_LOG_LEVEL; trace debug info warn error (info)\n"
+    "Controller-level settings (upstream's kube-controller-manager flags; also for --once):\n";
+
+std::string Usage() {
+  return kUsage + spec::SettingFlagsUsage();
+}
 
 }  // namespace
 
@@ -63,11 +69,21 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   bool once = false, dry_run = false;
   int32_t replicas = -1;
   int64_t timeout_s = 10;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
+  decision::Settings settings;
+  std::vector<std::string> argv;  // "--flag=value" as "--flag" "value", as the controller takes it
+  for (const auto& a : args) {
+    if (const auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      argv.push_back(a.substr(0, eq));
+      argv.push_back(a.substr(eq + 1));
+    } else {
+      argv.push_back(a);
+    }
+  }
+  for (size_t i = 0; i < argv.size(); ++i) {
+    const std::string& a = argv[i];
     auto next_int = [&](int64_t& v, int64_t lo, int64_t hi) {
-      if (i + 1 >= args.size()) return false;
-      const std::string& s = args[++i];
+      if (i + 1 >= argv.size()) return false;
+      const std::string& s = argv[++i];
       auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
       return ec == std::errc() && p == s.data() + s.size() && v >= lo && v <= hi;
     };
@@ -75,8 +91,8 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       once = true;
     else if (a == "--dry-run")
       dry_run = true;
-    else if ((a == "-f" || a == "--file") && i + 1 < args.size())
-      file = args[++i];
+    else if ((a == "-f" || a == "--file") && i + 1 < argv.size())
+      file = argv[++i];
     else if (a == "--replicas") {
       int64_t v = 0;
       if (!next_int(v, 0, INT32_MAX)) {
@@ -84,22 +100,31 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         return kExitBadInput;
       }
       replicas = static_cast<int32_t>(v);
+    } else if (spec::IsSettingFlag(a)) {
+      if (i + 1 >= argv.size()) {
+        err << "ebb run: " << a << ": needs a value\n";
+        return kExitBadInput;
+      }
+      if (auto ok = spec::ApplySettingFlag(a, argv[++i], settings); !ok) {
+        err << "ebb run: " << ok.error().message << "\n";
+        return kExitBadInput;
+      }
     } else if (a == "--timeout") {
       if (!next_int(timeout_s, 1, 600)) {
         err << "ebb run: --timeout: must be between 1 and 600 seconds\n";
         return kExitBadInput;
       }
     } else {
-      err << "ebb run: unknown argument \"" << a << "\"\n" << kUsage;
+      err << "ebb run: unknown argument \"" << a << "\"\n" << Usage();
       return kExitBadInput;
     }
   }
   if (!once || !dry_run) {
-    err << "ebb run --once: only with --dry-run (a single pass never patches)\n" << kUsage;
+    err << "ebb run --once: only with --dry-run (a single pass never patches)\n" << Usage();
     return kExitBadInput;
   }
   if (file.empty() || replicas < 0) {
-    err << "ebb run: -f FILE and --replicas N are required\n" << kUsage;
+    err << "ebb run: -f FILE and --replicas N are required\n" << Usage();
     return kExitBadInput;
   }
   auto autoscalers = spec::LoadAutoscalers(file);
@@ -140,7 +165,7 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         const spec::Autoscaler& a = *as[i];
         FixedScaleTarget target(replicas);
         runtime::PolledReader reader(polled[i]);
-        runtime::Reconciler rec(a.name, a.spec, decision::Settings{}, target, reader);
+        runtime::Reconciler rec(a.name, a.spec, settings, target, reader);
         rec.set_dry_run(true);
         rec.set_created_at(a.created_at);
         (void)rec.Reconcile(now);

@@ -15,6 +15,7 @@
 #include "controller/kube/kube_config.h"
 #include "controller/kube/leader_election.h"
 #include "controller/live/controller.h"
+#include "controller/spec/settings.h"
 #include "metrics/controller_metrics.h"
 #include "metrics/http_endpoint.h"
 #include "metrics/logging.h"
@@ -29,6 +30,7 @@ struct Flags {
   int64_t concurrency = 8, default_interval = 15, metrics_timeout = 5;
   int64_t lease_duration = 15, renew_deadline = 10, retry_period = 2;
   bool dry_run = false, leader_elect = true;
+  decision::Settings settings;
 };
 
 std::string Env(const char* name) {
@@ -91,6 +93,10 @@ Result<Flags> ParseFlags(const std::vector<std::string>& args) {
   f.identity = Env("EBB_IDENTITY");
   if (f.identity.empty()) f.identity = Env("POD_NAME");
   f.log_level = Env("EBB_LOG_LEVEL");
+  for (const auto& sf : spec::SettingFlags()) {
+    if (auto v = Env(sf.env); !v.empty())
+      if (auto ok = spec::ApplySettingFlag(sf.env, v, f.settings); !ok) bad(ok.error().message);
+  }
 
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;
@@ -117,7 +123,10 @@ Result<Flags> ParseFlags(const std::vector<std::string>& args) {
             std::to_string(o.hi));
     }
     if (matched) continue;
-    if (a == "--dry-run") {
+    if (spec::IsSettingFlag(a)) {
+      if (auto v = next())
+        if (auto ok = spec::ApplySettingFlag(a, *v, f.settings); !ok) bad(ok.error().message);
+    } else if (a == "--dry-run") {
       if (has_value && !ParseBool(value, f.dry_run)) bad("--dry-run: must be true or false");
       if (!has_value) f.dry_run = true;
     } else if (a == "--leader-elect") {
@@ -203,11 +212,17 @@ int RunController(const std::vector<std::string>& args, std::ostream& err) {
     opts.default_polling_interval_s = static_cast<int32_t>(f.default_interval);
     opts.metrics_timeout = Seconds(f.metrics_timeout);
     opts.identity = f.identity;
+    opts.settings = f.settings;
     log->info(
         "ebb controller {} starting: API server {} ({}), namespaces {}, concurrency {}{}",
         f.identity, cfg->server, cfg->source,
         f.namespaces.empty() ? std::string("all") : fmt::format("{}", fmt::join(f.namespaces, ",")),
         f.concurrency, f.dry_run ? ", dry run" : "");
+    log->info(
+        "settings: tolerance {}, cpu initialization period {}s, initial readiness delay {}s, "
+        "downscale stabilization {}s",
+        f.settings.tolerance, f.settings.cpu_initialization_period_seconds,
+        f.settings.initial_readiness_delay_seconds, f.settings.downscale_stabilization_seconds);
     Controller controller(client, opts, metrics, log);
     controller.Start();
 

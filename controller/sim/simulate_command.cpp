@@ -11,6 +11,7 @@
 #include "controller/sim/timeline_writer.h"
 #include "controller/spec/autoscaler.h"
 #include "controller/spec/documents.h"
+#include "controller/spec/settings.h"
 
 namespace ebb::sim {
 namespace {
@@ -138,7 +139,7 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
 
 }  // namespace
 
-const char* SimulateUsage() {
+std::string SimulateUsage() {
   return "usage: ebb simulate -f AUTOSCALER.yaml --metrics RECORDING [options]\n"
          "\n"
          "Replays a recording through the Autoscaler's decision core and reconcile loop with a\n"
@@ -158,7 +159,9 @@ const char* SimulateUsage() {
          "  --staleness S              a sample older than this is missing (default 300)\n"
          "  --cost-per-replica-hour X  price used for the cost line\n"
          "  --metric-name NAME         name for query_range series without an ebb_metric label\n"
-         "  --format auto|csv|prometheus\n";
+         "  --format auto|csv|prometheus\n"
+         "Controller-level settings (as ebb run takes them; over the Simulation's settings:):\n" +
+         spec::SettingFlagsUsage();
 }
 
 Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args) {
@@ -227,6 +230,11 @@ Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args) {
         return Usage("--cost-per-replica-hour needs a number >= 0");
       }
       o.cost_per_replica_hour = d;
+    } else if (spec::IsSettingFlag(flag)) {
+      decision::Settings scratch;
+      if (!take(v)) return Usage(flag + " needs a value");
+      if (auto ok = spec::ApplySettingFlag(flag, v, scratch); !ok) return Usage(ok.error().message);
+      o.setting_flags.emplace_back(flag, v);
     } else if (flag == "--format") {
       if (!take(v)) return Usage("--format needs auto, csv or prometheus");
       if (v == "auto") {
@@ -269,6 +277,9 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
   input.autoscaler = ls.autoscaler.name;
   input.spec = ls.autoscaler.spec;
   input.models = std::move(*models);
+  input.settings = ls.sim.settings;
+  for (const auto& [flag, value] : o.setting_flags)
+    (void)spec::ApplySettingFlag(flag, value, input.settings);  // checked when parsed
   input.initial_replicas =
       o.initial_replicas.value_or(ls.sim.initial_replicas.value_or(input.spec.min_replicas));
   input.startup_delay = Seconds(o.startup_delay_seconds.value_or(ls.sim.startup_delay_seconds));

@@ -8,6 +8,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "controller/base/result.h"
@@ -27,6 +28,8 @@ struct SimulateOptions {
   std::optional<int64_t> startup_delay_seconds;
   std::optional<int64_t> staleness_seconds;
   std::optional<double> cost_per_replica_hour;
+  // Controller-level setting flags (--tolerance ...), applied over the Simulation's settings.
+  std::vector<std::pair<std::string, std::string>> setting_flags;
   std::string metric_name;  // --metric-name for unnamed query_range series
   RecordingFormat format = RecordingFormat::kAuto;
   bool help = false;
@@ -35,7 +38,7 @@ struct SimulateOptions {
 // Parses the arguments that follow `ebb simulate`.
 Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args);
 
-const char* SimulateUsage();
+std::string SimulateUsage();
 
 int RunSimulateCommand(const SimulateOptions& options, std::ostream& out, std::ostream& err);
 

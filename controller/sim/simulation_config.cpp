@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "controller/base/quantity.h"
+#include "controller/spec/settings.h"
 
 namespace ebb::sim {
 namespace {
@@ -11,6 +12,16 @@ class Problems {
  public:
   void Add(std::string path, std::string message) {
     lines_.push_back(std::move(path) + ": " + std::move(message));
+  }
+  // Lines already in "path: message" form (from another parser), one per line.
+  void AddLines(const std::string& text) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+      std::size_t end = text.find('\n', start);
+      if (end == std::string::npos) end = text.size();
+      lines_.push_back(text.substr(start, end - start));
+      start = end + 1;
+    }
   }
   bool empty() const { return lines_.empty(); }
   Error ToError(const std::string& origin) const {
@@ -199,6 +210,14 @@ Result<SimulationConfig> ParseSimulation(const nlohmann::json& doc, const std::s
       } else {
         cfg.staleness_seconds = *v;
       }
+    } else if (key == "settings") {
+      // The controller-level settings, as `ebb run` takes them in flags: simulate with the same.
+      auto settings = spec::ParseSettings(value, fp);
+      if (settings) {
+        cfg.settings = *settings;
+      } else {
+        p.AddLines(settings.error().message);
+      }
     } else if (key == "models") {
       if (!value.is_object()) {
         p.Add(fp, "must map metric names to models");
@@ -212,7 +231,7 @@ Result<SimulationConfig> ParseSimulation(const nlohmann::json& doc, const std::s
     } else {
       p.Add(fp,
             "unknown field (known: autoscaler, initialReplicas, startupDelaySeconds, "
-            "costPerReplicaHour, stalenessSeconds, models)");
+            "costPerReplicaHour, stalenessSeconds, settings, models)");
     }
   }
   if (!p.empty()) return p.ToError(cfg.origin);

@@ -10,6 +10,7 @@
 //     startupDelaySeconds: 30        # default 30
 //     costPerReplicaHour: 0.05       # default 0
 //     stalenessSeconds: 300          # default 300, as Prometheus' lookback
+//     settings: {tolerance: 0.1}     # controller-level settings, as `ebb run`'s flags
 //     models:
 //       backlog: {type: queue, serviceRate: 0.5, intervalSeconds: 60, scale: 10}
 //       cpu: {type: demand, request: 500m, perPodBaseline: 20m}
@@ -55,6 +56,7 @@ struct SimulationConfig {
   int64_t startup_delay_seconds = 30;
   double cost_per_replica_hour = 0;
   int64_t staleness_seconds = 300;
+  decision::Settings settings;  // upstream's kube-controller-manager flags (spec::ParseSettings)
   std::map<std::string, ModelConfig> models;
   // Where it came from, for errors and the report: "file.yaml: Simulation celery-day".
   std::string origin;

@@ -84,6 +84,7 @@ Summary SummaryBuilder::Finish(const RunInfo& info) const {
   s.mean_replicas = seconds_ > 0 ? replica_seconds_ / seconds_ : prev_replicas_;
   s.spec_min = input_.spec.min_replicas;
   s.spec_max = input_.spec.max_replicas;
+  s.settings = input_.settings;
   s.seconds_at_min = seconds_at_min_;
   s.seconds_at_max = seconds_at_max_;
   for (const auto& m : input_.spec.metrics) s.metrics.push_back(m.name);
@@ -184,6 +185,10 @@ nlohmann::json SummaryToJson(const Summary& s) {
   j["secondsAtMaxReplicas"] = s.seconds_at_max;
   j["minReplicas"] = s.spec_min;
   j["maxReplicas"] = s.spec_max;
+  j["settings"] = {{"tolerance", s.settings.tolerance},
+                   {"cpuInitializationPeriodSeconds", s.settings.cpu_initialization_period_seconds},
+                   {"initialReadinessDelaySeconds", s.settings.initial_readiness_delay_seconds},
+                   {"downscaleStabilizationSeconds", s.settings.downscale_stabilization_seconds}};
   nlohmann::json failed = nlohmann::json::object();
   for (size_t i = 0; i < s.metrics.size(); ++i) failed[s.metrics[i]] = s.failed_readings[i];
   j["failedReadings"] = failed;

@@ -41,6 +41,7 @@ struct Summary {
   double mean_replicas = 0;
   int32_t spec_min = 0;
   int32_t spec_max = 0;
+  decision::Settings settings;  // the controller-level settings the run used
   double seconds_at_min = 0;
   double seconds_at_max = 0;
   std::vector<std::string> metrics;

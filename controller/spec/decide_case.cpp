@@ -5,6 +5,7 @@
 #include "controller/base/quantity.h"
 #include "controller/decision/explain.h"
 #include "controller/spec/field_reader.h"
+#include "controller/spec/settings.h"
 #include "controller/spec/state_json.h"
 #include "controller/spec/timestamps.h"
 
@@ -196,44 +197,6 @@ const char* BoolStatus(bool b) {
 }
 
 }  // namespace
-
-Result<decision::Settings> ParseSettings(const json& j, const std::string& path) {
-  decision::Settings s;
-  if (j.is_null()) return s;
-  if (!j.is_object()) return Invalid(path + ": must be an object");
-  std::vector<Problem> problems;
-  FieldReader r(problems);
-  r.Known(
-      j, path,
-      {"tolerance", "cpuInitializationPeriodSeconds", "initialReadinessDelaySeconds",
-       "downscaleStabilizationSeconds", "legacyScaleUpLimitFactor", "legacyScaleUpLimitMinimum"});
-  auto num = [&](const char* key, double& out) {
-    if (auto it = j.find(key); it != j.end()) {
-      if (!it->is_number() || it->get<double>() < 0)
-        r.Add(path + "." + key, "must be a number >= 0");
-      else
-        out = it->get<double>();
-    }
-  };
-  num("tolerance", s.tolerance);
-  num("legacyScaleUpLimitFactor", s.legacy_scale_up_factor);
-  num("legacyScaleUpLimitMinimum", s.legacy_scale_up_minimum);
-  if (auto v = r.Int(j, "cpuInitializationPeriodSeconds", path, 0, INT32_MAX)) {
-    s.cpu_initialization_period_seconds = *v;
-  }
-  if (auto v = r.Int(j, "initialReadinessDelaySeconds", path, 0, INT32_MAX)) {
-    s.initial_readiness_delay_seconds = *v;
-  }
-  if (auto v = r.Int(j, "downscaleStabilizationSeconds", path, 0, INT32_MAX)) {
-    s.downscale_stabilization_seconds = *v;
-  }
-  if (!problems.empty()) {
-    std::string msg;
-    for (const auto& p : problems) msg += (msg.empty() ? "" : "\n") + p.path + ": " + p.message;
-    return Invalid(msg);
-  }
-  return s;
-}
 
 Result<DecideCase> ParseDecideCase(const json& doc) {
   DecideCase c;

@@ -19,7 +19,6 @@ struct DecideCase {
 };
 
 Result<DecideCase> ParseDecideCase(const nlohmann::json& doc);
-Result<decision::Settings> ParseSettings(const nlohmann::json& j, const std::string& path);
 
 // {desiredReplicas, currentReplicas, scale, reason, rescaleReason, summary, conditions,
 //  explanation, state}

@@ -29,6 +29,17 @@ expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 2
 [ "$(json_get "$tmp/out" 'j["metrics"][0]["reading"]')" = 23.0 ] || fail "backlog reading: $(cat "$tmp/out")"
 [ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 5 ] || fail "desired: $(cat "$tmp/out")"
 [ "$(json_get "$tmp/out" 'j["metrics"][1]["status"]')" = Failed ] || fail "dead prometheus not reported"
+# Controller-level settings: 23 over 4 replicas is 15% above target: out of the default 10%
+# tolerance band (-> 5), inside a 20% one (holds at 4); upstream's flag name works too.
+expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4
+[ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 5 ] || fail "default tolerance: $(cat "$tmp/out")"
+expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --tolerance 0.2
+[ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 4 ] || fail "--tolerance 0.2: $(cat "$tmp/out")"
+expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --horizontal-pod-autoscaler-tolerance 0.2
+[ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 4 ] || fail "upstream flag name: $(cat "$tmp/out")"
+expect_rc 2 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --tolerance=-1
+expect_rc 2 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --tolerance -1
+grep -q -- "--tolerance: must be a number >= 0" "$tmp/err" || fail "bad tolerance: $(cat "$tmp/err")"
 # Redis gone: still exit 0, no scale-down on missing data
 kill $redis_pid; wait $redis_pid 2>/dev/null || true
 expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 7

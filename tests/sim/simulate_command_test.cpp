@@ -145,6 +145,40 @@ TEST_CASE("a small replay writes a timeline and a JSON summary", "[sim][cli]") {
   CHECK_THAT(timeline, Catch::Contains("2023-11-14T22:13:20Z,20,20,4,"));
 }
 
+TEST_CASE("controller-level settings change the replay: Simulation document, then flags",
+          "[sim][cli]") {
+  TempDir dir;
+  // A backlog wobbling 15% around 2 replicas' worth: the default tolerance (10%) chases it,
+  // a 20% tolerance holds still.
+  std::string csv = "timestamp,metric,value\n";
+  for (int i = 0; i < 40; ++i)
+    csv += std::to_string(1700000000 + 15 * i) + ",backlog," + (i % 8 < 4 ? "11.5" : "8.5") + "\n";
+  const std::string rec = dir.File("r.csv", csv);
+  const std::string behavior = "  behavior:\n    scaleDown: {stabilizationWindowSeconds: 0}\n";
+  const std::string plain = dir.File("a.yaml", std::string(kSmallSpec) + behavior);
+  const std::string tolerant =
+      dir.File("b.yaml", std::string(kSmallSpec) + behavior +
+                             "---\napiVersion: ebb.dev/v1alpha1\nkind: Simulation\nspec:\n"
+                             "  initialReplicas: 2\n  settings: {tolerance: 0.2}\n");
+  auto events = [&](std::vector<std::string> args) {
+    const Run r = Simulate(args);
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const auto j = nlohmann::json::parse(r.out);
+    return j["scaleUps"].get<int>() + j["scaleDowns"].get<int>();
+  };
+  CHECK(events({"-f", plain, "--metrics", rec, "--json", "--initial-replicas", "2"}) > 0);
+  CHECK(events({"-f", tolerant, "--metrics", rec, "--json"}) == 0);
+  const auto summary =
+      nlohmann::json::parse(Simulate({"-f", tolerant, "--metrics", rec, "--json"}).out);
+  CHECK(summary["settings"]["tolerance"] == 0.2);  // the report says what it assumed
+  // The flag wins over the document, as for ebb run.
+  CHECK(events({"-f", tolerant, "--metrics", rec, "--json", "--tolerance", "0.1"}) > 0);
+  const Run bad = Simulate({"-f", plain, "--metrics", rec, "--tolerance", "lots"});
+  CHECK(bad.code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("--tolerance: must be a number >= 0"));
+}
+
 // ---------------------------------------------------------------- the bundled celery example
 
 struct TimelineRow {

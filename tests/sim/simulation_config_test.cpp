@@ -39,6 +39,20 @@ TEST_CASE("a Simulation document parses with defaults", "[sim][config]") {
   CHECK(c->models.at("memory").per_pod_baseline_milli == int64_t{100} * 1024 * 1024 * 1000);
 }
 
+TEST_CASE("a Simulation carries the controller-level settings", "[sim][config]") {
+  auto c = ParseSimulation(
+      Doc({{"settings", {{"tolerance", 0.2}, {"downscaleStabilizationSeconds", 60}}}}), "f.yaml");
+  REQUIRE(c.has_value());
+  CHECK(c->settings.tolerance == 0.2);
+  CHECK(c->settings.downscale_stabilization_seconds == 60);
+  CHECK(c->settings.cpu_initialization_period_seconds == 300);  // upstream's default
+  auto bad = ParseSimulation(Doc({{"settings", {{"tolerance", "high"}, {"speed", 1}}}}), "f.yaml");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK_THAT(bad.error().message,
+             Catch::Contains("f.yaml: Simulation s1: spec.settings.tolerance: must be a number"));
+  CHECK_THAT(bad.error().message, Catch::Contains("f.yaml: Simulation s1: spec.settings.speed"));
+}
+
 TEST_CASE("Simulation errors list every problem with its field path", "[sim][config]") {
   auto c = ParseSimulation(Doc({{"initialReplicas", -1},
                                 {"startupDelay", 3},
