@@ -1,8 +1,8 @@
 #include "controller/spec/settings.h"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
-#include <cctype>
 #include <cstdint>
 
 #include "controller/spec/field_reader.h"

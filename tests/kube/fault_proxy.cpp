@@ -89,7 +89,14 @@ struct Stream {
   std::string body;  // non-watch: whole body
   CURL* curl = nullptr;
   bool dropped = false;
+  const std::atomic<bool>* stop = nullptr;
 };
+
+// curl calls this about once a second even on a quiet watch: the proxy's destructor need not
+// wait for the API server to end a watch on its own.
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return static_cast<Stream*>(user)->stop->load() ? 1 : 0;
+}
 
 size_t OnData(char* data, size_t size, size_t n, void* user) {
   auto* s = static_cast<Stream*>(user);
@@ -240,6 +247,10 @@ void FaultProxy::Serve(int fd) {
     s.drop_after = faulty ? f.drop_watch_after_events : -1;
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnData);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, &s);
+    s.stop = &stop_;
+    curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, &OnProgress);
+    curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &s);
     const CURLcode rc = curl_easy_perform(curl);
     curl_slist_free_all(hs);
     if (watch) {

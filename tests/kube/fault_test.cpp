@@ -2,6 +2,7 @@
 // Retry-After, 5xx, latency beyond the request timeout, watches cut mid-stream, 410 Gone.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "controller/kube/informer.h"
@@ -21,17 +22,17 @@ kube::KubeConfig ThroughProxy(const FaultProxy& p) {
   return *c;
 }
 
-FaultProxy& Proxy() {
-  static FaultProxy* p =
-      new FaultProxy(TheCluster().Env("KUBE_SERVER"), TheCluster().Env("KUBE_CA"));
-  return *p;
+// One proxy per test case: its destructor joins every connection thread before the test ends,
+// so no thread (with OpenSSL's per-thread state) is still running when the process exits.
+std::unique_ptr<FaultProxy> NewProxy() {
+  return std::make_unique<FaultProxy>(TheCluster().Env("KUBE_SERVER"), TheCluster().Env("KUBE_CA"));
 }
 
 }  // namespace
 
 TEST_CASE("429 with Retry-After is honoured, then the request succeeds", "[kube][faults]") {
-  FaultProxy& p = Proxy();
-  p.Clear();
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
   kube::KubeClient c(ThroughProxy(p));
   p.Add(Fault::Status("/api/v1/namespaces/default", 2, 429, 1));
   const auto t0 = std::chrono::steady_clock::now();
@@ -44,8 +45,8 @@ TEST_CASE("429 with Retry-After is honoured, then the request succeeds", "[kube]
 
 TEST_CASE("a long Retry-After or persistent 429 ends within the request timeout",
           "[kube][faults]") {
-  FaultProxy& p = Proxy();
-  p.Clear();
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
   kube::ClientOptions o;
   o.request_timeout = Seconds(3);
   kube::KubeClient c(ThroughProxy(p), o);
@@ -59,8 +60,8 @@ TEST_CASE("a long Retry-After or persistent 429 ends within the request timeout"
 }
 
 TEST_CASE("5xx without Retry-After is a retryable error, not a hang", "[kube][faults]") {
-  FaultProxy& p = Proxy();
-  p.Clear();
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
   kube::KubeClient c(ThroughProxy(p));
   p.Add(Fault::Status("/api/v1/namespaces/default", 1, 503));
   auto r = c.Get("/api/v1/namespaces/default");
@@ -71,8 +72,8 @@ TEST_CASE("5xx without Retry-After is a retryable error, not a hang", "[kube][fa
 }
 
 TEST_CASE("latency beyond the request timeout is a timeout", "[kube][faults]") {
-  FaultProxy& p = Proxy();
-  p.Clear();
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
   kube::ClientOptions o;
   o.request_timeout = Seconds(1);
   kube::KubeClient c(ThroughProxy(p), o);
@@ -88,8 +89,8 @@ TEST_CASE("latency beyond the request timeout is a timeout", "[kube][faults]") {
 
 TEST_CASE("cut watches are resumed and 410 Gone forces a re-list, the cache converges",
           "[kube][faults][informer]") {
-  FaultProxy& p = Proxy();
-  p.Clear();
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
   const std::string ns = NewNamespace("faults");
   kube::KubeClient c(ThroughProxy(p));
   kube::InformerOptions io;

@@ -7,9 +7,13 @@ namespace {
 
 TEST_CASE("setting durations: seconds or Go durations, whole seconds only", "[spec][settings]") {
   const std::vector<std::pair<std::string, std::optional<int64_t>>> table = {
-      {"300", 300},    {"0", 0},     {"5m", 300},   {"5m0s", 300},     {"1h30m", 5400},
-      {"30s", 30},     {"1500ms", {}}, {"2000ms", 2}, {"", {}},          {"-1", {}},
-      {"5x", {}},      {"m", {}},    {"1.5m", {}},  {"99999999999h", {}}};
+      {"300", 300},    {"0", 0},
+      {"5m", 300},     {"5m0s", 300},
+      {"1h30m", 5400}, {"30s", 30},
+      {"1500ms", {}},  {"2000ms", 2},
+      {"", {}},        {"-1", {}},
+      {"5x", {}},      {"m", {}},
+      {"1.5m", {}},    {"99999999999h", {}}};
   for (const auto& [text, want] : table) {
     INFO("\"" << text << "\"");
     CHECK(ParseDurationSeconds(text) == want);
@@ -31,9 +35,12 @@ TEST_CASE("setting flags: ebb's, upstream's and env names; errors name the flag"
   CHECK(IsSettingFlag("--horizontal-pod-autoscaler-tolerance"));
   CHECK_FALSE(IsSettingFlag("--tolerances"));
 
-  for (const auto& [flag, value] : std::vector<std::pair<std::string, std::string>>{
-           {"--tolerance", "-0.1"}, {"--tolerance", "nan"}, {"--tolerance", "0.1x"},
-           {"--downscale-stabilization", "5 minutes"}, {"--cpu-initialization-period", "-5"}}) {
+  for (const auto& [flag, value] :
+       std::vector<std::pair<std::string, std::string>>{{"--tolerance", "-0.1"},
+                                                        {"--tolerance", "nan"},
+                                                        {"--tolerance", "0.1x"},
+                                                        {"--downscale-stabilization", "5 minutes"},
+                                                        {"--cpu-initialization-period", "-5"}}) {
     auto r = ApplySettingFlag(flag, value, s);
     REQUIRE_FALSE(r.has_value());
     CHECK_THAT(r.error().message, Catch::StartsWith(flag + ": must be"));
@@ -50,7 +57,8 @@ TEST_CASE("settings objects: over a base, every problem with its path", "[spec][
   CHECK(s->downscale_stabilization_seconds == 60);
   auto bad = ParseSettings({{"tolerance", -1}, {"cpuInitPeriod", 5}}, "spec.settings");
   REQUIRE_FALSE(bad.has_value());
-  CHECK_THAT(bad.error().message, Catch::Contains("spec.settings.tolerance: must be a number >= 0"));
+  CHECK_THAT(bad.error().message,
+             Catch::Contains("spec.settings.tolerance: must be a number >= 0"));
   CHECK_THAT(bad.error().message, Catch::Contains("spec.settings.cpuInitPeriod"));
 }
 
