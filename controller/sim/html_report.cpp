@@ -331,6 +331,12 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
   for (size_t i = 0; i < s.metrics.size(); ++i) {
     h += Row("failed readings · " + s.metrics[i], std::to_string(s.failed_readings[i]));
   }
+  // The assumptions a reader must share for the result to hold in the cluster.
+  h += Row("tolerance · cpu init / readiness delay / downscale window",
+           FormatFixed(s.settings.tolerance, 2) + " · " +
+               std::to_string(s.settings.cpu_initialization_period_seconds) + " / " +
+               std::to_string(s.settings.initial_readiness_delay_seconds) + " / " +
+               std::to_string(s.settings.downscale_stabilization_seconds) + " s");
   for (const auto& q : s.queues) {
     h += Row(q.metric + " · tasks arrived / served",
              FormatFixed(q.arrived, 0) + " / " + FormatFixed(q.served, 0));

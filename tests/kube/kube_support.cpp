@@ -112,7 +112,9 @@ void ApplyYaml(const std::string& yaml_text, const std::string& ns) {
       j["metadata"]["namespace"] = ns;
     const std::string path = CollectionPath(j, n);
     auto r = Admin().Post(path, j);
-    if (!r && r.error().code == ErrorCode::kConflict) {
+    // It exists: replace it. Tests running in parallel (and kubectl apply in the manifests test)
+    // update shared objects such as the CRD too, so a stale resourceVersion is retried.
+    for (int attempt = 0; attempt < 10 && !r && r.error().code == ErrorCode::kConflict; ++attempt) {
       const std::string obj = path + "/" + j["metadata"].value("name", "");
       auto cur = Admin().Get(obj);
       if (!cur) throw std::runtime_error(cur.error().message);

@@ -71,7 +71,8 @@ TEST_CASE("the HTML report is one self-contained page", "[sim][report]") {
   CHECK_THAT(html, Catch::Contains("Replicas"));
   CHECK_THAT(html, Catch::Contains("Backlog · backlog"));
   CHECK_THAT(html, Catch::Contains("Scale events"));
-  CHECK_THAT(html, Catch::Contains("worker &lt;&amp;&gt;"));  // escaped
+  CHECK_THAT(html, Catch::Contains("0.10 · 300 / 30 / 300 s"));  // the settings it assumed
+  CHECK_THAT(html, Catch::Contains("worker &lt;&amp;&gt;"));     // escaped
   CHECK_THAT(html, !Catch::Contains("worker <&>"));
   // Nothing is fetched: no remote src/href/url(), no external scripts or stylesheets.
   CHECK(RemoteReferences(html).empty());
