@@ -9,6 +9,7 @@ PACKAGES=(
   catch2 libyaml-cpp-dev
   # real servers for the integration tests
   redis-server redis-tools prometheus openssl curl jq python3 python3-celery python3-redis
+  python3-yaml
   etcd-server
   # container image build (podman/buildah from a debootstrap base)
   podman buildah runc debootstrap uidmap containernetworking-plugins iptables catatonit
@@ -19,6 +20,8 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
+# The manifest tests' validators come from npm (Debian's nodejs + npm, unless a node is there).
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""

@@ -13,6 +13,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cdir=${EBB_KUBE_CLUSTER_DIR:?set by the kube_cluster fixture}
 export KUBECONFIG=$cdir/admin.kubeconfig
+source "$here/need-kubectl.sh"
 k() { kubectl --request-timeout=30s "$@"; }
 
 nm=$("$here/npm-tools.sh")

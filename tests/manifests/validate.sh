@@ -10,20 +10,7 @@ ebb=$1
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 
-if ! command -v kubectl >/dev/null; then
-  echo "validate: no kubectl; installing Debian's kubernetes-client"
-  SUDO=""
-  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    kubernetes-client >/dev/null
-fi
-kv=$(kubectl version --client 2>/dev/null | sed -n 's/^Kustomize Version: v\{0,1\}\([0-9]*\).*/\1/p')
-if [ -z "$kv" ] || [ "$kv" -lt 4 ]; then
-  # Debian's kubectl 1.20 embeds kustomize v2.0.3: no `patches`, `replicas`, `labels` or
-  # components, which these kustomizations use.
-  echo "validate: SKIP: kubectl's kustomize is older than v4 ($(kubectl version --client 2>&1 | head -1))"
-  exit 77
-fi
+source "$here/need-kubectl.sh"
 
 nm=$("$here/npm-tools.sh")
 tmp=$(mktemp -d)

@@ -4,8 +4,8 @@
 # RBAC) + kube-controller-manager (deployments/replicasets follow their scale; no scheduler or
 # kubelet, so pods stay Pending). Writes into DIR:
 #   admin.kubeconfig  system:masters
-#   sa.kubeconfig     service account ebb-system/ebb, bound ONLY to the ClusterRole in
-#                     $EBB_CLUSTERROLE (default: tests/kube/fixtures/clusterrole.json)
+#   sa.kubeconfig     service account ebb-system/ebb, bound ONLY to the shipped ClusterRole
+#                     (manifests/base/rbac-cluster.yaml) and two test-only grants (below)
 #   env               KUBE_SERVER=..., ports, for scripts
 # Binaries come from build-apiserver.sh (built once per machine). Stop kills by PID.
 set -euo pipefail
@@ -129,8 +129,26 @@ api() {  # method path [json]
 }
 api POST /api/v1/namespaces '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"ebb-system"}}' >/dev/null
 api POST /api/v1/namespaces/ebb-system/serviceaccounts '{"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":"ebb"}}' >/dev/null
-api POST /apis/rbac.authorization.k8s.io/v1/clusterroles "$(cat "${EBB_CLUSTERROLE:-$repo/tests/kube/fixtures/clusterrole.json}")" >/dev/null
-api POST /apis/rbac.authorization.k8s.io/v1/clusterrolebindings '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRoleBinding","metadata":{"name":"ebb-controller"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"ebb-controller"},"subjects":[{"kind":"ServiceAccount","name":"ebb","namespace":"ebb-system"}]}' >/dev/null
+# The code under test runs with the ClusterRole users install (manifests/base/rbac-cluster.yaml),
+# plus two test-only grants: the scale of the WorkerPool test kind, and Leases of any name in
+# ebb-system (each test uses its own Lease; the shipped Role allows only `ebb-controller`).
+shipped_role=$(/usr/bin/python3 - "$repo/manifests/base/rbac-cluster.yaml" <<'PY'
+import json, sys, yaml
+roles = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d and d.get("kind") == "ClusterRole"]
+assert len(roles) == 1, f"{sys.argv[1]}: expected one ClusterRole, found {len(roles)}"
+print(json.dumps(roles[0]))
+PY
+)
+bind() {  # kind(ClusterRole|Role) name [namespace]
+  local path=/apis/rbac.authorization.k8s.io/v1/${3:+namespaces/$3/}${1,,}bindings
+  api POST "$path" '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"'"$1"'Binding","metadata":{"name":"'"$2"'"},"roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"'"$1"'","name":"'"$2"'"},"subjects":[{"kind":"ServiceAccount","name":"ebb","namespace":"ebb-system"}]}' >/dev/null
+}
+api POST /apis/rbac.authorization.k8s.io/v1/clusterroles "$shipped_role" >/dev/null
+bind ClusterRole "$(jq -r .metadata.name <<<"$shipped_role")"
+api POST /apis/rbac.authorization.k8s.io/v1/clusterroles '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"ClusterRole","metadata":{"name":"ebb-test-workerpools"},"rules":[{"apiGroups":["test.ebb.dev"],"resources":["workerpools/scale"],"verbs":["get","update","patch"]}]}' >/dev/null
+bind ClusterRole ebb-test-workerpools
+api POST /apis/rbac.authorization.k8s.io/v1/namespaces/ebb-system/roles '{"apiVersion":"rbac.authorization.k8s.io/v1","kind":"Role","metadata":{"name":"ebb-test-leases"},"rules":[{"apiGroups":["coordination.k8s.io"],"resources":["leases"],"verbs":["get","create","update"]}]}' >/dev/null
+bind Role ebb-test-leases ebb-system
 sa_token=$(api POST /api/v1/namespaces/ebb-system/serviceaccounts/ebb/token '{"apiVersion":"authentication.k8s.io/v1","kind":"TokenRequest","spec":{"expirationSeconds":86400}}' | jq -r .status.token)
 [[ -n $sa_token && $sa_token != null ]] || { echo "TokenRequest failed" >&2; exit 1; }
 printf '%s' "$sa_token" > "$dir/sa.token"
