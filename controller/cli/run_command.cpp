@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdlib>
 #include <ostream>
 
 #include "controller/cli/commands.h"
@@ -57,7 +58,7 @@ const char* kUsage =
     "Controller-level settings (upstream's kube-controller-manager flags; also for --once):\n";
 
 std::string Usage() {
-  return kUsage + spec::SettingFlagsUsage();
+  return kUsage + spec::SettingFlagsUsage(/*with_env=*/true);
 }
 
 }  // namespace
@@ -69,7 +70,15 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   bool once = false, dry_run = false;
   int32_t replicas = -1;
   int64_t timeout_s = 10;
-  decision::Settings settings;
+  decision::Settings settings;  // environment first, flags override, as in controller mode
+  for (const auto& sf : spec::SettingFlags()) {
+    const char* v = std::getenv(sf.env);
+    if (v == nullptr || *v == '\0') continue;
+    if (auto ok = spec::ApplySettingFlag(sf.env, v, settings); !ok) {
+      err << "ebb run: " << ok.error().message << "\n";
+      return kExitBadInput;
+    }
+  }
   std::vector<std::string> argv;  // "--flag=value" as "--flag" "value", as the controller takes it
   for (const auto& a : args) {
     if (const auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {

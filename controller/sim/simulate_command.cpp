@@ -161,7 +161,7 @@ std::string SimulateUsage() {
          "  --metric-name NAME         name for query_range series without an ebb_metric label\n"
          "  --format auto|csv|prometheus\n"
          "Controller-level settings (as ebb run takes them; over the Simulation's settings:):\n" +
-         spec::SettingFlagsUsage();
+         spec::SettingFlagsUsage(/*with_env=*/false);
 }
 
 Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args) {

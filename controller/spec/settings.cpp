@@ -146,12 +146,12 @@ Result<bool> ApplySettingFlag(std::string_view flag, const std::string& value,
   return true;
 }
 
-std::string SettingFlagsUsage() {
+std::string SettingFlagsUsage(bool with_env) {
   std::string out;
   for (const auto& f : SettingFlags()) {
     std::string line = std::string("  ") + f.flag + " V";
     line.resize(std::max<std::size_t>(line.size() + 1, 32), ' ');
-    out += line + f.env + "; " + f.help + "\n";
+    out += line + (with_env ? std::string(f.env) + "; " : std::string()) + f.help + "\n";
   }
   out += "  (upstream's --horizontal-pod-autoscaler-* names are accepted too)\n";
   return out;

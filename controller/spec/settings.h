@@ -41,7 +41,7 @@ Result<bool> ApplySettingFlag(std::string_view flag, const std::string& value,
 // Whole seconds from "300", "300s", "5m", "1h30m", "5m0s"; nullopt when malformed or fractional.
 std::optional<int64_t> ParseDurationSeconds(std::string_view text);
 
-// The flags' usage lines, for --help texts.
-std::string SettingFlagsUsage();
+// The flags' usage lines, for --help texts; `with_env` for commands that also read EBB_* variables.
+std::string SettingFlagsUsage(bool with_env);
 
 }  // namespace ebb::spec

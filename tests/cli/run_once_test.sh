@@ -37,6 +37,10 @@ expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --toleranc
 [ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 4 ] || fail "--tolerance 0.2: $(cat "$tmp/out")"
 expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --horizontal-pod-autoscaler-tolerance 0.2
 [ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 4 ] || fail "upstream flag name: $(cat "$tmp/out")"
+EBB_TOLERANCE=0.2 expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4
+[ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 4 ] || fail "EBB_TOLERANCE=0.2: $(cat "$tmp/out")"
+EBB_TOLERANCE=0.2 expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --tolerance=0.1
+[ "$(json_get "$tmp/out" 'j["desiredReplicas"]')" = 5 ] || fail "flag over env: $(cat "$tmp/out")"
 expect_rc 2 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --tolerance=-1
 expect_rc 2 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 4 --tolerance -1
 grep -q -- "--tolerance: must be a number >= 0" "$tmp/err" || fail "bad tolerance: $(cat "$tmp/err")"
