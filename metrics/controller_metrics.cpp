@@ -37,7 +37,8 @@ ControllerMetrics::ControllerMetrics()
                          .Register(*registry_)),
       scaler_latency_(BuildHistogram()
                           .Name("ebb_scaler_latency_seconds")
-                          .Help("Time to read one Autoscaler's metrics, by source type")
+                          .Help("Time to read one Autoscaler's metrics, all sources at once; type: "
+                                "the source types")
                           .Register(*registry_)),
       reconcile_duration_(BuildHistogram()
                               .Name("ebb_reconcile_duration_seconds")

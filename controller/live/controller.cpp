@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <random>
+#include <set>
+#include <string>
 
 #include "controller/decision/explain.h"
 #include "controller/kube/resource_metrics.h"
@@ -17,6 +19,16 @@ namespace ebb::live {
 namespace {
 
 constexpr const char* kGroupVersion = "ebb.dev/v1alpha1";
+
+// The latency histogram's `type` label: the poll reads all of an Autoscaler's sources at once, so
+// it is labelled with every source type involved ("Prometheus+Redis"), a small fixed set.
+std::string SourceTypesLabel(const spec::Autoscaler& a) {
+  std::set<std::string> types;
+  for (const auto& s : a.sources) types.insert(s.type);
+  std::string label;
+  for (const auto& t : types) label += (label.empty() ? "" : "+") + t;
+  return label.empty() ? "none" : label;
+}
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -402,7 +414,7 @@ void Controller::Reconcile(const DueItem& item) {
   const Duration timeout =
       std::min<Duration>(options_.metrics_timeout, ebb::Seconds(std::max(1, e.interval_s.load())));
   auto polled = runtime::PollAll({&a}, {&e.binding}, {now, now + timeout});
-  metrics_.ScalerLatency(a.sources.empty() ? "none" : a.sources.front().type,
+  metrics_.ScalerLatency(SourceTypesLabel(a),
                          Seconds(std::chrono::steady_clock::now() - poll_start));
   e.reader->set_scaler_readings(std::move(polled[0]));
   const runtime::ReconcileOutcome outcome = e.rec->Reconcile(clock_.Now());

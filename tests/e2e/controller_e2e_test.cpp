@@ -217,6 +217,7 @@ TEST_CASE(
   CHECK(metrics.find("ebb_scale_events_total{direction=\"up\"") != std::string::npos);
   CHECK(metrics.find("ebb_leader 1") != std::string::npos);
   CHECK(metrics.find("ebb_loop_drift_seconds_bucket") != std::string::npos);
+  CHECK(metrics.find("ebb_scaler_latency_seconds_count{type=\"Redis\"}") != std::string::npos);
 
   // Drain: the 10 s scale-down window holds 8, then it drops to 1.
   redis.Cli("del celery");
@@ -335,7 +336,8 @@ TEST_CASE("two controllers: only the leader acts, the other takes over within th
   CHECK(took <= 6.0 + 1.5);  // lease duration + one retry period (with jitter)
   Enqueue(redis, 10);        // 25 tasks -> 5
   REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 5; }, Seconds(15)));
-  CHECK(Count(b.log(), "rescaled Deployment") >= 1);
+  // The log line follows the patch: give it the moment it takes to reach the file.
+  CHECK(WaitFor([&] { return Count(b.log(), "rescaled Deployment") >= 1; }, Seconds(5)));
 
   // SIGTERM releases the Lease: a new candidate takes it at once, not after 6 s.
   b.proc->Signal(SIGTERM);
