@@ -7,8 +7,10 @@
 #include <chrono>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <thread>
 
+#include "controller/spec/documents.h"
 #include "tests/kube/kube_support.h"
 
 using namespace ebb;
@@ -17,17 +19,9 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
-// kubectl as cluster-admin; its stdout (stderr too, so a failure explains itself).
+// kubectl as cluster-admin; its stdout and stderr.
 std::string Kubectl(const std::string& args) {
-  const std::string cmd =
-      "kubectl --kubeconfig " + TheCluster().admin_kubeconfig() + " " + args + " 2>&1";
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    while (size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    pclose(p);
-  }
-  return out;
+  return Shell("kubectl --kubeconfig " + TheCluster().admin_kubeconfig() + " " + args + " 2>&1");
 }
 
 struct Ctl {
@@ -347,6 +341,68 @@ TEST_CASE("two controllers: only the leader acts, the other takes over within th
   REQUIRE(
       WaitFor([&] { return c.log().find("acquired lease") != std::string::npos; }, Seconds(10)));
   CHECK(Since(released) < 4.0);
+}
+
+// The single-namespace install as users get it: manifests/namespaced's Role and RoleBinding and
+// the base's name-restricted Lease Role, moved into the test namespace and bound to a service
+// account of its own -- no ClusterRole at all. The controller must work with exactly that.
+TEST_CASE("the single-namespace RBAC variant is enough to run the controller", "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-nsrbac");
+  const std::string sa = "ebb-controller";
+  ApplyYaml(R"({"apiVersion":"v1","kind":"ServiceAccount","metadata":{"name":")" + sa + "\"}}", ns);
+  for (const char* file :
+       {"/manifests/namespaced/rbac-namespace.yaml", "/manifests/base/rbac-leader-election.yaml"}) {
+    std::ifstream in(RepoDir() + file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto docs = spec::ParseDocuments(text.str(), file);
+    REQUIRE(docs);
+    for (nlohmann::json d : *docs) {
+      if (d.value("kind", "") == "RoleBinding") {
+        REQUIRE(d["subjects"].size() == 1);
+        d["subjects"][0]["name"] = sa;
+        d["subjects"][0]["namespace"] = ns;
+      }
+      ApplyYaml(d.dump(), ns);
+    }
+  }
+  // A kubeconfig for that service account: the fixture's, with a token of its own.
+  const auto token = Admin().Post("/api/v1/namespaces/" + ns + "/serviceaccounts/" + sa + "/token",
+                                  {{"apiVersion", "authentication.k8s.io/v1"},
+                                   {"kind", "TokenRequest"},
+                                   {"spec", {{"expirationSeconds", 3600}}}});
+  REQUIRE(token);
+  const std::string token_file = TheCluster().dir + "/" + ns + ".token";
+  std::ofstream(token_file) << (*token)["status"]["token"].get<std::string>();
+  std::ifstream sa_in(TheCluster().sa_kubeconfig());
+  std::stringstream kc;
+  kc << sa_in.rdbuf();
+  std::string kubeconfig = kc.str();
+  const std::string old_token = TheCluster().dir + "/sa.token";
+  REQUIRE(kubeconfig.find(old_token) != std::string::npos);
+  kubeconfig.replace(kubeconfig.find(old_token), old_token.size(), token_file);
+  const std::string kubeconfig_file = TheCluster().dir + "/" + ns + ".kubeconfig";
+  std::ofstream(kubeconfig_file) << kubeconfig;
+
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  CreateAutoscaler(ns, "worker", redis.port(), 0);
+  // Later flags win: this identity, and the Lease the shipped Role names, in this namespace.
+  Ctl ctl(ns, "unused", "nsrbac",
+          {"--kubeconfig", kubeconfig_file, "--leader-election-namespace", ns,
+           "--leader-election-id", "ebb-controller"});
+  REQUIRE(
+      WaitFor([&] { return ctl.log().find("acquired lease") != std::string::npos; }, Seconds(10)));
+  Enqueue(redis, 15);
+  INFO("log:\n" << ctl.log());
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 3; }, Seconds(20)));
+  CHECK(WaitFor(
+      [&] { return Condition(Status(ns, "worker"), "Ready").value("status", "") == "True"; },
+      Seconds(10)));
+  CHECK(!Events(ns, "SuccessfulRescale").empty());
+  CHECK(ctl.log().find("forbidden") == std::string::npos);
+  CHECK(ctl.log().find("Forbidden") == std::string::npos);
 }
 
 TEST_CASE("dry run decides and reports but never patches", "[e2e][kube]") {
