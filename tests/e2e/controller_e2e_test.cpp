@@ -1,7 +1,11 @@
 // End to end: the real `ebb` binary as the controller, the real kube-apiserver (+ controller
 // manager), a real redis-server. The controller authenticates as the service account bound
 // only to ebb's ClusterRole. Every test uses its own namespace, Lease and ports.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -403,6 +407,73 @@ TEST_CASE("the single-namespace RBAC variant is enough to run the controller", "
   CHECK(!Events(ns, "SuccessfulRescale").empty());
   CHECK(ctl.log().find("forbidden") == std::string::npos);
   CHECK(ctl.log().find("Forbidden") == std::string::npos);
+}
+
+// A TCP port that completes connections (the kernel's backlog) but never answers a byte.
+struct BlackHole {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int port = 0;
+  BlackHole() {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd, 64) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
+      throw std::runtime_error("black hole: cannot listen");
+    port = ntohs(a.sin_port);
+  }
+  ~BlackHole() { ::close(fd); }
+};
+
+TEST_CASE("a Prometheus that never answers holds up neither its target nor other Autoscalers",
+          "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-slow");
+  Redis redis;
+  BlackHole prometheus;
+  CreateTarget(ns, "worker", 1);
+  CreateTarget(ns, "api", 4);
+  CreateAutoscaler(ns, "worker", redis.port(), 0);
+  ApplyYaml(R"(apiVersion: ebb.dev/v1alpha1
+kind: Autoscaler
+metadata: {name: api}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: api}
+  minReplicas: 1
+  maxReplicas: 10
+  pollingInterval: 10
+  metrics:
+    - type: Prometheus
+      name: rps
+      prometheus:
+        serverAddress: http://127.0.0.1:)" +
+                std::to_string(prometheus.port) + R"(
+        query: sum(rate(http_requests_total[1m]))
+        timeout: 8s
+        target: {type: AverageValue, averageValue: "100"}
+)",
+            ns);
+  // Each read of the dead source holds its reconcile for 8 of every 10 s: were reconciles not
+  // independent (one worker, or a poll shared by all), the Redis autoscaler would wait behind it.
+  Ctl ctl(ns, Unique("lease"), "slow", {"--metrics-timeout", "8"});
+  Enqueue(redis, 15);
+  const auto enqueued = Steady::now();
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 3; }, Seconds(20)));
+  // As quickly as without the dead source (1 s polls, +2 pods per 2 s: 1 -> 3 in one step).
+  CHECK(Since(enqueued) < 6.0);
+  REQUIRE(WaitFor(
+      [&] {
+        return Condition(Status(ns, "api"), "ScalingActive").value("reason", "") ==
+               "FailedGetPrometheusMetric";
+      },
+      Seconds(25)));
+  const auto st = Status(ns, "api");
+  INFO(st.dump());
+  CHECK(st["currentMetrics"][0]["error"].get<std::string>().find("no response within") !=
+        std::string::npos);
+  CHECK(SpecReplicas(ns, "api") == 4);  // missing data never scales down
+  CHECK(Condition(Status(ns, "worker"), "Ready")["status"] == "True");
 }
 
 TEST_CASE("dry run decides and reports but never patches", "[e2e][kube]") {
