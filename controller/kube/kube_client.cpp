@@ -74,6 +74,14 @@ struct KubeClient::Handle {
 
 namespace {
 
+// Accept JSON, and the bearer token when there is one (curl copies the strings).
+curl_slist* JsonHeaders(const std::string& token) {
+  curl_slist* headers = curl_slist_append(nullptr, "Accept: application/json");
+  if (!token.empty())
+    headers = curl_slist_append(headers, ("Authorization: Bearer " + token).c_str());
+  return headers;
+}
+
 struct Transfer {
   std::string body;
   int retry_after_s = -1;
@@ -217,14 +225,7 @@ Result<ApiResponse> KubeClient::Do(Verb verb, const std::string& path, const std
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &ReadHeader);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-    curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Accept: application/json");
-    const std::string token = Token(false);
-    std::string auth;
-    if (!token.empty()) {
-      auth = "Authorization: Bearer " + token;
-      headers = curl_slist_append(headers, auth.c_str());
-    }
+    curl_slist* headers = JsonHeaders(Token(false));
     std::string ctype;
     switch (verb) {
       case Verb::kGet:
@@ -383,14 +384,7 @@ Result<void> KubeClient::Watch(const std::string& path,
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
   curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME,
                    static_cast<long>(std::max<int64_t>(1, idle_timeout.count() / 1000)));
-  curl_slist* headers = nullptr;
-  headers = curl_slist_append(headers, "Accept: application/json");
-  const std::string token = Token(false);
-  std::string auth;
-  if (!token.empty()) {
-    auth = "Authorization: Bearer " + token;
-    headers = curl_slist_append(headers, auth.c_str());
-  }
+  curl_slist* headers = JsonHeaders(Token(false));
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   const CURLcode code = curl_easy_perform(c);
   curl_slist_free_all(headers);

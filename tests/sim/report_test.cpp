@@ -37,7 +37,7 @@ std::string RemoteReferences(std::string html) {
 std::string RunAndReport(size_t ticks) {
   SimulationInput input;
   input.autoscaler = "worker <&>";
-  input.spec = testing::SpecWith(testing::ExternalAverageValue("backlog", 5000), 1, 8);
+  input.spec = testing::SpecWith(testing::QueueMetric("backlog", 5), 1, 8);
   ModelConfig q;
   q.type = ModelType::kQueue;
   q.service_rate = 0.5;

@@ -9,28 +9,14 @@
 #include <string>
 
 #include "controller/decision/types.h"
+#include "tests/support/builders.h"
 
 namespace ebb::sim::testing {
 
-inline decision::MetricSpec ExternalAverageValue(const std::string& name, int64_t avg_milli) {
-  decision::MetricSpec m;
-  m.name = name;
-  m.type = decision::SourceType::kExternal;
-  m.metric_name = name;
-  m.target.type = decision::TargetType::kAverageValue;
-  m.target.average_value_milli = avg_milli;
-  return m;
-}
-
-inline decision::MetricSpec CpuUtilization(int32_t percent) {
-  decision::MetricSpec m;
-  m.name = "cpu";
-  m.type = decision::SourceType::kResource;
-  m.resource = "cpu";
-  m.target.type = decision::TargetType::kUtilization;
-  m.target.average_utilization = percent;
-  return m;
-}
+// The metric builders every test area shares (an External AverageValue queue metric, cpu
+// Utilization), under this namespace's name too.
+using ebb::testing::CpuUtilization;
+using ebb::testing::QueueMetric;
 
 inline decision::Spec SpecWith(decision::MetricSpec m, int32_t min, int32_t max) {
   decision::Spec s;

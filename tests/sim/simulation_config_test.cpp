@@ -72,7 +72,7 @@ TEST_CASE("Simulation errors list every problem with its field path", "[sim][con
 
 TEST_CASE("models are checked against the Autoscaler's metrics", "[sim][config]") {
   decision::Spec spec = testing::SpecWith(testing::CpuUtilization(70), 1, 5);
-  spec.metrics.push_back(testing::ExternalAverageValue("backlog", 5000));
+  spec.metrics.push_back(testing::QueueMetric("backlog", 5));
   SimulationConfig cfg;
   cfg.origin = "f.yaml: Simulation s1";
   SECTION("no models: replay everywhere, but Utilization needs a request") {

@@ -14,7 +14,7 @@ const Timestamp kStart = FromUnixMillis(1'700'000'000'000);
 TEST_CASE("replica-hours, scale events and time at the limits by hand", "[sim][summary]") {
   SimulationInput input;
   input.autoscaler = "w";
-  input.spec = testing::SpecWith(testing::ExternalAverageValue("q", 5000), 1, 4);
+  input.spec = testing::SpecWith(testing::QueueMetric("q", 5), 1, 4);
   input.models = {ModelConfig{}};
   input.cost_per_replica_hour = 0.5;
   SummaryBuilder b(input);

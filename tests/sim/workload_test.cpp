@@ -8,7 +8,7 @@ namespace ebb::sim {
 namespace {
 
 using testing::CpuUtilization;
-using testing::ExternalAverageValue;
+using testing::QueueMetric;
 using testing::SpecWith;
 
 const Timestamp kStart = FromUnixMillis(1'700'000'000'000);
@@ -21,7 +21,7 @@ decision::Observation ReadAt(Workload& w, SimulatedTarget& t, Timestamp now) {
 }
 
 TEST_CASE("demand: the per-pod value falls as replicas become ready", "[sim][workload]") {
-  const auto spec = SpecWith(ExternalAverageValue("rps", 10000), 1, 10);
+  const auto spec = SpecWith(QueueMetric("rps", 10), 1, 10);
   ModelConfig demand;
   demand.type = ModelType::kDemand;
   SimulatedTarget target(2, Seconds(30), kStart);
@@ -42,7 +42,7 @@ TEST_CASE("demand: the per-pod value falls as replicas become ready", "[sim][wor
 }
 
 TEST_CASE("replay ignores the replica count", "[sim][workload]") {
-  const auto spec = SpecWith(ExternalAverageValue("lag", 5000), 1, 10);
+  const auto spec = SpecWith(QueueMetric("lag", 5), 1, 10);
   SimulatedTarget target(1, Seconds(0), kStart);
   Workload w(spec, {ModelConfig{}}, target, kStart, Seconds(300));
   w.OnSample(0, kStart, 42);
@@ -82,7 +82,7 @@ TEST_CASE("demand on cpu Utilization synthesizes pods, starting ones Pending", "
 }
 
 TEST_CASE("a sample older than the staleness limit is a failed reading", "[sim][workload]") {
-  const auto spec = SpecWith(ExternalAverageValue("rps", 10000), 1, 10);
+  const auto spec = SpecWith(QueueMetric("rps", 10), 1, 10);
   SimulatedTarget target(1, Seconds(0), kStart);
   Workload w(spec, {ModelConfig{}}, target, kStart, Seconds(300));
   CHECK_FALSE(ReadAt(w, target, kStart).readings[0].ok);  // nothing yet
@@ -95,7 +95,7 @@ TEST_CASE("a sample older than the staleness limit is a failed reading", "[sim][
 
 TEST_CASE("queue: arrivals spread over their interval, drained by ready replicas",
           "[sim][workload]") {
-  const auto spec = SpecWith(ExternalAverageValue("backlog", 5000), 1, 10);
+  const auto spec = SpecWith(QueueMetric("backlog", 5), 1, 10);
   ModelConfig queue;
   queue.type = ModelType::kQueue;
   queue.service_rate = 0.5;
@@ -114,7 +114,7 @@ TEST_CASE("queue: arrivals spread over their interval, drained by ready replicas
 }
 
 TEST_CASE("queue: a replica that becomes ready mid-tick starts draining then", "[sim][workload]") {
-  const auto spec = SpecWith(ExternalAverageValue("backlog", 5000), 1, 10);
+  const auto spec = SpecWith(QueueMetric("backlog", 5), 1, 10);
   ModelConfig queue;
   queue.type = ModelType::kQueue;
   queue.service_rate = 1;
