@@ -1,10 +1,23 @@
 #include "controller/spec/timestamps.h"
 
 #include <charconv>
-#include <cstdio>
+#include <cstdint>
 
 namespace ebb::spec {
 namespace {
+
+// Howard Hinnant's civil_from_days: exact for the proleptic Gregorian calendar, no allocation.
+void CivilFromDays(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+}
 
 bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
   if (pos + n > s.size()) return false;
@@ -18,7 +31,7 @@ bool Digits(std::string_view s, size_t pos, size_t n, int& out) {
 
 }  // namespace
 
-std::optional<Timestamp> ParseRfc3339(std::string_view s) {
+std::optional<Timestamp> ParseRfc3339(std::string_view s, bool missing_zone_is_utc) {
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
   if (!Digits(s, 0, 4, y) || s.size() < 19 || s[4] != '-' || !Digits(s, 5, 2, mo) || s[7] != '-' ||
       !Digits(s, 8, 2, d) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
@@ -41,7 +54,9 @@ std::optional<Timestamp> ParseRfc3339(std::string_view s) {
     for (int k = digits; k < 3; ++k) millis *= 10;
   }
   int64_t offset_minutes = 0;
-  if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
+  if (pos == s.size() && missing_zone_is_utc) {
+    // No zone: UTC, the only reading that does not depend on the machine.
+  } else if (pos < s.size() && (s[pos] == 'Z' || s[pos] == 'z')) {
     ++pos;
   } else if (pos < s.size() && (s[pos] == '+' || s[pos] == '-')) {
     int oh = 0, om = 0;
@@ -65,7 +80,7 @@ std::optional<Timestamp> ParseRfc3339(std::string_view s) {
   return FromUnixMillis(secs * 1000 + millis);
 }
 
-std::string FormatRfc3339(Timestamp t) {
+void AppendRfc3339(std::string& out, Timestamp t) {
   const int64_t ms = ToUnixMillis(t);
   int64_t secs = ms / 1000;
   int64_t frac = ms % 1000;
@@ -79,21 +94,40 @@ std::string FormatRfc3339(Timestamp t) {
     rem += 86400;
     days -= 1;
   }
-  const std::chrono::year_month_day ymd{std::chrono::sys_days(std::chrono::days(days))};
-  char buf[40];
-  if (frac == 0) {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                  static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                  static_cast<int>(rem / 3600), static_cast<int>(rem / 60 % 60),
-                  static_cast<int>(rem % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
-                  static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
-                  static_cast<unsigned>(ymd.day()), static_cast<int>(rem / 3600),
-                  static_cast<int>(rem / 60 % 60), static_cast<int>(rem % 60),
-                  static_cast<int>(frac));
+  int64_t y = 0, m = 0, d = 0;
+  CivilFromDays(days, y, m, d);
+  char buf[32];
+  char* p = buf;
+  auto put = [&p](int64_t v, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      p[i] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    p += width;
+  };
+  put(y, 4);
+  *p++ = '-';
+  put(m, 2);
+  *p++ = '-';
+  put(d, 2);
+  *p++ = 'T';
+  put(rem / 3600, 2);
+  *p++ = ':';
+  put(rem / 60 % 60, 2);
+  *p++ = ':';
+  put(rem % 60, 2);
+  if (frac != 0) {
+    *p++ = '.';
+    put(frac, 3);
   }
-  return buf;
+  *p++ = 'Z';
+  out.append(buf, static_cast<size_t>(p - buf));
+}
+
+std::string FormatRfc3339(Timestamp t) {
+  std::string s;
+  AppendRfc3339(s, t);
+  return s;
 }
 
 }  // namespace ebb::spec

@@ -52,4 +52,13 @@ TEST_CASE("RFC 3339 times", "[spec]") {
   CHECK_FALSE(spec::ParseRfc3339("2026-11-23 10:00").has_value());
   CHECK(spec::FormatRfc3339(FromUnixMillis(1795428000250)) == "2026-11-23T10:00:00.250Z");
   CHECK(spec::FormatRfc3339(FromUnixMillis(1795428000000)) == "2026-11-23T10:00:00Z");
+  // Kubernetes times carry a zone; recordings may leave it out (UTC), only when asked.
+  CHECK_FALSE(spec::ParseRfc3339("2026-11-23T10:00:00").has_value());
+  CHECK(spec::ParseRfc3339("2026-11-23T10:00:00", true) == FromUnixMillis(1795428000000));
+  CHECK_FALSE(spec::ParseRfc3339("2026-02-30T00:00:00Z").has_value());  // no such day
+  CHECK_FALSE(spec::ParseRfc3339("2026-11-23T10:00:00+0200").has_value());
+  CHECK(spec::FormatRfc3339(FromUnixMillis(-1)) == "1969-12-31T23:59:59.999Z");
+  std::string row = "t=";
+  spec::AppendRfc3339(row, FromUnixMillis(951782400000));
+  CHECK(row == "t=2000-02-29T00:00:00Z");
 }
