@@ -38,6 +38,9 @@ RUN set -eu; \
 FROM scratch
 COPY --from=build /stage/ /
 USER 65532:65532
+# libcurl pulls in GnuTLS (through librtmp and libldap, protocols ebb never uses); its implicit
+# initialisation loads p11-kit modules at start-up for ~1 MB of resident memory and nothing else.
+ENV GNUTLS_NO_IMPLICIT_INIT=1
 EXPOSE 8080
 ENTRYPOINT ["/ebb", "run"]
 LABEL org.opencontainers.image.title="ebb" \
