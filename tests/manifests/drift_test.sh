@@ -31,12 +31,10 @@ EBB_ONLY=(
 SCALER_ONLY=()
 listed() { local x=$1; shift; for e in "$@"; do [ "$e" = "$x" ] && return 0; done; return 1; }
 
-nm=$("$here/npm-tools.sh")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/defaulted" "$tmp/js"
-cp "$here"/*.mjs "$tmp/js/"
-ln -s "$nm/node_modules" "$tmp/js/node_modules"
+mkdir "$tmp/defaulted"
+"$here/npm-tools.sh" "$tmp/js"
 node "$tmp/js/crd-verdicts.mjs" "$root/manifests/base/crd.yaml" "$tmp/defaulted" \
   "$here"/cases/valid/*.yaml "$here"/cases/invalid/*.yaml >"$tmp/crd"
 

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the pinned npm validators (npm/package-lock.json) once per machine into
-# ${EBB_CACHE_DIR:-$HOME/.cache/ebb}/npm/<lock hash> and prints that directory. Offline after the
-# first install: an existing, complete install is reused without touching the network.
+# ${EBB_CACHE_DIR:-$HOME/.cache/ebb}/npm/<lock hash>. Offline after the first install: an
+# existing, complete install is reused without touching the network.
+#   npm-tools.sh        prints that directory
+#   npm-tools.sh DIR    makes DIR a place to run this folder's *.mjs scripts from (copies them,
+#                       links node_modules)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 command -v node >/dev/null && command -v npm >/dev/null || {
@@ -19,4 +22,10 @@ if [ ! -f "$dir/.complete" ]; then
   (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
   touch "$dir/.complete"
 fi
-echo "$dir"
+if [ $# -eq 0 ]; then
+  echo "$dir"
+else
+  mkdir -p "$1"
+  cp "$here"/*.mjs "$1/"
+  ln -sfn "$dir/node_modules" "$1/node_modules"
+fi

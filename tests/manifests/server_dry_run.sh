@@ -16,12 +16,9 @@ export KUBECONFIG=$cdir/admin.kubeconfig
 source "$here/need-kubectl.sh"
 k() { kubectl --request-timeout=30s "$@"; }
 
-nm=$("$here/npm-tools.sh")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/js"
-cp "$here"/*.mjs "$tmp/js/"
-ln -s "$nm/node_modules" "$tmp/js/node_modules"
+"$here/npm-tools.sh" "$tmp/js"
 
 fails=0
 fail() { echo "FAIL $*"; fails=$((fails + 1)); }
@@ -57,12 +54,13 @@ for d in "${dirs[@]}"; do
   rendered="$tmp/$(echo "$d" | tr / _).yaml"
   kubectl kustomize "$root/$d" >"$rendered"
   mkdir -p "$tmp/docs/$d"
-  node "$tmp/js/split-docs.mjs" "$tmp/docs/$d" "$rendered" >"$tmp/list"
+  list="$tmp/docs/$d.list"
+  node "$tmp/js/split-docs.mjs" "$tmp/docs/$d" "$rendered" >"$list"
   # Namespaces are created for real: a dry-run Namespace does not make its objects admissible.
   while read -r f api kind ns name; do
     [ "$kind" = Namespace ] && k create namespace "$name" --dry-run=client -o json | k apply -f - >/dev/null
     [ "$ns" != - ] && { k get namespace "$ns" >/dev/null 2>&1 || k create namespace "$ns" >/dev/null; }
-  done <"$tmp/list"
+  done <"$list"
   skipped=()
   while read -r f api kind ns name; do
     if [ "$api $kind" = "policy/v1 PodDisruptionBudget" ] && ! is_served "$api" "$kind" &&
@@ -80,8 +78,8 @@ for d in "${dirs[@]}"; do
     else
       fail "$d: $kind $ns/$name: $(cat "$tmp/out")"
     fi
-  done <"$tmp/list"
-  echo "== $d: $(wc -l <"$tmp/list") objects${skipped[*]:+; not served by this 1.20 server (checked offline): ${skipped[*]}}"
+  done <"$list"
+  echo "== $d: $(wc -l <"$list") objects${skipped[*]:+; not served by this 1.20 server (checked offline): ${skipped[*]}}"
 done
 
 # A broken object must be refused, or this test proves nothing.
@@ -98,11 +96,9 @@ fi
 sa=ebb-rbac-check
 k create namespace ebb-rbac-check --dry-run=client -o json | k apply -f - >/dev/null
 k -n ebb-rbac-check create serviceaccount "$sa" --dry-run=client -o json | k apply -f - >/dev/null
-kubectl kustomize "$root/manifests/base" >"$tmp/base.yaml"
-mkdir "$tmp/rbac"
-node "$tmp/js/split-docs.mjs" "$tmp/rbac" "$tmp/base.yaml" >"$tmp/base.list"
-role=$(awk '$3 == "ClusterRole" {print $1}' "$tmp/base.list")
-lrole=$(awk '$3 == "Role" {print $1}' "$tmp/base.list")
+# (manifests/base as rendered and split above)
+role=$(awk '$3 == "ClusterRole" {print $1}' "$tmp/docs/manifests/base.list")
+lrole=$(awk '$3 == "Role" {print $1}' "$tmp/docs/manifests/base.list")
 jq '.metadata.name = "ebb-rbac-check"' "$role" | k apply -f - >/dev/null
 jq '.metadata.name = "ebb-rbac-check" | .metadata.namespace = "ebb-rbac-check"' "$lrole" | k apply -f - >/dev/null
 k create clusterrolebinding ebb-rbac-check --clusterrole=ebb-rbac-check \

@@ -12,12 +12,10 @@ root=$(cd "$here/../.." && pwd)
 
 source "$here/need-kubectl.sh"
 
-nm=$("$here/npm-tools.sh")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/js" "$tmp/out"
-cp "$here"/*.mjs "$tmp/js/"
-ln -s "$nm/node_modules" "$tmp/js/node_modules"
+mkdir "$tmp/out"
+"$here/npm-tools.sh" "$tmp/js"
 
 status=0
 mapfile -t dirs < <(cd "$root" && find manifests -name kustomization.yaml -printf '%h\n' | sort)
