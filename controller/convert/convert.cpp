@@ -85,6 +85,19 @@ ordered_json TargetRef(const json& ref, const char* default_kind) {
 // ---- HorizontalPodAutoscaler -------------------------------------------------------------
 
 // autoscaling/v2beta1 metric -> v2 metric.
+// A v2beta1 Object/External target: an AverageValue when `average_key` is set, else a Value.
+ordered_json V2Beta1Target(const json& b, const char* average_key) {
+  ordered_json t;
+  if (b.contains(average_key)) {
+    t["type"] = "AverageValue";
+    t["averageValue"] = ToOrdered(b[average_key]);
+  } else {
+    t["type"] = "Value";
+    t["value"] = ToOrdered(b.value("targetValue", json("0")));
+  }
+  return t;
+}
+
 std::optional<ordered_json> V2Beta1Metric(const json& m, Converter& c, size_t i) {
   const std::string type = m.value("type", std::string());
   auto average_or_util = [](const json& b) {
@@ -126,13 +139,7 @@ std::optional<ordered_json> V2Beta1Metric(const json& m, Converter& c, size_t i)
     o["describedObject"] = ToOrdered(b.value("target", json::object()));
     o["metric"]["name"] = b.value("metricName", std::string());
     if (b.contains("selector")) o["metric"]["selector"] = ToOrdered(b["selector"]);
-    if (b.contains("averageValue")) {
-      o["target"]["type"] = "AverageValue";
-      o["target"]["averageValue"] = ToOrdered(b["averageValue"]);
-    } else {
-      o["target"]["type"] = "Value";
-      o["target"]["value"] = ToOrdered(b.value("targetValue", json("0")));
-    }
+    o["target"] = V2Beta1Target(b, "averageValue");
     out["object"] = o;
     return out;
   }
@@ -141,13 +148,7 @@ std::optional<ordered_json> V2Beta1Metric(const json& m, Converter& c, size_t i)
     ordered_json e;
     e["metric"]["name"] = b.value("metricName", std::string());
     if (b.contains("metricSelector")) e["metric"]["selector"] = ToOrdered(b["metricSelector"]);
-    if (b.contains("targetAverageValue")) {
-      e["target"]["type"] = "AverageValue";
-      e["target"]["averageValue"] = ToOrdered(b["targetAverageValue"]);
-    } else {
-      e["target"]["type"] = "Value";
-      e["target"]["value"] = ToOrdered(b.value("targetValue", json("0")));
-    }
+    e["target"] = V2Beta1Target(b, "targetAverageValue");
     out["external"] = e;
     return out;
   }
