@@ -43,7 +43,8 @@ ControllerMetrics::ControllerMetrics()
       reconcile_duration_(BuildHistogram()
                               .Name("ebb_reconcile_duration_seconds")
                               .Help("One reconcile: scale, metrics, decision, patch, status")
-                              .Register(*registry_)),
+                              .Register(*registry_)
+                              .Add({}, LatencyBuckets())),
       reconciles_(BuildCounter()
                       .Name("ebb_reconciles_total")
                       .Help("Reconciles by result")
@@ -127,7 +128,7 @@ void ControllerMetrics::ScalerLatency(const std::string& type, double seconds) {
 
 void ControllerMetrics::Reconciled(const std::string& result, double seconds) {
   reconciles_.Add({{"result", result}}).Increment();
-  reconcile_duration_.Add({}, LatencyBuckets()).Observe(seconds);
+  reconcile_duration_.Observe(seconds);
 }
 
 void ControllerMetrics::Drift(double seconds) {

@@ -51,7 +51,7 @@ class ControllerMetrics {
   prometheus::Family<prometheus::Gauge>& metric_target_;
   prometheus::Family<prometheus::Counter>& scaler_errors_;
   prometheus::Family<prometheus::Histogram>& scaler_latency_;
-  prometheus::Family<prometheus::Histogram>& reconcile_duration_;
+  prometheus::Histogram& reconcile_duration_;  // no labels: resolved once
   prometheus::Family<prometheus::Counter>& reconciles_;
   prometheus::Histogram& drift_;
   prometheus::Family<prometheus::Counter>& scale_events_;

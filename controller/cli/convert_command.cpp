@@ -64,7 +64,7 @@ int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std:
     for (const auto& w : c->warnings) err << "warning: " << w << "\n";
     // The output must pass `ebb validate`; a failure here is a bug in the conversion or an
     // invalid input (e.g. maxReplicas < minReplicas), reported the way `ebb validate` does.
-    auto parsed = spec::ParseAutoscaler(nlohmann::json::parse(c->autoscaler.dump()));
+    auto parsed = spec::ParseAutoscaler(nlohmann::json(c->autoscaler));
     if (!parsed) {
       err << "error: the converted Autoscaler is invalid:\n" << parsed.error().message << "\n";
       rc = kExitBadInput;

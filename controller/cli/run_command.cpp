@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cstdlib>
 #include <ostream>
 
 #include "controller/cli/commands.h"
@@ -71,13 +70,9 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
   int32_t replicas = -1;
   int64_t timeout_s = 10;
   decision::Settings settings;  // environment first, flags override, as in controller mode
-  for (const auto& sf : spec::SettingFlags()) {
-    const char* v = std::getenv(sf.env);
-    if (v == nullptr || *v == '\0') continue;
-    if (auto ok = spec::ApplySettingFlag(sf.env, v, settings); !ok) {
-      err << "ebb run: " << ok.error().message << "\n";
-      return kExitBadInput;
-    }
+  if (auto ok = spec::ApplySettingsFromEnv(settings); !ok) {
+    err << "ebb run: " << ok.error().message << "\n";
+    return kExitBadInput;
   }
   std::vector<std::string> argv;  // "--flag=value" as "--flag" "value", as the controller takes it
   for (const auto& a : args) {

@@ -23,6 +23,11 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
     err << "ebb validate: -f FILE is required\n";
     return kExitBadInput;
   }
+  // The source blocks (prometheus:, redis:) are checked by the scalers' own parsers; nothing
+  // connects and no secret is read here. One set of clients for every file.
+  net::CurlHttpClient http;
+  scalers::RedisPool redis;
+  scalers::ScalerDeps deps{&http, &redis, false};
   int rc = kExitOk;
   for (const auto& f : files) {
     std::vector<nlohmann::json> others;
@@ -32,11 +37,6 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
       rc = kExitBadInput;
       continue;
     }
-    // The source blocks (prometheus:, redis:) are checked by the scalers' own parsers; nothing
-    // connects and no secret is read here.
-    net::CurlHttpClient http;
-    scalers::RedisPool redis;
-    scalers::ScalerDeps deps{&http, &redis, false};
     bool sources_ok = true;
     for (const auto& a : *list) {
       auto bound = runtime::BindScalers(a, deps);

@@ -49,7 +49,7 @@ ordered_json Quantity(const std::string& s) {
 }
 
 ordered_json ToOrdered(const json& j) {
-  return ordered_json::parse(j.dump());
+  return ordered_json(j);  // nlohmann converts between its JSON types directly
 }
 
 std::string ObjectName(const json& doc) {

@@ -49,6 +49,7 @@ struct Controller::Entry {
   std::optional<spec::Autoscaler> autoscaler;
   std::string invalid;
   runtime::ScalerBinding binding;
+  std::string source_types;  // the latency histogram's label, fixed per spec
   std::unique_ptr<kube::KubeScaleTarget> target;
   std::unique_ptr<kube::ResourceMetricsReader> reader;
   std::unique_ptr<runtime::Reconciler> rec;
@@ -269,6 +270,7 @@ void Controller::Rebuild(Entry& e, const nlohmann::json& obj) {
   }
   e.invalid.clear();
   e.binding = std::move(*binding);
+  e.source_types = SourceTypesLabel(a);
   e.interval_s = a.spec.polling_interval_seconds;
   std::optional<decision::DecisionState> keep;
   if (e.rec) keep = e.rec->state();
@@ -321,11 +323,12 @@ void Controller::Reconcile(const DueItem& item) {
     auto it = entries_.find(item.key);
     if (it == entries_.end()) return;  // deleted meanwhile
     ep = it->second;
-    obj_text = ep->object;
     dirty = ep->dirty;
     ep->dirty = false;
     restored = ep->restored;
     ep->restored = true;
+    // The object's text is needed only to rebuild or restore (rec/invalid are the worker's own).
+    if (dirty || !restored || (!ep->rec && ep->invalid.empty())) obj_text = ep->object;
   }
   Entry& e = *ep;
   const Timestamp now = clock_.Now();
@@ -414,8 +417,7 @@ void Controller::Reconcile(const DueItem& item) {
   const Duration timeout =
       std::min<Duration>(options_.metrics_timeout, ebb::Seconds(std::max(1, e.interval_s.load())));
   auto polled = runtime::PollAll({&a}, {&e.binding}, {now, now + timeout});
-  metrics_.ScalerLatency(SourceTypesLabel(a),
-                         Seconds(std::chrono::steady_clock::now() - poll_start));
+  metrics_.ScalerLatency(e.source_types, Seconds(std::chrono::steady_clock::now() - poll_start));
   e.reader->set_scaler_readings(std::move(polled[0]));
   const runtime::ReconcileOutcome outcome = e.rec->Reconcile(clock_.Now());
   stats_.reconciles.fetch_add(1);

@@ -93,10 +93,7 @@ Result<Flags> ParseFlags(const std::vector<std::string>& args) {
   f.identity = Env("EBB_IDENTITY");
   if (f.identity.empty()) f.identity = Env("POD_NAME");
   f.log_level = Env("EBB_LOG_LEVEL");
-  for (const auto& sf : spec::SettingFlags()) {
-    if (auto v = Env(sf.env); !v.empty())
-      if (auto ok = spec::ApplySettingFlag(sf.env, v, f.settings); !ok) bad(ok.error().message);
-  }
+  if (auto ok = spec::ApplySettingsFromEnv(f.settings); !ok) bad(ok.error().message);
 
   for (size_t i = 0; i < args.size(); ++i) {
     std::string a = args[i], value;

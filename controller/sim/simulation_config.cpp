@@ -13,16 +13,6 @@ class Problems {
   void Add(std::string path, std::string message) {
     lines_.push_back(std::move(path) + ": " + std::move(message));
   }
-  // Lines already in "path: message" form (from another parser), one per line.
-  void AddLines(const std::string& text) {
-    std::size_t start = 0;
-    while (start < text.size()) {
-      std::size_t end = text.find('\n', start);
-      if (end == std::string::npos) end = text.size();
-      lines_.push_back(text.substr(start, end - start));
-      start = end + 1;
-    }
-  }
   bool empty() const { return lines_.empty(); }
   Error ToError(const std::string& origin) const {
     std::string text;
@@ -212,12 +202,9 @@ Result<SimulationConfig> ParseSimulation(const nlohmann::json& doc, const std::s
       }
     } else if (key == "settings") {
       // The controller-level settings, as `ebb run` takes them in flags: simulate with the same.
-      auto settings = spec::ParseSettings(value, fp);
-      if (settings) {
-        cfg.settings = *settings;
-      } else {
-        p.AddLines(settings.error().message);
-      }
+      std::vector<spec::Problem> problems;
+      cfg.settings = spec::ParseSettings(value, fp, {}, problems);
+      for (auto& pr : problems) p.Add(std::move(pr.path), std::move(pr.message));
     } else if (key == "models") {
       if (!value.is_object()) {
         p.Add(fp, "must map metric names to models");

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "controller/sim/number_text.h"
 #include "controller/sim/timestamp_text.h"
 
 namespace ebb::sim {
@@ -15,10 +16,8 @@ constexpr double kRight = 16;
 constexpr double kTop = 34;
 constexpr double kBottom = 28;
 
-std::string Num(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", v);
-  return buf;
+std::string Num(double v) {  // SVG coordinates: one decimal is plenty
+  return FormatFixed(v, 1);
 }
 
 std::string AxisLabel(double v) {

@@ -4,8 +4,6 @@
 #include <cmath>
 #include <cstdint>
 
-#include "controller/spec/timestamps.h"
-
 namespace ebb::sim {
 
 std::optional<Timestamp> ParseTimestamp(std::string_view text) {
@@ -26,14 +24,6 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text) {
     return std::nullopt;
   }
   return FromUnixMillis(static_cast<int64_t>(std::llround(seconds * 1000.0)));
-}
-
-void AppendRfc3339(std::string& out, Timestamp t) {
-  spec::AppendRfc3339(out, t);
-}
-
-std::string FormatRfc3339(Timestamp t) {
-  return spec::FormatRfc3339(t);
 }
 
 }  // namespace ebb::sim

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "controller/base/time.h"
+#include "controller/spec/timestamps.h"
 
 namespace ebb::sim {
 
@@ -14,10 +15,9 @@ namespace ebb::sim {
 // "2023-11-16 18:17:03" (treated as UTC). nullopt when the text is neither.
 std::optional<Timestamp> ParseTimestamp(std::string_view text);
 
-// "2023-11-16T18:17:03Z" (milliseconds only when not whole seconds).
-std::string FormatRfc3339(Timestamp t);
-
-// Appends the same text without allocating a new string (timeline rows).
-void AppendRfc3339(std::string& out, Timestamp t);
+// Output times are spec's: "2023-11-16T18:17:03Z", milliseconds only when not whole seconds;
+// AppendRfc3339 without a temporary string (timeline rows).
+using spec::AppendRfc3339;
+using spec::FormatRfc3339;
 
 }  // namespace ebb::sim

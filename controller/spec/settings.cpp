@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 
 #include "controller/spec/field_reader.h"
 
@@ -21,13 +22,15 @@ constexpr int64_t kMaxSeconds = int64_t{1} << 31;
 
 }  // namespace
 
-Result<decision::Settings> ParseSettings(const json& j, const std::string& path,
-                                         decision::Settings base) {
+decision::Settings ParseSettings(const json& j, const std::string& path, decision::Settings base,
+                                 std::vector<Problem>& problems) {
   decision::Settings s = base;
   if (j.is_null()) return s;
-  if (!j.is_object()) return Invalid(path + ": must be an object");
-  std::vector<Problem> problems;
   FieldReader r(problems);
+  if (!j.is_object()) {
+    r.Add(path, "must be an object");
+    return s;
+  }
   r.Known(
       j, path,
       {"tolerance", "cpuInitializationPeriodSeconds", "initialReadinessDelaySeconds",
@@ -52,6 +55,13 @@ Result<decision::Settings> ParseSettings(const json& j, const std::string& path,
   if (auto v = r.Int(j, "downscaleStabilizationSeconds", path, 0, INT32_MAX)) {
     s.downscale_stabilization_seconds = *v;
   }
+  return s;
+}
+
+Result<decision::Settings> ParseSettings(const json& j, const std::string& path,
+                                         decision::Settings base) {
+  std::vector<Problem> problems;
+  decision::Settings s = ParseSettings(j, path, base, problems);
   if (!problems.empty()) {
     std::string msg;
     for (const auto& p : problems) msg += (msg.empty() ? "" : "\n") + p.path + ": " + p.message;
@@ -144,6 +154,18 @@ Result<bool> ApplySettingFlag(std::string_view flag, const std::string& value,
   else
     settings.downscale_stabilization_seconds = *secs;
   return true;
+}
+
+Result<void> ApplySettingsFromEnv(decision::Settings& settings) {
+  std::string problems;
+  for (const auto& f : SettingFlags()) {
+    const char* v = std::getenv(f.env);
+    if (v == nullptr || *v == '\0') continue;
+    if (auto ok = ApplySettingFlag(f.env, v, settings); !ok)
+      problems += (problems.empty() ? "" : "\n") + ok.error().message;
+  }
+  if (!problems.empty()) return MakeError(ErrorCode::kInvalidConfig, problems);
+  return {};
 }
 
 std::string SettingFlagsUsage(bool with_env) {

@@ -12,6 +12,7 @@
 
 #include "controller/base/result.h"
 #include "controller/decision/types.h"
+#include "controller/spec/autoscaler.h"
 
 namespace ebb::spec {
 
@@ -20,6 +21,9 @@ namespace ebb::spec {
 // `base`; every problem names its field under `path`.
 Result<decision::Settings> ParseSettings(const nlohmann::json& j, const std::string& path,
                                          decision::Settings base = {});
+// The same, adding its problems to the caller's list (a document that reports all at once).
+decision::Settings ParseSettings(const nlohmann::json& j, const std::string& path,
+                                 decision::Settings base, std::vector<Problem>& problems);
 
 struct SettingFlag {
   const char* flag;      // ebb's flag: "--tolerance"
@@ -37,6 +41,9 @@ bool IsSettingFlag(std::string_view flag);
 // durations as upstream's flags do ("5m0s", "30s"); errors name the flag.
 Result<bool> ApplySettingFlag(std::string_view flag, const std::string& value,
                               decision::Settings& settings);
+
+// The EBB_* variables of SettingFlags(), where set and non-empty; every bad one is listed.
+Result<void> ApplySettingsFromEnv(decision::Settings& settings);
 
 // Whole seconds from "300", "300s", "5m", "1h30m", "5m0s"; nullopt when malformed or fractional.
 std::optional<int64_t> ParseDurationSeconds(std::string_view text);
