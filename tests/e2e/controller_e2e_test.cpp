@@ -323,7 +323,9 @@ TEST_CASE("two controllers: only the leader acts, the other takes over within th
   CHECK(Count(a->log(), "rescaled Deployment") >= 1);
   CHECK(Count(b.log(), "rescaled Deployment") == 0);
   CHECK(b.log().find("acquired lease") == std::string::npos);
-  for (const auto& e : Events(ns, "SuccessfulRescale")) CHECK(e["reportingInstance"] == "a");
+  const auto rescales = Events(ns, "SuccessfulRescale");
+  REQUIRE(!rescales.empty());
+  for (const auto& e : rescales) CHECK(e["reportingInstance"] == "a");
 
   a->proc->Signal(SIGKILL);
   a->proc->Wait();

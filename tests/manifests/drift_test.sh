@@ -64,10 +64,15 @@ done
 for f in "$here"/cases/invalid/*.yaml; do
   n=$((n + 1))
   name=$(basename "$f" .yaml)
-  if "$ebb" validate -f "$f" >/dev/null 2>"$tmp/err"; then
+  rc=0
+  "$ebb" validate -f "$f" >/dev/null 2>"$tmp/err" || rc=$?
+  if [ "$rc" -eq 0 ]; then
     listed "$name" ${SCALER_ONLY[@]+"${SCALER_ONLY[@]}"} || fail "invalid/$name: ebb validate accepts it"
   elif listed "$name" ${SCALER_ONLY[@]+"${SCALER_ONLY[@]}"}; then
     fail "invalid/$name: ebb validate now rejects it: remove it from SCALER_ONLY"
+  elif [ "$rc" -ne 2 ] || ! grep -qE "Autoscaler apps/$name: (spec|metadata)\." "$tmp/err"; then
+    # A rejection counts only as a validation error naming this object and a field.
+    fail "invalid/$name: not a validation error naming the field (exit $rc): $(cat "$tmp/err")"
   fi
   if [ "$(crd_verdict "$f")" = accept ]; then
     listed "$name" "${EBB_ONLY[@]}" || fail "invalid/$name: the CRD accepts it"

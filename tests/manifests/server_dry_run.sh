@@ -109,8 +109,13 @@ lease=$(jq -r '.rules[] | select(.resourceNames) | .resourceNames[0]' "$lrole")
 as=(--as="system:serviceaccount:ebb-rbac-check:$sa")
 can() { # expect(yes|no) verb resource [namespace [subresource]]
   local got
-  got=$(k auth can-i "${as[@]}" "$2" "$3" ${4:+-n "$4"} ${5:+--subresource="$5"} 2>/dev/null || true)
-  [ "$got" = "$1" ] || fail "RBAC: can-i $2 $3 ${4:+-n $4} ${5:+($5)}: expected $1, got ${got:-error}"
+  # can-i exits 1 for "no"; a misspelt resource is also a "no", with a warning: fail on that.
+  got=$(k auth can-i "${as[@]}" "$2" "$3" ${4:+-n "$4"} ${5:+--subresource="$5"} 2>"$tmp/can-i.err" || true)
+  if grep -qi "resource type" "$tmp/can-i.err"; then
+    fail "RBAC: can-i $2 $3: $(cat "$tmp/can-i.err")"
+  elif [ "$got" != "$1" ]; then
+    fail "RBAC: can-i $2 $3 ${4:+-n $4} ${5:+($5)}: expected $1, got ${got:-error}"
+  fi
 }
 for v in get list watch; do can yes "$v" autoscalers.ebb.dev default; done
 can yes patch autoscalers.ebb.dev default status
@@ -140,6 +145,7 @@ can no update leases.coordination.k8s.io/kube-controller-manager ebb-rbac-check
 can no create leases.coordination.k8s.io team-a
 can no delete "leases.coordination.k8s.io/$lease" ebb-rbac-check
 can no create clusterroles.rbac.authorization.k8s.io
+can no create events.events.k8s.io team-a  # ebb writes core/v1 Events only
 k delete clusterrolebinding ebb-rbac-check --ignore-not-found >/dev/null
 k delete clusterrole ebb-rbac-check --ignore-not-found >/dev/null
 
