@@ -26,7 +26,7 @@ int HttpEndpoint::BeginRequest(mg_connection* c) {
     return ok ? 200 : 503;
   };
   if (std::strcmp(ri->local_uri, "/healthz") == 0)
-    return reply(self->healthy_.load(), "ok", "unhealthy");
+    return reply(true, "ok", "unhealthy");  // liveness: it answers, so it lives
   if (std::strcmp(ri->local_uri, "/readyz") == 0)
     return reply(self->ready_.load(), "ready", "not ready");
   return 0;  // /metrics: prometheus-cpp's handler
@@ -52,11 +52,6 @@ HttpEndpoint::~HttpEndpoint() {
   exposer_.reset();  // stops civetweb's threads before the hook's target goes away
   HttpEndpoint* self = this;
   g_endpoint.compare_exchange_strong(self, nullptr);
-}
-
-int HttpEndpoint::port() const {
-  auto ports = exposer_->GetListeningPorts();
-  return ports.empty() ? 0 : ports.front();
 }
 
 }  // namespace ebb::metrics

@@ -18,7 +18,7 @@ namespace ebb::metrics {
 
 class HttpEndpoint {
  public:
-  // `bind`: "127.0.0.1:9090", or port 0 for an ephemeral one.
+  // `bind`: "127.0.0.1:9090".
   static Result<std::unique_ptr<HttpEndpoint>> Start(const std::string& bind,
                                                      std::shared_ptr<prometheus::Registry> reg);
   ~HttpEndpoint();
@@ -26,14 +26,11 @@ class HttpEndpoint {
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
 
   void set_ready(bool r) { ready_.store(r); }
-  void set_healthy(bool h) { healthy_.store(h); }
-  int port() const;
 
  private:
   HttpEndpoint() = default;
   static int BeginRequest(::mg_connection* c);
   std::atomic<bool> ready_{false};
-  std::atomic<bool> healthy_{true};
   std::unique_ptr<CivetCallbacks> callbacks_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };

@@ -2,6 +2,8 @@
 
 #include <random>
 
+#include "controller/net/http_client.h"
+
 namespace ebb::kube {
 
 Informer::Informer(KubeClient& client, std::string collection_path, OnChange on_change,
@@ -45,14 +47,6 @@ std::optional<nlohmann::json> Informer::Get(const std::string& key) const {
   return it->second;
 }
 
-std::vector<nlohmann::json> Informer::List() const {
-  std::lock_guard lock(mu_);
-  std::vector<nlohmann::json> out;
-  out.reserve(cache_.size());
-  for (const auto& [k, v] : cache_) out.push_back(v);
-  return out;
-}
-
 std::string Informer::resource_version() const {
   std::lock_guard lock(mu_);
   return rv_;
@@ -83,7 +77,7 @@ Result<void> Informer::Relist() {
   const char sep = path_.find('?') == std::string::npos ? '?' : '&';
   do {
     std::string p = path_ + sep + "limit=" + std::to_string(options_.list_page_size);
-    if (!cont.empty()) p += "&continue=" + QueryEscape(cont);
+    if (!cont.empty()) p += "&continue=" + net::UrlEncode(cont);
     auto page = client_.Get(p);
     if (!page) return page.error();  // an expired continue token (410) restarts the list
     for (auto& item : (*page)["items"]) {
@@ -121,7 +115,7 @@ Result<void> Informer::WatchOnce() {
   const char sep = path_.find('?') == std::string::npos ? '?' : '&';
   const std::string p =
       path_ + sep + "watch=1&allowWatchBookmarks=true&timeoutSeconds=" + std::to_string(timeout) +
-      "&resourceVersion=" + QueryEscape(resource_version());
+      "&resourceVersion=" + net::UrlEncode(resource_version());
   bool gone = false;
   std::string error_message;
   auto r = client_.Watch(

@@ -24,7 +24,7 @@ struct InformerOptions {
   Duration max_backoff = Seconds(30);
   int64_t list_page_size = 500;
   Duration idle_timeout = Seconds(90);  // no byte for this long: the watch is dead
-  // Keep whole objects for Get()/List(); a consumer with its own copy keeps only the keys
+  // Keep whole objects for Get(); a consumer with its own copy keeps only the keys
   // (thousands of objects as JSON trees are most of a controller's memory).
   bool keep_objects = true;
 };
@@ -55,7 +55,6 @@ class Informer {
   bool WaitForSync(Duration timeout);
 
   std::optional<nlohmann::json> Get(const std::string& key) const;
-  std::vector<nlohmann::json> List() const;
   std::string resource_version() const;
   const InformerStats& stats() const { return stats_; }
 

@@ -37,22 +37,6 @@ ErrorCode CodeForStatus(long status) {  // NOLINT(google-runtime-int)
   return ErrorCode::kInvalidConfig;
 }
 
-std::string QueryEscape(const std::string& v) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (const char ch : v) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
-
 std::string DescribeFailure(Verb verb, const std::string& path, const ApiResponse& r) {
   std::string msg = std::string(ToString(verb)) + " " + path + ": HTTP " + std::to_string(r.status);
   auto j = nlohmann::json::parse(r.body, nullptr, false);

@@ -77,7 +77,6 @@ class KubeClient {
   Result<void> Watch(const std::string& path, const std::function<void(WatchEvent&&)>& on_event,
                      const std::atomic<bool>& stop, Duration idle_timeout = Seconds(90));
 
-  const KubeConfig& config() const { return config_; }
   const ClientStats& stats() const { return stats_; }
 
  private:
@@ -101,8 +100,5 @@ class KubeClient {
 
 // "Deployment web: 404 NotFound: deployments.apps \"web\" not found" style message from a reply.
 std::string DescribeFailure(Verb verb, const std::string& path, const ApiResponse& r);
-
-// Percent-encodes a query value (label selectors, field selectors).
-std::string QueryEscape(const std::string& v);
 
 }  // namespace ebb::kube

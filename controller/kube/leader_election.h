@@ -41,7 +41,6 @@ class LeaderElector {
   // Stops campaigning; when leading and `release`, clears the holder so a peer takes over now.
   void Stop(bool release);
   bool is_leader() const { return leader_.load(); }
-  const LeaderElectionConfig& config() const { return config_; }
 
  private:
   void Run();
@@ -60,7 +59,6 @@ class LeaderElector {
   // The holder's record as last seen and when (our steady clock) it last changed.
   std::string observed_record_;
   std::chrono::steady_clock::time_point observed_at_{};
-  std::string resource_version_;
 };
 
 }  // namespace ebb::kube

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "controller/base/quantity.h"
+#include "controller/net/http_client.h"
 #include "controller/spec/timestamps.h"
 
 namespace ebb::kube {
@@ -103,7 +104,7 @@ void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision:
   };
   const std::string sel = selector_();
   if (sel.empty()) return fail_all("the target's scale has no status.selector");
-  const std::string q = "?labelSelector=" + QueryEscape(sel);
+  const std::string q = "?labelSelector=" + net::UrlEncode(sel);
   auto pods = client_.Get("/api/v1/namespaces/" + ns_ + "/pods" + q);
   if (!pods) return fail_all("unable to list the target's pods: " + pods.error().message);
   auto metrics = client_.Get("/apis/metrics.k8s.io/v1beta1/namespaces/" + ns_ + "/pods" + q);

@@ -1,10 +1,7 @@
 // End to end: the real `ebb` binary as the controller, the real kube-apiserver (+ controller
 // manager), a real redis-server. The controller authenticates as the service account bound
 // only to ebb's ClusterRole. Every test uses its own namespace, Lease and ports.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -411,29 +408,12 @@ TEST_CASE("the single-namespace RBAC variant is enough to run the controller", "
   CHECK(ctl.log().find("Forbidden") == std::string::npos);
 }
 
-// A TCP port that completes connections (the kernel's backlog) but never answers a byte.
-struct BlackHole {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  int port = 0;
-  BlackHole() {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0 || ::listen(fd, 64) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("black hole: cannot listen");
-    port = ntohs(a.sin_port);
-  }
-  ~BlackHole() { ::close(fd); }
-};
-
 TEST_CASE("a Prometheus that never answers holds up neither its target nor other Autoscalers",
           "[e2e][kube]") {
   InstallCrds();
   const std::string ns = NewNamespace("e2e-slow");
   Redis redis;
-  BlackHole prometheus;
+  SilentListener prometheus;
   CreateTarget(ns, "worker", 1);
   CreateTarget(ns, "api", 4);
   CreateAutoscaler(ns, "worker", redis.port(), 0);
@@ -450,7 +430,7 @@ spec:
       name: rps
       prometheus:
         serverAddress: http://127.0.0.1:)" +
-                std::to_string(prometheus.port) + R"(
+                std::to_string(prometheus.port()) + R"(
         query: sum(rate(http_requests_total[1m]))
         timeout: 8s
         target: {type: AverageValue, averageValue: "100"}

@@ -28,19 +28,6 @@ std::string RepoDir() {
   return EBB_REPO_DIR;
 }
 
-std::string Shell(const std::string& command) {
-  std::array<char, 4096> buf{};
-  std::string out;
-  FILE* p = popen(command.c_str(), "r");
-  if (!p) throw std::runtime_error("popen failed: " + command);
-  while (size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int rc = pclose(p);
-  if (rc != 0)
-    throw std::runtime_error("command failed (" + std::to_string(rc) + "): " + command + "\n" +
-                             out);
-  return out;
-}
-
 const Cluster& TheCluster() {
   static const Cluster c = [] {
     Cluster cl;
@@ -185,19 +172,6 @@ bool WaitFor(const std::function<bool()>& pred, Duration timeout) {
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
-}
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
 }
 
 Process::Process(const std::vector<std::string>& argv, const std::string& log_file,

@@ -13,6 +13,7 @@
 
 #include "controller/base/time.h"
 #include "controller/kube/kube_client.h"
+#include "tests/support/local.h"
 
 namespace ebb::testing {
 
@@ -39,9 +40,6 @@ nlohmann::json GetObject(const std::string& path);
 
 // Polls `pred` every 100 ms until it returns true or `timeout` passes.
 bool WaitFor(const std::function<bool()>& pred, Duration timeout);
-
-int FreePort();
-std::string Shell(const std::string& command);  // throws on non-zero exit
 
 // A child process with stdout+stderr to a file; killed by PID in the destructor.
 class Process {

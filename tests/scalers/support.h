@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "controller/base/time.h"
+#include "tests/support/local.h"
 
 namespace ebb::testing {
 
@@ -27,24 +28,9 @@ struct Servers {
 const Servers& SharedServers();
 
 std::string FixturesDir();
-// Runs a shell command; returns its stdout; fails the test (throws) on a non-zero exit.
-std::string Shell(const std::string& command);
-int FreePort();
 // Sends the lines to `redis-cli -p port -n db` (with the default password when `password` set).
 std::string RedisCli(int port, int db, const std::vector<std::string>& lines,
                      const std::string& password = "");
-
-// Accepts TCP connections on a loopback port and never answers.
-class SilentListener {
- public:
-  SilentListener();
-  ~SilentListener();
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 // A one-route HTTP/1.1 server answering every request with a fixed status and body, recording
 // the raw requests it saw.
