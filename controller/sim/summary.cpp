@@ -6,6 +6,7 @@
 
 #include "controller/sim/number_text.h"
 #include "controller/sim/timestamp_text.h"
+#include "controller/spec/settings.h"
 
 namespace ebb::sim {
 namespace {
@@ -185,10 +186,7 @@ nlohmann::json SummaryToJson(const Summary& s) {
   j["secondsAtMaxReplicas"] = s.seconds_at_max;
   j["minReplicas"] = s.spec_min;
   j["maxReplicas"] = s.spec_max;
-  j["settings"] = {{"tolerance", s.settings.tolerance},
-                   {"cpuInitializationPeriodSeconds", s.settings.cpu_initialization_period_seconds},
-                   {"initialReadinessDelaySeconds", s.settings.initial_readiness_delay_seconds},
-                   {"downscaleStabilizationSeconds", s.settings.downscale_stabilization_seconds}};
+  j["settings"] = spec::SettingsToJson(s.settings);
   nlohmann::json failed = nlohmann::json::object();
   for (size_t i = 0; i < s.metrics.size(); ++i) failed[s.metrics[i]] = s.failed_readings[i];
   j["failedReadings"] = failed;

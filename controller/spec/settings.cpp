@@ -70,6 +70,13 @@ Result<decision::Settings> ParseSettings(const json& j, const std::string& path,
   return s;
 }
 
+nlohmann::json SettingsToJson(const decision::Settings& s) {
+  return {{"tolerance", s.tolerance},
+          {"cpuInitializationPeriodSeconds", s.cpu_initialization_period_seconds},
+          {"initialReadinessDelaySeconds", s.initial_readiness_delay_seconds},
+          {"downscaleStabilizationSeconds", s.downscale_stabilization_seconds}};
+}
+
 const std::vector<SettingFlag>& SettingFlags() {
   static const std::vector<SettingFlag> flags = {
       {"--tolerance", "--horizontal-pod-autoscaler-tolerance", "EBB_TOLERANCE",

@@ -25,6 +25,10 @@ Result<decision::Settings> ParseSettings(const nlohmann::json& j, const std::str
 decision::Settings ParseSettings(const nlohmann::json& j, const std::string& path,
                                  decision::Settings base, std::vector<Problem>& problems);
 
+// The same object back, in ParseSettings' field names (the four upstream flags; the legacy
+// scale-up constants are not flags upstream and stay out of reports).
+nlohmann::json SettingsToJson(const decision::Settings& s);
+
 struct SettingFlag {
   const char* flag;      // ebb's flag: "--tolerance"
   const char* upstream;  // kube-controller-manager's: "--horizontal-pod-autoscaler-tolerance"

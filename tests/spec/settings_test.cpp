@@ -60,6 +60,18 @@ TEST_CASE("settings objects: over a base, every problem with its path", "[spec][
   CHECK_THAT(bad.error().message,
              Catch::Contains("spec.settings.tolerance: must be a number >= 0"));
   CHECK_THAT(bad.error().message, Catch::Contains("spec.settings.cpuInitPeriod"));
+  // What reports echo reads back as the same settings.
+  decision::Settings t;
+  t.tolerance = 0.25;
+  t.cpu_initialization_period_seconds = 60;
+  t.initial_readiness_delay_seconds = 5;
+  t.downscale_stabilization_seconds = 120;
+  auto back = ParseSettings(SettingsToJson(t), "settings");
+  REQUIRE(back.has_value());
+  CHECK(back->tolerance == 0.25);
+  CHECK(back->cpu_initialization_period_seconds == 60);
+  CHECK(back->initial_readiness_delay_seconds == 5);
+  CHECK(back->downscale_stabilization_seconds == 120);
 }
 
 }  // namespace
