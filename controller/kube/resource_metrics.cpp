@@ -18,6 +18,17 @@ decision::MetricReading Failed(std::string why) {
   return r;
 }
 
+// A member by reference, or an empty object/array: json::value() would copy whole subtrees (a
+// PodList per reconcile) and a const operator[] on a missing key is undefined.
+const nlohmann::json& Member(const nlohmann::json& j, const char* key, bool array = false) {
+  static const nlohmann::json kObject = nlohmann::json::object();
+  static const nlohmann::json kArray = nlohmann::json::array();
+  if (j.is_object())
+    if (auto it = j.find(key); it != j.end() && (array ? it->is_array() : it->is_object()))
+      return *it;
+  return array ? kArray : kObject;
+}
+
 bool IsResource(SourceType t) {
   return t == SourceType::kResource || t == SourceType::kContainerResource;
 }
@@ -26,9 +37,7 @@ bool IsResource(SourceType t) {
 void AddRequests(const nlohmann::json& container, std::map<std::string, int64_t>& total,
                  std::map<std::string, bool>& missing,
                  std::vector<decision::ResourceRequest>& per) {
-  const auto req = container.contains("resources") && container["resources"].contains("requests")
-                       ? container["resources"]["requests"]
-                       : nlohmann::json::object();
+  const auto& req = Member(Member(container, "resources"), "requests");
   const std::string name = container.value("name", "");
   for (const char* res : {"cpu", "memory"}) {
     auto it = req.find(res);
@@ -49,12 +58,12 @@ void AddRequests(const nlohmann::json& container, std::map<std::string, int64_t>
 
 std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
   std::vector<decision::Pod> pods;
-  for (const auto& p : list.value("items", nlohmann::json::array())) {
+  for (const auto& p : Member(list, "items", /*array=*/true)) {
     decision::Pod pod;
-    const auto& md = p["metadata"];
+    const auto& md = Member(p, "metadata");
     pod.name = md.value("name", "");
     pod.deleting = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
-    const auto status = p.value("status", nlohmann::json::object());
+    const auto& status = Member(p, "status");
     const std::string phase = status.value("phase", "Unknown");
     pod.phase = phase == "Pending"     ? decision::PodPhase::kPending
                 : phase == "Running"   ? decision::PodPhase::kRunning
@@ -63,7 +72,7 @@ std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
                                        : decision::PodPhase::kUnknown;
     if (auto st = spec::ParseRfc3339(status.value("startTime", ""))) pod.start_time = *st;
     pod.ready = decision::ConditionStatus::kNone;
-    for (const auto& c : status.value("conditions", nlohmann::json::array())) {
+    for (const auto& c : Member(status, "conditions", /*array=*/true)) {
       if (c.value("type", "") != "Ready") continue;
       const std::string s = c.value("status", "");
       pod.ready = s == "True"    ? decision::ConditionStatus::kTrue
@@ -74,11 +83,11 @@ std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
     }
     std::map<std::string, int64_t> total;
     std::map<std::string, bool> missing;
-    const auto pspec = p.value("spec", nlohmann::json::object());
-    for (const auto& c : pspec.value("containers", nlohmann::json::array()))
+    const auto& pspec = Member(p, "spec");
+    for (const auto& c : Member(pspec, "containers", /*array=*/true))
       AddRequests(c, total, missing, pod.requests);
     // Sidecars (restartable init containers) run alongside and count, as upstream since 1.29.
-    for (const auto& c : pspec.value("initContainers", nlohmann::json::array()))
+    for (const auto& c : Member(pspec, "initContainers", /*array=*/true))
       if (c.value("restartPolicy", "") == "Always") AddRequests(c, total, missing, pod.requests);
     for (const auto& [res, milli] : total)
       if (!missing.count(res)) pod.requests.push_back({res, "", milli});
@@ -117,21 +126,22 @@ void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision:
     if (!IsResource(m.type)) continue;
     decision::MetricReading r;
     r.ok = true;
-    for (const auto& item : (*metrics)["items"]) {
+    for (const auto& item : Member(*metrics, "items", /*array=*/true)) {
       int64_t sum = 0;
       bool found = false;
-      for (const auto& c : item.value("containers", nlohmann::json::array())) {
+      for (const auto& c : Member(item, "containers", /*array=*/true)) {
         if (m.type == SourceType::kContainerResource && c.value("name", "") != m.container)
           continue;
-        const auto usage = c.value("usage", nlohmann::json::object());
-        if (!usage.contains(m.resource)) continue;
-        auto v = ParseQuantityMilli(usage[m.resource].get<std::string>());
+        const auto& usage = Member(c, "usage");
+        const auto u = usage.find(m.resource);
+        if (u == usage.end() || !u->is_string()) continue;  // absent or garbage: no sample
+        auto v = ParseQuantityMilli(u->get<std::string>());
         if (!v) continue;
         sum += *v;
         found = true;
       }
       if (!found) continue;
-      r.pod_samples.push_back({item["metadata"].value("name", ""), sum});
+      r.pod_samples.push_back({Member(item, "metadata").value("name", ""), sum});
       if (auto t = spec::ParseRfc3339(item.value("timestamp", ""))) r.sample_time = *t;
       const std::string w = item.value("window", "");
       if (auto d =

@@ -145,6 +145,22 @@ users: [{name: u, user: {tokenFile: tok, client-key: /abs/key}}]
   std::remove(path.c_str());
 }
 
+TEST_CASE("pods: a pod list with missing or mistyped parts is read, not crashed on",
+          "[unit][pods]") {
+  auto list = nlohmann::json::parse(R"({"items": [
+    {},
+    {"metadata": "x", "status": [], "spec": {"containers": {"not": "a list"}}},
+    {"metadata": {"name": "b"}, "spec": {"containers": [{"name": "c", "resources": 5}]}}
+  ]})");
+  const auto pods = kube::PodsFromList(list);
+  REQUIRE(pods.size() == 3);
+  CHECK(pods[0].phase == decision::PodPhase::kUnknown);
+  CHECK(pods[1].name.empty());
+  CHECK(pods[2].name == "b");
+  CHECK(pods[2].requests.empty());
+  CHECK(kube::PodsFromList(nlohmann::json::parse(R"({"items": null})")).empty());
+}
+
 TEST_CASE("pods: phase, readiness, start time and requests incl. sidecar init containers",
           "[unit][pods]") {
   auto list = nlohmann::json::parse(R"({"items": [
