@@ -24,6 +24,7 @@ class CsvRecording final : public SampleSource {
 
   Result<bool> Next(RawSample& out) override;
   const std::string& name() const override { return name_; }
+  std::string Position() const override { return name_ + ":" + std::to_string(line_); }
 
  private:
   CsvRecording(std::FILE* file, bool owns_file, std::string name, size_t buffer_size);

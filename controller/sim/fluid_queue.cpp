@@ -90,6 +90,24 @@ double FluidQueue::OldestWait(double now) const {
   return std::max(0.0, now - (h.start + p * (h.end - h.start)));
 }
 
+void FluidQueue::AddCensoredWaits(double now, Histogram& into) const {
+  if (backlog_ <= 0) return;
+  for (const Cohort& h : cohorts_) {
+    if (h.left <= 0) continue;
+    // The unserved tasks are the cohort's latest arrivals, spread evenly to its end.
+    const double p = (h.total - h.left) / h.total;
+    const double w0 = std::max(0.0, now - (h.start + p * (h.end - h.start)));
+    const double w1 = std::max(0.0, now - h.end);
+    const int pieces = std::clamp(static_cast<int>(std::ceil(std::fabs(w0 - w1) / 0.25)),
+                                  kMinSubChunks, kMaxSubChunks);
+    for (int k = 0; k < pieces; ++k) {
+      const double f = (k + 0.5) / pieces;
+      into.Add(w0 + f * (w1 - w0), h.left / pieces);
+    }
+    into.ObserveExtremes(std::min(w0, w1), std::max(w0, w1));
+  }
+}
+
 void FluidQueue::Compact() {
   // Merging neighbours halves the count; the merged cohort spreads its tasks evenly from the
   // first one's oldest unserved arrival to the second one's end, a small error deep in a backlog.

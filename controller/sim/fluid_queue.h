@@ -22,6 +22,10 @@ class FluidQueue {
   double served() const { return served_; }
   // Waits of served tasks, weighted by tasks.
   const Histogram& waits() const { return waits_; }
+  // Adds the tasks still queued at `now` to `into` with the wait they have had so far: censored
+  // observations, a lower bound on their wait. Without them a policy that leaves work undone
+  // would show shorter waits than one that serves it.
+  void AddCensoredWaits(double now, Histogram& into) const;
   // How long the oldest task still queued has waited at `now` (0 when empty).
   double OldestWait(double now) const;
   size_t cohorts() const { return cohorts_.size(); }

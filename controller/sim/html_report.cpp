@@ -228,7 +228,9 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
   for (const auto& q : s.queues) {
     h +=
         Card(q.metric + " wait p95", FormatFixed(q.wait_p95, 1) + " s",
-             "p99 " + FormatFixed(q.wait_p99, 1) + " s · max " + FormatFixed(q.wait_max, 1) + " s");
+             "p99 " + FormatFixed(q.wait_p99, 1) + " s · max " + FormatFixed(q.wait_max, 1) + " s" +
+                 (q.censored > 0 ? " · " + FormatFixed(q.censored, 0) + " still queued (censored)"
+                                 : ""));
     h += Card(
         q.metric + " above target", FormatShare(q.seconds_above_target, s.duration_seconds, "–"),
         "backlog p95 " + FormatFixed(q.backlog_p95, 1) + " · max " + FormatFixed(q.backlog_max, 1));
@@ -345,7 +347,8 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
                  FormatFixed(q.backlog_p99, 1) + " / " + FormatFixed(q.backlog_max, 1));
     h += Row(q.metric + " · wait p50 / p95 / p99 / max",
              FormatFixed(q.wait_p50, 1) + " / " + FormatFixed(q.wait_p95, 1) + " / " +
-                 FormatFixed(q.wait_p99, 1) + " / " + FormatFixed(q.wait_max, 1) + " s");
+                 FormatFixed(q.wait_p99, 1) + " / " + FormatFixed(q.wait_max, 1) + " s" +
+                 CensoredNote(q));
     h += Row(q.metric + " · backlog above target",
              FormatSpan(q.seconds_above_target) + " · " +
                  FormatShare(q.seconds_above_target, s.duration_seconds, "–"));

@@ -111,7 +111,9 @@ Result<std::unique_ptr<PrometheusRecording>> PrometheusRecording::FromJson(
       }
       const double secs = v[0].get<double>();
       double value = 0;
-      if (!std::isfinite(secs) || !ParsePromValue(v[1].get_ref<const std::string&>(), value)) {
+      // Beyond ±9e15 s the milliseconds would overflow.
+      if (!std::isfinite(secs) || std::fabs(secs) > 9e15 ||
+          !ParsePromValue(v[1].get_ref<const std::string&>(), value)) {
         return fail(vpath, "bad sample " + v.dump());
       }
       const Timestamp at = FromUnixMillis(static_cast<int64_t>(std::llround(secs * 1000.0)));
@@ -127,10 +129,12 @@ Result<std::unique_ptr<PrometheusRecording>> PrometheusRecording::FromJson(
 
 Result<bool> PrometheusRecording::Next(RawSample& out) {
   Series* best = nullptr;
-  for (auto& s : series_) {
+  for (size_t i = 0; i < series_.size(); ++i) {
+    Series& s = series_[i];
     if (s.next < s.points.size() &&
         (best == nullptr || s.points[s.next].at < best->points[best->next].at)) {
       best = &s;
+      last_series_ = i;
     }
   }
   if (best == nullptr) return false;
@@ -139,6 +143,13 @@ Result<bool> PrometheusRecording::Next(RawSample& out) {
   out.metric = best->metric;
   out.value = p.value;
   return true;
+}
+
+std::string PrometheusRecording::Position() const {
+  if (last_series_ >= series_.size()) return name_;
+  const Series& s = series_[last_series_];
+  return name_ + ": data.result[" + std::to_string(last_series_) + "].values[" +
+         std::to_string(s.next - 1) + "]";
 }
 
 }  // namespace ebb::sim

@@ -29,6 +29,7 @@ class PrometheusRecording final : public SampleSource {
 
   Result<bool> Next(RawSample& out) override;
   const std::string& name() const override { return name_; }
+  std::string Position() const override;
 
  private:
   struct Point {
@@ -44,7 +45,8 @@ class PrometheusRecording final : public SampleSource {
   explicit PrometheusRecording(std::string name) : name_(std::move(name)) {}
 
   std::string name_;
-  std::vector<Series> series_;
+  std::vector<Series> series_;  // in the answer's order: series_[i] is data.result[i]
+  size_t last_series_ = SIZE_MAX;
 };
 
 }  // namespace ebb::sim

@@ -33,4 +33,9 @@ Result<bool> MergedSource::Next(RawSample& out) {
   return true;
 }
 
+std::string MergedSource::Position() const {
+  // The source that produced the last sample has not been advanced since.
+  return consumed_ < sources_.size() ? sources_[consumed_]->Position() : name_;
+}
+
 }  // namespace ebb::sim

@@ -24,6 +24,8 @@ class SampleSource {
   // The next sample (times never decrease); false at the end. Errors name the file and the line.
   virtual Result<bool> Next(RawSample& out) = 0;
   virtual const std::string& name() const = 0;
+  // Where the sample Next returned last sits, for messages: "file.csv:12".
+  virtual std::string Position() const { return name(); }
 };
 
 // Interleaves several sources by time (one per --metrics file); ties keep the files' order.
@@ -32,6 +34,7 @@ class MergedSource final : public SampleSource {
   explicit MergedSource(std::vector<std::unique_ptr<SampleSource>> sources);
   Result<bool> Next(RawSample& out) override;
   const std::string& name() const override { return name_; }
+  std::string Position() const override;
 
  private:
   struct Head {

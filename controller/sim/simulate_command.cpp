@@ -159,6 +159,10 @@ std::string SimulateUsage() {
          "  --staleness S              a sample older than this is missing (default 300)\n"
          "  --cost-per-replica-hour X  price used for the cost line\n"
          "  --metric-name NAME         name for query_range series without an ebb_metric label\n"
+         "  --max-span-days N          refuse a recording spanning more days (default 400)\n"
+         "  --max-ticks N              refuse a recording needing more ticks (default 10000000)\n"
+         "  --gap-warning S            warn about a metric without samples this long (default\n"
+         "                             21600)\n"
          "  --format auto|csv|prometheus\n"
          "Controller-level settings (as ebb run takes them; over the Simulation's settings:):\n" +
          spec::SettingFlagsUsage(/*with_env=*/false);
@@ -224,6 +228,24 @@ Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args) {
         return Usage("--staleness needs whole seconds between 1 and 86400");
       }
       o.staleness_seconds = n;
+    } else if (flag == "--max-span-days") {
+      int64_t n = 0;
+      if (!take(v) || !ParseInt(v, n) || n < 1 || n > 1'000'000) {
+        return Usage("--max-span-days needs whole days between 1 and 1000000");
+      }
+      o.max_span_days = n;
+    } else if (flag == "--max-ticks") {
+      int64_t n = 0;
+      if (!take(v) || !ParseInt(v, n) || n < 1 || n > 1'000'000'000'000) {
+        return Usage("--max-ticks needs an integer between 1 and 1000000000000");
+      }
+      o.max_ticks = n;
+    } else if (flag == "--gap-warning") {
+      int64_t n = 0;
+      if (!take(v) || !ParseInt(v, n) || n < 1 || n > 1'000'000'000) {
+        return Usage("--gap-warning needs whole seconds between 1 and 1000000000");
+      }
+      o.gap_warning_seconds = n;
     } else if (flag == "--cost-per-replica-hour") {
       double d = 0;
       if (!take(v) || !ParseDouble(v, d) || d < 0) {
@@ -285,6 +307,9 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
   input.startup_delay = Seconds(o.startup_delay_seconds.value_or(ls.sim.startup_delay_seconds));
   input.staleness = Seconds(o.staleness_seconds.value_or(ls.sim.staleness_seconds));
   input.cost_per_replica_hour = o.cost_per_replica_hour.value_or(ls.sim.cost_per_replica_hour);
+  if (o.max_span_days) input.max_span_days = *o.max_span_days;
+  if (o.max_ticks) input.max_ticks = *o.max_ticks;
+  if (o.gap_warning_seconds) input.gap_warning = Seconds(*o.gap_warning_seconds);
 
   auto source = OpenRecordings(o.metrics, o.format, o.metric_name);
   if (!source) {

@@ -28,6 +28,9 @@ struct SimulateOptions {
   std::optional<int64_t> startup_delay_seconds;
   std::optional<int64_t> staleness_seconds;
   std::optional<double> cost_per_replica_hour;
+  std::optional<int64_t> max_span_days;        // --max-span-days: refuse longer recordings
+  std::optional<int64_t> max_ticks;            // --max-ticks: the same, counted in ticks
+  std::optional<int64_t> gap_warning_seconds;  // --gap-warning: report longer gaps
   // Controller-level setting flags (--tolerance ...), applied over the Simulation's settings.
   std::vector<std::pair<std::string, std::string>> setting_flags;
   std::string metric_name;  // --metric-name for unnamed query_range series

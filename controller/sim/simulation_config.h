@@ -41,7 +41,7 @@ struct ModelConfig {
   // queue: tasks one ready replica finishes per second.
   double service_rate = 0;
   // queue: the span each recorded arrivals count covers, starting at its timestamp. Unset: the
-  // gap since the metric's previous sample (the first sample: the polling interval).
+  // metric's step, the smallest gap between its samples so far (first: the polling interval).
   std::optional<double> interval_seconds;
   // Resource metrics: each pod's request for the metric's resource, in milli-units.
   std::optional<int64_t> request_milli;

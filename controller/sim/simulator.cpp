@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "controller/runtime/reconciler.h"
+#include "controller/sim/number_text.h"
 #include "controller/sim/simulated_target.h"
 #include "controller/sim/timestamp_text.h"
 #include "controller/sim/workload.h"
@@ -12,6 +14,11 @@ namespace ebb::sim {
 namespace {
 
 constexpr size_t kMaxUnknownNames = 8;
+constexpr int64_t kMaxGapWarnings = 5;
+// 0001-01-01 .. 9999-12-31, RFC 3339's years: far enough from int64 milliseconds' ends that
+// spans, ticks and intervals cannot overflow.
+constexpr int64_t kEarliestMs = -62'135'596'800'000;
+constexpr int64_t kLatestMs = 253'402'300'799'999;
 
 double TargetValue(const decision::MetricTarget& t) {
   switch (t.type) {
@@ -23,6 +30,10 @@ double TargetValue(const decision::MetricTarget& t) {
       return static_cast<double>(t.average_value_milli) / 1000.0;
   }
   return 0;
+}
+
+std::string Plural(int64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
 }  // namespace
@@ -38,8 +49,36 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
   }
   bool have_next = true;
   info.first = next.at;
+  const std::string first_position = source.Position();
 
   const Duration tick = Seconds(std::max<int32_t>(1, input.spec.polling_interval_seconds));
+  // The longest span the limits allow, in milliseconds (no product can overflow).
+  const int64_t tick_ms = tick.count();
+  const int64_t days_ms = std::clamp<int64_t>(input.max_span_days, 0, 1'000'000) * 86'400'000;
+  const int64_t span_limit_ms = input.max_ticks >= days_ms / tick_ms
+                                    ? days_ms
+                                    : std::max<int64_t>(0, input.max_ticks) * tick_ms;
+  // Checked as each sample is read, so an absurd recording is refused before it is simulated.
+  auto check_sample = [&]() -> Result<void> {
+    const int64_t at = ToUnixMillis(next.at);
+    if (at < kEarliestMs || at > kLatestMs) {
+      return MakeError(ErrorCode::kInvalidConfig, source.Position() + ": timestamp " +
+                                                      std::to_string(at / 1000) +
+                                                      " s is outside the years 0001-9999");
+    }
+    if (at - ToUnixMillis(info.first) > span_limit_ms) {
+      return MakeError(
+          ErrorCode::kInvalidConfig,
+          source.Position() + ": timestamp " + FormatRfc3339(next.at) + " is " +
+              FormatSpan(static_cast<double>(at - ToUnixMillis(info.first)) / 1000.0) +
+              " after the first sample (" + FormatRfc3339(info.first) + ", " + first_position +
+              "); a simulation spans at most " + std::to_string(input.max_span_days) +
+              " days and " + std::to_string(input.max_ticks) + " ticks of " +
+              std::to_string(tick_ms / 1000) + " s (raise --max-span-days / --max-ticks)");
+    }
+    return {};
+  };
+  if (auto ok = check_sample(); !ok) return ok.error();
   SimulatedClock clock(info.first);
   SimulatedTarget target(input.initial_replicas, input.startup_delay, info.first);
   Workload workload(input.spec, input.models, target, info.first, input.staleness);
@@ -50,15 +89,31 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
   std::vector<double> targets(n);
   for (size_t i = 0; i < n; ++i) targets[i] = TargetValue(input.spec.metrics[i].target);
 
-  Timestamp last_sample = info.first;
+  // The run ends at the first tick at or after the end of the interval the last sample covers,
+  // so its arrivals are simulated and its value is read for as long as it stands.
+  Timestamp end = info.first;
+  std::vector<std::optional<Timestamp>> last_at(n);
   for (;;) {
     const Timestamp now = clock.Now();
     while (have_next && next.at <= now) {
       ++info.samples;
-      last_sample = next.at;
+      end = std::max(end, next.at);
       const int32_t idx = workload.IndexOf(next.metric);
       if (idx >= 0) {
-        workload.OnSample(idx, next.at, next.value);
+        auto& prev = last_at[static_cast<size_t>(idx)];
+        if (prev && next.at - *prev > input.gap_warning) {
+          if (++info.long_gaps <= kMaxGapWarnings) {
+            info.warnings.push_back(
+                source.Position() + ": no sample of " +
+                input.spec.metrics[static_cast<size_t>(idx)].name + " for " +
+                FormatSpan(static_cast<double>((next.at - *prev).count()) / 1000.0) + " (" +
+                FormatRfc3339(*prev) + " .. " + FormatRfc3339(next.at) + "), longer than " +
+                FormatSpan(static_cast<double>(input.gap_warning.count()) / 1000.0) +
+                " (--gap-warning)");
+          }
+        }
+        prev = next.at;
+        end = std::max(end, workload.OnSample(idx, next.at, next.value));
       } else {
         ++info.unknown_samples;
         if (info.unknown_names.size() < kMaxUnknownNames &&
@@ -70,8 +125,11 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
       auto r = source.Next(next);
       if (!r) return r.error();
       have_next = *r;
+      if (have_next) {
+        if (auto ok = check_sample(); !ok) return ok.error();
+      }
     }
-    if (!have_next && now > last_sample) break;
+    if (!have_next && info.ticks > 0 && info.last >= end) break;
 
     workload.AdvanceTo(now);
     const runtime::ScaleInfo before{target.replicas(), target.replicas(), target.ReadyAt(now)};
@@ -134,6 +192,12 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
                               input.spec.metrics[i].name +
                               " were negative or not numbers and counted as no arrivals");
     }
+  }
+  if (info.long_gaps > kMaxGapWarnings) {
+    info.warnings.push_back(Plural(info.long_gaps - kMaxGapWarnings, "more gap", "more gaps") +
+                            " longer than " +
+                            FormatSpan(static_cast<double>(input.gap_warning.count()) / 1000.0) +
+                            " (the first " + std::to_string(kMaxGapWarnings) + " are listed)");
   }
   if (info.unknown_samples > 0) {
     std::string names;

@@ -1,6 +1,6 @@
-// The driver: a simulated clock ticking at the Autoscaler's polling interval from the first to the
-// last recorded timestamp, feeding the recording into the workload models and calling the same
-// runtime::Reconciler the controller runs.
+// The driver: a simulated clock ticking at the Autoscaler's polling interval from the first
+// recorded timestamp to the end of the interval the last sample covers (see Workload), feeding the
+// recording into the workload models and calling the same runtime::Reconciler the controller runs.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,11 @@ struct SimulationInput {
   Duration startup_delay = Seconds(30);
   Duration staleness = Seconds(300);
   double cost_per_replica_hour = 0;
+  // A recording longer than either bound is refused (a typo in a timestamp, not a workload).
+  int64_t max_span_days = 400;
+  int64_t max_ticks = 10'000'000;
+  // A metric without samples for longer than this is reported as a warning, with its position.
+  Duration gap_warning = Seconds(6 * 3600);
 };
 
 struct MetricTick {
@@ -64,13 +69,14 @@ struct RunInfo {
   int64_t unknown_samples = 0;             // rows whose metric the spec does not have
   std::vector<std::string> unknown_names;  // the first few of them
   std::vector<std::string> warnings;
+  int64_t long_gaps = 0;  // gaps longer than SimulationInput::gap_warning, over all metrics
   // Per spec metric: the queue at the end of the run (queue models only; empty otherwise).
   std::vector<FluidQueue> final_queues;
   std::vector<bool> is_queue;
 };
 
-// Runs the whole recording; observers see every tick. Errors: the recording is malformed or
-// empty (kParse / kInvalidConfig).
+// Runs the whole recording; observers see every tick. Errors: the recording is malformed, empty
+// or spans more than the limits allow (kParse / kInvalidConfig).
 Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source,
                               std::span<TickObserver* const> observers);
 

@@ -18,7 +18,10 @@ struct QueueSummary {
   double served = 0;
   double backlog_end = 0;
   double backlog_p50 = 0, backlog_p95 = 0, backlog_p99 = 0, backlog_max = 0;
+  // Over every task that arrived: the served ones with their wait, the ones still queued at the
+  // end (`censored`, = backlog_end) with their wait so far, a lower bound.
   double wait_p50 = 0, wait_p95 = 0, wait_p99 = 0, wait_max = 0, wait_mean = 0;
+  double censored = 0;
   // Time the backlog per ready replica was above the metric's target (AverageValue), or the
   // backlog above the target (Value).
   double seconds_above_target = 0;
@@ -83,6 +86,8 @@ class SummaryBuilder final : public TickObserver {
 };
 
 std::string FormatSummaryText(const Summary& s);
+// " (incl. N tasks still queued at the end, ...)" after a wait line; empty when none were.
+std::string CensoredNote(const QueueSummary& q);
 nlohmann::json SummaryToJson(const Summary& s);
 
 }  // namespace ebb::sim

@@ -46,28 +46,38 @@ int32_t Workload::IndexOf(std::string_view name) const {
   return -1;
 }
 
-void Workload::OnSample(int32_t metric, Timestamp at, double value) {
+Timestamp Workload::OnSample(int32_t metric, Timestamp at, double value) {
   MetricState& m = metrics_[static_cast<size_t>(metric)];
   const double v = value * m.model.scale;
+  if (m.has_sample && at > m.last_at) {
+    const int64_t gap = ToUnixMillis(at) - ToUnixMillis(m.last_at);
+    m.step_ms = m.step_ms == 0 ? gap : std::min(m.step_ms, gap);
+  }
+  // The step, not the gap since the previous sample: after a gap (rows left out) a sample still
+  // covers one step, so missing rows are no arrivals rather than this sample's spread thinner.
+  int64_t interval_ms = m.step_ms > 0
+                            ? m.step_ms
+                            : int64_t{std::max<int32_t>(1, spec_.polling_interval_seconds)} * 1000;
+  if (m.model.type == ModelType::kQueue && m.model.interval_seconds) {
+    interval_ms = std::max<int64_t>(1, std::llround(*m.model.interval_seconds * 1000.0));
+  }
+  const Timestamp covered_until = at + std::chrono::milliseconds(interval_ms);
   if (m.model.type == ModelType::kQueue) {
     if (!std::isfinite(v) || v < 0) {
       ++m.dropped;  // arrivals cannot be negative or unknown; the sample counts as a gap
-      return;
-    }
-    double interval = static_cast<double>(spec_.polling_interval_seconds);
-    if (m.model.interval_seconds) {
-      interval = *m.model.interval_seconds;
-    } else if (m.has_sample && at > m.last_at) {
-      interval = static_cast<double>((at - m.last_at).count()) / 1000.0;
+      return covered_until;
     }
     const int64_t start = ToUnixMillis(at);
-    const int64_t end = start + std::max<int64_t>(1, std::llround(interval * 1000.0));
-    if (v > 0) m.segments.push_back({start, end, v / interval});
+    if (v > 0) {
+      m.segments.push_back(
+          {start, start + interval_ms, v / (static_cast<double>(interval_ms) / 1000.0)});
+    }
   }
   m.has_sample = true;
   m.last_at = at;
   m.last_value = v;
   ++m.samples;
+  return covered_until;
 }
 
 void Workload::AdvanceTo(Timestamp now) {
@@ -160,7 +170,7 @@ void Workload::Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Ob
       r.error = "no sample of " + names_[i] + " in the recording yet";
       continue;
     }
-    if (now - m.last_at > staleness_) {
+    if (m.model.type != ModelType::kQueue && now - m.last_at > staleness_) {
       r.error = "latest sample of " + names_[i] + " is older than " +
                 std::to_string(staleness_.count() / 1000) + "s";
       continue;

@@ -5,8 +5,12 @@
 //   demand: the recording is total demand; each ready pod sees demand / ready (+ a baseline);
 //   queue:  the recording is arrivals; ready replicas drain serviceRate tasks/s each; the metric
 //           is the backlog.
-// A reading fails, as a broken source would, when the latest sample is older than the staleness
-// limit; the core then applies its own rules (never scale down on missing data).
+// Each sample covers one interval from its timestamp: the metric's step (the smallest gap between
+// its samples so far; the polling interval before there is one), or a queue's intervalSeconds.
+// A replay or demand reading fails, as a broken source would, when the latest sample is older than
+// the staleness limit; the core then applies its own rules (never scale down on missing data). A
+// queue's reading never goes stale: a missing row means no arrivals, and the simulator knows the
+// backlog exactly.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +31,9 @@ class Workload final : public runtime::MetricReader {
 
   // Index of the spec metric a recording's name feeds; -1 when the spec has no such metric.
   int32_t IndexOf(std::string_view name) const;
-  // A sample of spec metric `metric`, in time order, before AdvanceTo passes its time.
-  void OnSample(int32_t metric, Timestamp at, double value);
+  // A sample of spec metric `metric`, in time order, before AdvanceTo passes its time. Returns
+  // the end of the interval it covers.
+  Timestamp OnSample(int32_t metric, Timestamp at, double value);
   // Runs the queues from the previous call to `now`, following the target's ready count.
   void AdvanceTo(Timestamp now);
 
@@ -62,6 +67,7 @@ class Workload final : public runtime::MetricReader {
     double last_value = 0;  // scaled
     int64_t samples = 0;
     int64_t dropped = 0;
+    int64_t step_ms = 0;  // smallest gap between samples so far; 0 before the second one
     double last_read = 0;
     // queue
     std::vector<Segment> segments;

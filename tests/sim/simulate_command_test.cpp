@@ -135,12 +135,12 @@ TEST_CASE("a small replay writes a timeline and a JSON summary", "[sim][cli]") {
   REQUIRE(r.code == 0);
   const auto j = nlohmann::json::parse(r.out);
   CHECK(j["autoscaler"] == "worker");
-  CHECK(j["ticks"] == 40);
-  CHECK(j["durationSeconds"] == 39 * 15);
+  CHECK(j["ticks"] == 41);  // the last row covers one more step
+  CHECK(j["durationSeconds"] == 40 * 15);
   const std::string timeline = ReadFile(out);
   CHECK(timeline.rfind("time,backlog_load,backlog,backlog_proposal,desired,ready,replicas,reason\n",
                        0) == 0);
-  CHECK(std::count(timeline.begin(), timeline.end(), '\n') == 41);
+  CHECK(std::count(timeline.begin(), timeline.end(), '\n') == 42);
   // Replay: 20 in total over 1 replica asks for 4 (AverageValue 5).
   CHECK_THAT(timeline, Catch::Contains("2023-11-14T22:13:20Z,20,20,4,"));
 }
