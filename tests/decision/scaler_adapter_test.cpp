@@ -43,7 +43,7 @@ TEST_CASE("a scaler's float sample is converted once, truncated like KEDA", "[qu
   struct Row {
     const char* name;
     double value;
-    int64_t milli;          // -1: a failed reading
+    int64_t milli;           // -1: a failed reading
     const char* error = "";  // what the failed reading says
   };
   const Row rows[] = {
@@ -85,8 +85,7 @@ TEST_CASE("the float path decides as KEDA + HPA would: 1.011 against 919m stays 
   s.metrics = {ValueMetric("q", 1)};
   s.metrics[0].target.value_milli = 919;
   decision::DecisionState st;
-  const decision::Decision d =
-      decision::Decide(s, {}, Observe(10, {PollOne(1.011)}), st, At(0));
+  const decision::Decision d = decision::Decide(s, {}, Observe(10, {PollOne(1.011)}), st, At(0));
   CHECK(d.metrics[0].value_milli == 1010);
   CHECK(d.desired_replicas == 10);
 }
