@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   const double queue_rate = Run(
       QueueSpec(), q, n,
       [](Observation& o, long i) {
-        o.readings[0].value = static_cast<double>(10 + (i * 7919) % 60);  // 10..69 tasks
+        o.readings[0].value_milli = (10 + (i * 7919) % 60) * 1000;  // 10..69 tasks
       },
       &history);
   std::printf(

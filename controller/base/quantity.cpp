@@ -1,5 +1,6 @@
 #include "controller/base/quantity.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 
@@ -147,6 +148,28 @@ int64_t DoubleToMilli(double value) {
   constexpr double kMax = 9.2e18;
   if (!(scaled < kMax)) return std::numeric_limits<int64_t>::max();
   if (!(scaled > -kMax)) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(scaled);
+}
+
+Result<int64_t> SampleToMilli(double value) {
+  if (std::isnan(value)) return MakeError(ErrorCode::kInvalidValue, "invalid value: NaN");
+  if (std::isinf(value)) {
+    return MakeError(ErrorCode::kInvalidValue,
+                     value > 0 ? "invalid value: +Inf" : "invalid value: -Inf");
+  }
+  char buf[32];
+  const std::string text(buf, std::to_chars(buf, buf + sizeof buf, value).ptr);  // shortest form
+  if (value < 0) {
+    return MakeError(ErrorCode::kInvalidValue,
+                     std::string("invalid value: negative (") + text + ")");
+  }
+  const double scaled = value * 1000.0;
+  // 2^63 is exact in binary64; every double below it converts to int64 without overflow.
+  if (!(scaled < 9223372036854775808.0)) {
+    return MakeError(ErrorCode::kInvalidValue,
+                     std::string("invalid value: ") + text +
+                         " does not fit in int64 milli-units (the limit is 9223372036854775.807)");
+  }
   return static_cast<int64_t>(scaled);
 }
 

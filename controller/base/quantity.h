@@ -24,4 +24,12 @@ std::string FormatMilli(int64_t milli);
 // int64(value*1000)); the caller rejects NaN/Inf before.
 int64_t DoubleToMilli(double value);
 
+// A metric sample a scaler read as a float (Prometheus, Redis), in milli-units exactly as an HPA
+// sees it behind KEDA: GenerateMetricInMili hands it int64(value*1000), the binary64 product
+// truncated toward zero, so 1.011 (a binary64 just below 1.011) is 1010 and 0.0005 is 0.
+// kInvalidValue for NaN, +-Inf, a negative value and a product outside int64 (|value| of
+// 9223372036854775.808 or more), where Go's conversion is implementation-defined (amd64 gives
+// MinInt64): refusing beats a silently wrong number.
+Result<int64_t> SampleToMilli(double value);
+
 }  // namespace ebb

@@ -176,7 +176,10 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
         const decision::Decision& d = rec.last_decision();
         nlohmann::json metrics = spec::MetricsToJson(a.spec, d);
         for (size_t m = 0; m < metrics.size() && m < polled[i].size(); ++m) {
-          if (polled[i][m].ok) metrics[m]["reading"] = polled[i][m].value;
+          // In units, from the milli-units the decision used (1010m prints as 1.01).
+          if (polled[i][m].ok) {
+            metrics[m]["reading"] = static_cast<double>(polled[i][m].value_milli) / 1000.0;
+          }
         }
         nlohmann::json line = {{"name", a.name},
                                {"namespace", a.namespace_name},

@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "controller/base/quantity.h"
+
 namespace ebb::decision {
 namespace {
 
@@ -292,12 +294,10 @@ bool ReadyPods(const Observation& obs, int32_t* ready) {
 
 void ValueMetric(const MetricSpec& spec, const MetricReading& reading, const Observation& obs,
                  const MetricInputs& in, MetricResult& out) {
-  const double v = reading.value;
-  if (std::isnan(v)) return Fail(out, "invalid value: NaN");
-  if (std::isinf(v)) return Fail(out, v > 0 ? "invalid value: +Inf" : "invalid value: -Inf");
-  if (v < 0) return Fail(out, "invalid value: negative (" + std::to_string(v) + ")");
-  const double scaled = v * 1000.0;
-  const int64_t usage = scaled >= 9.2e18 ? INT64_MAX : static_cast<int64_t>(scaled);
+  // Exact milli-units from the source (the float-to-milli step, if any, happened once where the
+  // sample was read). Upstream would compute with a negative value; ebb refuses it.
+  const int64_t usage = reading.value_milli;
+  if (usage < 0) return Fail(out, "invalid value: negative (" + FormatMilli(usage) + ")");
   out.active = usage > spec.activation_threshold_milli;
 
   if (spec.target.type == TargetType::kAverageValue) {
@@ -314,11 +314,12 @@ void ValueMetric(const MetricSpec& spec, const MetricReading& reading, const Obs
     out.usage_ratio = ratio;
     out.proposal = replicas;
     out.ready_pods = status;
-    out.value_milli =
-        status == 0
-            ? 0
-            : static_cast<int64_t>(std::min(
-                  9.2e18, std::ceil(static_cast<double>(usage) / static_cast<double>(status))));
+    // int64(math.Ceil(float64(usage)/float64(status))); at 2^63 and above Go's conversion is
+    // implementation-defined, ebb saturates.
+    const double average = std::ceil(static_cast<double>(usage) / static_cast<double>(status));
+    out.value_milli = status == 0                       ? 0
+                      : average < 9223372036854775808.0 ? static_cast<int64_t>(average)
+                                                        : INT64_MAX;
     return;
   }
   // Value target: upstream getUsageRatioReplicaCount.

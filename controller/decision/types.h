@@ -142,8 +142,9 @@ struct PodSample {
 struct MetricReading {
   bool ok = false;
   std::string error;  // why the metric could not be read (when !ok)
-  // Object/External/Prometheus/Redis: the value (External: the sum of all series).
-  double value = 0;
+  // Object/External/Prometheus/Redis: the value in milli-units (External: the sum of all
+  // series), exact as upstream's Quantity.MilliValue; never a double, so "1011m" stays 1011.
+  int64_t value_milli = 0;
   // Resource/ContainerResource/Pods: one sample per pod (pods outside the selector may appear).
   std::vector<PodSample> pod_samples;
   Timestamp sample_time{};    // when the pod samples were taken (cpu freshness rule)

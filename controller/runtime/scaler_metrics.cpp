@@ -1,5 +1,6 @@
 #include "controller/runtime/scaler_metrics.h"
 
+#include "controller/base/quantity.h"
 #include "scalers/poller.h"
 
 namespace ebb::runtime {
@@ -54,12 +55,14 @@ std::vector<std::vector<decision::MetricReading>> PollAll(
         continue;
       }
       const Result<double>& v = results[next++];
-      if (v) {
+      // The one float-to-milli step of a scaler's sample, as KEDA hands it to the HPA.
+      const Result<int64_t> milli = v ? SampleToMilli(*v) : Result<int64_t>(v.error());
+      if (milli) {
         r.ok = true;
-        r.value = *v;
+        r.value_milli = *milli;
       } else {
         r.ok = false;
-        r.error = std::string(ToString(v.error().code)) + ": " + v.error().message;
+        r.error = std::string(ToString(milli.error().code)) + ": " + milli.error().message;
       }
     }
   }

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "controller/base/quantity.h"
+
 namespace ebb::sim {
 namespace {
 
@@ -163,7 +165,7 @@ void Workload::Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Ob
     decision::MetricReading& r = obs.readings[i];
     r.pod_samples.clear();
     r.error.clear();
-    r.value = 0;
+    r.value_milli = 0;
     r.ok = false;
     m.last_read = std::nan("");
     if (!m.has_sample) {
@@ -200,9 +202,15 @@ void Workload::Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Ob
       double v = recorded;
       // With no ready replica the whole demand lands on the first one to start.
       if (m.model.type == ModelType::kDemand) v = recorded / std::max(ready, 1);
-      r.value = v;
+      // Converted as a live scaler's sample is, so a replay decides what the controller would.
+      const Result<int64_t> milli = SampleToMilli(v);
+      if (!milli) {
+        r.error = names_[i] + ": " + milli.error().message;
+        continue;
+      }
+      r.value_milli = *milli;
       r.ok = true;
-      m.last_read = v;
+      m.last_read = static_cast<double>(*milli) / 1000.0;
     }
   }
 }

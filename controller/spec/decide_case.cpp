@@ -1,6 +1,7 @@
 #include "controller/spec/decide_case.h"
 
 #include <cmath>
+#include <optional>
 
 #include "controller/base/quantity.h"
 #include "controller/decision/explain.h"
@@ -141,8 +142,10 @@ Result<decision::MetricReading> ParseReading(const json& r, const std::string& p
   if (!r.is_object()) {
     // A bare number is a value.
     if (r.is_number()) {
+      auto q = Milli(r, path);
+      if (!q) return q.error();
       m.ok = true;
-      m.value = r.get<double>();
+      m.value_milli = *q;
       return m;
     }
     return Invalid(path + ": must be {value}, {pods}, {error} or a number");
@@ -153,22 +156,29 @@ Result<decision::MetricReading> ParseReading(const json& r, const std::string& p
     return m;
   }
   if (auto it = r.find("value"); it != r.end()) {
-    m.ok = true;
-    if (it->is_number())
-      m.value = it->get<double>();
-    else if (*it == "NaN")
-      m.value = std::nan("");
+    // NaN and the infinities stand for a source's garbage: they fail the metric as a scaler's
+    // conversion to milli-units would (SampleToMilli), with the same message.
+    std::optional<double> garbage;
+    if (*it == "NaN")
+      garbage = std::nan("");
     else if (*it == "+Inf" || *it == "Inf")
-      m.value = HUGE_VAL;
+      garbage = HUGE_VAL;
     else if (*it == "-Inf")
-      m.value = -HUGE_VAL;
-    else if (it->is_string()) {
-      auto q = Milli(*it, path + ".value");
-      if (!q) return q.error();
-      m.value = static_cast<double>(*q) / 1000.0;
-    } else {
+      garbage = -HUGE_VAL;
+    if (garbage) {
+      m.ok = false;
+      m.error = SampleToMilli(*garbage).error().message;
+      return m;
+    }
+    if (!it->is_number() && !it->is_string()) {
       return Invalid(path + ".value: must be a number, a quantity, \"NaN\" or \"+Inf\"");
     }
+    // Numbers and strings alike are read as decimal text straight to milli-units (rounded up
+    // like MilliValue): 1.011 and "1011m" are both 1011, never a binary64 1010.999...
+    auto q = Milli(*it, path + ".value");
+    if (!q) return q.error();
+    m.ok = true;
+    m.value_milli = *q;
     return m;
   }
   if (auto it = r.find("pods"); it != r.end()) {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <limits>
 
+#include "controller/base/quantity.h"
 #include "controller/decision/explain.h"
 #include "tests/support/builders.h"
 
@@ -24,6 +25,8 @@ Spec TwoMetrics() {
 }  // namespace
 
 TEST_CASE("garbage readings are invalid, never a crash, never outside [min, max]", "[decision]") {
+  // A scaler's float goes through the one conversion the adapter makes (SampleToMilli); what
+  // reaches the core is int64 milli-units, where only a negative value is garbage.
   struct Row {
     const char* name;
     double value;
@@ -35,8 +38,8 @@ TEST_CASE("garbage readings are invalid, never a crash, never outside [min, max]
       {"+Inf", inf, false},
       {"-Inf", -inf, false},
       {"negative", -1, false},
-      {"huge", 1e300, true},
-      {"max double", std::numeric_limits<double>::max(), true},
+      {"huge", 1e300, false},  // beyond int64 milli-units: refused, not saturated
+      {"max double", std::numeric_limits<double>::max(), false},
       {"zero", 0, true},
   };
   for (const Row& r : rows) {
@@ -44,15 +47,38 @@ TEST_CASE("garbage readings are invalid, never a crash, never outside [min, max]
     Spec s = TwoMetrics();
     s.metrics.resize(1);
     DecisionState st;
-    const Decision d = Decide(s, {}, Observe(5, {Value(r.value)}), st, At(0));
+    const auto milli = ebb::SampleToMilli(r.value);
+    const MetricReading reading = milli ? ValueMilli(*milli) : Failed(milli.error().message);
+    const Decision d = Decide(s, {}, Observe(5, {reading}), st, At(0));
     CHECK((d.metrics[0].status == MetricStatus::kOk) == r.valid);
     CHECK(d.desired_replicas >= s.min_replicas);
     CHECK(d.desired_replicas <= s.max_replicas);
     if (!r.valid) {
       CHECK(d.desired_replicas == 5);
       CHECK(d.reason == Reason::kFailedGetMetrics);
-      CHECK_FALSE(d.metrics[0].error.empty());
+      CHECK_THAT(d.metrics[0].error, Catch::Contains("invalid value"));
     }
+  }
+  const struct {
+    const char* name;
+    int64_t milli;
+    bool valid;
+  } milli_rows[] = {
+      {"-1m", -1, false},
+      {"most negative", std::numeric_limits<int64_t>::min(), false},
+      {"largest", std::numeric_limits<int64_t>::max(), true},
+      {"zero", 0, true},
+  };
+  for (const auto& r : milli_rows) {
+    INFO(r.name);
+    Spec s = TwoMetrics();
+    s.metrics.resize(1);
+    DecisionState st;
+    const Decision d = Decide(s, {}, Observe(5, {ValueMilli(r.milli)}), st, At(0));
+    CHECK((d.metrics[0].status == MetricStatus::kOk) == r.valid);
+    CHECK(d.desired_replicas >= s.min_replicas);
+    CHECK(d.desired_replicas <= s.max_replicas);
+    if (!r.valid) CHECK_THAT(d.metrics[0].error, Catch::Contains("invalid value: negative"));
   }
 }
 

@@ -33,12 +33,14 @@ TEST_CASE("demand: the per-pod value falls as replicas become ready", "[sim][wor
   auto obs = ReadAt(w, target, kStart);
   REQUIRE(obs.readings.size() == 1);
   REQUIRE(obs.readings[0].ok);
-  CHECK(obs.readings[0].value == Approx(60));
+  CHECK(obs.readings[0].value_milli == Approx(60000).margin(1));
   CHECK(w.load(0) == Approx(120));
 
   REQUIRE(target.SetReplicas(4, kStart).has_value());
-  CHECK(ReadAt(w, target, kStart + Seconds(15)).readings[0].value == Approx(60));  // starting
-  CHECK(ReadAt(w, target, kStart + Seconds(30)).readings[0].value == Approx(30));  // ready
+  CHECK(ReadAt(w, target, kStart + Seconds(15)).readings[0].value_milli ==
+        Approx(60000).margin(1));  // starting
+  CHECK(ReadAt(w, target, kStart + Seconds(30)).readings[0].value_milli ==
+        Approx(30000).margin(1));  // ready
 }
 
 TEST_CASE("replay ignores the replica count", "[sim][workload]") {
@@ -46,9 +48,9 @@ TEST_CASE("replay ignores the replica count", "[sim][workload]") {
   SimulatedTarget target(1, Seconds(0), kStart);
   Workload w(spec, {ModelConfig{}}, target, kStart, Seconds(300));
   w.OnSample(0, kStart, 42);
-  CHECK(ReadAt(w, target, kStart).readings[0].value == 42);
+  CHECK(ReadAt(w, target, kStart).readings[0].value_milli == 42000);
   REQUIRE(target.SetReplicas(7, kStart).has_value());
-  CHECK(ReadAt(w, target, kStart + Seconds(15)).readings[0].value == 42);
+  CHECK(ReadAt(w, target, kStart + Seconds(15)).readings[0].value_milli == 42000);
 }
 
 TEST_CASE("demand on cpu Utilization synthesizes pods, starting ones Pending", "[sim][workload]") {
@@ -106,7 +108,8 @@ TEST_CASE("queue: arrivals spread over their interval, drained by ready replicas
     w.OnSample(0, kStart, 120);  // 2 tasks/s for a minute
     ReadAt(w, target, kStart);
     for (int s = 15; s <= 60; s += 15) ReadAt(w, target, kStart + Seconds(s));
-    return ReadAt(w, target, kStart + Seconds(60)).readings[0].value;
+    return static_cast<double>(ReadAt(w, target, kStart + Seconds(60)).readings[0].value_milli) /
+           1000.0;
   };
   CHECK(backlog_after_a_minute(1) == Approx(90));  // (2 - 0.5) * 60
   CHECK(backlog_after_a_minute(2) == Approx(60));  // (2 - 1) * 60
@@ -125,8 +128,8 @@ TEST_CASE("queue: a replica that becomes ready mid-tick starts draining then", "
   ReadAt(w, target, kStart);
   REQUIRE(target.SetReplicas(1, kStart).has_value());  // ready at 5 s
   auto obs = ReadAt(w, target, kStart + Seconds(15));
-  CHECK(obs.readings[0].value == Approx(20));  // drained 10 s x 1 task/s
-  CHECK(w.load(0) == Approx(2));               // 30 tasks over the 15 s tick
+  CHECK(obs.readings[0].value_milli == Approx(20000).margin(1));  // drained 10 s x 1 task/s
+  CHECK(w.load(0) == Approx(2));                                  // 30 tasks over the 15 s tick
 }
 
 }  // namespace

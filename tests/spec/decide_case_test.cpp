@@ -128,3 +128,59 @@ TEST_CASE("garbage readings through the document: NaN and Inf are failed metrics
     CHECK(out["explanation"]["metrics"][0]["status"] == "Failed");
   }
 }
+
+namespace {
+
+// The issue's case as an `ebb decide` document: a Value target of 919m at 10 replicas.
+json ValueCase(const json& value) {
+  json doc = json::parse(R"({
+    "autoscaler": {"metadata": {"name": "worker"}, "spec": {
+      "scaleTargetRef": {"kind": "Deployment", "name": "worker"},
+      "minReplicas": 1, "maxReplicas": 50,
+      "metrics": [{"type": "External", "external": {"metric": {"name": "q"},
+                   "target": {"type": "Value", "value": "919m"}}}]}},
+    "currentReplicas": 10, "now": "2026-11-23T10:00:00Z"
+  })");
+  doc["readings"]["q"] = {{"value", value}};
+  return doc;
+}
+
+}  // namespace
+
+TEST_CASE("document values are exact milli-units: 1011m against 919m decides 12", "[spec]") {
+  // Read through a double, 1011m became 1010m: 1010/919 is within the band and 10 stayed.
+  struct Row {
+    const char* name;
+    json value;
+    int desired;
+    const char* reported;  // the value as status.currentMetrics prints it
+  };
+  const Row rows[] = {
+      {"quantity 1011m", "1011m", 12, "1011m"},
+      {"quantity 1.011", "1.011", 12, "1011m"},
+      {"JSON number 1.011", 1.011, 12, "1011m"},
+      {"bare 1010m stays", "1010m", 10, "1010m"},
+      {"sub-milli rounds up like MilliValue", "1.0100001", 12, "1011m"},
+      {"largest int64 milli", "9223372036854775807m", 20, "9223372036854775807m"},  // 2x cap
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    const json out = Run(ValueCase(r.value));
+    CHECK(out["desiredReplicas"] == r.desired);
+    CHECK(out["explanation"]["metrics"][0]["value"] == r.reported);
+  }
+  // A bare number as the whole reading is the same value.
+  json doc = ValueCase(0);
+  doc["readings"]["q"] = 1.011;
+  CHECK(Run(doc)["desiredReplicas"] == 12);
+}
+
+TEST_CASE("document values beyond int64 milli-units are refused with the field path", "[spec]") {
+  for (const json& v : {json("9223372036854775808m"), json(1e300), json("1E")}) {
+    INFO(v.dump());
+    auto c = spec::ParseDecideCase(ValueCase(v));
+    REQUIRE_FALSE(c.has_value());
+    CHECK_THAT(c.error().message, Catch::Matchers::Contains("readings.q.value"));
+    CHECK_THAT(c.error().message, Catch::Matchers::Contains("too large"));
+  }
+}

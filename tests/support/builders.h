@@ -1,6 +1,7 @@
 // Small builders so table rows read like the situation they describe.
 #pragma once
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -65,11 +66,15 @@ inline decision::Behavior DefaultBehavior() {
   return {Rules(0, {Pods(4, 15), Percent(100, 15)}), Rules(std::nullopt, {Percent(100, 15)})};
 }
 
-inline decision::MetricReading Value(double v) {
+// A value of v units, to the nearest milli-unit (test values are decimals: 5.001 is 5001m).
+inline decision::MetricReading ValueMilli(int64_t milli) {
   decision::MetricReading r;
   r.ok = true;
-  r.value = v;
+  r.value_milli = milli;
   return r;
+}
+inline decision::MetricReading Value(double v) {
+  return ValueMilli(std::llround(v * 1000.0));
 }
 inline decision::MetricReading Failed(const std::string& why) {
   decision::MetricReading r;

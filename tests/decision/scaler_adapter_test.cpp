@@ -1,0 +1,91 @@
+// The scaler adapter is where a scaler's float becomes milli-units, once, as KEDA's
+// GenerateMetricInMili: what the decision then sees is what an HPA behind KEDA would see.
+#include <catch2/catch.hpp>
+#include <limits>
+#include <memory>
+
+#include "controller/decision/decider.h"
+#include "controller/runtime/scaler_metrics.h"
+#include "tests/support/builders.h"
+
+using namespace ebb;
+using namespace ebb::testing;
+
+namespace {
+
+// A scaler of no known kind: the poller reads it with Read(), one by one.
+class FixedScaler final : public scalers::Scaler {
+ public:
+  explicit FixedScaler(Result<double> value) : value_(std::move(value)) {}
+  Result<double> Read(const scalers::ReadContext& /*ctx*/) override { return value_; }
+  std::string Describe() const override { return "fixed"; }
+
+ private:
+  Result<double> value_;
+};
+
+decision::MetricReading PollOne(Result<double> value) {
+  spec::Autoscaler a;
+  a.name = "worker";
+  a.spec.metrics = {ValueMetric("q", 1)};
+  a.sources = {{"Prometheus", {}, "spec.metrics[0].prometheus"}};
+  runtime::ScalerBinding b;
+  b.by_metric.push_back(std::make_unique<FixedScaler>(std::move(value)));
+  const auto polled = runtime::PollAll({&a}, {&b}, {At(0), At(3)});
+  REQUIRE(polled.size() == 1);
+  REQUIRE(polled[0].size() == 1);
+  return polled[0][0];
+}
+
+}  // namespace
+
+TEST_CASE("a scaler's float sample is converted once, truncated like KEDA", "[quantity]") {
+  struct Row {
+    const char* name;
+    double value;
+    int64_t milli;           // -1: a failed reading
+    const char* error = "";  // what the failed reading says
+  };
+  const Row rows[] = {
+      {"a count", 42, 42000},
+      {"1.011 reads as 1010m, as an HPA behind KEDA sees it", 1.011, 1010},
+      {"sub-milli 0.0005 is 0m", 0.0005, 0},
+      {"largest that fits", 9223372036854774.0, 9223372036854773760},
+      {"beyond int64 milli-units", 1e300, -1,
+       "InvalidValue: invalid value: 1e+300 does not fit in int64 milli-units"},
+      {"NaN", std::numeric_limits<double>::quiet_NaN(), -1, "InvalidValue: invalid value: NaN"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.name);
+    const decision::MetricReading reading = PollOne(r.value);
+    if (r.milli >= 0) {
+      REQUIRE(reading.ok);
+      CHECK(reading.value_milli == r.milli);
+    } else {
+      CHECK_FALSE(reading.ok);
+      CHECK_THAT(reading.error, Catch::Contains(r.error));
+    }
+  }
+}
+
+TEST_CASE("a scaler's own error passes through the adapter unchanged", "[quantity]") {
+  const decision::MetricReading r =
+      PollOne(MakeError(ErrorCode::kUnavailable, "connection refused"));
+  CHECK_FALSE(r.ok);
+  CHECK(r.error == "Unavailable: connection refused");
+}
+
+TEST_CASE("the float path decides as KEDA + HPA would: 1.011 against 919m stays at 10",
+          "[quantity]") {
+  // The same situation written as the quantity "1011m" decides 12 (exact_quantity_test); a
+  // Prometheus float 1.011 reaches the HPA as 1010m through KEDA, and so it does here.
+  decision::Spec s;
+  s.min_replicas = 1;
+  s.max_replicas = 50;
+  s.metrics = {ValueMetric("q", 1)};
+  s.metrics[0].target.value_milli = 919;
+  decision::DecisionState st;
+  const decision::Decision d = decision::Decide(s, {}, Observe(10, {PollOne(1.011)}), st, At(0));
+  CHECK(d.metrics[0].value_milli == 1010);
+  CHECK(d.desired_replicas == 10);
+}
