@@ -170,7 +170,16 @@ Result<int64_t> SampleToMilli(double value) {
                      std::string("invalid value: ") + text +
                          " does not fit in int64 milli-units (the limit is 9223372036854775.807)");
   }
-  return static_cast<int64_t>(scaled);
+  // The shortest decimal that reads back as this double is the number the source printed
+  // (Prometheus answers "1.011"): read it as a quantity, rounded up like MilliValue, instead of
+  // truncating the binary64 product (1010.9999999999999 for 1.011).
+  const Result<int64_t> milli = ParseQuantityMilli(text);
+  if (!milli) {
+    return MakeError(ErrorCode::kInvalidValue,
+                     std::string("invalid value: ") + text +
+                         " does not fit in int64 milli-units (the limit is 9223372036854775.807)");
+  }
+  return *milli;
 }
 
 }  // namespace ebb

@@ -24,12 +24,12 @@ std::string FormatMilli(int64_t milli);
 // int64(value*1000)); the caller rejects NaN/Inf before.
 int64_t DoubleToMilli(double value);
 
-// A metric sample a scaler read as a float (Prometheus, Redis), in milli-units exactly as an HPA
-// sees it behind KEDA: GenerateMetricInMili hands it int64(value*1000), the binary64 product
-// truncated toward zero, so 1.011 (a binary64 just below 1.011) is 1010 and 0.0005 is 0.
-// kInvalidValue for NaN, +-Inf, a negative value and a product outside int64 (|value| of
-// 9223372036854775.808 or more), where Go's conversion is implementation-defined (amd64 gives
-// MinInt64): refusing beats a silently wrong number.
+// A metric sample a scaler read as a float (Prometheus, Redis), in milli-units with upstream's
+// Quantity rounding: the shortest decimal that round-trips to the double (what the source
+// printed: "1.011") is read as a quantity and rounded up to the next milli-unit, like
+// MilliValue. So 1.011 is 1011 (KEDA's int64(value*1000) truncates the binary64 product to
+// 1010) and 0.0005 is 1 (active, as KEDA's float comparison with a threshold of 0 would say).
+// kInvalidValue for NaN, +-Inf, a negative value and one of 2^63 milli-units or more.
 Result<int64_t> SampleToMilli(double value);
 
 }  // namespace ebb

@@ -55,7 +55,7 @@ std::vector<std::vector<decision::MetricReading>> PollAll(
         continue;
       }
       const Result<double>& v = results[next++];
-      // The one float-to-milli step of a scaler's sample, as KEDA hands it to the HPA.
+      // The one float-to-milli step of a scaler's sample (from its decimal, rounded up).
       const Result<int64_t> milli = v ? SampleToMilli(*v) : Result<int64_t>(v.error());
       if (milli) {
         r.ok = true;

@@ -48,16 +48,18 @@ TEST_CASE("a float sample becomes milli-units once, as KEDA's int64(value*1000)"
       {"integer (a Redis length)", 42, 42000, ""},
       {"exact decimal", 1.5, 1500, ""},
       // 1.011 is the binary64 1.01099999999999990...; times 1000 it is 1010.9999999999999,
-      // which KEDA's int64() truncates: the HPA sees 1010m.
-      {"1.011 truncates as KEDA does", 1.011, 1010, ""},
-      {"1.005 truncates as KEDA does", 1.005, 1004, ""},
+      // which KEDA's int64() truncates to 1010. Read from its shortest decimal it is 1011m.
+      {"1.011 is 1011m, as the source printed it", 1.011, 1011, ""},
+      {"1.005 is 1005m", 1.005, 1005, ""},
+      {"0.1 + 0.2 rounds up like MilliValue", 0.1 + 0.2, 301, ""},
       {"5.001 is exact after the product", 5.001, 5001, ""},
       {"one milli-unit", 0.001, 1, ""},
-      {"sub-milli 0.0005 is 0", 0.0005, 0, ""},
-      {"sub-milli 0.0009999 is 0", 0.0009999, 0, ""},
+      {"sub-milli 0.0005 rounds up to 1m", 0.0005, 1, ""},
+      {"sub-milli 0.0009999 rounds up to 1m", 0.0009999, 1, ""},
+      {"smallest double rounds up to 1m", 5e-324, 1, ""},
       {"negative zero is 0", -0.0, 0, ""},
       {"2^53 is exact", 9007199254740992.0, 9007199254740992000, ""},
-      {"largest double that fits", 9223372036854774.0, 9223372036854773760, ""},
+      {"largest double that fits", 9223372036854774.0, 9223372036854774000, ""},
       {"first double that does not fit", 9223372036854776.0, -1, "does not fit in int64 milli"},
       {"huge", 1e300, -1, "invalid value: 1e+300 does not fit in int64 milli-units"},
       {"max double", std::numeric_limits<double>::max(), -1, "does not fit"},
@@ -159,19 +161,20 @@ TEST_CASE("AverageValue: huge values saturate the reported average, never wrap",
   }
 }
 
-TEST_CASE("a sub-milli float sample reads as 0m: inactive against the default threshold",
+TEST_CASE("a sub-milli float sample reads as 1m: active against the default threshold",
           "[decision][quantity]") {
+  // KEDA compares the raw float with the threshold, so 0.0005 > 0 is activity there too.
   const auto milli = ebb::SampleToMilli(0.0005);
   REQUIRE(milli.has_value());
   Spec s = ValueSpec(1000, 0);
   const Decision d = DecideOnce(s, 0, ValueMilli(*milli));
-  CHECK(d.metrics[0].value_milli == 0);
-  CHECK_FALSE(d.metrics[0].active);
-  CHECK(d.desired_replicas == 0);
-  // One milli-unit is activity.
-  const Decision one = DecideOnce(s, 0, ValueMilli(*ebb::SampleToMilli(0.001)));
-  CHECK(one.metrics[0].active);
-  CHECK(one.desired_replicas == 1);
+  CHECK(d.metrics[0].value_milli == 1);
+  CHECK(d.metrics[0].active);
+  CHECK(d.desired_replicas == 1);
+  // Zero is not.
+  const Decision zero = DecideOnce(s, 0, ValueMilli(*ebb::SampleToMilli(0.0)));
+  CHECK_FALSE(zero.metrics[0].active);
+  CHECK(zero.desired_replicas == 0);
 }
 
 TEST_CASE("a negative milli value is refused with its exact text", "[decision][quantity]") {

@@ -39,7 +39,7 @@ decision::MetricReading PollOne(Result<double> value) {
 
 }  // namespace
 
-TEST_CASE("a scaler's float sample is converted once, truncated like KEDA", "[quantity]") {
+TEST_CASE("a scaler's float sample is converted once, from its decimal, rounded up", "[quantity]") {
   struct Row {
     const char* name;
     double value;
@@ -48,9 +48,9 @@ TEST_CASE("a scaler's float sample is converted once, truncated like KEDA", "[qu
   };
   const Row rows[] = {
       {"a count", 42, 42000},
-      {"1.011 reads as 1010m, as an HPA behind KEDA sees it", 1.011, 1010},
-      {"sub-milli 0.0005 is 0m", 0.0005, 0},
-      {"largest that fits", 9223372036854774.0, 9223372036854773760},
+      {"1.011 reads as 1011m, as Prometheus printed it", 1.011, 1011},
+      {"sub-milli 0.0005 rounds up to 1m", 0.0005, 1},
+      {"largest that fits", 9223372036854774.0, 9223372036854774000},
       {"beyond int64 milli-units", 1e300, -1,
        "InvalidValue: invalid value: 1e+300 does not fit in int64 milli-units"},
       {"NaN", std::numeric_limits<double>::quiet_NaN(), -1, "InvalidValue: invalid value: NaN"},
@@ -75,10 +75,10 @@ TEST_CASE("a scaler's own error passes through the adapter unchanged", "[quantit
   CHECK(r.error == "Unavailable: connection refused");
 }
 
-TEST_CASE("the float path decides as KEDA + HPA would: 1.011 against 919m stays at 10",
+TEST_CASE("the float path decides as the quantity does: 1.011 against 919m scales to 12",
           "[quantity]") {
-  // The same situation written as the quantity "1011m" decides 12 (exact_quantity_test); a
-  // Prometheus float 1.011 reaches the HPA as 1010m through KEDA, and so it does here.
+  // The same situation written as the quantity "1011m" decides 12 (exact_quantity_test). KEDA
+  // would hand the HPA 1010m (int64(1.011*1000)) and stay at 10; ebb reads what was printed.
   decision::Spec s;
   s.min_replicas = 1;
   s.max_replicas = 50;
@@ -86,6 +86,6 @@ TEST_CASE("the float path decides as KEDA + HPA would: 1.011 against 919m stays 
   s.metrics[0].target.value_milli = 919;
   decision::DecisionState st;
   const decision::Decision d = decision::Decide(s, {}, Observe(10, {PollOne(1.011)}), st, At(0));
-  CHECK(d.metrics[0].value_milli == 1010);
-  CHECK(d.desired_replicas == 10);
+  CHECK(d.metrics[0].value_milli == 1011);
+  CHECK(d.desired_replicas == 12);
 }
