@@ -800,6 +800,10 @@ void Emit(const ordered_json& v, int indent, std::ostringstream& out) {
 
 }  // namespace
 
+std::string KindOf(const json& doc) {
+  return StringField(doc, "kind");
+}
+
 bool IsConvertible(const json& doc) {
   if (!doc.is_object()) return false;
   const std::string kind = StringField(doc, "kind");

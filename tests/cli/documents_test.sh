@@ -49,4 +49,8 @@ within_seconds 3 "$ebb" validate -f "$tmp/big.yaml"
 expect_in_err "$tmp/big.yaml: larger than 1048576 bytes (the limit for a document)"
 within_seconds 3 "$ebb" validate -f - <"$tmp/big.yaml"
 expect_in_err "<stdin>: larger than 1048576 bytes (the limit for a document)"
+# A kind of the wrong type is no convertible kind (on 15046eb: "ebb: fatal: type_error", exit 1).
+printf 'kind: [1]\napiVersion: autoscaling/v2\n' >"$tmp/kind.yaml"
+within_seconds 3 "$ebb" convert -f "$tmp/kind.yaml"
+expect_in_err "note: skipped a ? (not an HPA or ScaledObject)"
 echo "cli documents: ok"
