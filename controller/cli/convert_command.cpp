@@ -40,7 +40,7 @@ int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std:
   }
   std::vector<nlohmann::json> auths;
   for (const auto& d : docs) {
-    const std::string kind = d.is_object() ? d.value("kind", std::string()) : std::string();
+    const std::string kind = convert::KindOf(d);
     if (kind == "TriggerAuthentication" || kind == "ClusterTriggerAuthentication") {
       auths.push_back(d);
     }
@@ -49,7 +49,7 @@ int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std:
   int converted = 0;
   for (const auto& d : docs) {
     if (!convert::IsConvertible(d)) {
-      const std::string kind = d.is_object() ? d.value("kind", std::string("?")) : "?";
+      const std::string kind = convert::KindOf(d).empty() ? "?" : convert::KindOf(d);
       if (kind != "TriggerAuthentication" && kind != "ClusterTriggerAuthentication") {
         err << "note: skipped a " << kind << " (not an HPA or ScaledObject)\n";
       }

@@ -1,10 +1,13 @@
 #include "controller/convert/convert.h"
 
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include "controller/base/text.h"
 
 namespace ebb::convert {
 namespace {
@@ -36,6 +39,15 @@ std::optional<std::string> Meta(const json& metadata, const std::string& key) {
   return it->dump();
 }
 
+// The whole text as a non-negative int32 (std::stoi took "50%" as 50 and threw on 2^31).
+std::optional<int32_t> WholeInt32(const std::string& s) {
+  int32_t v = 0;
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (ec != std::errc() || ptr != end || v < 0) return std::nullopt;
+  return v;
+}
+
 bool IsTrue(const std::optional<std::string>& v) {
   if (!v) return false;
   std::string s = *v;
@@ -52,10 +64,17 @@ ordered_json ToOrdered(const json& j) {
   return ordered_json(j);  // nlohmann converts between its JSON types directly
 }
 
+// A string member, or "" when absent or of another type (a hostile document may put anything).
+std::string StringField(const json& obj, const char* key) {
+  if (!obj.is_object()) return {};
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
 std::string ObjectName(const json& doc) {
-  const json md = doc.value("metadata", json::object());
-  std::string ns = md.is_object() ? md.value("namespace", std::string()) : std::string();
-  std::string name = md.is_object() ? md.value("name", std::string()) : std::string();
+  const json md = doc.is_object() ? doc.value("metadata", json::object()) : json::object();
+  std::string ns = StringField(md, "namespace");
+  std::string name = StringField(md, "name");
   return (ns.empty() ? std::string() : ns + "/") + (name.empty() ? "?" : name);
 }
 
@@ -353,12 +372,13 @@ std::optional<ordered_json> KedaConverter::Resource(const json& t, const json& m
   ordered_json target;
   if (metric_type == "Utilization") {
     target["type"] = "Utilization";
-    try {
-      target["averageUtilization"] = std::stoi(*value);
-    } catch (...) {
-      c_.Warn(at + ": utilization \"" + *value + "\" is not an integer; dropped");
+    auto percent = WholeInt32(*value);
+    if (!percent) {
+      c_.Warn(at + ": utilization \"" + SafeText(*value) + "\" is not an integer in [0, " +
+              std::to_string(INT32_MAX) + "]; dropped");
       return std::nullopt;
     }
+    target["averageUtilization"] = *percent;
   } else {
     target["type"] = "AverageValue";
     target["averageValue"] = Quantity(*value);
@@ -486,10 +506,11 @@ std::optional<ordered_json> KedaConverter::Redis(const json& t, const json& md,
   }
   r["address"] = address;
   if (auto db = Meta(md, "databaseIndex"); db && *db != "0") {
-    try {
-      r["db"] = std::stoi(*db);
-    } catch (...) {
-      c_.Warn(at + ": databaseIndex \"" + *db + "\" is not an integer; dropped");
+    if (auto index = WholeInt32(*db)) {
+      r["db"] = *index;
+    } else {
+      c_.Warn(at + ": databaseIndex \"" + SafeText(*db) + "\" is not an integer in [0, " +
+              std::to_string(INT32_MAX) + "]; dropped");
     }
   }
   if (IsTrue(Meta(md, "enableTLS")) || IsTrue(Meta(md, "unsafeSsl"))) {
@@ -779,10 +800,14 @@ void Emit(const ordered_json& v, int indent, std::ostringstream& out) {
 
 }  // namespace
 
+std::string KindOf(const json& doc) {
+  return StringField(doc, "kind");
+}
+
 bool IsConvertible(const json& doc) {
   if (!doc.is_object()) return false;
-  const std::string kind = doc.value("kind", std::string());
-  const std::string api = doc.value("apiVersion", std::string());
+  const std::string kind = StringField(doc, "kind");
+  const std::string api = StringField(doc, "apiVersion");
   return (kind == "HorizontalPodAutoscaler" && api.rfind("autoscaling/", 0) == 0) ||
          (kind == "ScaledObject" && api.rfind("keda.sh/", 0) == 0);
 }

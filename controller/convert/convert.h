@@ -16,6 +16,9 @@ struct Conversion {
   std::vector<std::string> warnings;  // each a full sentence about one thing not carried over
 };
 
+// The document's `kind`, or "" when it is absent or not a string.
+std::string KindOf(const nlohmann::json& doc);
+
 // True for the kinds Convert accepts.
 bool IsConvertible(const nlohmann::json& doc);
 

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/spec/documents.h"
+
 namespace ebb::kube {
 namespace {
 
@@ -25,16 +27,16 @@ std::string Trim(std::string s) {
   return s;
 }
 
+std::string Str(const YAML::Node& n, const char* key) {
+  return n && n[key] && n[key].IsScalar() ? n[key].as<std::string>() : std::string();
+}
+
 YAML::Node FindNamed(const YAML::Node& list, const std::string& name) {
   if (!list || !list.IsSequence()) return YAML::Node();
   for (const auto& item : list) {
-    if (item["name"] && item["name"].as<std::string>() == name) return item;
+    if (item.IsMap() && Str(item, "name") == name) return item;
   }
   return YAML::Node();
-}
-
-std::string Str(const YAML::Node& n, const char* key) {
-  return n && n[key] && n[key].IsScalar() ? n[key].as<std::string>() : std::string();
 }
 
 }  // namespace
@@ -65,13 +67,10 @@ Result<std::string> DecodeBase64(const std::string& text) {
   return out;
 }
 
-Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& context) {
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(path);
-  } catch (const std::exception& e) {
-    return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + path + ": " + e.what());
-  }
+namespace {
+
+Result<KubeConfig> FromYaml(const YAML::Node& root, const std::string& path,
+                            const std::string& context) {
   const std::string where = "kubeconfig " + path;
   std::string ctx_name = context.empty() ? Str(root, "current-context") : context;
   if (ctx_name.empty())
@@ -138,6 +137,25 @@ Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& co
                            "supported; use a token, tokenFile or client certificate");
   }
   return c;
+}
+
+}  // namespace
+
+Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& context) {
+  auto text = spec::ReadDocumentFile(path);
+  if (!text) return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + text.error().message);
+  // The limits every document has (size, nesting, aliases, duplicate keys) before yaml-cpp
+  // builds its own tree.
+  if (auto checked = spec::ParseDocuments(*text, path); !checked) {
+    return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + checked.error().message);
+  }
+  try {
+    return FromYaml(YAML::Load(*text), path, context);
+  } catch (const YAML::Exception& e) {
+    // A member of the wrong kind (a list where a mapping belongs, a mapping for a name).
+    return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + path + ": malformed at line " +
+                                                    std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
 }
 
 Result<KubeConfig> LoadInCluster(const std::string& sa_dir) {

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "controller/base/text.h"
 #include "controller/spec/documents.h"
 #include "controller/spec/field_reader.h"
 #include "controller/spec/timestamps.h"
@@ -283,17 +284,18 @@ void ParseMetadata(FieldReader& r, const json& doc, Autoscaler& a) {
   }
   if (auto it = ann->find(kPausedReplicasAnnotation); it != ann->end()) {
     const std::string p = ap + "[" + kPausedReplicasAnnotation + "]";
-    json wrapped = json::object();
-    if (it->is_string()) {
-      const std::string s = it->get<std::string>();
-      bool digits = !s.empty() && s.size() < 10;
-      for (char c : s) digits = digits && c >= '0' && c <= '9';
-      if (digits) wrapped["v"] = std::stoll(s);
+    bool digits = it->is_string() && !it->get_ref<const std::string&>().empty();
+    if (digits) {
+      for (char c : it->get_ref<const std::string&>()) digits = digits && c >= '0' && c <= '9';
     }
-    if (wrapped.empty()) {
+    if (!digits) {
       r.Add(p, "must be a non-negative integer in a string, e.g. \"3\"");
+    } else if (it->get_ref<const std::string&>().size() > 10 ||
+               std::stoll(it->get<std::string>()) > kMaxInt32) {
+      r.Add(p, SafeText(it->get<std::string>(), 40) + " is out of range [0, " +
+                   std::to_string(kMaxInt32) + "]");
     } else {
-      a.spec.paused_replicas = static_cast<int32_t>(wrapped["v"].get<int64_t>());
+      a.spec.paused_replicas = static_cast<int32_t>(std::stoll(it->get<std::string>()));
     }
   }
 }

@@ -15,6 +15,9 @@ namespace {
 
 using nlohmann::json;
 
+const std::string kSecondsRange = "[" + std::to_string(kMinUnixSeconds) + ", " +
+                                  std::to_string(kMaxUnixSeconds) + "] (years 1 to 9999)";
+
 Error Invalid(std::string m) {
   return MakeError(ErrorCode::kInvalidConfig, std::move(m));
 }
@@ -25,11 +28,13 @@ bool ReadTimeField(const json& obj, const std::string& base, Timestamp now, Time
                    bool& present, std::string& err, const std::string& path) {
   present = false;
   if (auto it = obj.find(base + "SecondsAgo"); it != obj.end() && !it->is_null()) {
-    if (!it->is_number()) {
-      err = path + "." + base + "SecondsAgo: must be a number";
+    auto ms = SecondsToMillis(*it);
+    if (!ms) {
+      err = path + (path.empty() ? "" : ".") + base +
+            "SecondsAgo: must be a number of seconds in " + kSecondsRange;
       return false;
     }
-    out = now - Duration(static_cast<int64_t>(std::llround(it->get<double>() * 1000.0)));
+    out = now - Duration(*ms);
     present = true;
     return true;
   }
@@ -46,7 +51,13 @@ bool ReadTimeField(const json& obj, const std::string& base, Timestamp now, Time
       return true;
     }
     if (it->is_number()) {
-      out = FromUnixMillis(static_cast<int64_t>(std::llround(it->get<double>() * 1000.0)));
+      auto ms = SecondsToMillis(*it);
+      if (!ms) {
+        err = path + (path.empty() ? "" : ".") + key + ": Unix seconds " + it->dump() +
+              " out of range " + kSecondsRange;
+        return false;
+      }
+      out = FromUnixMillis(*ms);
       present = true;
       return true;
     }
@@ -194,8 +205,13 @@ Result<decision::MetricReading> ParseReading(const json& r, const std::string& p
     m.sample_time = now;
     if (!ReadTimeField(r, "sample", now, m.sample_time, present, err, path)) return Invalid(err);
     m.sample_window = Seconds(30);
-    if (auto w = r.find("sampleWindowSeconds"); w != r.end() && w->is_number()) {
-      m.sample_window = Duration(static_cast<int64_t>(w->get<double>() * 1000.0));
+    if (auto w = r.find("sampleWindowSeconds"); w != r.end() && !w->is_null()) {
+      // metrics-server's windows are seconds to minutes; a day is far beyond any real one.
+      if (!w->is_number() || !std::isfinite(w->get<double>()) || w->get<double>() < 0 ||
+          w->get<double>() > 86400) {
+        return Invalid(path + ".sampleWindowSeconds: must be a number of seconds in [0, 86400]");
+      }
+      m.sample_window = Duration(static_cast<int64_t>(std::llround(w->get<double>() * 1000.0)));
     }
     return m;
   }
@@ -236,21 +252,20 @@ Result<DecideCase> ParseDecideCase(const json& doc) {
     }
   }
   decision::Observation& obs = c.observation;
-  if (!doc.contains("currentReplicas") || !doc["currentReplicas"].is_number_integer() ||
-      doc["currentReplicas"].get<int64_t>() < 0 ||
-      doc["currentReplicas"].get<int64_t>() > INT32_MAX) {
+  if (!doc.contains("currentReplicas") || doc["currentReplicas"].is_null()) {
     return Invalid("currentReplicas: required, an integer >= 0 (the scale's spec.replicas)");
   }
-  obs.spec_replicas = doc["currentReplicas"].get<int32_t>();
+  auto current = ReadInt(doc, "currentReplicas", "", 0, INT32_MAX, true);
+  if (!current) return current.error();
+  obs.spec_replicas = static_cast<int32_t>(**current);
   obs.status_replicas = obs.spec_replicas;
   obs.ready_replicas = obs.spec_replicas;
   for (const char* key : {"statusReplicas", "readyReplicas"}) {
-    if (auto v = doc.find(key); v != doc.end()) {
-      if (!v->is_number_integer() || v->get<int64_t>() < 0 || v->get<int64_t>() > INT32_MAX) {
-        return Invalid(std::string(key) + ": must be an integer >= 0");
-      }
+    auto v = ReadInt(doc, key, "", 0, INT32_MAX);
+    if (!v) return v.error();
+    if (*v) {
       (std::string(key) == "statusReplicas" ? obs.status_replicas : obs.ready_replicas) =
-          v->get<int32_t>();
+          static_cast<int32_t>(**v);
     }
   }
   if (auto p = doc.find("pods"); p != doc.end() && !p->is_null()) {

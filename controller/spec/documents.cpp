@@ -1,12 +1,18 @@
 #include "controller/spec/documents.h"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/mark.h>
+#include <yaml-cpp/parser.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+
+#include "controller/base/text.h"
+#include "controller/spec/document_builder.h"
 
 namespace ebb::spec {
 namespace {
@@ -69,75 +75,198 @@ json PlainScalar(const std::string& s) {
   return s;
 }
 
-json YamlToJson(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nullptr;
-    case YAML::NodeType::Scalar:
-      // yaml-cpp tags quoted scalars "!" and plain ones "?".
-      if (node.Tag() == "!") return node.Scalar();
-      return PlainScalar(node.Scalar());
-    case YAML::NodeType::Sequence: {
-      json arr = json::array();
-      for (const auto& item : node) arr.push_back(YamlToJson(item));
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      json obj = json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = YamlToJson(kv.second);
-      return obj;
-    }
+TextPosition At(const YAML::Mark& mark) {
+  return {static_cast<std::size_t>(mark.line) + 1, static_cast<std::size_t>(mark.column) + 1};
+}
+
+// yaml-cpp's events straight into the builder: its own node graph would share aliased nodes,
+// but converting that graph to JSON expands every alias with no bound.
+class YamlEvents : public YAML::EventHandler {
+ public:
+  explicit YamlEvents(std::vector<json>& docs) : docs_(docs) {}
+
+  void OnDocumentStart(const YAML::Mark&) override { builder_.BeginDocument(); }
+  void OnDocumentEnd() override {
+    json doc = builder_.EndDocument();
+    if (!doc.is_null()) docs_.push_back(std::move(doc));
   }
-  return nullptr;
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    builder_.Scalar(nullptr, "null", At(mark), anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    builder_.Alias(anchor, At(mark));
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    // yaml-cpp tags quoted scalars "!" and plain ones "?".
+    const bool text = tag == "!" || tag == "tag:yaml.org,2002:str";
+    builder_.Scalar(text ? json(value) : PlainScalar(value), value, At(mark), anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    builder_.BeginList(At(mark), anchor);
+  }
+  void OnSequenceEnd() override { builder_.End(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    builder_.BeginMap(At(mark), anchor);
+  }
+  void OnMapEnd() override { builder_.End(); }
+
+ private:
+  std::vector<json>& docs_;
+  DocumentBuilder builder_;
+};
+
+// nlohmann's SAX events into the builder: its DOM parser keeps the last of duplicate keys and
+// has no depth limit.
+class JsonEvents {
+ public:
+  using number_integer_t = json::number_integer_t;
+  using number_unsigned_t = json::number_unsigned_t;
+  using number_float_t = json::number_float_t;
+  using string_t = json::string_t;
+  using binary_t = json::binary_t;
+
+  explicit JsonEvents(DocumentBuilder& builder) : builder_(builder) {}
+
+  bool null() { return Value(nullptr); }
+  bool boolean(bool v) { return Value(v); }
+  bool number_integer(number_integer_t v) { return Value(v); }
+  bool number_unsigned(number_unsigned_t v) { return Value(v); }
+  bool number_float(number_float_t v, const string_t&) { return Value(v); }
+  bool string(string_t& v) {
+    builder_.Scalar(json(v), v, {}, 0);
+    return true;
+  }
+  bool binary(binary_t&) { return false; }  // not produced by the JSON parser
+  bool start_object(std::size_t) {
+    builder_.BeginMap({}, 0);
+    return true;
+  }
+  bool key(string_t& k) {
+    builder_.Scalar(json(k), k, {}, 0);
+    return true;
+  }
+  bool end_object() {
+    builder_.End();
+    return true;
+  }
+  bool start_array(std::size_t) {
+    builder_.BeginList({}, 0);
+    return true;
+  }
+  bool end_array() {
+    builder_.End();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) {
+    error_ = e.what();
+    return false;
+  }
+  const std::string& error() const { return error_; }
+
+ private:
+  bool Value(json v) {
+    builder_.Scalar(std::move(v), std::string(), {}, 0);
+    return true;
+  }
+  DocumentBuilder& builder_;
+  std::string error_;
+};
+
+// Names the first line that is not UTF-8 ('\n' is never part of a multi-byte character).
+std::string Utf8Problem(std::string_view text) {
+  if (IsValidUtf8(text)) return {};
+  std::size_t line = 1;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    if (!IsValidUtf8(text.substr(begin, end - begin))) break;
+    begin = end + 1;
+    ++line;
+  }
+  return "line " + std::to_string(line) + ": not valid UTF-8";
+}
+
+Error ParseError(std::string_view source, const std::string& message) {
+  return MakeError(ErrorCode::kParse, std::string(source) + ": " + message);
+}
+
+std::string TooLarge(std::string_view source) {
+  return std::string(source) + ": larger than " + std::to_string(kMaxDocumentBytes) +
+         " bytes (the limit for a document)";
+}
+
+Result<std::vector<json>> ParseJson(std::string_view text, std::string_view source) {
+  std::vector<json> docs;
+  DocumentBuilder builder;
+  std::istringstream in{std::string(text)};
+  while (true) {
+    in >> std::ws;
+    if (in.eof()) break;
+    JsonEvents events(builder);
+    builder.BeginDocument();
+    try {
+      if (!json::sax_parse(static_cast<std::istream&>(in), &events, json::input_format_t::json,
+                           /*strict=*/false)) {
+        return ParseError(source, "invalid JSON: " + events.error());
+      }
+    } catch (const DocumentError& e) {
+      return ParseError(source, e.what());
+    }
+    json doc = builder.EndDocument();
+    if (!doc.is_null()) docs.push_back(std::move(doc));
+  }
+  return docs;
 }
 
 }  // namespace
 
 Result<std::vector<json>> ParseDocuments(std::string_view text, std::string_view source) {
+  if (text.size() > kMaxDocumentBytes) return MakeError(ErrorCode::kParse, TooLarge(source));
+  if (auto bad = Utf8Problem(text); !bad.empty()) return ParseError(source, bad);
+  if (IsJsonText(text)) return ParseJson(text, source);
   std::vector<json> docs;
-  if (IsJsonText(text)) {
-    std::istringstream in{std::string(text)};
-    while (true) {
-      in >> std::ws;
-      if (in.eof()) break;
-      try {
-        json j;
-        in >> j;
-        if (!j.is_null()) docs.push_back(std::move(j));
-      } catch (const json::exception& e) {
-        return MakeError(ErrorCode::kParse, std::string(source) + ": invalid JSON: " + e.what());
-      }
-    }
-    return docs;
-  }
   try {
-    for (const YAML::Node& node : YAML::LoadAll(std::string(text))) {
-      json j = YamlToJson(node);
-      if (!j.is_null()) docs.push_back(std::move(j));
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
+    YamlEvents events(docs);
+    while (parser.HandleNextDocument(events)) {
     }
+  } catch (const DocumentError& e) {
+    return ParseError(source, e.what());
   } catch (const YAML::Exception& e) {
-    return MakeError(ErrorCode::kParse, std::string(source) + ": invalid YAML at line " +
-                                            std::to_string(e.mark.line + 1) + ", column " +
-                                            std::to_string(e.mark.column + 1) + ": " + e.msg);
+    return ParseError(source, "invalid YAML at line " + std::to_string(e.mark.line + 1) +
+                                  ", column " + std::to_string(e.mark.column + 1) + ": " + e.msg);
   }
   return docs;
 }
 
-Result<std::vector<json>> LoadDocuments(const std::string& path) {
-  std::string text;
-  if (path == "-") {
-    std::ostringstream ss;
-    ss << std::cin.rdbuf();
-    text = ss.str();
-  } else {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return MakeError(ErrorCode::kNotFound, path + ": cannot open file");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    text = ss.str();
+Result<std::string> ReadDocumentFile(const std::string& path) {
+  const std::string source = path == "-" ? "<stdin>" : path;
+  std::ifstream file;
+  std::istream* in = &std::cin;
+  if (path != "-") {
+    file.open(path, std::ios::binary);
+    if (!file) return MakeError(ErrorCode::kNotFound, path + ": cannot open file");
+    in = &file;
   }
-  return ParseDocuments(text, path == "-" ? "<stdin>" : path);
+  // One byte past the limit tells "too large" from "exactly the limit" without reading on: a
+  // pipe or /dev/zero never ends.
+  std::string text(kMaxDocumentBytes + 1, '\0');
+  in->read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in->bad()) return MakeError(ErrorCode::kNotFound, source + ": cannot read");
+  text.resize(static_cast<std::size_t>(in->gcount()));
+  if (text.size() > kMaxDocumentBytes) return MakeError(ErrorCode::kParse, TooLarge(source));
+  return text;
+}
+
+Result<std::vector<json>> LoadDocuments(const std::string& path) {
+  auto text = ReadDocumentFile(path);
+  if (!text) return text.error();
+  return ParseDocuments(*text, path == "-" ? "<stdin>" : path);
 }
 
 }  // namespace ebb::spec

@@ -3,8 +3,22 @@
 #include <cmath>
 
 #include "controller/base/quantity.h"
+#include "controller/base/text.h"
 
 namespace ebb::spec {
+namespace {
+
+// [-+]?[0-9]+
+bool IsIntegerText(const std::string& s) {
+  const size_t start = (!s.empty() && (s[0] == '-' || s[0] == '+')) ? 1 : 0;
+  if (start == s.size()) return false;
+  for (size_t i = start; i < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 using nlohmann::json;
 
@@ -36,26 +50,38 @@ std::optional<int64_t> FieldReader::Int(const json& obj, const std::string& key,
     if (required) Add(p, "required");
     return std::nullopt;
   }
+  return IntValue(*it, p, min, max);
+}
+
+std::optional<int64_t> FieldReader::IntValue(const json& value, const std::string& p, int64_t min,
+                                             int64_t max) {
+  const json* it = &value;
+  auto out_of_range = [&](const std::string& shown) {
+    Add(p, shown + " is out of range [" + std::to_string(min) + ", " + std::to_string(max) + "]");
+    return std::nullopt;
+  };
   int64_t v = 0;
+  if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+    return out_of_range(it->dump());
+  }
   if (it->is_number_integer()) {
-    if (it->is_number_unsigned() && it->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
-      Add(p, "must be between " + std::to_string(min) + " and " + std::to_string(max));
-      return std::nullopt;
-    }
     v = it->get<int64_t>();
-  } else if (it->is_number_float() && std::trunc(it->get<double>()) == it->get<double>() &&
-             std::fabs(it->get<double>()) < 9e15) {
+  } else if (it->is_number_float() && std::isfinite(it->get<double>()) &&
+             std::trunc(it->get<double>()) == it->get<double>()) {
+    // Whole floats (3.0, 1e3) are integers; beyond 2^53 a double is no exact count.
+    if (std::fabs(it->get<double>()) >= 9e15) return out_of_range(it->dump());
     v = static_cast<int64_t>(it->get<double>());
+  } else if (it->is_string() && IsIntegerText(it->get_ref<const std::string&>())) {
+    // A plain scalar beyond int64 stays text (documents.cpp); a quoted number is still a string.
+    const std::string& text = it->get_ref<const std::string&>();
+    if (text.size() > 18) return out_of_range(SafeText(text, 40));
+    Add(p, "must be an integer, not a string");
+    return std::nullopt;
   } else {
     Add(p, "must be an integer");
     return std::nullopt;
   }
-  if (v < min || v > max) {
-    Add(p, max == INT32_MAX
-               ? "must be at least " + std::to_string(min)
-               : "must be between " + std::to_string(min) + " and " + std::to_string(max));
-    return std::nullopt;
-  }
+  if (v < min || v > max) return out_of_range(std::to_string(v));
   return v;
 }
 
@@ -112,6 +138,40 @@ const json* FieldReader::Array(const json& obj, const std::string& key, const st
     return nullptr;
   }
   return &*it;
+}
+
+Result<std::optional<int64_t>> ReadInt(const json& obj, const std::string& key,
+                                       const std::string& path, int64_t min, int64_t max,
+                                       bool required) {
+  std::vector<Problem> problems;
+  FieldReader r(problems);
+  auto v = r.Int(obj, key, path, min, max, required);
+  if (!problems.empty()) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     problems.front().path + ": " + problems.front().message);
+  }
+  return v;
+}
+
+Result<int64_t> ReadIntValue(const json& value, const std::string& path, int64_t min, int64_t max) {
+  std::vector<Problem> problems;
+  FieldReader r(problems);
+  auto v = r.IntValue(value, path, min, max);
+  if (!v) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     problems.front().path + ": " + problems.front().message);
+  }
+  return *v;
+}
+
+std::optional<int64_t> SecondsToMillis(const json& v) {
+  if (!v.is_number()) return std::nullopt;
+  const double s = v.get<double>();
+  if (!std::isfinite(s) || s < static_cast<double>(kMinUnixSeconds) ||
+      s > static_cast<double>(kMaxUnixSeconds)) {
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(std::llround(s * 1000.0));
 }
 
 void FieldReader::Known(const json& obj, const std::string& path,

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/base/result.h"
 #include "controller/spec/autoscaler.h"
 
 namespace ebb::spec {
@@ -28,6 +29,9 @@ class FieldReader {
   std::optional<int64_t> Int(const nlohmann::json& obj, const std::string& key,
                              const std::string& path, int64_t min, int64_t max,
                              bool required = false);
+  // The same for a value already found (a list item); `path` names it.
+  std::optional<int64_t> IntValue(const nlohmann::json& value, const std::string& path, int64_t min,
+                                  int64_t max);
   // A Kubernetes quantity (number or string) in milli-units.
   std::optional<int64_t> QuantityMilli(const nlohmann::json& obj, const std::string& key,
                                        const std::string& path, bool required = false);
@@ -43,6 +47,21 @@ class FieldReader {
  private:
   std::vector<Problem>& problems_;
 };
+
+// One integer field for readers that stop at the first problem: absent (and not required) is
+// nullopt; a problem is an error "<path>.<key>: <message>" (kInvalidConfig).
+Result<std::optional<int64_t>> ReadInt(const nlohmann::json& obj, const std::string& key,
+                                       const std::string& path, int64_t min, int64_t max,
+                                       bool required = false);
+
+Result<int64_t> ReadIntValue(const nlohmann::json& value, const std::string& path, int64_t min,
+                             int64_t max);
+
+// Seconds (Unix time or an age) as milliseconds, refused outside years 1 to 9999 of Unix time
+// (so no later arithmetic on them overflows). nullopt when `v` is not a finite number in range.
+std::optional<int64_t> SecondsToMillis(const nlohmann::json& v);
+inline constexpr int64_t kMinUnixSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+inline constexpr int64_t kMaxUnixSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 
 inline std::string Join(const std::string& path, const std::string& key) {
   return path.empty() ? key : path + "." + key;

@@ -1,5 +1,6 @@
 #include "controller/spec/state_json.h"
 
+#include "controller/spec/field_reader.h"
 #include "controller/spec/timestamps.h"
 
 namespace ebb::spec {
@@ -24,8 +25,8 @@ bool ReadTime(const json& j, Timestamp& out) {
     out = *t;
     return true;
   }
-  if (j.is_number()) {
-    out = FromUnixMillis(static_cast<int64_t>(j.get<double>() * 1000.0));
+  if (auto ms = SecondsToMillis(j)) {
+    out = FromUnixMillis(*ms);
     return true;
   }
   return false;
@@ -46,11 +47,12 @@ bool ReadEvents(const json& j, const std::string& path, std::vector<decision::Sc
       err = p + ".time: must be an RFC 3339 time";
       return false;
     }
-    if (!e.contains("change") || !e["change"].is_number_integer()) {
-      err = p + ".change: must be an integer";
+    auto change = ReadInt(e, "change", p, 0, INT32_MAX, true);
+    if (!change) {
+      err = change.error().message;
       return false;
     }
-    ev.change = e["change"].get<int32_t>();
+    ev.change = static_cast<int32_t>(**change);
     ev.outdated = e.value("outdated", false);
     out.push_back(ev);
   }
@@ -91,10 +93,9 @@ Result<decision::DecisionState> StateFromJson(const json& j, const std::string& 
       if (!r.is_object() || !r.contains("time") || !ReadTime(r["time"], rec.at)) {
         return fail(p + ".time: must be an RFC 3339 time");
       }
-      if (!r.contains("replicas") || !r["replicas"].is_number_integer()) {
-        return fail(p + ".replicas: must be an integer");
-      }
-      rec.replicas = r["replicas"].get<int32_t>();
+      auto replicas = ReadInt(r, "replicas", p, 0, INT32_MAX, true);
+      if (!replicas) return replicas.error();
+      rec.replicas = static_cast<int32_t>(**replicas);
       s.recommendations.push_back(rec);
     }
   }
@@ -107,12 +108,11 @@ Result<decision::DecisionState> StateFromJson(const json& j, const std::string& 
   }
   if (auto it = j.find("consecutiveFailures"); it != j.end() && !it->is_null()) {
     if (!it->is_array()) return fail(path + ".consecutiveFailures: must be a list of integers");
-    for (const json& v : *it) {
-      if (!v.is_number_integer() || v.get<int64_t>() < 0) {
-        return fail(path + ".consecutiveFailures: must be a list of non-negative integers");
-      }
-      s.consecutive_failures.push_back(
-          static_cast<int32_t>(std::min<int64_t>(v.get<int64_t>(), INT32_MAX)));
+    for (size_t i = 0; i < it->size(); ++i) {
+      auto v = ReadIntValue((*it)[i], path + ".consecutiveFailures[" + std::to_string(i) + "]", 0,
+                            INT32_MAX);
+      if (!v) return v.error();
+      s.consecutive_failures.push_back(static_cast<int32_t>(*v));
     }
   }
   for (const char* key : {"lastActiveTime", "lastScaleTime"}) {

@@ -24,7 +24,7 @@ metadata: {name: other}
 spec: {scaleTargetRef: {kind: Deployment, name: x}, minReplicas: 3, maxReplicas: 2}
 YAML
 expect_rc 2 "$ebb" validate -f "$tmp/bad.yaml"
-grep -q "spec.behavior.scaleDown.policies\[1\].periodSeconds: must be between 1 and 1800" "$tmp/err" ||
+grep -q "spec.behavior.scaleDown.policies\[1\].periodSeconds: 3600 is out of range \[1, 1800\]" "$tmp/err" ||
   fail "policy period not reported: $(cat "$tmp/err")"
 grep -q "(document 2): Autoscaler default/other: spec.maxReplicas" "$tmp/err" ||
   fail "second document not reported: $(cat "$tmp/err")"

@@ -240,3 +240,36 @@ TEST_CASE("ToYaml quotes strings YAML would read as something else") {
   REQUIRE(back);
   CHECK(back->front() == json::parse(doc.dump()));
 }
+
+TEST_CASE("KEDA: integers in trigger metadata are read whole; wrong types are errors, not throws") {
+  auto keda = [](const json& metadata) {
+    return json{{"apiVersion", "keda.sh/v1alpha1"},
+                {"kind", "ScaledObject"},
+                {"metadata", {{"name", "w"}, {"namespace", "jobs"}}},
+                {"spec",
+                 {{"scaleTargetRef", {{"name", "w"}}},
+                  {"triggers", {{{"type", "cpu"}, {"metadata", metadata}}}}}}};
+  };
+  // std::stoi read "50%" as 50 and threw on 2^31 (caught, but as "not an integer").
+  for (const char* value : {"50%", "2147483648", "-5", " 50"}) {
+    INFO(value);
+    auto c = ebb::convert::Convert(keda({{"type", "Utilization"}, {"value", value}}));
+    REQUIRE_FALSE(c);  // the only trigger was dropped
+    CHECK(c.error().message.find("no trigger ebb can scale on") != std::string::npos);
+  }
+  auto ok = ebb::convert::Convert(keda({{"type", "Utilization"}, {"value", "50"}}));
+  REQUIRE(ok);
+  // A kind that is not a string is no convertible kind (json::value threw type_error).
+  json odd = keda({{"value", "50"}});
+  odd["kind"] = json::array({1});
+  CHECK_FALSE(ebb::convert::IsConvertible(odd));
+  CHECK(ebb::convert::KindOf(odd).empty());
+  // A namespace that is not a string no longer throws while naming the object in the error.
+  json bad_ns = keda({{"value", "50"}});
+  bad_ns["metadata"]["namespace"] = json::array({1});
+  bad_ns["spec"]["minReplicaCount"] = "one";  // json::value throws type_error on it
+  auto c = ebb::convert::Convert(bad_ns);
+  REQUIRE_FALSE(c);
+  INFO(c.error().message);
+  CHECK(c.error().message.find("ScaledObject w: malformed") != std::string::npos);
+}

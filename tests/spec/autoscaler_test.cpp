@@ -128,9 +128,9 @@ spec:
       "spec.metrics[0].resource.target.type: must be one of: Utilization, AverageValue",
       "spec.metrics[1].pods.target.averageValue: must be greater than zero",
       "spec.metrics[2].type: must be one of",
-      "spec.behavior.scaleUp.stabilizationWindowSeconds: must be between 0 and 3600",
+      "spec.behavior.scaleUp.stabilizationWindowSeconds: 4000 is out of range [0, 3600]",
       "spec.behavior.scaleUp.selectPolicy: must be one of: Max, Min, Disabled",
-      "spec.behavior.scaleDown.policies[1].periodSeconds: must be between 1 and 1800",
+      "spec.behavior.scaleDown.policies[1].periodSeconds: 0 is out of range [1, 1800]",
       "spec.fallback.failureThreshold: required",
   };
   for (const char* e : expected) {

@@ -86,7 +86,48 @@ TEST_CASE("decide input errors name the field", "[spec]") {
       {"no now", [](json& d) { d.erase("now"); }, "now: required"},
       {"bad now", [](json& d) { d["now"] = "soon"; }, "now: must be an RFC 3339 time"},
       {"negative replicas", [](json& d) { d["currentReplicas"] = -1; },
+       "currentReplicas: -1 is out of range [0, 2147483647]"},
+      {"no replicas", [](json& d) { d.erase("currentReplicas"); },
        "currentReplicas: required, an integer >= 0"},
+      // Each of these was read through an int32 or int64 cast that wrapped or was undefined.
+      {"replicas beyond int32", [](json& d) { d["currentReplicas"] = 1099511627776; },
+       "currentReplicas: 1099511627776 is out of range [0, 2147483647]"},
+      {"replicas beyond int64", [](json& d) { d["currentReplicas"] = 18446744073709551615u; },
+       "currentReplicas: 18446744073709551615 is out of range [0, 2147483647]"},
+      {"ready beyond int32", [](json& d) { d["readyReplicas"] = 4294967296; },
+       "readyReplicas: 4294967296 is out of range [0, 2147483647]"},
+      {"now beyond year 9999", [](json& d) { d["now"] = 1e300; },
+       "now: Unix seconds 1e+300 out of range [-62135596800, 253402300799]"},
+      {"age beyond year 9999",
+       [](json& d) {
+         d["pods"] = {{{"name", "a"}, {"startSecondsAgo", 1e19}}};
+       },
+       "pods[0].startSecondsAgo: must be a number of seconds in [-62135596800, 253402300799]"},
+      {"sample window beyond a day",
+       [](json& d) {
+         d["readings"]["backlog"] = {{"pods", {{"a", 1}}}, {"sampleWindowSeconds", 1e30}};
+       },
+       "readings.backlog.sampleWindowSeconds: must be a number of seconds in [0, 86400]"},
+      {"state replicas beyond int32",
+       [](json& d) {
+         d["state"] = {{"recommendations", {{{"time", 0}, {"replicas", 4294967297}}}}};
+       },
+       "state.recommendations[0].replicas: 4294967297 is out of range [0, 2147483647]"},
+      {"state change beyond int32",
+       [](json& d) {
+         d["state"] = {{"scaleUpEvents", {{{"time", 0}, {"change", 4294967297}}}}};
+       },
+       "state.scaleUpEvents[0].change: 4294967297 is out of range [0, 2147483647]"},
+      {"state failures beyond int32",
+       [](json& d) {
+         d["state"] = {{"consecutiveFailures", {1, 4294967296}}};
+       },
+       "state.consecutiveFailures[1]: 4294967296 is out of range [0, 2147483647]"},
+      {"state time beyond year 9999",
+       [](json& d) {
+         d["state"] = {{"lastScaleTime", 1e300}};
+       },
+       "state.lastScaleTime: must be an RFC 3339 time"},
       {"unknown metric", [](json& d) { d["readings"]["queue"] = 1; },
        "readings.queue: no metric of that name in the spec (have: backlog)"},
       {"bad value",
@@ -105,7 +146,9 @@ TEST_CASE("decide input errors name the field", "[spec]") {
        },
        "settings.tolerance: must be a number >= 0"},
       {"bad spec", [](json& d) { d["autoscaler"]["spec"]["maxReplicas"] = 0; },
-       "spec.maxReplicas: must be at least 1"},
+       "spec.maxReplicas: 0 is out of range [1, 2147483647]"},
+      {"max beyond int32", [](json& d) { d["autoscaler"]["spec"]["maxReplicas"] = 1099511627776; },
+       "spec.maxReplicas: 1099511627776 is out of range [1, 2147483647]"},
   };
   for (const Row& r : rows) {
     INFO(r.name);
