@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "controller/base/text.h"
+
 namespace ebb::scalers {
 namespace {
 
@@ -40,7 +42,7 @@ std::vector<std::string> Split(const std::string& s, const std::string& sep) {
 std::string Join(const std::vector<std::string>& v) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
-  return out;
+  return SafeText(out);
 }
 
 }  // namespace
@@ -162,7 +164,7 @@ RedisBackedScaler::Step RedisListScaler::CountUnacked(
     const RedisReply& hvals, std::span<const std::vector<RedisReply>> rounds,
     double lengths) const {
   const CeleryConfig& c = *config_.celery;
-  const std::string where = Describe() + ": HVALS " + c.global_keyprefix + c.unacked_key;
+  const std::string where = Describe() + ": HVALS " + SafeText(c.global_keyprefix + c.unacked_key);
   if (hvals.is_error()) return Result<double>(RedisReplyError(hvals, where));
   if (hvals.type != RedisReply::Type::kArray) {
     return Result<double>(MakeError(ErrorCode::kParse, where + ": expected an array"));
