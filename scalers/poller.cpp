@@ -78,7 +78,7 @@ void ReadRedis(std::span<Scaler* const> scalers, const std::vector<std::size_t>&
     std::unordered_map<std::string, std::size_t> group_of;  // pool + endpoint key -> group
     for (RedisState& st : states) {
       if (st.done) continue;
-      auto step = st.scaler->Next(st.rounds);
+      auto step = st.scaler->Next(st.rounds, ctx.now);
       if (auto* value = std::get_if<Result<double>>(&step)) {
         out[st.index] = std::move(*value);
         st.done = true;

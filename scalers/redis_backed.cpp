@@ -9,7 +9,7 @@ Result<double> RedisBackedScaler::Read(const ReadContext& ctx) {
   const SteadyTime deadline = DeadlineAfter(TimeBudget(ctx, timeout()));
   std::vector<std::vector<RedisReply>> rounds;
   for (int i = 0; i < 8; ++i) {
-    Step step = Next(rounds);
+    Step step = Next(rounds, ctx.now);
     if (auto* done = std::get_if<Result<double>>(&step)) return std::move(*done);
     auto& commands = std::get<std::vector<RedisCommand>>(step);
     auto replies = pool().Execute(endpoint(), commands, deadline);

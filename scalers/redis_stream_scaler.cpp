@@ -52,8 +52,8 @@ std::string RedisStreamScaler::Describe() const {
   return s;
 }
 
-RedisBackedScaler::Step RedisStreamScaler::Next(
-    std::span<const std::vector<RedisReply>> rounds) const {
+RedisBackedScaler::Step RedisStreamScaler::Next(std::span<const std::vector<RedisReply>> rounds,
+                                                Timestamp /*now*/) const {
   const bool pending = config_.mode == RedisStreamConfig::Mode::kPending;
   if (rounds.empty()) {
     if (pending) {
