@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <thread>
 #include <unordered_map>
@@ -43,6 +44,7 @@ void ReadPrometheus(std::span<Scaler* const> scalers, const std::vector<std::siz
 struct RedisState {
   std::size_t index;  // into scalers / out
   RedisBackedScaler* scaler;
+  SteadyTime deadline;  // fixed when the poll starts; every round spends from it
   std::vector<std::vector<RedisReply>> rounds;
   std::vector<RedisCommand> pending;
   std::vector<std::size_t> slots;  // pending command -> position in the group's pipeline
@@ -52,7 +54,7 @@ struct RedisState {
 struct Group {
   RedisPool* pool = nullptr;
   const RedisEndpoint* endpoint = nullptr;
-  Duration timeout{0};
+  SteadyTime deadline;                 // the earliest of its members'
   std::vector<RedisCommand> commands;  // deduplicated
   std::map<RedisCommand, std::size_t> positions;
   std::vector<RedisState*> members;
@@ -64,8 +66,11 @@ void ReadRedis(std::span<Scaler* const> scalers, const std::vector<std::size_t>&
                std::vector<Result<double>>& out) {
   std::vector<RedisState> states;
   states.reserve(idx.size());
+  const auto start = std::chrono::steady_clock::now();
   for (std::size_t i : idx) {
-    states.push_back(RedisState{i, static_cast<RedisBackedScaler*>(scalers[i]), {}, {}, {}, false});
+    auto* scaler = static_cast<RedisBackedScaler*>(scalers[i]);
+    states.push_back(
+        RedisState{i, scaler, start + TimeBudget(ctx, scaler->timeout()), {}, {}, {}, false});
   }
   for (int round = 0; round < 8; ++round) {
     // Ask every unfinished scaler for its next step; group the commands by connection.
@@ -73,7 +78,7 @@ void ReadRedis(std::span<Scaler* const> scalers, const std::vector<std::size_t>&
     std::unordered_map<std::string, std::size_t> group_of;  // pool + endpoint key -> group
     for (RedisState& st : states) {
       if (st.done) continue;
-      auto step = st.scaler->Next(st.rounds);
+      auto step = st.scaler->Next(st.rounds, ctx.now);
       if (auto* value = std::get_if<Result<double>>(&step)) {
         out[st.index] = std::move(*value);
         st.done = true;
@@ -88,10 +93,10 @@ void ReadRedis(std::span<Scaler* const> scalers, const std::vector<std::size_t>&
         groups.emplace_back();
         groups.back().pool = &st.scaler->pool();
         groups.back().endpoint = &ep;
-        groups.back().timeout = TimeBudget(ctx, st.scaler->timeout());
+        groups.back().deadline = st.deadline;
       }
       Group& g = groups[it->second];
-      g.timeout = std::min(g.timeout, TimeBudget(ctx, st.scaler->timeout()));
+      g.deadline = std::min(g.deadline, st.deadline);
       g.members.push_back(&st);
       st.slots.clear();
       for (const RedisCommand& cmd : st.pending) {
@@ -106,7 +111,7 @@ void ReadRedis(std::span<Scaler* const> scalers, const std::vector<std::size_t>&
     auto worker = [&] {
       for (std::size_t g = next++; g < groups.size(); g = next++) {
         groups[g].replies =
-            groups[g].pool->Execute(*groups[g].endpoint, groups[g].commands, groups[g].timeout);
+            groups[g].pool->Execute(*groups[g].endpoint, groups[g].commands, groups[g].deadline);
       }
     };
     const std::size_t threads =

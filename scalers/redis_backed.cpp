@@ -1,14 +1,18 @@
 #include "scalers/redis_backed.h"
 
+#include "controller/base/text.h"
+
 namespace ebb::scalers {
 
 Result<double> RedisBackedScaler::Read(const ReadContext& ctx) {
+  // One deadline for the whole read: every round (and any connect) spends from it.
+  const SteadyTime deadline = DeadlineAfter(TimeBudget(ctx, timeout()));
   std::vector<std::vector<RedisReply>> rounds;
   for (int i = 0; i < 8; ++i) {
-    Step step = Next(rounds);
+    Step step = Next(rounds, ctx.now);
     if (auto* done = std::get_if<Result<double>>(&step)) return std::move(*done);
     auto& commands = std::get<std::vector<RedisCommand>>(step);
-    auto replies = pool().Execute(endpoint(), commands, TimeBudget(ctx, timeout()));
+    auto replies = pool().Execute(endpoint(), commands, deadline);
     if (!replies) return replies.error();
     rounds.push_back(std::move(replies).value());
   }
@@ -22,7 +26,7 @@ Result<double> SumIntegerReplies(std::span<const RedisReply> replies,
     const RedisReply& r = replies[i];
     std::string what = std::string(where);
     if (i < commands.size() && commands[i].size() >= 2) {
-      what += ": " + commands[i][0] + " " + commands[i][1];
+      what += ": " + commands[i][0] + " " + SafeText(commands[i][1]);
     }
     if (r.is_error()) return RedisReplyError(r, what);
     if (r.type != RedisReply::Type::kInteger) {

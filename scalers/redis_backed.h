@@ -21,8 +21,9 @@ class RedisBackedScaler : public Scaler {
   virtual const RedisEndpoint& endpoint() const = 0;
   virtual Duration timeout() const = 0;
   // `rounds` holds the replies of every round so far (empty on the first call), each in the
-  // order the commands were asked for. Must be a pure function of `rounds`.
-  virtual Step Next(std::span<const std::vector<RedisReply>> rounds) const = 0;
+  // order the commands were asked for; `now` is the read's time (ReadContext::now). Must be a
+  // pure function of its arguments.
+  virtual Step Next(std::span<const std::vector<RedisReply>> rounds, Timestamp now) const = 0;
 
   RedisPool& pool() const { return *pool_; }
 

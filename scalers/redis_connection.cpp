@@ -1,21 +1,90 @@
 #include "scalers/redis_connection.h"
 
+#include <fcntl.h>
 #include <hiredis.h>
-#include <sys/time.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "controller/base/text.h"
 
 namespace ebb::scalers {
 namespace {
 
-timeval ToTimeval(Duration d) {
-  const int64_t ms = std::max<int64_t>(1, d.count());
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ms / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
-  return tv;
+using std::chrono::steady_clock;
+
+// Milliseconds left before `deadline`, rounded up so poll() never wakes just short of it.
+int RemainingMs(SteadyTime deadline) {
+  const auto left = deadline - steady_clock::now();
+  if (left <= steady_clock::duration::zero()) return 0;
+  const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+  return static_cast<int>(std::min<int64_t>(ms, 1 << 30));
+}
+
+struct AddrInfoDeleter {
+  void operator()(addrinfo* a) const { freeaddrinfo(a); }
+};
+using AddrList = std::unique_ptr<addrinfo, AddrInfoDeleter>;
+
+// getaddrinfo has no timeout, so a name (not a literal address) is resolved on a helper thread
+// that may outlive the wait: it owns its state through the shared_ptr and frees the answer
+// itself when nobody is left to take it.
+Result<AddrList> Resolve(const std::string& host, int port, SteadyTime deadline,
+                         const std::string& where) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  const std::string service = std::to_string(port);
+  addrinfo* res = nullptr;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  if (getaddrinfo(host.c_str(), service.c_str(), &hints, &res) == 0) return AddrList(res);
+
+  struct Lookup {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    bool abandoned = false;
+    int rc = 0;
+    addrinfo* res = nullptr;
+  };
+  auto lookup = std::make_shared<Lookup>();
+  hints.ai_flags = AI_NUMERICSERV;
+  std::thread([lookup, host, service, hints] {
+    addrinfo* out = nullptr;
+    const int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &out);
+    std::lock_guard lock(lookup->mu);
+    if (lookup->abandoned) {
+      if (rc == 0) freeaddrinfo(out);
+      return;
+    }
+    lookup->rc = rc;
+    lookup->res = out;
+    lookup->done = true;
+    lookup->cv.notify_all();
+  }).detach();
+  std::unique_lock lock(lookup->mu);
+  if (!lookup->cv.wait_until(lock, deadline, [&] { return lookup->done; })) {
+    lookup->abandoned = true;
+    return MakeError(ErrorCode::kTimeout,
+                     where + ": resolving " + SafeText(host) + ": no answer by the deadline");
+  }
+  if (lookup->rc != 0) {
+    const bool temporary = lookup->rc == EAI_AGAIN;
+    return MakeError(temporary ? ErrorCode::kUnavailable : ErrorCode::kNotFound,
+                     where + ": resolving " + SafeText(host) + ": " + gai_strerror(lookup->rc));
+  }
+  return AddrList(lookup->res);
 }
 
 RedisReply Copy(const redisReply& r) {
@@ -67,7 +136,7 @@ std::string RedisEndpoint::Key() const {
 std::string RedisEndpoint::Describe() const {
   std::string s = "redis://";
   if (!username.empty()) s += username + "@";
-  return s + host + ":" + std::to_string(port) + "/" + std::to_string(db);
+  return SafeText(s + host + ":" + std::to_string(port) + "/" + std::to_string(db));
 }
 
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout) {
@@ -115,43 +184,116 @@ Error RedisReplyError(const RedisReply& reply, std::string_view where) {
   } else if (StartsWith(m, "NOGROUP")) {
     code = ErrorCode::kNotFound;
   }
-  return MakeError(code, std::string(where) + ": " + m);
+  return MakeError(code, std::string(where) + ": " + SafeText(m));
 }
 
-RedisConnection::RedisConnection(redisContext* ctx, std::string where)
-    : ctx_(ctx), where_(std::move(where)) {}
+RedisConnection::RedisConnection(int fd, std::string where)
+    : fd_(fd), reader_(redisReaderCreate()), where_(std::move(where)) {}
 
 RedisConnection::~RedisConnection() {
-  if (ctx_ != nullptr) redisFree(ctx_);
+  if (reader_ != nullptr) redisReaderFree(reader_);
+  if (fd_ >= 0) ::close(fd_);
 }
 
-Error RedisConnection::TransportError(std::string_view during) {
+Error RedisConnection::Fail(ErrorCode code, std::string_view during, std::string_view detail) {
   broken_ = true;
-  const int saved_errno = errno;
-  const std::string detail = ctx_->errstr[0] != '\0' ? std::string(ctx_->errstr) : "I/O error";
-  const bool timed_out =
-      (ctx_->err == REDIS_ERR_IO &&
-       (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK || saved_errno == ETIMEDOUT)) ||
-      detail.find("temporarily unavailable") != std::string::npos ||
-      detail.find("timed out") != std::string::npos;
-  return MakeError(timed_out ? ErrorCode::kTimeout : ErrorCode::kUnavailable,
-                   where_ + ": " + std::string(during) + ": " + detail);
+  return MakeError(code, where_ + ": " + std::string(during) + ": " + std::string(detail));
+}
+
+Result<void> RedisConnection::Wait(short events, SteadyTime deadline, std::string_view during) {
+  while (true) {
+    const int ms = RemainingMs(deadline);
+    if (ms <= 0) return Fail(ErrorCode::kTimeout, during, "timed out (the read's deadline passed)");
+    pollfd p{fd_, events, 0};
+    const int n = ::poll(&p, 1, ms);
+    if (n > 0) return {};
+    if (n < 0 && errno != EINTR) return Fail(ErrorCode::kUnavailable, during, std::strerror(errno));
+  }
+}
+
+Result<void> RedisConnection::Send(std::string_view bytes, SteadyTime deadline,
+                                   std::string_view during) {
+  while (!bytes.empty()) {
+    if (auto w = Wait(POLLOUT, deadline, during); !w) return w.error();
+    const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      return Fail(ErrorCode::kUnavailable, during, std::strerror(errno));
+    }
+    bytes.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+Result<RedisReply> RedisConnection::ReadReply(SteadyTime deadline, std::string_view during) {
+  std::array<char, 16384> buf{};
+  while (true) {
+    void* raw = nullptr;
+    if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
+      return Fail(ErrorCode::kParse, during, "protocol error: " + SafeText(reader_->errstr));
+    }
+    if (raw != nullptr) {
+      std::unique_ptr<void, ReplyDeleter> holder(raw);
+      return Copy(*static_cast<redisReply*>(raw));
+    }
+    if (auto w = Wait(POLLIN, deadline, during); !w) return w.error();
+    const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
+    if (n == 0) return Fail(ErrorCode::kUnavailable, during, "server closed the connection");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
+      return Fail(ErrorCode::kUnavailable, during, std::strerror(errno));
+    }
+    if (redisReaderFeed(reader_, buf.data(), static_cast<std::size_t>(n)) != REDIS_OK) {
+      return Fail(ErrorCode::kParse, during, "protocol error: " + SafeText(reader_->errstr));
+    }
+  }
 }
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEndpoint& endpoint,
-                                                                  Duration timeout) {
+                                                                  SteadyTime deadline) {
   const std::string where = endpoint.Describe();
   // Resolve the secret before touching the network: a missing secret is a config problem.
   auto password = ResolveSecret(endpoint.password);
   if (!password) return MakeError(password.error().code, where + ": " + password.error().message);
 
-  errno = 0;
-  redisContext* raw =
-      redisConnectWithTimeout(endpoint.host.c_str(), endpoint.port, ToTimeval(timeout));
-  if (raw == nullptr) return MakeError(ErrorCode::kInternal, where + ": cannot allocate context");
-  std::unique_ptr<RedisConnection> conn(new RedisConnection(raw, where));
-  if (raw->err != 0) return conn->TransportError("connect");
-  if (redisSetTimeout(raw, ToTimeval(timeout)) != REDIS_OK) return conn->TransportError("connect");
+  auto addrs = Resolve(endpoint.host, endpoint.port, deadline, where);
+  if (!addrs) return addrs.error();
+  Error last = MakeError(ErrorCode::kUnavailable, where + ": connect: no address");
+  std::unique_ptr<RedisConnection> conn;
+  for (const addrinfo* a = addrs->get(); a != nullptr && conn == nullptr; a = a->ai_next) {
+    const int fd =
+        ::socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) {
+      last = MakeError(ErrorCode::kUnavailable, where + ": connect: " + std::strerror(errno));
+      continue;
+    }
+    auto candidate = std::unique_ptr<RedisConnection>(new RedisConnection(fd, where));
+    if (candidate->reader_ == nullptr) {
+      return MakeError(ErrorCode::kInternal, where + ": cannot allocate a reply reader");
+    }
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      if (errno != EINPROGRESS) {
+        last = candidate->Fail(ErrorCode::kUnavailable, "connect", std::strerror(errno));
+        continue;
+      }
+      if (auto w = candidate->Wait(POLLOUT, deadline, "connect"); !w) {
+        if (w.error().code == ErrorCode::kTimeout) return w.error();
+        last = w.error();
+        continue;
+      }
+      int err = 0;
+      socklen_t len = sizeof err;
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+      if (err != 0) {
+        last = candidate->Fail(ErrorCode::kUnavailable, "connect", std::strerror(err));
+        continue;
+      }
+    }
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    conn = std::move(candidate);
+  }
+  if (conn == nullptr) return last;
 
   std::vector<RedisCommand> setup;
   if (!password->empty() || !endpoint.username.empty()) {
@@ -163,7 +305,7 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
   }
   if (endpoint.db != 0) setup.push_back({"SELECT", std::to_string(endpoint.db)});
   if (setup.empty()) return conn;
-  auto replies = conn->Pipeline(setup, timeout);
+  auto replies = conn->Pipeline(setup, deadline, setup[0][0] == "AUTH" ? "AUTH" : "SELECT");
   if (!replies) return replies.error();
   for (std::size_t i = 0; i < replies->size(); ++i) {
     const RedisReply& r = (*replies)[i];
@@ -180,9 +322,10 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
 }
 
 Result<std::vector<RedisReply>> RedisConnection::Pipeline(std::span<const RedisCommand> commands,
-                                                          Duration timeout) {
+                                                          SteadyTime deadline,
+                                                          std::string_view during) {
   if (broken_) return MakeError(ErrorCode::kUnavailable, where_ + ": connection is broken");
-  if (redisSetTimeout(ctx_, ToTimeval(timeout)) != REDIS_OK) return TransportError("set timeout");
+  std::string out_buf;
   std::vector<const char*> argv;
   std::vector<std::size_t> lens;
   for (const RedisCommand& cmd : commands) {
@@ -192,23 +335,26 @@ Result<std::vector<RedisReply>> RedisConnection::Pipeline(std::span<const RedisC
       argv.push_back(a.data());
       lens.push_back(a.size());
     }
-    if (redisAppendCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-        REDIS_OK) {
-      return TransportError("append");
+    char* formatted = nullptr;
+    const int n =
+        redisFormatCommandArgv(&formatted, static_cast<int>(argv.size()), argv.data(), lens.data());
+    if (n < 0 || formatted == nullptr) {
+      return Fail(ErrorCode::kInternal, "format command", "out of memory");
     }
+    out_buf.append(formatted, static_cast<std::size_t>(n));
+    redisFreeCommand(formatted);
   }
-  std::vector<RedisReply> out;
-  out.reserve(commands.size());
+  const std::string label = during.empty() ? std::string("send") : std::string(during);
+  if (auto s = Send(out_buf, deadline, label); !s) return s.error();
+  std::vector<RedisReply> replies;
+  replies.reserve(commands.size());
+  const std::string read_label = during.empty() ? std::string("read reply") : label;
   for (std::size_t i = 0; i < commands.size(); ++i) {
-    void* raw = nullptr;
-    errno = 0;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK || raw == nullptr) {
-      return TransportError("read reply");
-    }
-    std::unique_ptr<void, ReplyDeleter> holder(raw);
-    out.push_back(Copy(*static_cast<redisReply*>(raw)));
+    auto r = ReadReply(deadline, read_label);
+    if (!r) return r.error();
+    replies.push_back(std::move(r).value());
   }
-  return out;
+  return replies;
 }
 
 }  // namespace ebb::scalers

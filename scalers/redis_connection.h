@@ -1,7 +1,12 @@
-// One RAII connection to a Redis server over hiredis 0.14 (blocking context with socket timeouts).
-// Commands are sent as a pipeline: every command appended, one write, then one reply each.
+// One RAII connection to a Redis server. The socket is ours and non-blocking; hiredis 0.14 only
+// formats the commands and parses the replies (its reply reader is fed the bytes we read). Every
+// step -- resolve, connect, AUTH, SELECT, each write and read -- waits with poll() for what is
+// left of one deadline, so a server that dribbles a byte at a time cannot stretch a read past it
+// (a per-call socket timeout, hiredis' own mode, restarts with every byte).
+// Commands are sent as a pipeline: every command formatted, one write, then one reply each.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -13,7 +18,7 @@
 #include "controller/base/time.h"
 #include "scalers/config_util.h"
 
-struct redisContext;
+struct redisReader;
 
 namespace ebb::scalers {
 
@@ -46,6 +51,12 @@ struct RedisReply {
 
 using RedisCommand = std::vector<std::string>;
 
+// A read's deadline on the monotonic clock: fixed once when the read starts, shared by every step.
+using SteadyTime = std::chrono::steady_clock::time_point;
+inline SteadyTime DeadlineAfter(Duration budget) {
+  return std::chrono::steady_clock::now() + budget;
+}
+
 // Parses the connection part shared by the Redis scalers: `address` ("host:port", required),
 // `db` (0), `username`, `passwordFromEnv` | `passwordFile`, `timeout` (seconds, default 3).
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout);
@@ -53,31 +64,37 @@ inline constexpr std::string_view kRedisConnectionFields[] = {
     "address", "db", "username", "passwordFromEnv", "passwordFile", "timeout"};
 
 // The error for a Redis error reply: NOAUTH/WRONGPASS/NOPERM -> kPermissionDenied, WRONGTYPE ->
-// kInvalidValue, LOADING/BUSY/MASTERDOWN -> kUnavailable, else kInternal.
+// kInvalidValue, LOADING/BUSY/MASTERDOWN -> kUnavailable, else kInternal. The server's text is
+// quoted through SafeText (it may hold any bytes).
 Error RedisReplyError(const RedisReply& reply, std::string_view where);
 
 class RedisConnection {
  public:
-  // Connects, then AUTHs (username + password when set) and SELECTs the db, all within `timeout`.
+  // Resolves, connects, then AUTHs (username + password when set) and SELECTs the db, all by
+  // `deadline`; kTimeout when it passes.
   static Result<std::unique_ptr<RedisConnection>> Connect(const RedisEndpoint& endpoint,
-                                                          Duration timeout);
+                                                          SteadyTime deadline);
   ~RedisConnection();
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
   // One round trip for all commands. Error replies come back as kError replies; a transport
-  // failure fails the whole call and marks the connection broken. `timeout` bounds each socket
-  // read/write.
+  // failure or the deadline passing fails the whole call and marks the connection broken (a
+  // half-read reply leaves the stream unusable).
   Result<std::vector<RedisReply>> Pipeline(std::span<const RedisCommand> commands,
-                                           Duration timeout);
+                                           SteadyTime deadline, std::string_view during = "");
   bool broken() const { return broken_; }
   const std::string& where() const { return where_; }
 
  private:
-  RedisConnection(redisContext* ctx, std::string where);
-  Error TransportError(std::string_view during);
+  RedisConnection(int fd, std::string where);
+  Error Fail(ErrorCode code, std::string_view during, std::string_view detail);
+  Result<void> Wait(short events, SteadyTime deadline, std::string_view during);
+  Result<void> Send(std::string_view bytes, SteadyTime deadline, std::string_view during);
+  Result<RedisReply> ReadReply(SteadyTime deadline, std::string_view during);
 
-  redisContext* ctx_;
+  int fd_;
+  redisReader* reader_;
   std::string where_;
   bool broken_ = false;
 };

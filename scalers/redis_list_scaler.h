@@ -1,6 +1,10 @@
 // Redis list length: the sum of LLEN over plain lists, or a Celery (kombu Redis transport) queue
 // counted the way kombu stores it -- the queue's list plus its priority sub-lists, optionally
-// plus the tasks delivered to workers but not yet acknowledged (kombu's `unacked` hash).
+// plus the tasks delivered to workers but not yet acknowledged (kombu's `unacked` hash), routed
+// to queues the way kombu's virtual exchanges do (direct: equal keys; topic: the binding pattern).
+// Tasks a worker holds for a later ETA/countdown are not backlog until they are due, unless
+// countScheduled. A queue that shows no trace under the configured prefix/separator/steps fails
+// the reading (kNotFound) instead of reading as an empty queue.
 #pragma once
 
 #include <memory>
@@ -21,6 +25,7 @@ struct CeleryConfig {
   std::string global_keyprefix;                    // kombu transport option `global_keyprefix`
   std::string unacked_key = "unacked";             // kombu transport option `unacked_key`
   bool include_unacked = false;
+  bool count_scheduled = false;  // count unacked tasks whose ETA is still in the future
 };
 
 struct RedisListConfig {
@@ -43,16 +48,22 @@ class RedisListScaler final : public RedisBackedScaler {
 
   const RedisEndpoint& endpoint() const override { return config_.endpoint; }
   Duration timeout() const override { return config_.timeout; }
-  Step Next(std::span<const std::vector<RedisReply>> rounds) const override;
+  Step Next(std::span<const std::vector<RedisReply>> rounds, Timestamp now) const override;
   std::string Describe() const override;
   const RedisListConfig& config() const { return config_; }
 
  private:
   Step CountUnacked(const RedisReply& hvals, std::span<const std::vector<RedisReply>> rounds,
-                    double lengths) const;
+                    double lengths, Timestamp now) const;
+  // A failed reading when a queue's keys are not where the config says kombu put them.
+  std::optional<Error> CheckQueuesFound(std::span<const RedisReply> lengths,
+                                        std::span<const RedisReply> checks) const;
 
   RedisListConfig config_;
   std::vector<RedisCommand> length_commands_;  // LLEN per key, computed once
+  std::vector<RedisCommand> check_commands_;   // celery: per queue SMEMBERS binding + EXISTS
+                                               // of unconfigured steps, then kombu's own bindings
+  std::vector<bool> step_checked_;             // per queue: some step 0..9 is not configured
 };
 
 }  // namespace ebb::scalers

@@ -11,26 +11,30 @@ std::shared_ptr<RedisPool::Slot> RedisPool::SlotFor(const std::string& key) {
 
 Result<std::vector<RedisReply>> RedisPool::Execute(const RedisEndpoint& endpoint,
                                                    std::span<const RedisCommand> commands,
-                                                   Duration timeout) {
+                                                   SteadyTime deadline) {
   if (commands.empty()) return std::vector<RedisReply>{};
   std::shared_ptr<Slot> slot = SlotFor(endpoint.Key());
-  std::lock_guard lock(slot->mu);
+  std::unique_lock lock(slot->mu, std::defer_lock);
+  if (!lock.try_lock_until(deadline)) {
+    return MakeError(ErrorCode::kTimeout,
+                     endpoint.Describe() + ": timed out waiting for the shared connection");
+  }
   for (int attempt = 0; attempt < 2; ++attempt) {
     const bool reused = slot->conn != nullptr && !slot->conn->broken();
     if (!reused) {
       slot->conn.reset();
-      auto conn = RedisConnection::Connect(endpoint, timeout);
+      auto conn = RedisConnection::Connect(endpoint, deadline);
       if (!conn) return conn.error();
       slot->conn = std::move(conn).value();
       connects_.fetch_add(1, std::memory_order_relaxed);
     }
     round_trips_.fetch_add(1, std::memory_order_relaxed);
     commands_.fetch_add(commands.size(), std::memory_order_relaxed);
-    auto replies = slot->conn->Pipeline(commands, timeout);
+    auto replies = slot->conn->Pipeline(commands, deadline);
     if (replies) return replies;
     slot->conn.reset();
-    // A stale connection (server restarted, idle socket closed) gets one fresh try; a timeout
-    // does not, so the caller's deadline holds.
+    // A stale connection (server restarted, idle socket closed) gets one fresh try within what
+    // is left of the deadline; a timeout does not.
     if (!reused || replies.error().code == ErrorCode::kTimeout) return replies.error();
   }
   return MakeError(ErrorCode::kUnavailable, endpoint.Describe() + ": unreachable");

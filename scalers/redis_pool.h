@@ -30,9 +30,12 @@ class RedisPool {
   RedisPool& operator=(const RedisPool&) = delete;
 
   // Runs `commands` on the endpoint's shared connection as one pipelined round trip. Calls for
-  // the same connection are serialised; different connections run in parallel.
+  // the same connection are serialised (waiting for the connection counts against the deadline);
+  // different connections run in parallel. Connecting, AUTH, SELECT, the commands and the one
+  // retry on a stale connection all end by `deadline`.
   Result<std::vector<RedisReply>> Execute(const RedisEndpoint& endpoint,
-                                          std::span<const RedisCommand> commands, Duration timeout);
+                                          std::span<const RedisCommand> commands,
+                                          SteadyTime deadline);
 
   // Drops every connection (they are re-made on next use).
   void Reset();
@@ -41,7 +44,7 @@ class RedisPool {
 
  private:
   struct Slot {
-    std::mutex mu;
+    std::timed_mutex mu;
     std::unique_ptr<RedisConnection> conn;
   };
   std::shared_ptr<Slot> SlotFor(const std::string& key);

@@ -1,5 +1,7 @@
 #include "scalers/redis_stream_scaler.h"
 
+#include "controller/base/text.h"
+
 namespace ebb::scalers {
 
 Result<RedisStreamConfig> ParseRedisStreamConfig(const nlohmann::json& block,
@@ -43,15 +45,15 @@ RedisStreamScaler::RedisStreamScaler(RedisStreamConfig config, RedisPool& pool)
     : RedisBackedScaler(pool), config_(std::move(config)) {}
 
 std::string RedisStreamScaler::Describe() const {
-  std::string s = "redis " + config_.endpoint.Describe() + " stream=" + config_.stream;
+  std::string s = "redis " + config_.endpoint.Describe() + " stream=" + SafeText(config_.stream);
   if (config_.mode == RedisStreamConfig::Mode::kPending) {
-    s += " pending group=" + config_.consumer_group;
+    s += " pending group=" + SafeText(config_.consumer_group);
   }
   return s;
 }
 
-RedisBackedScaler::Step RedisStreamScaler::Next(
-    std::span<const std::vector<RedisReply>> rounds) const {
+RedisBackedScaler::Step RedisStreamScaler::Next(std::span<const std::vector<RedisReply>> rounds,
+                                                Timestamp /*now*/) const {
   const bool pending = config_.mode == RedisStreamConfig::Mode::kPending;
   if (rounds.empty()) {
     if (pending) {

@@ -30,7 +30,7 @@ class RedisStreamScaler final : public RedisBackedScaler {
 
   const RedisEndpoint& endpoint() const override { return config_.endpoint; }
   Duration timeout() const override { return config_.timeout; }
-  Step Next(std::span<const std::vector<RedisReply>> rounds) const override;
+  Step Next(std::span<const std::vector<RedisReply>> rounds, Timestamp now) const override;
   std::string Describe() const override;
 
  private:

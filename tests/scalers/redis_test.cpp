@@ -1,9 +1,12 @@
 // The Redis scalers against real redis-servers: values, db selection, ACL/password auth, a server
-// killed mid-test and restarted, a server that never answers, streams.
+// killed mid-test and restarted, a server that never answers or trickles its answers (one deadline
+// per read), streams, error replies carrying bytes that are not UTF-8.
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
 
+#include "controller/base/text.h"
+#include "scalers/poller.h"
 #include "scalers/redis_list_scaler.h"
 #include "scalers/redis_stream_scaler.h"
 #include "scalers/registry.h"
@@ -190,4 +193,119 @@ TEST_CASE("redis streams: XLEN and consumer-group pending count", "[redis][integ
   CHECK(m.error().code == ErrorCode::kNotFound);
   auto empty = MakeRedis(pool, {{"address", Addr(port)}, {"db", 2}, {"stream", "no-such-stream"}});
   CHECK(empty->Read(kCtx).value() == 0.0);
+}
+
+namespace {
+
+// Runs `read` and returns how long it took.
+template <typename F>
+std::chrono::milliseconds Timed(F&& read) {
+  const auto t0 = std::chrono::steady_clock::now();
+  read();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                               t0);
+}
+
+// Far enough that only the scaler's own `timeout` bounds the read.
+const ReadContext kLongCtx{At(1700000000), At(1700000000) + Seconds(600)};
+
+}  // namespace
+
+TEST_CASE("redis: a server trickling one byte a second fails with kTimeout at the read's deadline",
+          "[redis][integration][timeout][deadline]") {
+  const int port = SharedServers().redis_port;
+  RedisCli(port, 4, {"DEL d0 d1 d2 d3 d4 d5 d6 d7", "RPUSH d0 a b c", "RPUSH d5 a"});
+  // Eight LLEN replies (":3\r\n" ...) are 32 bytes: 32 s at a byte a second. A per-call socket
+  // timeout of 2 s never trips; only a deadline over the whole read ends it at 2 s.
+  ebb::testing::DribbleProxy slow(port, Seconds(1));
+  RedisPool pool;
+  auto s = MakeRedis(pool, {{"address", Addr(slow.port())},
+                            {"db", 4},
+                            {"lists", {"d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7"}},
+                            {"timeout", 2}});
+  Result<double> r = MakeError(ErrorCode::kInternal, "not read");
+  auto took = Timed([&] { r = s->Read(kLongCtx); });
+  INFO("Read took " << took.count() << " ms");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ErrorCode::kTimeout);
+  CHECK(took < std::chrono::milliseconds(2500));
+  CHECK(took >= std::chrono::milliseconds(1900));
+
+  // The poller's rounds spend from the same kind of deadline.
+  Scaler* one[] = {s.get()};
+  std::vector<Result<double>> all;
+  took = Timed([&] { all = ReadAll(one, kLongCtx); });
+  INFO("ReadAll took " << took.count() << " ms");
+  REQUIRE_FALSE(all[0].has_value());
+  CHECK(all[0].error().code == ErrorCode::kTimeout);
+  CHECK(took < std::chrono::milliseconds(2500));
+}
+
+TEST_CASE("redis: a server that accepts and never answers fails with kTimeout by the timeout",
+          "[redis][integration][timeout][deadline]") {
+  ebb::testing::SilentListener silent;
+  RedisPool pool;
+  auto s = MakeRedis(pool, {{"address", Addr(silent.port())}, {"lists", {"q"}}, {"timeout", 2}});
+  Result<double> r = MakeError(ErrorCode::kInternal, "not read");
+  const auto took = Timed([&] { r = s->Read(kLongCtx); });
+  INFO("took " << took.count() << " ms");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ErrorCode::kTimeout);
+  CHECK(took < std::chrono::milliseconds(2500));
+}
+
+TEST_CASE("redis: a slow AUTH answer counts against the same deadline",
+          "[redis][integration][timeout][deadline][auth]") {
+  const int port = SharedServers().redis_auth_port;
+  RedisCli(port, 0, {"DEL jobs", "RPUSH jobs a b c"}, "default-secret");
+  // "+OK\r\n" for AUTH alone takes 5 s; each byte arrives well inside a 2 s socket timeout.
+  ebb::testing::DribbleProxy slow(port, Seconds(1));
+  ::setenv("EBB_TEST_REDIS_PW", "default-secret", 1);
+  RedisPool pool;
+  auto s = MakeRedis(pool, {{"address", Addr(slow.port())},
+                            {"passwordFromEnv", "EBB_TEST_REDIS_PW"},
+                            {"lists", {"jobs"}},
+                            {"timeout", 2}});
+  Result<double> r = MakeError(ErrorCode::kInternal, "not read");
+  const auto took = Timed([&] { r = s->Read(kLongCtx); });
+  INFO("took " << took.count() << " ms");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ErrorCode::kTimeout);
+  CHECK(r.error().message.find("AUTH") != std::string::npos);
+  CHECK(r.error().message.find("default-secret") == std::string::npos);
+  CHECK(took < std::chrono::milliseconds(2500));
+}
+
+TEST_CASE("redis: error replies carrying bytes that are not UTF-8 are quoted as valid UTF-8",
+          "[redis][integration][utf8]") {
+  const int port = SharedServers().redis_port;
+  // A real server returns the script's error text byte for byte.
+  RedisEndpoint ep;
+  ep.host = "127.0.0.1";
+  ep.port = port;
+  auto conn = RedisConnection::Connect(ep, DeadlineAfter(Seconds(5)));
+  REQUIRE(conn.has_value());
+  const std::vector<RedisCommand> eval = {
+      {"EVAL", "return redis.error_reply('bad \xff\xfe caf\xc3')", "0"}};
+  auto replies = (*conn)->Pipeline(eval, DeadlineAfter(Seconds(5)));
+  REQUIRE(replies.has_value());
+  REQUIRE((*replies)[0].is_error());
+  REQUIRE_FALSE(IsValidUtf8((*replies)[0].str));  // the fault is real
+  const Error e = RedisReplyError((*replies)[0], "redis://127.0.0.1/0: EVAL");
+  CHECK(IsValidUtf8(e.message));
+  CHECK(e.message.find("bad ") != std::string::npos);
+  CHECK_NOTHROW(json(e.message).dump());
+
+  // Through a scaler: Redis quotes the group name in its NOGROUP error.
+  RedisCli(port, 2, {"DEL ev", "XADD ev * n 1"});
+  RedisPool pool;
+  auto s = MakeRedis(pool, {{"address", Addr(port)},
+                            {"db", 2},
+                            {"stream", "ev"},
+                            {"consumerGroup", std::string("g\xff\xfe")}});
+  auto r = s->Read(kCtx);
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().code == ErrorCode::kNotFound);
+  CHECK(IsValidUtf8(r.error().message));
+  CHECK_NOTHROW(json(r.error().message).dump());
 }

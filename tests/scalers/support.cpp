@@ -156,4 +156,68 @@ void CannedHttpServer::Serve() {
   }
 }
 
+DribbleProxy::DribbleProxy(int upstream_port, Duration interval)
+    : upstream_port_(upstream_port), interval_(interval) {
+  fd_ = ListenLoopback(&port_);
+  acceptor_ = std::thread([this] { Accept(); });
+}
+
+DribbleProxy::~DribbleProxy() {
+  stop_ = true;
+  acceptor_.join();
+  std::lock_guard lock(mu_);
+  for (auto& t : connections_) t.join();
+  ::close(fd_);
+}
+
+void DribbleProxy::Accept() {
+  while (!stop_) {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 20) <= 0) continue;
+    const int c = ::accept(fd_, nullptr, nullptr);
+    if (c < 0) continue;
+    std::lock_guard lock(mu_);
+    connections_.emplace_back([this, c] { Serve(c); });
+  }
+}
+
+void DribbleProxy::Serve(int client) {
+  const int up = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(upstream_port_));
+  if (up < 0 || ::connect(up, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    if (up >= 0) ::close(up);
+    ::close(client);
+    return;
+  }
+  std::string pending;  // answered by the server, not yet passed on
+  auto next_byte = std::chrono::steady_clock::now();
+  bool open = true;
+  while (!stop_ && open) {
+    std::array<pollfd, 2> p{pollfd{client, POLLIN, 0}, pollfd{up, POLLIN, 0}};
+    ::poll(p.data(), p.size(), 10);
+    char buf[4096];
+    for (std::size_t i = 0; i < p.size() && open; ++i) {
+      if ((p[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      const ssize_t n = ::recv(p[i].fd, buf, sizeof buf, 0);
+      if (n <= 0) {
+        open = false;
+      } else if (i == 0) {
+        ::send(up, buf, static_cast<std::size_t>(n), MSG_NOSIGNAL);
+      } else {
+        pending.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+    if (!pending.empty() && std::chrono::steady_clock::now() >= next_byte) {
+      if (::send(client, pending.data(), 1, MSG_NOSIGNAL) != 1) open = false;
+      pending.erase(0, 1);
+      next_byte = std::chrono::steady_clock::now() + interval_;
+    }
+  }
+  ::close(up);
+  ::close(client);
+}
+
 }  // namespace ebb::testing

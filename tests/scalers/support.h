@@ -53,6 +53,30 @@ class CannedHttpServer {
   std::thread thread_;
 };
 
+// A TCP proxy on loopback in front of a real server: what the client sends goes through at
+// once, what the server answers comes back one byte per `interval` (a server, or a network,
+// that trickles). Every connection is served on its own thread until either side closes.
+class DribbleProxy {
+ public:
+  DribbleProxy(int upstream_port, Duration interval);
+  ~DribbleProxy();
+  DribbleProxy(const DribbleProxy&) = delete;
+  DribbleProxy& operator=(const DribbleProxy&) = delete;
+  int port() const { return port_; }
+
+ private:
+  void Accept();
+  void Serve(int client);
+  int fd_ = -1;
+  int port_ = 0;
+  int upstream_port_;
+  Duration interval_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  std::vector<std::thread> connections_;
+  std::thread acceptor_;
+};
+
 inline Timestamp At(int64_t unix_seconds) {
   return FromUnixMillis(unix_seconds * 1000);
 }
