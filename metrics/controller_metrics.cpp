@@ -146,6 +146,10 @@ void ControllerMetrics::Reconciled(const std::string& result, double seconds) {
   reconcile_duration_.Observe(seconds);
 }
 
+void ControllerMetrics::Reconciled(const std::string& result) {
+  reconciles_.Add({{"result", result}}).Increment();
+}
+
 void ControllerMetrics::Drift(double seconds) {
   drift_.Observe(seconds);
 }

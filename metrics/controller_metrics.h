@@ -29,6 +29,7 @@ class ControllerMetrics {
   void ScalerLatency(const std::string& type, double seconds);
   // result: ok, error, invalid, conflict
   void Reconciled(const std::string& result, double seconds);
+  void Reconciled(const std::string& result);  // counted, no duration (a reconcile cut short)
   void Drift(double seconds);
   void ScaleEvent(const std::string& direction, const std::string& reason);
   void SetLeader(bool leading);

@@ -46,8 +46,9 @@ void ApiCallReporter::Report(const kube::ApiCall& call, Timestamp now) {
   if (!admitted) return;
   std::string line = "API request failed: " + DescribeFailedCall(call);
   if (*admitted > 0) {
-    line += " (" + std::to_string(*admitted) + " more like it not logged since the last such line, " +
-            "at most one per " + std::to_string(period_.count() / 1000) + "s)";
+    line += " (" + std::to_string(*admitted) +
+            " more like it not logged since the last such line, " + "at most one per " +
+            std::to_string(period_.count() / 1000) + "s)";
   }
   log_->log(level, "{}", line);
 }

@@ -151,7 +151,7 @@ void Controller::OnChange(bool hpa, const std::string& key, const nlohmann::json
     hpa ? OnHpa(key, obj) : OnAutoscaler(key, obj);
   } catch (const std::exception& ex) {
     // Only an object shaped against the schema gets here; the rest of the cache goes on.
-    metrics_.Reconciled("error", 0);
+    metrics_.Reconciled("error");
     if (log_) {
       log_->error("{} {}: watch event not applied: {}",
                   hpa ? "HorizontalPodAutoscaler" : "autoscaler", SafeText(key),
@@ -382,7 +382,7 @@ void Controller::LogMetricTransitions(Entry& e, const spec::Autoscaler& a,
 
 void Controller::Contain(const DueItem& item, const std::string& what_raw) {
   const std::string what = SafeText(what_raw, 512);
-  metrics_.Reconciled("error", 0);
+  metrics_.Reconciled("error");
   if (log_) log_->error("autoscaler {}: reconcile failed: {}", SafeText(item.key), what);
   std::shared_ptr<Entry> ep;
   {

@@ -76,8 +76,8 @@ std::string KubeconfigFor(const std::string& server, const std::string& tag) {
 }
 
 nlohmann::json Condition(const nlohmann::json& obj, const std::string& type) {
-  for (const auto& c : obj.value("status", nlohmann::json::object())
-                           .value("conditions", nlohmann::json::array()))
+  for (const auto& c :
+       obj.value("status", nlohmann::json::object()).value("conditions", nlohmann::json::array()))
     if (c.value("type", "") == type) return c;
   return nlohmann::json::object();
 }
@@ -88,10 +88,11 @@ class BrokenPrometheus {
  public:
   BrokenPrometheus() : dir_(TheCluster().dir + "/" + Unique("prom")) {
     const int prom_port = FreePort();
-    Shell(RepoDir() + "/tests/scalers/fixtures/prometheus.sh start " +
-          std::to_string(prom_port) + " " + dir_);
+    Shell(RepoDir() + "/tests/scalers/fixtures/prometheus.sh start " + std::to_string(prom_port) +
+          " " + dir_);
     proxy_ = std::make_unique<Process>(
-        std::vector<std::string>{"/usr/bin/python3", RepoDir() + "/tests/support/http_fault_proxy.py",
+        std::vector<std::string>{"/usr/bin/python3",
+                                 RepoDir() + "/tests/support/http_fault_proxy.py",
                                  "http://127.0.0.1:" + std::to_string(prom_port),
                                  dir_ + "/proxy.port", "ebb_broken=html503"},
         dir_ + "/proxy.log");
@@ -128,7 +129,8 @@ spec:
       prometheus:
         serverAddress: )" +
          server + R"(
-        query: ')" + query +
+        query: ')" +
+         query +
          R"('
         target: {type: AverageValue, averageValue: "10"}
   behavior:
@@ -138,9 +140,10 @@ spec:
 
 }  // namespace
 
-TEST_CASE("a metric source's HTML error page cut mid-character: that Autoscaler reports it, the "
-          "others go on, the process stays up",
-          "[e2e][kube][containment]") {
+TEST_CASE(
+    "a metric source's HTML error page cut mid-character: that Autoscaler reports it, the "
+    "others go on, the process stays up",
+    "[e2e][kube][containment]") {
   InstallCrds();
   const std::string ns = NewNamespace("e2e-html");
   BrokenPrometheus prom;
@@ -179,9 +182,10 @@ TEST_CASE("a metric source's HTML error page cut mid-character: that Autoscaler 
   REQUIRE(run.proc->running());
 }
 
-TEST_CASE("an API server forbidding everything: every call logged (rate-limited) with the "
-          "missing permission, counted, not ready; ready once allowed",
-          "[e2e][kube][visible]") {
+TEST_CASE(
+    "an API server forbidding everything: every call logged (rate-limited) with the "
+    "missing permission, counted, not ready; ready once allowed",
+    "[e2e][kube][visible]") {
   InstallCrds();
   const std::string ns = NewNamespace("e2e-403");
   auto proxy =
@@ -191,7 +195,8 @@ TEST_CASE("an API server forbidding everything: every call logged (rate-limited)
   const std::string list_line = "API request failed: list autoscalers.ebb.dev in namespace " + ns +
                                 ": HTTP 403 Injected: injected by the test proxy; missing "
                                 "permission: cannot list resource \"autoscalers\" in API group "
-                                "\"ebb.dev\" in the namespace \"" + ns + "\"";
+                                "\"ebb.dev\" in the namespace \"" +
+                                ns + "\"";
   REQUIRE(WaitFor([&] { return run.log().find(list_line) != std::string::npos; }, Seconds(10)));
   // The informer retries at 0.8, 1.6, 3.2 s...: several failed lists, one line per 30 s.
   std::this_thread::sleep_for(std::chrono::seconds(5));
@@ -240,4 +245,42 @@ TEST_CASE("an unreachable API server: failed calls logged and counted, not ready
   CHECK(HasSample(metrics, "ebb_kube_requests_total",
                   {"code=\"<error>\"", "resource=\"autoscalers.ebb.dev\"", "verb=\"list\""}));
   CHECK(run.proc->running());
+}
+
+TEST_CASE(
+    "a reconcile that throws (a hand-edited decisionState of the wrong type) ends at that "
+    "Autoscaler's boundary: Event, log, error metric, retried; the others go on",
+    "[e2e][kube][containment]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-boundary");
+  BrokenPrometheus prom;
+  REQUIRE(Admin().Post("/apis/apps/v1/namespaces/" + ns + "/deployments", Deployment("api", 1)));
+  REQUIRE(Admin().Post("/apis/apps/v1/namespaces/" + ns + "/deployments", Deployment("web", 1)));
+  ApplyYaml(PrometheusAutoscaler("api", prom.url(), "vector(20)"), ns);
+  ApplyYaml(PrometheusAutoscaler("web", prom.url(), "vector(30)"), ns);
+  // status is anyone's to patch who may patch autoscalers/status; the restore reads it at start.
+  REQUIRE(Admin().MergePatch(
+      "/apis/ebb.dev/v1alpha1/namespaces/" + ns + "/autoscalers/api/status",
+      {{"status",
+        {{"decisionState",
+          {{"scaleUpEvents",
+            {{{"time", "2026-01-01T00:00:00Z"}, {"change", 1}, {"outdated", "yes"}}}}}}}}}));
+  Run run(ns, TheCluster().sa_kubeconfig(), "boundary");
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "web") == 3; }, Seconds(20)));
+  // Retried at its interval: the restore is not attempted twice, so it then scales.
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "api") == 2; }, Seconds(20)));
+  REQUIRE(run.proc->running());
+  const std::string log = run.log();
+  INFO(log);
+  bool event = false;
+  for (const auto& e : GetObject("/api/v1/namespaces/" + ns + "/events")["items"])
+    event = event || (e.value("reason", "") == "ReconcileError" &&
+                      e["involvedObject"].value("name", "") == "api");
+  if (log.find("stored decision state ignored") == std::string::npos) {
+    // The state reader threw (json's value() on a string where a bool belongs): contained.
+    CHECK(event);
+    CHECK(log.find("autoscaler " + ns + "/api: reconcile failed: ") != std::string::npos);
+    CHECK(HasSample(run.Get("/metrics"), "ebb_reconciles_total", {"result=\"error\""}));
+  }
+  CHECK(log.find(ns + "/web: reconcile failed") == std::string::npos);
 }

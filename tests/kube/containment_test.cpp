@@ -41,23 +41,23 @@ TEST_CASE("a Prometheus 503 HTML page is quoted as valid UTF-8, never cut mid-ch
   CHECK(IsValidUtf8(typed.error().message));
   // A long `error` is bounded.
   auto longer = scalers::ParsePrometheusResponse(
-      422, R"({"status":"error","errorType":"bad_data","error":")" + std::string(100000, 'e') + "\"}",
+      422,
+      R"({"status":"error","errorType":"bad_data","error":")" + std::string(100000, 'e') + "\"}",
       cfg, "prometheus http://p");
   REQUIRE_FALSE(longer);
   CHECK(longer.error().message.size() < 1000);
 }
 
 TEST_CASE("API server replies are quoted as valid UTF-8 and bounded", "[unit][containment]") {
-  const std::string status =
-      R"({"kind":"Status","reason":"Forbidden","message":"x \"bad\xC3\" )" +
-      std::string(5000, 'm') + R"("})";
+  const std::string status = R"({"kind":"Status","reason":"Forbidden","message":"x \"bad\xC3\" )" +
+                             std::string(5000, 'm') + R"("})";
   // Not JSON at all (invalid UTF-8 makes the parse fail): quoted as a body.
-  const std::string d1 = kube::DescribeFailure(kube::Verb::kGet, "/api/v1/pods",
-                                               kube::ApiResponse{403, status});
+  const std::string d1 =
+      kube::DescribeFailure(kube::Verb::kGet, "/api/v1/pods", kube::ApiResponse{403, status});
   CHECK(IsValidUtf8(d1));
   CHECK(d1.size() < 400);
-  const std::string d2 = kube::DescribeFailure(kube::Verb::kGet, "/api/v1/pods",
-                                               kube::ApiResponse{503, Html503()});
+  const std::string d2 =
+      kube::DescribeFailure(kube::Verb::kGet, "/api/v1/pods", kube::ApiResponse{503, Html503()});
   CHECK(IsValidUtf8(d2));
   CHECK(d2.find("HTTP 503: <html>") != std::string::npos);
   const std::string d3 = kube::DescribeFailure(
@@ -96,12 +96,13 @@ TEST_CASE("API requests are described in RBAC's words", "[unit][apicalls]") {
   CHECK(watch.verb == "watch");
   CHECK(watch.Permission() ==
         "cannot watch resource \"autoscalers\" in API group \"ebb.dev\" in the namespace \"a\"");
-  auto status =
-      kube::DescribeRequest(Verb::kPatch, "/apis/ebb.dev/v1alpha1/namespaces/a/autoscalers/w/status");
+  auto status = kube::DescribeRequest(Verb::kPatch,
+                                      "/apis/ebb.dev/v1alpha1/namespaces/a/autoscalers/w/status");
   CHECK(status.verb == "patch");
   CHECK(status.Label() == "autoscalers.ebb.dev/status");
-  CHECK(status.Permission() == "cannot patch resource \"autoscalers/status\" in API group "
-                               "\"ebb.dev\" in the namespace \"a\"");
+  CHECK(status.Permission() ==
+        "cannot patch resource \"autoscalers/status\" in API group "
+        "\"ebb.dev\" in the namespace \"a\"");
   auto scale = kube::DescribeRequest(Verb::kGet, "/apis/apps/v1/namespaces/a/deployments/w/scale");
   CHECK(scale.verb == "get");
   CHECK(scale.Label() == "deployments.apps/scale");
@@ -113,8 +114,8 @@ TEST_CASE("API requests are described in RBAC's words", "[unit][apicalls]") {
   auto ns = kube::DescribeRequest(Verb::kGet, "/api/v1/namespaces/default");
   CHECK(ns.verb == "get");
   CHECK(ns.Label() == "namespaces");
-  auto lease = kube::DescribeRequest(Verb::kPut,
-                                     "/apis/coordination.k8s.io/v1/namespaces/s/leases/ebb");
+  auto lease =
+      kube::DescribeRequest(Verb::kPut, "/apis/coordination.k8s.io/v1/namespaces/s/leases/ebb");
   CHECK(lease.verb == "update");
   CHECK(lease.Label() == "leases.coordination.k8s.io");
   auto discovery = kube::DescribeRequest(Verb::kGet, "/apis/apps/v1");
@@ -132,15 +133,17 @@ TEST_CASE("a failed call's log line names verb, resource, code and the missing p
         "list autoscalers.ebb.dev at the cluster scope: HTTP 403 Forbidden: autoscalers.ebb.dev is "
         "forbidden: User \"u\" cannot list ...; missing permission: cannot list resource "
         "\"autoscalers\" in API group \"ebb.dev\" at the cluster scope");
-  kube::ApiCall refused{kube::DescribeRequest(kube::Verb::kGet, "/apis/ebb.dev/v1alpha1/autoscalers"),
-                        0, Duration(1), "Couldn't connect to server"};
+  kube::ApiCall refused{
+      kube::DescribeRequest(kube::Verb::kGet, "/apis/ebb.dev/v1alpha1/autoscalers"), 0, Duration(1),
+      "Couldn't connect to server"};
   CHECK(live::DescribeFailedCall(refused) ==
         "list autoscalers.ebb.dev at the cluster scope: no answer (Couldn't connect to server)");
   CHECK(live::RoutineFailure({{}, 404, {}, ""}));
   CHECK_FALSE(live::RoutineFailure({{}, 403, {}, ""}));
 }
 
-TEST_CASE("failed-call logs: once per period per key, with the count left out", "[unit][apicalls]") {
+TEST_CASE("failed-call logs: once per period per key, with the count left out",
+          "[unit][apicalls]") {
   live::LogLimiter limiter(Seconds(30));
   const Timestamp t0 = FromUnixMillis(1'000'000);
   CHECK(limiter.Admit("list autoscalers 403", t0) == 0u);
