@@ -327,7 +327,11 @@ void KubeClient::Observe(Verb verb, const std::string& path, bool watch,
                          Duration elapsed, std::string error) {
   if (!observer_) return;
   ApiCall call{DescribeRequest(verb, path, watch), code, elapsed, std::move(error)};
-  observer_(call);
+  try {
+    observer_(call);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): may run inside libcurl's callback frames
+    // Reporting must never fail the request (nor unwind through C); the next call reports again.
+  }
 }
 
 namespace {

@@ -64,6 +64,12 @@ bool HasSample(const std::string& metrics, const std::string& name,
   return false;
 }
 
+// `text` as it appears inside a JSON log line's "msg".
+std::string AsLogged(const std::string& text) {
+  const std::string quoted = nlohmann::json(text).dump();
+  return quoted.substr(1, quoted.size() - 2);
+}
+
 // The service account's kubeconfig with another server (a fault proxy, or nothing at all).
 std::string KubeconfigFor(const std::string& server, const std::string& tag) {
   std::ifstream in(TheCluster().sa_kubeconfig());
@@ -197,7 +203,9 @@ TEST_CASE(
                                 "permission: cannot list resource \"autoscalers\" in API group "
                                 "\"ebb.dev\" in the namespace \"" +
                                 ns + "\"";
-  REQUIRE(WaitFor([&] { return run.log().find(list_line) != std::string::npos; }, Seconds(10)));
+  // The log is JSON lines: the message's quotes are escaped there.
+  const std::string logged = AsLogged(list_line);
+  REQUIRE(WaitFor([&] { return run.log().find(logged) != std::string::npos; }, Seconds(10)));
   // The informer retries at 0.8, 1.6, 3.2 s...: several failed lists, one line per 30 s.
   std::this_thread::sleep_for(std::chrono::seconds(5));
   {
