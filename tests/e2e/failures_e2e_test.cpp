@@ -281,7 +281,8 @@ TEST_CASE(
   const std::string log = run.log();
   INFO(log);
   bool event = false;
-  for (const auto& e : GetObject("/api/v1/namespaces/" + ns + "/events")["items"])
+  const nlohmann::json events = GetObject("/api/v1/namespaces/" + ns + "/events");
+  for (const auto& e : events["items"])
     event = event || (e.value("reason", "") == "ReconcileError" &&
                       e["involvedObject"].value("name", "") == "api");
   if (log.find("stored decision state ignored") == std::string::npos) {
