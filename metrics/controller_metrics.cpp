@@ -72,7 +72,22 @@ ControllerMetrics::ControllerMetrics()
       api_writes_(BuildCounter()
                       .Name("ebb_api_writes_total")
                       .Help("Writes to the API server by kind (scale, status, event, lease)")
-                      .Register(*registry_)) {}
+                      .Register(*registry_)),
+      kube_requests_(BuildCounter()
+                         .Name("ebb_kube_requests_total")
+                         .Help("API server requests by RBAC verb, resource and HTTP code "
+                               "(\"<error>\": no answer)")
+                         .Register(*registry_)),
+      kube_request_duration_(BuildHistogram()
+                                 .Name("ebb_kube_request_duration_seconds")
+                                 .Help("API server request latency by RBAC verb and resource "
+                                       "(watches excluded)")
+                                 .Register(*registry_)),
+      ready_(BuildGauge()
+                 .Name("ebb_ready")
+                 .Help("1 while /readyz answers ready: Autoscalers listed and watched")
+                 .Register(*registry_)
+                 .Add({})) {}
 
 ControllerMetrics::PerAutoscaler& ControllerMetrics::Get(const std::string& ns,
                                                          const std::string& name) {
@@ -131,6 +146,10 @@ void ControllerMetrics::Reconciled(const std::string& result, double seconds) {
   reconcile_duration_.Observe(seconds);
 }
 
+void ControllerMetrics::Reconciled(const std::string& result) {
+  reconciles_.Add({{"result", result}}).Increment();
+}
+
 void ControllerMetrics::Drift(double seconds) {
   drift_.Observe(seconds);
 }
@@ -149,6 +168,19 @@ void ControllerMetrics::SetAutoscalers(std::size_t n) {
 
 void ControllerMetrics::ApiWrite(const std::string& what) {
   api_writes_.Add({{"kind", what}}).Increment();
+}
+
+void ControllerMetrics::KubeRequest(const std::string& verb, const std::string& resource,
+                                    const std::string& code, double seconds) {
+  kube_requests_.Add({{"verb", verb}, {"resource", resource}, {"code", code}}).Increment();
+  if (verb != "watch") {
+    kube_request_duration_.Add({{"verb", verb}, {"resource", resource}}, LatencyBuckets())
+        .Observe(seconds);
+  }
+}
+
+void ControllerMetrics::SetReady(bool ready) {
+  ready_.Set(ready ? 1 : 0);
 }
 
 void ControllerMetrics::Forget(const std::string& ns, const std::string& name) {

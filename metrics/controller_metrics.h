@@ -27,13 +27,21 @@ class ControllerMetrics {
                  double value, double target);
   void ScalerError(const std::string& ns, const std::string& name, const std::string& metric);
   void ScalerLatency(const std::string& type, double seconds);
-  void Reconciled(const std::string& result, double seconds);  // result: ok, error, skipped
+  // result: ok, error, invalid, conflict
+  void Reconciled(const std::string& result, double seconds);
+  void Reconciled(const std::string& result);  // counted, no duration (a reconcile cut short)
   void Drift(double seconds);
   void ScaleEvent(const std::string& direction, const std::string& reason);
   void SetLeader(bool leading);
   void SetAutoscalers(std::size_t n);
   void ApiWrite(const std::string& what);  // scale, status, event, lease
   void Forget(const std::string& ns, const std::string& name);
+  // One API server request: verb and resource in RBAC's words ("list", "autoscalers.ebb.dev"),
+  // code the HTTP status or "<error>" when there was no answer. A watch's latency is the time to
+  // open it, and is left out of the histogram (it would only measure the stream's lifetime).
+  void KubeRequest(const std::string& verb, const std::string& resource, const std::string& code,
+                   double seconds);
+  void SetReady(bool ready);
 
  private:
   struct PerAutoscaler {
@@ -58,6 +66,9 @@ class ControllerMetrics {
   prometheus::Gauge& leader_;
   prometheus::Gauge& autoscalers_;
   prometheus::Family<prometheus::Counter>& api_writes_;
+  prometheus::Family<prometheus::Counter>& kube_requests_;
+  prometheus::Family<prometheus::Histogram>& kube_request_duration_;
+  prometheus::Gauge& ready_;
   std::mutex mu_;
   std::map<std::string, PerAutoscaler> per_;
 };

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "controller/base/text.h"
 #include "controller/net/curl_http_client.h"
 
 namespace ebb::scalers {
@@ -38,12 +39,17 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// A body quoted in a message: a proxy's HTML error page may be cut inside a multibyte character
+// or not be UTF-8 at all, and the message ends up in JSON (status, Events, `run --once` lines).
 std::string Snippet(std::string_view body) {
-  std::string s(body.substr(0, 200));
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return body.size() > 200 ? s + "..." : s;
+  return SafeText(body);
+}
+
+// A string member of an answer, or `fallback` when absent or not a string (json::value throws
+// on a type mismatch, and an answer is outside data).
+std::string StringMember(const nlohmann::json& j, const char* key, const std::string& fallback) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
 // Prometheus sample values are strings: "1.5", "NaN", "+Inf", "-Inf".
@@ -179,11 +185,12 @@ Result<double> ParsePrometheusResponse(long status, std::string_view body,  // N
     }
     return MakeError(ErrorCode::kParse, where + ": response is not JSON: " + Snippet(body));
   }
-  const std::string st = j.value("status", "");
+  const std::string st = StringMember(j, "status", "");
   if (st == "error" || !ok_status) {
     std::string msg = where + ": ";
     if (!ok_status) msg += "HTTP " + std::to_string(status) + ": ";
-    msg += j.value("errorType", "error") + ": " + j.value("error", Snippet(body));
+    msg += SafeText(StringMember(j, "errorType", "error"), 64) + ": " +
+           SafeText(StringMember(j, "error", Snippet(body)));
     const ErrorCode code = ok_status ? ErrorCode::kInvalidValue : net::CodeForHttpStatus(status);
     return MakeError(code, msg);
   }
@@ -191,7 +198,7 @@ Result<double> ParsePrometheusResponse(long status, std::string_view body,  // N
     return MakeError(ErrorCode::kParse, where + ": unexpected response: " + Snippet(body));
   }
   const auto& data = j["data"];
-  const std::string type = data.value("resultType", "");
+  const std::string type = StringMember(data, "resultType", "");
   const auto result = data.find("result");
   if (result == data.end()) return MakeError(ErrorCode::kParse, where + ": no data.result");
   if (type == "scalar") return ParseSampleValue(*result, where);
@@ -209,7 +216,8 @@ Result<double> ParsePrometheusResponse(long status, std::string_view body,  // N
                          "to read it as 0 -- set emptyAsZero: true if empty means zero");
   }
   if (result->size() > 1) {
-    std::string first = (*result)[0].contains("metric") ? (*result)[0]["metric"].dump() : "";
+    std::string first =
+        (*result)[0].contains("metric") ? SafeText((*result)[0]["metric"].dump()) : "";
     return MakeError(ErrorCode::kInvalidValue,
                      where + ": returned " + std::to_string(result->size()) + " series (first: " +
                          first + "); it must return one -- aggregate it, e.g. sum(...)");

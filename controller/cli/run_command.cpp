@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <charconv>
 #include <ostream>
+#include <stdexcept>
 
+#include "controller/base/text.h"
 #include "controller/cli/commands.h"
 #include "controller/decision/explain.h"
 #include "controller/live/run_controller.h"
@@ -58,6 +60,37 @@ const char* kUsage =
 
 std::string Usage() {
   return kUsage + spec::SettingFlagsUsage(/*with_env=*/true);
+}
+
+// Outside text (metric errors, names from the file) may be invalid UTF-8: replaced, not thrown.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+nlohmann::json OnceLine(const spec::Autoscaler& a,
+                        const std::vector<decision::MetricReading>& polled,
+                        const decision::Settings& settings, int32_t replicas, Timestamp now) {
+  FixedScaleTarget target(replicas);
+  runtime::PolledReader reader(polled);
+  runtime::Reconciler rec(a.name, a.spec, settings, target, reader);
+  rec.set_dry_run(true);
+  rec.set_created_at(a.created_at);
+  (void)rec.Reconcile(now);
+  const decision::Decision& d = rec.last_decision();
+  nlohmann::json metrics = spec::MetricsToJson(a.spec, d);
+  for (size_t m = 0; m < metrics.size() && m < polled.size(); ++m) {
+    // In units, from the milli-units the decision used (1011m prints as 1.011).
+    if (polled[m].ok) {
+      metrics[m]["reading"] = static_cast<double>(polled[m].value_milli) / 1000.0;
+    }
+  }
+  return {{"name", a.name},
+          {"namespace", a.namespace_name},
+          {"currentReplicas", d.current_replicas},
+          {"desiredReplicas", d.desired_replicas},
+          {"reason", decision::ToString(d.reason)},
+          {"summary", decision::Summary(a.spec, d)},
+          {"metrics", std::move(metrics)}};
 }
 
 }  // namespace
@@ -164,31 +197,37 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       }
       const SystemClock clock;
       const Timestamp now = clock.Now();
-      const auto polled = runtime::PollAll(as, bs, {now, now + Seconds(timeout_s)});
-      for (size_t i = 0; i < as.size(); ++i) {
-        const spec::Autoscaler& a = *as[i];
-        FixedScaleTarget target(replicas);
-        runtime::PolledReader reader(polled[i]);
-        runtime::Reconciler rec(a.name, a.spec, settings, target, reader);
-        rec.set_dry_run(true);
-        rec.set_created_at(a.created_at);
-        (void)rec.Reconcile(now);
-        const decision::Decision& d = rec.last_decision();
-        nlohmann::json metrics = spec::MetricsToJson(a.spec, d);
-        for (size_t m = 0; m < metrics.size() && m < polled[i].size(); ++m) {
-          // In units, from the milli-units the decision used (1010m prints as 1.01).
-          if (polled[i][m].ok) {
-            metrics[m]["reading"] = static_cast<double>(polled[i][m].value_milli) / 1000.0;
+      const scalers::ReadContext ctx{now, now + Seconds(timeout_s)};
+      std::vector<std::vector<decision::MetricReading>> polled(as.size());
+      std::vector<std::string> failed(as.size());  // why an Autoscaler has no line of its own
+      try {
+        polled = runtime::PollAll(as, bs, ctx);
+      } catch (const std::exception&) {
+        // Batched, one bad answer would sink every Autoscaler: poll each on its own instead.
+        for (size_t i = 0; i < as.size(); ++i) {
+          try {
+            polled[i] = std::move(runtime::PollAll({as[i]}, {bs[i]}, ctx)[0]);
+          } catch (const std::exception& e) {
+            failed[i] = e.what();
           }
         }
-        nlohmann::json line = {{"name", a.name},
-                               {"namespace", a.namespace_name},
-                               {"currentReplicas", d.current_replicas},
-                               {"desiredReplicas", d.desired_replicas},
-                               {"reason", decision::ToString(d.reason)},
-                               {"summary", decision::Summary(a.spec, d)},
-                               {"metrics", std::move(metrics)}};
-        out << line.dump() << "\n";
+      }
+      for (size_t i = 0; i < as.size(); ++i) {
+        const spec::Autoscaler& a = *as[i];
+        std::string line;
+        try {
+          if (!failed[i].empty()) throw std::runtime_error("reading metrics: " + failed[i]);
+          line = Dump(OnceLine(a, polled[i], settings, replicas, now));
+        } catch (const std::exception& e) {
+          // This Autoscaler's line says what went wrong; the others still print.
+          line = Dump({{"name", a.name},
+                       {"namespace", a.namespace_name},
+                       {"currentReplicas", replicas},
+                       {"desiredReplicas", replicas},
+                       {"reason", "Error"},
+                       {"error", SafeText(e.what(), 1024)}});
+        }
+        out << line << "\n";
       }
     }
   }

@@ -2,13 +2,16 @@
 
 #include <cstdio>
 
+#include "controller/base/text.h"
 #include "controller/spec/timestamps.h"
 
 namespace ebb::kube {
 
 Result<void> EventRecorder::Record(const ObjectRef& obj, const std::string& type,
-                                   const std::string& reason, const std::string& message,
+                                   const std::string& reason, const std::string& message_in,
                                    Timestamp now) {
+  // Messages quote sources' errors: valid UTF-8, and bounded as events.k8s.io bounds a note.
+  const std::string message = SafeText(message_in, 1024);
   const std::string key =
       obj.uid + "\x1f" + obj.ns + "/" + obj.name + "\x1f" + reason + "\x1f" + message;
   Seen seen;

@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "controller/base/text.h"
 #include "controller/net/http_client.h"
 
 namespace ebb::kube {
@@ -34,9 +35,14 @@ bool Informer::WaitForSync(Duration timeout) {
 }
 
 std::string Informer::KeyOf(const nlohmann::json& obj) {
-  const auto& md = obj.contains("metadata") ? obj["metadata"] : nlohmann::json::object();
-  const std::string ns = md.value("namespace", "");
-  const std::string name = md.value("name", "");
+  const auto md = obj.is_object() ? obj.find("metadata") : obj.end();
+  if (md == obj.end() || !md->is_object()) return "";
+  auto member = [&](const char* k) {
+    const auto it = md->find(k);
+    return it != md->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  const std::string ns = member("namespace");
+  const std::string name = member("name");
   return ns.empty() ? name : ns + "/" + name;
 }
 
@@ -45,6 +51,18 @@ std::optional<nlohmann::json> Informer::Get(const std::string& key) const {
   auto it = cache_.find(key);
   if (it == cache_.end()) return std::nullopt;
   return it->second;
+}
+
+std::string Informer::last_error() const {
+  std::lock_guard lock(mu_);
+  return last_error_;
+}
+
+void Informer::Failed(const Error& e) {
+  stats_.errors.fetch_add(1);
+  healthy_ = false;
+  std::lock_guard lock(mu_);
+  last_error_ = e.message;
 }
 
 std::string Informer::resource_version() const {
@@ -88,8 +106,8 @@ Result<void> Informer::Relist() {
       fresh[std::move(key)] = std::move(item);
     }
     const auto& md = (*page)["metadata"];
-    rv = md.value("resourceVersion", "");
-    cont = md.value("continue", "");
+    rv = md.is_object() ? md.value("resourceVersion", "") : "";
+    cont = md.is_object() ? md.value("continue", "") : "";
   } while (!cont.empty() && !stop_);
   std::vector<std::string> removed;
   {
@@ -103,6 +121,7 @@ Result<void> Informer::Relist() {
     std::lock_guard lock(mu_);
     rv_ = rv;
   }
+  healthy_ = true;
   if (!synced_.exchange(true)) cv_.notify_all();
   return {};
 }
@@ -144,7 +163,7 @@ Result<void> Informer::WatchOnce() {
           rv_ = rv;
         }
       },
-      stop_, options_.idle_timeout);
+      stop_, options_.idle_timeout, [this] { healthy_ = true; });
   if (gone) {
     stats_.gone.fetch_add(1);
     return MakeError(ErrorCode::kNotFound, "gone: " + error_message);
@@ -154,14 +173,27 @@ Result<void> Informer::WatchOnce() {
   return {};
 }
 
+namespace {
+// A reply shaped in a way nothing expected (json's accessors throw on a type mismatch) is an
+// error like any other: back off and try again, never end the informer's thread.
+template <typename F>
+Result<void> Contained(F&& f, const char* what) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return MakeError(ErrorCode::kParse, std::string(what) + ": " + SafeText(e.what()));
+  }
+}
+}  // namespace
+
 void Informer::Run() {
   Duration backoff = options_.initial_backoff;
   bool need_list = true;
   while (!stop_) {
     if (need_list) {
-      auto r = Relist();
+      auto r = Contained([&] { return Relist(); }, "list");
       if (!r) {
-        stats_.errors.fetch_add(1);
+        Failed(r.error());
         Sleep(backoff);
         backoff = std::min(backoff * 2, options_.max_backoff);
         continue;
@@ -170,15 +202,17 @@ void Informer::Run() {
       backoff = options_.initial_backoff;
     }
     const auto started = std::chrono::steady_clock::now();
-    auto w = WatchOnce();
+    auto w = Contained([&] { return WatchOnce(); }, "watch");
     if (stop_) break;
     if (!w) {
-      stats_.errors.fetch_add(1);
-      // 410 Gone (here or as a watch ERROR event): the version was compacted away; re-list.
+      // 410 Gone (here or as a watch ERROR event): the version was compacted away; re-list at
+      // once. Routine, so the informer stays healthy unless that list fails.
       if (w.error().code == ErrorCode::kNotFound) {
+        stats_.errors.fetch_add(1);
         need_list = true;
         continue;
       }
+      Failed(w.error());
       Sleep(backoff);
       backoff = std::min(backoff * 2, options_.max_backoff);
       continue;

@@ -51,6 +51,11 @@ class Informer {
   void Start();
   void Stop();
   bool synced() const { return synced_.load(); }
+  // Listed and watching: false until the first list succeeds, and from a failed list or watch
+  // until a list succeeds or a watch is established again (the cache may be going stale).
+  bool healthy() const { return healthy_.load(); }
+  // Why it is not healthy (the last list or watch error); empty when it never failed.
+  std::string last_error() const;
   // Waits until the first list has been delivered (or the timeout passes).
   bool WaitForSync(Duration timeout);
 
@@ -67,6 +72,7 @@ class Informer {
   Result<void> WatchOnce();
   void Sleep(Duration d);
   void Apply(const std::string& key, const nlohmann::json* obj);
+  void Failed(const Error& e);
 
   KubeClient& client_;
   std::string path_;
@@ -75,10 +81,12 @@ class Informer {
   InformerStats stats_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> synced_{false};
+  std::atomic<bool> healthy_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, nlohmann::json> cache_;
   std::string rv_;
+  std::string last_error_;
   std::thread thread_;
 };
 

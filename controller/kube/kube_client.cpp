@@ -7,8 +7,11 @@
 #include <charconv>
 #include <chrono>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <thread>
+
+#include "controller/base/text.h"
 
 namespace ebb::kube {
 
@@ -37,14 +40,34 @@ ErrorCode CodeForStatus(long status) {  // NOLINT(google-runtime-int)
   return ErrorCode::kInvalidConfig;
 }
 
+namespace {
+
+// "Forbidden", "message" from a Status reply; nullopt for any other body.
+std::optional<std::pair<std::string, std::string>> StatusParts(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return std::nullopt;
+  auto member = [&](const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (member("kind") != "Status") return std::nullopt;
+  // A Status message quotes names and the RBAC rule; 1 KiB keeps all of that.
+  return std::pair{SafeText(member("reason"), 64), SafeText(member("message"), 1024)};
+}
+
+}  // namespace
+
+std::string StatusText(const std::string& body) {
+  if (auto st = StatusParts(body)) return st->first + (st->first.empty() ? "" : ": ") + st->second;
+  return SafeText(body);
+}
+
 std::string DescribeFailure(Verb verb, const std::string& path, const ApiResponse& r) {
   std::string msg = std::string(ToString(verb)) + " " + path + ": HTTP " + std::to_string(r.status);
-  auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.value("kind", "") == "Status") {
-    msg += " " + j.value("reason", std::string());
-    msg += ": " + j.value("message", std::string());
+  if (auto st = StatusParts(r.body)) {
+    msg += " " + st->first + ": " + st->second;
   } else if (!r.body.empty()) {
-    msg += ": " + r.body.substr(0, 200);
+    msg += ": " + SafeText(r.body);
   }
   return msg;
 }
@@ -70,12 +93,16 @@ struct Transfer {
   std::string body;
   int retry_after_s = -1;
   std::size_t max_bytes = 64u << 20;
+  bool too_large = false;
 };
 
 size_t WriteBody(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t len = size * n;
-  if (t->body.size() + len > t->max_bytes) return 0;  // aborts: a reply this big is a bug
+  if (t->body.size() + len > t->max_bytes) {
+    t->too_large = true;
+    return 0;  // aborts the transfer
+  }
   t->body.append(data, len);
   return len;
 }
@@ -196,6 +223,7 @@ Result<ApiResponse> KubeClient::Do(Verb verb, const std::string& path, const std
     CURL* c = handle->curl;
     Transfer t;
     const std::string url = config_.server + path;
+    t.max_bytes = options_.max_response_bytes;
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
@@ -230,7 +258,10 @@ Result<ApiResponse> KubeClient::Do(Verb verb, const std::string& path, const std
         break;
     }
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+    const auto sent_at = std::chrono::steady_clock::now();
     const CURLcode code = curl_easy_perform(c);
+    const auto elapsed =
+        std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - sent_at);
     curl_slist_free_all(headers);
     // The Authorization header must not linger in a pooled handle.
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, nullptr);
@@ -238,11 +269,20 @@ Result<ApiResponse> KubeClient::Do(Verb verb, const std::string& path, const std
     if (code != CURLE_OK) {
       stats_.errors.fetch_add(1, std::memory_order_relaxed);
       Release(std::move(handle));
-      return MakeError(CodeForCurl(code), std::string(ToString(verb)) + " " + config_.server +
-                                              path + ": " + curl_easy_strerror(code));
+      std::string what = curl_easy_strerror(code);
+      ErrorCode ec = CodeForCurl(code);
+      if (t.too_large) {
+        what = "reply refused: larger than " + std::to_string(t.max_bytes) +
+               " bytes, the cap on one API response";
+        ec = ErrorCode::kParse;
+      }
+      Observe(verb, path, false, 0, elapsed, what);
+      return MakeError(ec, std::string(ToString(verb)) + " " + config_.server + path + ": " + what);
     }
     long status = 0;  // NOLINT(google-runtime-int)
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    Observe(verb, path, false, status, elapsed,
+            status >= 200 && status < 300 ? std::string() : StatusText(t.body));
     if (status >= 500) stats_.errors.fetch_add(1, std::memory_order_relaxed);
     if (status == 401 && !reloaded_token && !config_.token_file.empty()) {
       // The projected token may have rotated under us: re-read it once before giving up.
@@ -282,18 +322,38 @@ Result<nlohmann::json> KubeClient::JsonCall(Verb verb, const std::string& path,
   return j;
 }
 
+void KubeClient::Observe(Verb verb, const std::string& path, bool watch,
+                         long code,  // NOLINT(google-runtime-int)
+                         Duration elapsed, std::string error) {
+  if (!observer_) return;
+  ApiCall call{DescribeRequest(verb, path, watch), code, elapsed, std::move(error)};
+  try {
+    observer_(call);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): may run inside libcurl's callback frames
+    // Reporting must never fail the request (nor unwind through C); the next call reports again.
+  }
+}
+
+namespace {
+// A body is written by us but may carry outside text (an error quoted in a status or an Event):
+// invalid UTF-8 becomes U+FFFD instead of an exception.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
 Result<nlohmann::json> KubeClient::Get(const std::string& path) {
   return JsonCall(Verb::kGet, path, "", "");
 }
 Result<nlohmann::json> KubeClient::Post(const std::string& path, const nlohmann::json& body) {
-  return JsonCall(Verb::kPost, path, body.dump(), "");
+  return JsonCall(Verb::kPost, path, Dump(body), "");
 }
 Result<nlohmann::json> KubeClient::Put(const std::string& path, const nlohmann::json& body) {
-  return JsonCall(Verb::kPut, path, body.dump(), "");
+  return JsonCall(Verb::kPut, path, Dump(body), "");
 }
 Result<nlohmann::json> KubeClient::MergePatch(const std::string& path,
                                               const nlohmann::json& patch) {
-  return JsonCall(Verb::kPatch, path, patch.dump(), "application/merge-patch+json");
+  return JsonCall(Verb::kPatch, path, Dump(patch), "application/merge-patch+json");
 }
 Result<nlohmann::json> KubeClient::Delete(const std::string& path) {
   return JsonCall(Verb::kDelete, path, "", "");
@@ -303,13 +363,32 @@ namespace {
 
 struct WatchState {
   const std::function<void(WatchEvent&&)>* on_event = nullptr;
+  const std::function<void()>* on_open = nullptr;
   const std::atomic<bool>* stop = nullptr;
   std::string buffer;
   std::string error_body;  // a non-200 reply's body
   long status = 0;         // NOLINT(google-runtime-int)
   CURL* curl = nullptr;
-  bool parse_error = false;
+  bool opened = false;
+  std::size_t max_line = 0;
+  std::string stream_error;  // why the stream was aborted: a bad line, an oversized event
 };
+
+// The end of the headers: a 200 means the watch is established, before any event arrives.
+size_t WatchHeader(char* data, size_t size, size_t n, void* user) {
+  auto* w = static_cast<WatchState*>(user);
+  const size_t len = size * n;
+  const std::string_view line(data, len);
+  if (line == "\r\n" || line == "\n") {
+    long status = 0;  // NOLINT(google-runtime-int)
+    curl_easy_getinfo(w->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 200 && !w->opened) {
+      w->opened = true;
+      if (*w->on_open) (*w->on_open)();
+    }
+  }
+  return len;
+}
 
 size_t WatchWrite(char* data, size_t size, size_t n, void* user) {
   auto* w = static_cast<WatchState*>(user);
@@ -320,6 +399,10 @@ size_t WatchWrite(char* data, size_t size, size_t n, void* user) {
     return len;
   }
   w->buffer.append(data, len);
+  if (w->buffer.size() > w->max_line && w->buffer.find('\n') == std::string::npos) {
+    w->stream_error = "an event line over " + std::to_string(w->max_line) + " bytes";
+    return 0;  // abort: a line this long is not an object the server would send
+  }
   size_t start = 0;
   for (;;) {
     const size_t nl = w->buffer.find('\n', start);
@@ -328,12 +411,19 @@ size_t WatchWrite(char* data, size_t size, size_t n, void* user) {
     start = nl + 1;
     if (line.empty()) continue;
     auto j = nlohmann::json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      w->parse_error = true;
+    const auto type = j.is_object() ? j.find("type") : j.end();
+    if (j.is_discarded() || !j.is_object() || type == j.end() || !type->is_string()) {
+      w->stream_error = "bad event line";
       return 0;  // abort: the stream is corrupt, the caller re-lists
     }
-    WatchEvent ev{j.value("type", std::string()), std::move(j["object"])};
-    (*w->on_event)(std::move(ev));
+    WatchEvent ev{type->get<std::string>(), std::move(j["object"])};
+    // An exception must not unwind through libcurl's C frames.
+    try {
+      (*w->on_event)(std::move(ev));
+    } catch (const std::exception& e) {
+      w->stream_error = "event not handled: " + SafeText(e.what());
+      return 0;
+    }
   }
   w->buffer.erase(0, start);
   return len;
@@ -348,7 +438,8 @@ int WatchProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
 
 Result<void> KubeClient::Watch(const std::string& path,
                                const std::function<void(WatchEvent&&)>& on_event,
-                               const std::atomic<bool>& stop, Duration idle_timeout) {
+                               const std::atomic<bool>& stop, Duration idle_timeout,
+                               const std::function<void()>& on_open) {
   Handle h;
   h.curl = curl_easy_init();
   Configure(h);
@@ -358,6 +449,18 @@ Result<void> KubeClient::Watch(const std::string& path,
   w.on_event = &on_event;
   w.stop = &stop;
   w.curl = c;
+  w.max_line = options_.max_response_bytes;
+  const auto sent_at = std::chrono::steady_clock::now();
+  auto since = [&] {
+    return std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - sent_at);
+  };
+  const std::function<void()> opened = [&] {
+    Observe(Verb::kGet, path, true, 200, since(), "");
+    if (on_open) on_open();
+  };
+  w.on_open = &opened;
+  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, &WatchHeader);
+  curl_easy_setopt(c, CURLOPT_HEADERDATA, &w);
   curl_easy_setopt(c, CURLOPT_URL, url.c_str());
   curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &WatchWrite);
   curl_easy_setopt(c, CURLOPT_WRITEDATA, &w);
@@ -377,12 +480,15 @@ Result<void> KubeClient::Watch(const std::string& path,
   if (w.status == 0) curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &w.status);
   if (w.status != 0 && w.status != 200) {
     if (w.status == 401) (void)Token(true);
+    Observe(Verb::kGet, path, true, w.status, since(), StatusText(w.error_body));
     return MakeError(CodeForStatus(w.status),
                      DescribeFailure(Verb::kGet, path, ApiResponse{w.status, w.error_body}));
   }
-  if (w.parse_error) return MakeError(ErrorCode::kParse, "watch " + path + ": bad event line");
+  if (!w.stream_error.empty())
+    return MakeError(ErrorCode::kParse, "watch " + path + ": " + w.stream_error);
   if (code != CURLE_OK) {
     stats_.errors.fetch_add(1, std::memory_order_relaxed);
+    if (!w.opened) Observe(Verb::kGet, path, true, 0, since(), curl_easy_strerror(code));
     return MakeError(CodeForCurl(code),
                      "watch " + config_.server + path + ": " + curl_easy_strerror(code));
   }

@@ -14,6 +14,7 @@
 
 #include "controller/base/result.h"
 #include "controller/base/time.h"
+#include "controller/kube/api_request.h"
 #include "controller/kube/kube_config.h"
 
 namespace ebb::kube {
@@ -28,7 +29,13 @@ struct ClientOptions {
   Duration max_retry_after = Seconds(5);  // a longer Retry-After is capped, never ignored
   std::string user_agent = "ebb";
   Duration token_reload_period = Seconds(60);  // client-go re-reads token files every minute
+  // A larger reply is refused (kParse) rather than held: lists are paged, so only a broken or
+  // hostile server sends this much. A watch's single event line has the same cap.
+  std::size_t max_response_bytes = 64u << 20;
 };
+
+// Told about every request the client sends (each retry too), from the sending thread.
+using CallObserver = std::function<void(const ApiCall&)>;
 
 struct ApiResponse {
   long status = 0;  // NOLINT(google-runtime-int): libcurl's type
@@ -74,10 +81,14 @@ class KubeClient {
   // Streams `path` (which must carry watch=1 and its query) calling on_event per event until
   // the server ends the stream (ok), `stop` becomes true (ok), or an error. A stream that sends
   // nothing for `idle_timeout` is treated as dead (kTimeout): bookmarks keep healthy ones busy.
+  // `on_open` runs once the server has answered 200, i.e. the watch is established.
   Result<void> Watch(const std::string& path, const std::function<void(WatchEvent&&)>& on_event,
-                     const std::atomic<bool>& stop, Duration idle_timeout = Seconds(90));
+                     const std::atomic<bool>& stop, Duration idle_timeout = Seconds(90),
+                     const std::function<void()>& on_open = {});
 
   const ClientStats& stats() const { return stats_; }
+  // Set before the client is shared between threads.
+  void set_observer(CallObserver observer) { observer_ = std::move(observer); }
 
  private:
   struct Handle;
@@ -87,10 +98,13 @@ class KubeClient {
   std::string Token(bool force_reload);
   Result<nlohmann::json> JsonCall(Verb verb, const std::string& path, const std::string& body,
                                   const std::string& content_type);
+  void Observe(Verb verb, const std::string& path, bool watch, long code,  // NOLINT
+               Duration elapsed, std::string error);
 
   KubeConfig config_;
   ClientOptions options_;
   ClientStats stats_;
+  CallObserver observer_;
   std::mutex token_mu_;
   std::string token_;
   Timestamp token_read_at_{};
@@ -98,7 +112,12 @@ class KubeClient {
   std::vector<std::unique_ptr<Handle>> idle_;
 };
 
-// "Deployment web: 404 NotFound: deployments.apps \"web\" not found" style message from a reply.
+// "GET /apis/apps/v1/...: HTTP 404 NotFound: deployments.apps \"web\" not found" from a reply.
+// The server's text is made valid UTF-8 and bounded (it may come from a proxy, not the server).
 std::string DescribeFailure(Verb verb, const std::string& path, const ApiResponse& r);
+
+// A reply's Status message ("reason: message"), or a bounded quote of a body that is not a
+// Status; valid UTF-8 either way.
+std::string StatusText(const std::string& body);
 
 }  // namespace ebb::kube

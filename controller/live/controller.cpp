@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "controller/base/text.h"
 #include "controller/decision/explain.h"
 #include "controller/kube/resource_metrics.h"
 #include "controller/kube/scale_target.h"
@@ -34,6 +35,25 @@ double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// A string member of an object from the API server, "" when absent or of another type (json's
+// value() throws on a type mismatch, and const operator[] on a missing key is undefined).
+std::string Str(const nlohmann::json& o, const char* key) {
+  if (!o.is_object()) return "";
+  const auto it = o.find(key);
+  return it != o.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+const nlohmann::json& Member(const nlohmann::json& o, const char* key) {
+  static const nlohmann::json kNull;
+  if (!o.is_object()) return kNull;
+  const auto it = o.find(key);
+  return it != o.end() ? *it : kNull;
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 }  // namespace
 
 struct Controller::Entry {
@@ -57,6 +77,7 @@ struct Controller::Entry {
   nlohmann::json persisted_state;
   std::string persisted_key;
   std::set<std::string> failing;  // event reasons currently failing (an Event on each onset)
+  std::set<std::size_t> failing_metrics;  // spec.metrics indices whose last read failed
   std::atomic<int32_t> interval_s{15};
 };
 
@@ -94,10 +115,8 @@ void Controller::Start() {
       io.keep_objects = false;  // the entries (or the HPA index) hold what is needed
       auto inf = std::make_unique<kube::Informer>(
           client_, p,
-          [this, hpa](const std::string& k, const nlohmann::json* o) {
-            hpa ? OnHpa(k, o) : OnAutoscaler(k, o);
-          },
-          io);
+          [this, hpa](const std::string& k, const nlohmann::json* o) { OnChange(hpa, k, o); }, io);
+      if (!hpa) autoscaler_informers_.push_back(inf.get());
       inf->Start();
       informers_.push_back(std::move(inf));
     }
@@ -116,6 +135,29 @@ bool Controller::WaitForSync(Duration timeout) {
     if (left.count() <= 0 || !inf->WaitForSync(left)) return false;
   }
   return true;
+}
+
+bool Controller::Ready(std::string* why) const {
+  for (const kube::Informer* inf : autoscaler_informers_) {
+    if (inf->healthy()) continue;
+    if (why) *why = inf->last_error();
+    return false;
+  }
+  return !autoscaler_informers_.empty();
+}
+
+void Controller::OnChange(bool hpa, const std::string& key, const nlohmann::json* obj) {
+  try {
+    hpa ? OnHpa(key, obj) : OnAutoscaler(key, obj);
+  } catch (const std::exception& ex) {
+    // Only an object shaped against the schema gets here; the rest of the cache goes on.
+    metrics_.Reconciled("error");
+    if (log_) {
+      log_->error("{} {}: watch event not applied: {}",
+                  hpa ? "HorizontalPodAutoscaler" : "autoscaler", SafeText(key),
+                  SafeText(ex.what()));
+    }
+  }
 }
 
 void Controller::SetLeading(bool leading) {
@@ -166,17 +208,13 @@ void Controller::OnAutoscaler(const std::string& key, const nlohmann::json* obj)
     if (log_) log_->info("autoscaler {} deleted; its target is left as it is", key);
     return;
   }
-  const auto& spec = obj->contains("spec") ? (*obj)["spec"] : nlohmann::json();
-  const auto& md = (*obj)["metadata"];
+  const auto& spec = Member(*obj, "spec");
+  const auto& md = Member(*obj, "metadata");
   // Status writes come back as MODIFIED events: only spec and annotations are a change.
-  const std::string fingerprint =
-      spec.dump() + md.value("annotations", nlohmann::json::object()).dump();
+  const std::string fingerprint = Dump(spec) + Dump(Member(md, "annotations"));
   std::string target_key;
-  if (spec.is_object() && spec.contains("scaleTargetRef") && spec["scaleTargetRef"].is_object()) {
-    const auto& ref = spec["scaleTargetRef"];
-    target_key =
-        md.value("namespace", "") + "/" + ref.value("kind", "") + "/" + ref.value("name", "");
-  }
+  if (const auto& ref = Member(spec, "scaleTargetRef"); ref.is_object())
+    target_key = Str(md, "namespace") + "/" + Str(ref, "kind") + "/" + Str(ref, "name");
   const bool is_new = it == entries_.end();
   if (is_new) {
     auto e = std::make_shared<Entry>();
@@ -184,7 +222,7 @@ void Controller::OnAutoscaler(const std::string& key, const nlohmann::json* obj)
     it = entries_.emplace(key, std::move(e)).first;
   }
   Entry& e = *it->second;
-  e.object = obj->dump();
+  e.object = Dump(*obj);
   if (e.target_key != target_key) {
     targets_[e.target_key].erase(key);
     targets_[target_key].insert(key);
@@ -194,9 +232,8 @@ void Controller::OnAutoscaler(const std::string& key, const nlohmann::json* obj)
     e.fingerprint = fingerprint;
     e.dirty = true;
     int32_t interval = options_.default_polling_interval_s;
-    if (spec.is_object() && spec.contains("pollingInterval") &&
-        spec["pollingInterval"].is_number_integer())
-      interval = std::max(1, spec["pollingInterval"].get<int32_t>());
+    if (const auto& pi = Member(spec, "pollingInterval"); pi.is_number_integer())
+      interval = static_cast<int32_t>(std::clamp<int64_t>(pi.get<int64_t>(), 1, 86400));
     e.interval_s = interval;
     // A spec change is acted on now; a new Autoscaler within its spread.
     queue_.Schedule(key, is_new ? FirstDue(interval) : clock_.Now());
@@ -211,10 +248,10 @@ void Controller::OnHpa(const std::string& key, const nlohmann::json* obj) {
     hpa_targets_[it->second].erase(key);
     hpa_target_.erase(it);
   }
-  if (!obj || !obj->contains("spec")) return;
-  const auto& ref = (*obj)["spec"].value("scaleTargetRef", nlohmann::json::object());
-  const std::string t = (*obj)["metadata"].value("namespace", "") + "/" + ref.value("kind", "") +
-                        "/" + ref.value("name", "");
+  if (!obj || !Member(*obj, "spec").is_object()) return;
+  const auto& ref = Member(Member(*obj, "spec"), "scaleTargetRef");
+  const std::string t =
+      Str(Member(*obj, "metadata"), "namespace") + "/" + Str(ref, "kind") + "/" + Str(ref, "name");
   hpa_target_[key] = t;
   hpa_targets_[t].insert(key);
 }
@@ -237,17 +274,25 @@ void Controller::Worker() {
   for (;;) {
     auto item = queue_.Take(clock_);
     if (!item) return;
-    Reconcile(*item);
+    try {
+      Reconcile(*item);
+    } catch (const std::exception& ex) {
+      Contain(*item, ex.what());
+    } catch (...) {
+      Contain(*item, "unknown exception");
+    }
     queue_.Done(item->key);
   }
 }
 
 void Controller::Rebuild(Entry& e, const nlohmann::json& obj) {
-  const auto& md = obj["metadata"];
-  e.ns = md.value("namespace", "default");
-  e.name = md.value("name", "");
-  e.uid = md.value("uid", "");
-  e.generation = md.value("generation", int64_t{0});
+  const auto& md = Member(obj, "metadata");
+  e.ns = Str(md, "namespace");
+  if (e.ns.empty()) e.ns = "default";
+  e.name = Str(md, "name");
+  e.uid = Str(md, "uid");
+  const auto& generation = Member(md, "generation");
+  e.generation = generation.is_number_integer() ? generation.get<int64_t>() : 0;
   e.status_path = std::string("/apis/") + kGroupVersion + "/namespaces/" + e.ns + "/autoscalers/" +
                   e.name + "/status";
   auto parsed = spec::ParseAutoscaler(obj);
@@ -258,7 +303,7 @@ void Controller::Rebuild(Entry& e, const nlohmann::json& obj) {
     return;
   }
   spec::Autoscaler a = std::move(*parsed);
-  if (!obj["spec"].contains("pollingInterval"))
+  if (!Member(obj, "spec").contains("pollingInterval"))
     a.spec.polling_interval_seconds = options_.default_polling_interval_s;
   scalers::ScalerDeps deps{&http_, &redis_, false};
   auto binding = runtime::BindScalers(a, deps);
@@ -314,6 +359,64 @@ void Controller::WriteStatus(Entry& e, nlohmann::json status) {
   e.last_status = std::move(status);
 }
 
+void Controller::LogMetricTransitions(Entry& e, const spec::Autoscaler& a,
+                                      const decision::Decision& d) {
+  for (std::size_t i = 0; i < d.metrics.size() && i < a.spec.metrics.size(); ++i) {
+    const bool failed = d.metrics[i].status != decision::MetricStatus::kOk;
+    if (failed == static_cast<bool>(e.failing_metrics.count(i))) continue;
+    if (failed) {
+      e.failing_metrics.insert(i);
+      if (log_) {
+        log_->warn("autoscaler {}: spec.metrics[{}] {}: read failed: {}", e.key, i,
+                   a.spec.metrics[i].name, SafeText(d.metrics[i].error, 1024));
+      }
+    } else {
+      e.failing_metrics.erase(i);
+      if (log_) {
+        log_->info("autoscaler {}: spec.metrics[{}] {}: read again", e.key, i,
+                   a.spec.metrics[i].name);
+      }
+    }
+  }
+}
+
+void Controller::Contain(const DueItem& item, const std::string& what_raw) {
+  const std::string what = SafeText(what_raw, 512);
+  metrics_.Reconciled("error");
+  if (log_) log_->error("autoscaler {}: reconcile failed: {}", SafeText(item.key), what);
+  std::shared_ptr<Entry> ep;
+  {
+    std::lock_guard lock(mu_);
+    auto it = entries_.find(item.key);
+    if (it == entries_.end()) return;
+    ep = it->second;
+  }
+  Entry& e = *ep;
+  const Timestamp now = clock_.Now();
+  try {
+    if (!e.status_path.empty()) {
+      const std::string msg = "reconcile failed: " + what;
+      // Ready says why; the other conditions stay as they were last written.
+      nlohmann::json conditions =
+          ConditionsJson({{"Ready", false, "ReconcileError", msg}},
+                         Member(e.last_status, "conditions"), e.generation, now);
+      for (const auto& c : Member(e.last_status, "conditions"))
+        if (Str(c, "type") != "Ready") conditions.push_back(c);
+      nlohmann::json status = e.last_status.is_object() ? e.last_status : nlohmann::json::object();
+      status["conditions"] = std::move(conditions);
+      WriteStatus(e, std::move(status));
+      if (!e.failing.count("ReconcileError")) Event(e, "Warning", "ReconcileError", msg, now);
+      e.failing = {"ReconcileError"};
+    }
+  } catch (const std::exception& ex) {
+    if (log_) {
+      log_->error("autoscaler {}: cannot report the failure: {}", SafeText(item.key),
+                  SafeText(ex.what()));
+    }
+  }
+  queue_.Schedule(item.key, now + ebb::Seconds(std::max(1, e.interval_s.load())));
+}
+
 void Controller::Reconcile(const DueItem& item) {
   std::shared_ptr<Entry> ep;
   std::string obj_text;
@@ -354,7 +457,7 @@ void Controller::Reconcile(const DueItem& item) {
   const int64_t generation = e.generation;
   if (!restored) {
     // First sight (or leadership just gained): continue from the stored status.
-    e.last_status = obj.value("status", nlohmann::json::object());
+    e.last_status = Member(obj, "status");
     if (!e.last_status.is_object()) e.last_status = nlohmann::json::object();
     e.persisted_key.clear();
     e.persisted_state = e.last_status.value("decisionState", nlohmann::json());
@@ -362,8 +465,8 @@ void Controller::Reconcile(const DueItem& item) {
       auto st = spec::StateFromJson(e.last_status["decisionState"], "status.decisionState");
       if (st) {
         bool was_active = false;
-        for (const auto& c : e.last_status.value("conditions", nlohmann::json::array()))
-          if (c.value("type", "") == "Active" && c.value("status", "") == "True") was_active = true;
+        for (const auto& c : Member(e.last_status, "conditions"))
+          if (Str(c, "type") == "Active" && Str(c, "status") == "True") was_active = true;
         RefreshRestoredState(*st, was_active, now);
         e.rec->set_state(std::move(*st));
         if (log_) log_->info("autoscaler {}: decision state restored from status", e.key);
@@ -473,6 +576,7 @@ void Controller::Reconcile(const DueItem& item) {
       conds.push_back(ready(false, *failing.begin(), "see the other conditions and Events"));
   }
   e.failing = std::move(failing);
+  if (outcome.scale_read) LogMetricTransitions(e, a, d);
 
   if (outcome.patched) {
     stats_.scale_patches.fetch_add(1);

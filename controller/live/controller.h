@@ -26,6 +26,10 @@
 #include "metrics/controller_metrics.h"
 #include "scalers/redis_pool.h"
 
+namespace ebb::spec {
+struct Autoscaler;
+}  // namespace ebb::spec
+
 namespace ebb::live {
 
 struct ControllerOptions {
@@ -63,6 +67,9 @@ class Controller {
   void Stop();
   const ControllerStats& stats() const { return stats_; }
   std::size_t autoscaler_count() const;
+  // Autoscalers listed and their watches established (see kube::Informer::healthy); when not,
+  // `why` is the last list or watch error (empty while the first list is simply in flight).
+  bool Ready(std::string* why = nullptr) const;
 
  private:
   struct Entry;
@@ -70,6 +77,14 @@ class Controller {
   void OnHpa(const std::string& key, const nlohmann::json* obj);
   void Worker();
   void Reconcile(const DueItem& item);
+  // The boundary of one Autoscaler: whatever a reconcile throws ends here, as a condition, an
+  // Event, a log line and reconciles_total{result="error"}, and the Autoscaler is polled again
+  // at its interval. Other Autoscalers and the process go on.
+  void Contain(const DueItem& item, const std::string& what);
+  void OnChange(bool hpa, const std::string& key, const nlohmann::json* obj);
+  // A metric whose read starts failing is logged once with the reason, and once when it reads
+  // again: not at every poll.
+  void LogMetricTransitions(Entry& e, const spec::Autoscaler& a, const decision::Decision& d);
   void Rebuild(Entry& e, const nlohmann::json& obj);
   std::string Conflict(const std::string& key, const std::string& target_key) const;
   void Event(Entry& e, const std::string& type, const std::string& reason,
@@ -98,6 +113,7 @@ class Controller {
   std::map<std::string, std::set<std::string>> hpa_targets_;
 
   std::vector<std::unique_ptr<kube::Informer>> informers_;
+  std::vector<const kube::Informer*> autoscaler_informers_;
   std::vector<std::thread> workers_;
 };
 

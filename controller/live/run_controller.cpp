@@ -6,14 +6,18 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <condition_variable>
 #include <csignal>
 #include <cstdlib>
+#include <mutex>
 #include <ostream>
 #include <random>
 #include <sstream>
+#include <thread>
 
 #include "controller/kube/kube_config.h"
 #include "controller/kube/leader_election.h"
+#include "controller/live/api_call_log.h"
 #include "controller/live/controller.h"
 #include "controller/spec/settings.h"
 #include "metrics/controller_metrics.h"
@@ -202,6 +206,8 @@ int RunController(const std::vector<std::string>& args, std::ostream& err) {
       return 2;
     }
     kube::KubeClient client(*cfg);
+    ApiCallReporter api_calls(metrics, log);
+    client.set_observer([&api_calls](const kube::ApiCall& call) { api_calls(call); });
     ControllerOptions opts;
     opts.namespaces = f.namespaces;
     opts.workers = static_cast<std::size_t>(f.concurrency);
@@ -242,23 +248,52 @@ int RunController(const std::vector<std::string>& args, std::ostream& err) {
     } else {
       controller.SetLeading(true);
     }
-    // Ready once the caches are filled (or at once if the API is slow: /readyz says so then).
+    // /readyz follows the Autoscaler informers: not ready until the first list, nor while a
+    // list or watch keeps failing (the cache may be stale). Transitions are logged once each.
+    std::mutex ready_mu;
+    std::condition_variable ready_cv;
+    bool ready_stop = false;
     std::thread ready_watch([&] {
-      if (controller.WaitForSync(Seconds(300))) {
-        (*endpoint)->set_ready(true);
-        log->info("ready: {} autoscalers cached after {} ms", controller.autoscaler_count(),
-                  std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - t0)
-                      .count());
+      bool ready = false, ever_ready = false, said_why = false;
+      std::unique_lock lock(ready_mu);
+      while (!ready_cv.wait_for(lock, std::chrono::milliseconds(250), [&] { return ready_stop; })) {
+        std::string why;
+        const bool now_ready = controller.Ready(&why);
+        if (now_ready != ready) {
+          (*endpoint)->set_ready(now_ready);
+          metrics.SetReady(now_ready);
+        }
+        if (now_ready && !ready) {
+          const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - t0)
+                              .count();
+          if (!ever_ready) {
+            log->info("ready: {} autoscalers cached after {} ms", controller.autoscaler_count(),
+                      ms);
+          } else {
+            log->info("ready again: Autoscalers listed and watched");
+          }
+          ever_ready = true;
+          said_why = false;
+        } else if (!now_ready && (ready || (!said_why && !why.empty()))) {
+          log->warn("not ready: {}", why.empty() ? "Autoscalers not listed yet" : why);
+          said_why = true;
+        }
+        ready = now_ready;
       }
     });
-
     int sig = 0;
     sigwait(&signals, &sig);
     log->info("received {}: finishing in-flight reconciles", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    (*endpoint)->set_ready(false);
-    controller.Stop();
+    {
+      std::lock_guard lock(ready_mu);
+      ready_stop = true;
+    }
+    ready_cv.notify_all();
     if (ready_watch.joinable()) ready_watch.join();
+    (*endpoint)->set_ready(false);
+    metrics.SetReady(false);
+    controller.Stop();
     if (elector) elector->Stop(/*release=*/true);
     log->info("stopped: {} reconciles, {} scale patches, {} status writes",
               controller.stats().reconciles.load(), controller.stats().scale_patches.load(),

@@ -4,10 +4,15 @@
 #include <set>
 
 #include "controller/base/quantity.h"
+#include "controller/base/text.h"
 #include "controller/spec/state_json.h"
 #include "controller/spec/timestamps.h"
 
 namespace ebb::live {
+namespace {
+// metav1.Condition allows 32 KiB; a message a person reads needs far less.
+constexpr std::size_t kConditionMessageBytes = 2048;
+}  // namespace
 
 nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions,
                               const nlohmann::json& previous, int64_t generation, Timestamp now) {
@@ -17,9 +22,15 @@ nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions
     const std::string status = c.status ? "True" : "False";
     std::string since = now_text;
     if (previous.is_array()) {
+      // The stored status may have been edited by anyone allowed to: read it defensively.
+      auto str = [](const nlohmann::json& o, const char* k) {
+        const auto it = o.is_object() ? o.find(k) : o.end();
+        return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
       for (const auto& p : previous) {
-        if (p.value("type", "") == c.type && p.value("status", "") == status) {
-          since = p.value("lastTransitionTime", now_text);
+        if (str(p, "type") == c.type && str(p, "status") == status) {
+          const std::string t = str(p, "lastTransitionTime");
+          if (!t.empty()) since = t;
           break;
         }
       }
@@ -29,7 +40,8 @@ nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions
                    {"observedGeneration", generation},
                    {"lastTransitionTime", since},
                    {"reason", c.reason.empty() ? std::string("Unknown") : c.reason},
-                   {"message", c.message}});
+                   // Messages quote sources' errors and server replies: valid UTF-8, bounded.
+                   {"message", SafeText(c.message, kConditionMessageBytes)}});
   }
   return out;
 }

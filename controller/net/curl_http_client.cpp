@@ -140,6 +140,9 @@ Result<void> CurlHttpClient::Prepare(Transfer& t, const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_MAXCONNECTS, 64L);
   curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");  // gzip/deflate if offered
+  // A declared length over the cap is refused before a byte is read; the write callback caps
+  // the rest (chunked, or decompressed beyond the limit).
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(t.limit));
   const long timeout_ms = std::max<long>(1, static_cast<long>(request.timeout.count()));
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -185,9 +188,10 @@ Result<HttpResponse> CurlHttpClient::Finish(Transfer& t, CURLcode code) {
     curl_easy_getinfo(t.easy.get(), CURLINFO_RESPONSE_CODE, &resp.status);
     resp.body = std::move(t.body);
     out = std::move(resp);
-  } else if (t.too_large) {
-    out = MakeError(ErrorCode::kParse,
-                    where + ": response larger than " + std::to_string(t.limit) + " bytes");
+  } else if (t.too_large || code == CURLE_FILESIZE_EXCEEDED) {
+    out = MakeError(ErrorCode::kParse, where + ": answer refused: larger than " +
+                                           std::to_string(t.limit) +
+                                           " bytes, the cap on one response");
   } else {
     std::string detail = t.errbuf[0] != '\0' ? std::string(t.errbuf) : curl_easy_strerror(code);
     if (code == CURLE_OPERATION_TIMEDOUT) {

@@ -3,7 +3,9 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <thread>
+#include <vector>
 
 #include "controller/kube/informer.h"
 #include "controller/kube/kube_client.h"
@@ -125,5 +127,79 @@ TEST_CASE("cut watches are resumed and 410 Gone forces a re-list, the cache conv
   CHECK(inf.stats().lists > lists);
   make("cm-last");
   REQUIRE(WaitFor([&] { return inf.Get(ns + "/cm-last").has_value(); }, Seconds(20)));
+  inf.Stop();
+}
+
+TEST_CASE(
+    "an informer is healthy only while listed and watching; a watch that cannot be "
+    "re-established makes it unhealthy until it can",
+    "[kube][faults][informer][visible]") {
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
+  const std::string ns = NewNamespace("health");
+  kube::KubeClient c(ThroughProxy(p));
+  std::vector<kube::ApiCall> calls;
+  std::mutex calls_mu;
+  c.set_observer([&](const kube::ApiCall& call) {
+    std::lock_guard lock(calls_mu);
+    calls.push_back(call);
+  });
+  kube::InformerOptions io;
+  io.initial_backoff = Duration(100);
+  io.max_backoff = Duration(400);
+  kube::Informer inf(
+      c, "/api/v1/namespaces/" + ns + "/configmaps",
+      [](const std::string&, const nlohmann::json*) {}, io);
+  auto make = [&](const std::string& name) {
+    REQUIRE(
+        Admin().Post("/api/v1/namespaces/" + ns + "/configmaps", {{"metadata", {{"name", name}}}}));
+    INFO("watches " << inf.stats().watches << ", errors " << inf.stats().errors << ": "
+                    << inf.last_error());
+    REQUIRE(WaitFor([&] { return inf.Get(ns + "/" + name).has_value(); }, Seconds(10)));
+  };
+  // Not listed yet: the first lists are refused. Watches are cut after their first event (this
+  // proxy sends a watch's headers with its first event, so that is when a watch opens).
+  p.Add(Fault::Status("/configmaps?limit", 3, 403));  // ~700 ms of refusals at this backoff
+  Fault cut = Fault::On("watch=1", -1);
+  cut.drop_watch_after_events = 1;
+  p.Add(cut);
+  CHECK_FALSE(inf.healthy());
+  inf.Start();
+  REQUIRE(WaitFor([&] { return !inf.last_error().empty(); }, Seconds(10)));
+  CHECK_FALSE(inf.healthy());
+  CHECK(inf.last_error().find("HTTP 403") != std::string::npos);
+  REQUIRE(inf.WaitForSync(Seconds(10)));
+  make("first");
+  {
+    std::lock_guard lock(calls_mu);
+    REQUIRE(calls.size() >= 3);
+    CHECK(calls[0].request.verb == "list");
+    CHECK(calls[0].request.Label() == "configmaps");
+    CHECK(calls[0].code == 403);
+    CHECK(calls[0].error == "Injected: injected by the test proxy");
+    bool watched = false;
+    for (const auto& call : calls)
+      watched = watched || (call.request.verb == "watch" && call.code == 200);
+    CHECK(watched);
+  }
+  // From now on every new watch is refused: a pending one (if any) delivers an event and is cut,
+  // and re-watching fails -- unhealthy, and it says why.
+  p.Clear();
+  p.Add(Fault::Status("watch=1", -1, 503));
+  REQUIRE(
+      Admin().Post("/api/v1/namespaces/" + ns + "/configmaps", {{"metadata", {{"name", "poke"}}}}));
+  REQUIRE(WaitFor(
+      [&] { return !inf.healthy() && inf.last_error().find("HTTP 503") != std::string::npos; },
+      Seconds(10)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  CHECK_FALSE(inf.healthy());  // still refused: still unhealthy
+  // Allowed again: the next watch opens (with its first event here) -- healthy, without a list.
+  const uint64_t lists = inf.stats().lists;
+  p.Clear();
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));  // a re-watch is in flight
+  make("last");
+  REQUIRE(WaitFor([&] { return inf.healthy(); }, Seconds(10)));
+  CHECK(inf.Get(ns + "/poke").has_value());  // resumed from where it was: nothing lost
+  CHECK(inf.stats().lists == lists);
   inf.Stop();
 }
