@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "controller/base/text.h"
 #include "controller/net/curl_http_client.h"
 
 namespace ebb::scalers {
@@ -38,18 +39,22 @@ bool IEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Valid UTF-8, one line, bounded: the body may be an HTML page from a proxy (issue 8).
 std::string Snippet(std::string_view body) {
-  std::string s(body.substr(0, 200));
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return body.size() > 200 ? s + "..." : s;
+  return SafeText(body);
+}
+
+// A string member, or `fallback` when absent or not a string (json::value() would throw).
+std::string Text(const nlohmann::json& j, const char* key, std::string fallback) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
 // Prometheus sample values are strings: "1.5", "NaN", "+Inf", "-Inf".
 Result<double> ParseSampleValue(const nlohmann::json& v, std::string_view where) {
   if (!v.is_array() || v.size() != 2 || !v[1].is_string()) {
-    return MakeError(ErrorCode::kParse, std::string(where) + ": malformed sample " + v.dump());
+    return MakeError(ErrorCode::kParse,
+                     std::string(where) + ": malformed sample " + Snippet(v.dump()));
   }
   const std::string s = v[1].get<std::string>();
   errno = 0;
@@ -57,15 +62,15 @@ Result<double> ParseSampleValue(const nlohmann::json& v, std::string_view where)
   const double d = std::strtod(s.c_str(), &end);
   if (s.empty() || end != s.c_str() + s.size()) {
     return MakeError(ErrorCode::kParse,
-                     std::string(where) + ": malformed sample value \"" + s + "\"");
+                     std::string(where) + ": malformed sample value \"" + Snippet(s) + "\"");
   }
   if (std::isnan(d) || std::isinf(d)) {
     return MakeError(ErrorCode::kInvalidValue,
-                     std::string(where) + ": invalid value " + s + " (NaN or infinite)");
+                     std::string(where) + ": invalid value " + Snippet(s) + " (NaN or infinite)");
   }
   if (d < 0) {
     return MakeError(ErrorCode::kInvalidValue,
-                     std::string(where) + ": invalid value " + s + " (negative)");
+                     std::string(where) + ": invalid value " + Snippet(s) + " (negative)");
   }
   return d;
 }
@@ -179,11 +184,12 @@ Result<double> ParsePrometheusResponse(long status, std::string_view body,  // N
     }
     return MakeError(ErrorCode::kParse, where + ": response is not JSON: " + Snippet(body));
   }
-  const std::string st = j.value("status", "");
+  const std::string st = Text(j, "status", "");
   if (st == "error" || !ok_status) {
     std::string msg = where + ": ";
     if (!ok_status) msg += "HTTP " + std::to_string(status) + ": ";
-    msg += j.value("errorType", "error") + ": " + j.value("error", Snippet(body));
+    msg += Snippet(Text(j, "errorType", "error")) + ": " +
+           Snippet(Text(j, "error", std::string(body)));
     const ErrorCode code = ok_status ? ErrorCode::kInvalidValue : net::CodeForHttpStatus(status);
     return MakeError(code, msg);
   }
@@ -191,7 +197,7 @@ Result<double> ParsePrometheusResponse(long status, std::string_view body,  // N
     return MakeError(ErrorCode::kParse, where + ": unexpected response: " + Snippet(body));
   }
   const auto& data = j["data"];
-  const std::string type = data.value("resultType", "");
+  const std::string type = Snippet(Text(data, "resultType", ""));
   const auto result = data.find("result");
   if (result == data.end()) return MakeError(ErrorCode::kParse, where + ": no data.result");
   if (type == "scalar") return ParseSampleValue(*result, where);
@@ -209,7 +215,8 @@ Result<double> ParsePrometheusResponse(long status, std::string_view body,  // N
                          "to read it as 0 -- set emptyAsZero: true if empty means zero");
   }
   if (result->size() > 1) {
-    std::string first = (*result)[0].contains("metric") ? (*result)[0]["metric"].dump() : "";
+    std::string first =
+        (*result)[0].contains("metric") ? Snippet((*result)[0]["metric"].dump()) : "";
     return MakeError(ErrorCode::kInvalidValue,
                      where + ": returned " + std::to_string(result->size()) + " series (first: " +
                          first + "); it must return one -- aggregate it, e.g. sum(...)");

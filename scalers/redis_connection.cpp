@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "controller/base/text.h"
+
 namespace ebb::scalers {
 namespace {
 
@@ -115,7 +117,8 @@ Error RedisReplyError(const RedisReply& reply, std::string_view where) {
   } else if (StartsWith(m, "NOGROUP")) {
     code = ErrorCode::kNotFound;
   }
-  return MakeError(code, std::string(where) + ": " + m);
+  // The server's text may hold any bytes (a key name echoed back, a proxy's banner): quoted safely.
+  return MakeError(code, std::string(where) + ": " + SafeText(m));
 }
 
 RedisConnection::RedisConnection(redisContext* ctx, std::string where)

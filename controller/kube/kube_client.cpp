@@ -10,6 +10,8 @@
 #include <sstream>
 #include <thread>
 
+#include "controller/base/text.h"
+
 namespace ebb::kube {
 
 const char* ToString(Verb v) {
@@ -40,11 +42,17 @@ ErrorCode CodeForStatus(long status) {  // NOLINT(google-runtime-int)
 std::string DescribeFailure(Verb verb, const std::string& path, const ApiResponse& r) {
   std::string msg = std::string(ToString(verb)) + " " + path + ": HTTP " + std::to_string(r.status);
   auto j = nlohmann::json::parse(r.body, nullptr, false);
-  if (!j.is_discarded() && j.is_object() && j.value("kind", "") == "Status") {
-    msg += " " + j.value("reason", std::string());
-    msg += ": " + j.value("message", std::string());
+  // The body comes from whatever answered (a proxy's HTML page, a Status with odd members): only
+  // string members are read, and every quoted text is valid, bounded UTF-8.
+  auto text = [&j](const char* key) {
+    const auto it = j.find(key);
+    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (!j.is_discarded() && j.is_object() && text("kind") == "Status") {
+    msg += " " + SafeText(text("reason"));
+    msg += ": " + SafeText(text("message"), 1024);
   } else if (!r.body.empty()) {
-    msg += ": " + r.body.substr(0, 200);
+    msg += ": " + SafeText(r.body);
   }
   return msg;
 }
