@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/base/text.h"
+
 namespace ebb::kube {
 namespace {
 
@@ -65,7 +67,9 @@ Result<std::string> DecodeBase64(const std::string& text) {
   return out;
 }
 
-Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& context) {
+namespace {
+
+Result<KubeConfig> ReadKubeconfig(const std::string& path, const std::string& context) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path);
@@ -138,6 +142,18 @@ Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& co
                            "supported; use a token, tokenFile or client certificate");
   }
   return c;
+}
+
+}  // namespace
+
+Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& context) {
+  // yaml-cpp throws when a node has another shape than read (a scalar where a map is, a map as
+  // a name): a malformed file is an error naming it, not an exception out of the controller.
+  try {
+    return ReadKubeconfig(path, context);
+  } catch (const YAML::Exception& e) {
+    return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + path + ": " + SafeText(e.what()));
+  }
 }
 
 Result<KubeConfig> LoadInCluster(const std::string& sa_dir) {

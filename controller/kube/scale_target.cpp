@@ -1,6 +1,6 @@
 #include "controller/kube/scale_target.h"
 
-#include <limits>
+#include <cstdint>
 
 namespace ebb::kube {
 namespace {
@@ -11,11 +11,20 @@ const nlohmann::json* Find(const nlohmann::json& j, const char* key) {
   return it == j.end() || it->is_null() ? nullptr : &*it;
 }
 
-Result<int32_t> Int32At(const nlohmann::json& j, const char* outer, const char* key) {
+Result<const nlohmann::json*> Member(const nlohmann::json& j, const char* outer, const char* key) {
   const nlohmann::json* o = Find(j, outer);
-  const nlohmann::json* v = o ? Find(*o, key) : nullptr;
+  if (o == nullptr) return nullptr;
+  if (!o->is_object()) return MakeError(ErrorCode::kParse, std::string(outer) + ": not an object");
+  return Find(*o, key);
+}
+
+Result<int32_t> Int32At(const nlohmann::json& j, const char* outer, const char* key) {
+  auto m = Member(j, outer, key);
+  if (!m) return m.error();
+  const nlohmann::json* v = *m;
   if (v == nullptr) return 0;
-  if (!v->is_number_integer() || (v->is_number_unsigned() && v->get<uint64_t>() > INT32_MAX) ||
+  if (!v->is_number_integer() ||
+      (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT32_MAX)) ||
       (!v->is_number_unsigned() && (v->get<int64_t>() < 0 || v->get<int64_t>() > INT32_MAX)))
     return MakeError(ErrorCode::kParse, std::string(outer) + "." + key +
                                             ": not a replica count (an integer 0..2147483647)");
@@ -23,8 +32,9 @@ Result<int32_t> Int32At(const nlohmann::json& j, const char* outer, const char* 
 }
 
 Result<std::string> StringAt(const nlohmann::json& j, const char* outer, const char* key) {
-  const nlohmann::json* o = Find(j, outer);
-  const nlohmann::json* v = o ? Find(*o, key) : nullptr;
+  auto m = Member(j, outer, key);
+  if (!m) return m.error();
+  const nlohmann::json* v = *m;
   if (v == nullptr) return std::string();
   if (!v->is_string())
     return MakeError(ErrorCode::kParse, std::string(outer) + "." + key + ": not a string");
@@ -106,8 +116,8 @@ Result<void> KubeScaleTarget::SetReplicas(int32_t replicas, Timestamp now) {
     auto r = client_.MergePatch(*path, patch);
     if (r) {
       std::lock_guard lock(mu_);
-      auto rv = StringAt(*r, "metadata", "resourceVersion");
-      resource_version_ = rv ? *rv : "";
+      auto patched_rv = StringAt(*r, "metadata", "resourceVersion");
+      resource_version_ = patched_rv ? *patched_rv : "";
       seen_replicas_ = replicas;
       return {};
     }

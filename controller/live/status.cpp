@@ -17,9 +17,15 @@ nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions
     const std::string status = c.status ? "True" : "False";
     std::string since = now_text;
     if (previous.is_array()) {
+      // The stored status is read back from the API server: only well-formed entries count.
+      auto text = [](const nlohmann::json& p, const char* key) {
+        const auto it = p.is_object() ? p.find(key) : p.end();
+        return it != p.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
       for (const auto& p : previous) {
-        if (p.value("type", "") == c.type && p.value("status", "") == status) {
-          since = p.value("lastTransitionTime", now_text);
+        if (text(p, "type") == c.type && text(p, "status") == status) {
+          const std::string t = text(p, "lastTransitionTime");
+          if (spec::ParseRfc3339(t)) since = t;
           break;
         }
       }

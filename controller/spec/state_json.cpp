@@ -1,5 +1,7 @@
 #include "controller/spec/state_json.h"
 
+#include <cstdint>
+
 #include "controller/spec/timestamps.h"
 
 namespace ebb::spec {
@@ -25,10 +27,21 @@ bool ReadTime(const json& j, Timestamp& out) {
     return true;
   }
   if (j.is_number()) {
-    out = FromUnixMillis(static_cast<int64_t>(j.get<double>() * 1000.0));
+    // Unix seconds; beyond year ±10,000 is not a time (and would overflow the conversion).
+    const double s = j.get<double>();
+    if (!(s > -3e11 && s < 3e11)) return false;
+    out = FromUnixMillis(static_cast<int64_t>(s * 1000.0));
     return true;
   }
   return false;
+}
+
+// An integer that fits int32 (a replica count or change); anything else is refused, not wrapped.
+bool IsInt32(const json& j) {
+  if (!j.is_number_integer()) return false;
+  if (j.is_number_unsigned()) return j.get<uint64_t>() <= static_cast<uint64_t>(INT32_MAX);
+  const int64_t v = j.get<int64_t>();
+  return v >= INT32_MIN && v <= INT32_MAX;
 }
 
 bool ReadEvents(const json& j, const std::string& path, std::vector<decision::ScaleEvent>& out,
@@ -46,12 +59,18 @@ bool ReadEvents(const json& j, const std::string& path, std::vector<decision::Sc
       err = p + ".time: must be an RFC 3339 time";
       return false;
     }
-    if (!e.contains("change") || !e["change"].is_number_integer()) {
+    if (!e.contains("change") || !IsInt32(e["change"])) {
       err = p + ".change: must be an integer";
       return false;
     }
     ev.change = e["change"].get<int32_t>();
-    ev.outdated = e.value("outdated", false);
+    if (const auto o = e.find("outdated"); o != e.end() && !o->is_null()) {
+      if (!o->is_boolean()) {
+        err = p + ".outdated: must be true or false";
+        return false;
+      }
+      ev.outdated = o->get<bool>();
+    }
     out.push_back(ev);
   }
   return true;
@@ -91,7 +110,7 @@ Result<decision::DecisionState> StateFromJson(const json& j, const std::string& 
       if (!r.is_object() || !r.contains("time") || !ReadTime(r["time"], rec.at)) {
         return fail(p + ".time: must be an RFC 3339 time");
       }
-      if (!r.contains("replicas") || !r["replicas"].is_number_integer()) {
+      if (!r.contains("replicas") || !IsInt32(r["replicas"])) {
         return fail(p + ".replicas: must be an integer");
       }
       rec.replicas = r["replicas"].get<int32_t>();

@@ -10,6 +10,7 @@
 #include "controller/kube/scale_target.h"
 #include "controller/live/due_queue.h"
 #include "controller/live/status.h"
+#include "controller/spec/timestamps.h"
 #include "tests/support/builders.h"
 
 using namespace ebb;
@@ -67,6 +68,20 @@ TEST_CASE("conditions keep lastTransitionTime unless the status flips", "[unit][
       live::ConditionsJson({{"AbleToScale", false, "FailedGetScale", "x"}}, first, 1, t2);
   CHECK(flipped[0]["lastTransitionTime"] != first[0]["lastTransitionTime"]);
   CHECK(flipped[0]["status"] == "False");
+}
+
+// Found by fuzz/kube_objects: a stored condition with a non-string member threw
+// nlohmann::type_error, and a garbage lastTransitionTime was carried into the next status write.
+TEST_CASE("conditions: odd stored entries are ignored", "[unit][status]") {
+  const Timestamp now = FromUnixMillis(1'700'000'000'000);
+  const auto stored = nlohmann::json::parse(R"([5, {"type": 1}, {"type": "AbleToScale",
+      "status": "True", "lastTransitionTime": "yesterday"}, {"type": "Active", "status": ["True"]}])");
+  const auto out = live::ConditionsJson(
+      {{"AbleToScale", true, "SucceededGetScale", "ok"}, {"Active", true, "Active", "1 > 0"}},
+      stored, 2, now);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0]["lastTransitionTime"] == spec::FormatRfc3339(now));
+  CHECK(out[1]["lastTransitionTime"] == spec::FormatRfc3339(now));
 }
 
 TEST_CASE("the persisted state is rewritten only when a restart would need it", "[unit][status]") {
@@ -302,4 +317,23 @@ TEST_CASE("failed calls: the body is quoted as valid, bounded UTF-8", "[unit][st
   const std::string long_status =
       describe(429, R"({"kind": "Status", "message": ")" + std::string(100000, 'm') + "\"}");
   CHECK(long_status.size() < 2000);
+}
+
+// Found by fuzz/kubeconfig: yaml-cpp throws when a node has another shape than the reader expects
+// (a scalar where a list item or a map is, a map as a name); that escaped LoadKubeconfig.
+TEST_CASE("kubeconfig: nodes of the wrong shape are an error naming the file",
+          "[unit][kubeconfig]") {
+  const std::string path = "/tmp/ebb-kc-test3-" + std::to_string(::getpid()) + ".yaml";
+  for (const char* text : {"just a scalar\n", "current-context: c\ncontexts: [5]\n",
+                           "current-context: c\ncontexts: [{name: {a: 1}}]\n",
+                           "current-context: c\ncontexts: [{name: c, context: 7}]\n",
+                           "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
+                           "clusters: [{name: k, cluster: [1]}]\n"}) {
+    INFO(text);
+    std::ofstream(path) << text;
+    auto r = kube::LoadKubeconfig(path);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(path) != std::string::npos);
+  }
+  std::remove(path.c_str());
 }
