@@ -80,7 +80,8 @@ Error CsvRecording::LineError(const std::string& what) const {
 Result<bool> CsvRecording::Next(RawSample& out) {
   for (;;) {
     const char* base = buf_.data();
-    const void* nl = std::memchr(base + pos_, '\n', end_ - pos_);
+    // An empty recording's buffer has no storage: memchr(nullptr, ...) is undefined even for 0.
+    const void* nl = end_ > pos_ ? std::memchr(base + pos_, '\n', end_ - pos_) : nullptr;
     size_t line_end = 0;
     if (nl != nullptr) {
       line_end = static_cast<size_t>(static_cast<const char*>(nl) - base);

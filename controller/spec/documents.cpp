@@ -8,6 +8,8 @@
 #include <iostream>
 #include <sstream>
 
+#include "controller/base/text.h"
+
 namespace ebb::spec {
 namespace {
 
@@ -96,6 +98,10 @@ json YamlToJson(const YAML::Node& node) {
 
 Result<std::vector<json>> ParseDocuments(std::string_view text, std::string_view source) {
   std::vector<json> docs;
+  // yaml-cpp passes bytes that are not UTF-8 through into names, keys and queries, and every JSON
+  // written from them later throws (found by fuzz/documents). The JSON parser checks by itself.
+  if (!IsValidUtf8(text))
+    return MakeError(ErrorCode::kParse, std::string(source) + ": not valid UTF-8");
   if (IsJsonText(text)) {
     std::istringstream in{std::string(text)};
     while (true) {

@@ -70,7 +70,7 @@ TEST_CASE("conditions keep lastTransitionTime unless the status flips", "[unit][
   CHECK(flipped[0]["status"] == "False");
 }
 
-// Found by fuzz/kube_objects: a stored condition with a non-string member threw
+// Checked by fuzz/kube_objects: a stored condition with a non-string member threw
 // nlohmann::type_error, and a garbage lastTransitionTime was carried into the next status write.
 TEST_CASE("conditions: odd stored entries are ignored", "[unit][status]") {
   const Timestamp now = FromUnixMillis(1'700'000'000'000);
@@ -209,7 +209,7 @@ TEST_CASE("pods: phase, readiness, start time and requests incl. sidecar init co
   CHECK(total(pods[1], "cpu") == -1);  // a container without a cpu request: no total
 }
 
-// Found by fuzz/kube_objects: a Scale whose fields had the wrong JSON type threw
+// Checked by fuzz/kube_objects: a Scale whose fields had the wrong JSON type threw
 // nlohmann::type_error out of GetScale, and a replica count like 1e10 was converted to int (UB).
 TEST_CASE("scale: mistyped or out-of-range fields are a parse error, not an exception",
           "[unit][scale]") {
@@ -238,7 +238,7 @@ TEST_CASE("scale: mistyped or out-of-range fields are a parse error, not an exce
   CHECK(named.error().message.find("spec.replicas") != std::string::npos);
 }
 
-// Found by fuzz/kube_objects: an APIResourceList entry with a non-string name or kind, or a
+// Checked by fuzz/kube_objects: an APIResourceList entry with a non-string name or kind, or a
 // non-object entry, threw out of Discovery::Load.
 TEST_CASE("discovery: odd APIResourceList entries are skipped", "[unit][discovery]") {
   auto kinds = kube::ParseApiResourceList(nlohmann::json::parse(R"({"resources": [
@@ -257,7 +257,7 @@ TEST_CASE("discovery: odd APIResourceList entries are skipped", "[unit][discover
   CHECK(kube::ParseApiResourceList(nlohmann::json::parse("[]"), "v1").empty());
 }
 
-// Found by fuzz/kube_objects: json::value() throws on a member of the wrong type, so a pod named
+// Checked by fuzz/kube_objects: json::value() throws on a member of the wrong type, so a pod named
 // 5 or a container that is a number aborted the reconcile; request and usage sums could wrap.
 TEST_CASE("pods and pod metrics: mistyped members are skipped, sums saturate", "[unit][pods]") {
   auto pods = kube::PodsFromList(nlohmann::json::parse(R"({"items": [
@@ -298,7 +298,7 @@ TEST_CASE("pods and pod metrics: mistyped members are skipped, sums saturate", "
   CHECK_FALSE(kube::ReadingFromPodMetrics(nlohmann::json::parse("[]"), cpu).ok);
 }
 
-// Found by fuzz/kube_objects: a Status whose kind was not a string threw out of DescribeFailure,
+// Checked by fuzz/kube_objects: a Status whose kind was not a string threw out of DescribeFailure,
 // and a non-Status body was cut mid-character (invalid UTF-8 in a condition message).
 TEST_CASE("failed calls: the body is quoted as valid, bounded UTF-8", "[unit][status]") {
   const std::string path = "/apis/apps/v1/namespaces/default/deployments/web";
@@ -319,7 +319,7 @@ TEST_CASE("failed calls: the body is quoted as valid, bounded UTF-8", "[unit][st
   CHECK(long_status.size() < 2000);
 }
 
-// Found by fuzz/kubeconfig: yaml-cpp throws when a node has another shape than the reader expects
+// Checked by fuzz/kubeconfig: yaml-cpp throws when a node has another shape than the reader expects
 // (a scalar where a list item or a map is, a map as a name); that escaped LoadKubeconfig.
 TEST_CASE("kubeconfig: nodes of the wrong shape are an error naming the file",
           "[unit][kubeconfig]") {

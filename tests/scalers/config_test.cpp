@@ -321,8 +321,8 @@ TEST_CASE("prometheus response rules", "[prometheus][parse]") {
   CHECK(parse(200, "<html>").error().code == ErrorCode::kParse);
 }
 
-// Found by fuzz/prometheus_response: a member of the wrong type threw nlohmann::type_error out of
-// the parser, and quoted bodies and samples were cut mid-character or not bounded at all.
+// Checked by fuzz/prometheus_response: a member of the wrong type threw nlohmann::type_error out
+// of the parser, and quoted bodies and samples were cut mid-character or not bounded at all.
 TEST_CASE("prometheus response: mistyped members and hostile bodies are typed errors",
           "[prometheus][parse]") {
   PrometheusConfig cfg;
@@ -347,14 +347,15 @@ TEST_CASE("prometheus response: mistyped members and hostile bodies are typed er
   CHECK(page.error().message.size() < 400);
   CHECK(ebb::IsValidUtf8(parse(503, "caf\xe9").error().message));
   // A huge malformed sample is quoted, not copied whole.
-  const std::string huge = R"({"status":"success","data":{"resultType":"scalar","result":[1,)" +
-                           "[\"" + std::string(100000, 'a') + "\"]]}}";
+  const std::string huge =
+      std::string(R"({"status":"success","data":{"resultType":"scalar","result":[1,[")") +
+      std::string(100000, 'a') + "\"]]}}";
   auto big = parse(200, huge);
   REQUIRE_FALSE(big.has_value());
   CHECK(big.error().message.size() < 400);
 }
 
-// Found by fuzz/redis_reply: an error reply's text went into the message as sent, so one
+// Checked by fuzz/redis_reply: an error reply's text went into the message as sent, so one
 // non-UTF-8 byte made the status/Event JSON throw (issue 8).
 TEST_CASE("redis error replies are quoted as valid, bounded UTF-8", "[redis][parse]") {
   RedisReply r;

@@ -194,3 +194,14 @@ TEST_CASE("documents: YAML multi-doc, JSON, quoted scalars stay strings, errors 
   REQUIRE_FALSE(badjson.has_value());
   CHECK(badjson.error().message.find("bad.json: invalid JSON") != std::string::npos);
 }
+
+// Found by fuzz/documents: YAML with a byte that is not UTF-8 (here in a key) parsed, and the
+// document's JSON then threw type_error.316 when written (`ebb convert`, `ebb decide`, status).
+TEST_CASE("documents: bytes that are not UTF-8 are refused", "[spec]") {
+  auto bad = ParseDocuments("api\xa6version: ebb.dev/v1alpha1\nkind: Autoscaler\n", "odd.yaml");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message == "odd.yaml: not valid UTF-8");
+  auto ok = ParseDocuments("name: caf\xc3\xa9\n", "ok.yaml");
+  REQUIRE(ok.has_value());
+  CHECK((*ok)[0].dump() == "{\"name\":\"caf\xc3\xa9\"}");
+}

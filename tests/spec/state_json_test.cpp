@@ -70,7 +70,7 @@ TEST_CASE("RFC 3339 times", "[spec]") {
   CHECK(spec::FormatRfc3339(*spec::ParseRfc3339("0000-01-01T00:00:00Z")) == "0000-01-01T00:00:00Z");
 }
 
-// Found by fuzz/kube_objects (status.decisionState as the API server returns it): a numeric time
+// Checked by fuzz/kube_objects (status.decisionState as the API server returns it): a numeric time
 // of 1e300 was converted to int64 (undefined behaviour), an out-of-range replica count wrapped
 // silently, and a non-boolean `outdated` threw nlohmann::type_error.
 TEST_CASE("stored state with out-of-range or mistyped members is refused", "[spec]") {
