@@ -74,7 +74,7 @@ Result<KubeConfig> ReadKubeconfig(const std::string& path, const std::string& co
   try {
     root = YAML::LoadFile(path);
   } catch (const std::exception& e) {
-    return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + path + ": " + e.what());
+    return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + path + ": " + SafeText(e.what()));
   }
   const std::string where = "kubeconfig " + path;
   std::string ctx_name = context.empty() ? Str(root, "current-context") : context;

@@ -71,6 +71,15 @@ json PlainScalar(const std::string& s) {
   return s;
 }
 
+// yaml-cpp guesses UTF-16/32 from the first bytes (a file starting "\x01\0\0\0" is read as
+// UTF-32) and writes code points past U+10FFFF as bytes that are not UTF-8 (found by
+// fuzz/documents), so every text it returns is checked.
+const std::string& Utf8(const YAML::Node& node, const std::string& text) {
+  if (!IsValidUtf8(text))
+    throw YAML::Exception(node.Mark(), "text that is not UTF-8 (is the file UTF-8?)");
+  return text;
+}
+
 json YamlToJson(const YAML::Node& node) {
   switch (node.Type()) {
     case YAML::NodeType::Null:
@@ -78,8 +87,8 @@ json YamlToJson(const YAML::Node& node) {
       return nullptr;
     case YAML::NodeType::Scalar:
       // yaml-cpp tags quoted scalars "!" and plain ones "?".
-      if (node.Tag() == "!") return node.Scalar();
-      return PlainScalar(node.Scalar());
+      if (node.Tag() == "!") return Utf8(node, node.Scalar());
+      return PlainScalar(Utf8(node, node.Scalar()));
     case YAML::NodeType::Sequence: {
       json arr = json::array();
       for (const auto& item : node) arr.push_back(YamlToJson(item));
@@ -87,7 +96,8 @@ json YamlToJson(const YAML::Node& node) {
     }
     case YAML::NodeType::Map: {
       json obj = json::object();
-      for (const auto& kv : node) obj[kv.first.as<std::string>()] = YamlToJson(kv.second);
+      for (const auto& kv : node)
+        obj[Utf8(kv.first, kv.first.as<std::string>())] = YamlToJson(kv.second);
       return obj;
     }
   }

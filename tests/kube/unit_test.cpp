@@ -337,3 +337,15 @@ TEST_CASE("kubeconfig: nodes of the wrong shape are an error naming the file",
   }
   std::remove(path.c_str());
 }
+
+// Found by fuzz/kubeconfig: yaml-cpp's parse error quoted one byte of a character, and the
+// message went out as is.
+TEST_CASE("kubeconfig: a parse error is quoted as valid UTF-8", "[unit][kubeconfig]") {
+  const std::string path = "/tmp/ebb-kc-test4-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path, std::ios::binary)
+      << std::string("a\0\0\0\0\0\0\0\x1bn: v1\nkind: Confia", 27);
+  auto r = kube::LoadKubeconfig(path);
+  REQUIRE_FALSE(r);
+  CHECK(IsValidUtf8(r.error().message));
+  std::remove(path.c_str());
+}

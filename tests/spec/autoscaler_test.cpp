@@ -205,3 +205,13 @@ TEST_CASE("documents: bytes that are not UTF-8 are refused", "[spec]") {
   REQUIRE(ok.has_value());
   CHECK((*ok)[0].dump() == "{\"name\":\"caf\xc3\xa9\"}");
 }
+
+// Found by fuzz/documents: yaml-cpp reads a file starting "\x01\0\0\0" as UTF-32 and returned text
+// that is not UTF-8 although every input byte was.
+TEST_CASE("documents: text yaml-cpp decodes to something not UTF-8 is refused", "[spec]") {
+  const std::string text("\x01\0\0\0llingInterval 0\napiVersion: ebb.dev/v1alpha1\n", 49);
+  auto r = ParseDocuments(text, "guess.yaml");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message.find("guess.yaml: invalid YAML") == 0);
+  CHECK(r.error().message.find("not UTF-8") != std::string::npos);
+}
