@@ -55,7 +55,8 @@ std::string StringMember(const nlohmann::json& j, const char* key, const std::st
 // Prometheus sample values are strings: "1.5", "NaN", "+Inf", "-Inf".
 Result<double> ParseSampleValue(const nlohmann::json& v, std::string_view where) {
   if (!v.is_array() || v.size() != 2 || !v[1].is_string()) {
-    return MakeError(ErrorCode::kParse, std::string(where) + ": malformed sample " + v.dump());
+    return MakeError(ErrorCode::kParse,
+                     std::string(where) + ": malformed sample " + Snippet(v.dump()));
   }
   const std::string s = v[1].get<std::string>();
   errno = 0;
@@ -63,15 +64,15 @@ Result<double> ParseSampleValue(const nlohmann::json& v, std::string_view where)
   const double d = std::strtod(s.c_str(), &end);
   if (s.empty() || end != s.c_str() + s.size()) {
     return MakeError(ErrorCode::kParse,
-                     std::string(where) + ": malformed sample value \"" + s + "\"");
+                     std::string(where) + ": malformed sample value \"" + Snippet(s) + "\"");
   }
   if (std::isnan(d) || std::isinf(d)) {
     return MakeError(ErrorCode::kInvalidValue,
-                     std::string(where) + ": invalid value " + s + " (NaN or infinite)");
+                     std::string(where) + ": invalid value " + Snippet(s) + " (NaN or infinite)");
   }
   if (d < 0) {
     return MakeError(ErrorCode::kInvalidValue,
-                     std::string(where) + ": invalid value " + s + " (negative)");
+                     std::string(where) + ": invalid value " + Snippet(s) + " (negative)");
   }
   return d;
 }

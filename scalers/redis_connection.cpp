@@ -184,6 +184,7 @@ Error RedisReplyError(const RedisReply& reply, std::string_view where) {
   } else if (StartsWith(m, "NOGROUP")) {
     code = ErrorCode::kNotFound;
   }
+  // The server's text may hold any bytes (a key name echoed back, a proxy's banner): quoted safely.
   return MakeError(code, std::string(where) + ": " + SafeText(m));
 }
 

@@ -24,6 +24,12 @@ struct ResourceRef {
   std::string CollectionPath(const std::string& ns) const;  // ns empty: all namespaces
 };
 
+// An APIResourceList (GET /apis/<group>/<version>) as kind -> resource, `has_scale` set where a
+// "<resource>/scale" entry exists. Entries that are not objects or lack a string name/kind are
+// skipped (an aggregated API server may send anything).
+std::map<std::string, ResourceRef> ParseApiResourceList(const nlohmann::json& list,
+                                                        const std::string& api_version);
+
 class Discovery {
  public:
   explicit Discovery(KubeClient& client) : client_(client) {}

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/base/text.h"
 #include "controller/spec/documents.h"
 
 namespace ebb::kube {
@@ -154,7 +155,8 @@ Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& co
   } catch (const YAML::Exception& e) {
     // A member of the wrong kind (a list where a mapping belongs, a mapping for a name).
     return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + path + ": malformed at line " +
-                                                    std::to_string(e.mark.line + 1) + ": " + e.msg);
+                                                    std::to_string(e.mark.line + 1) + ": " +
+                                                    SafeText(e.msg));
   }
 }
 

@@ -1,5 +1,6 @@
 #include "controller/kube/resource_metrics.h"
 
+#include <cstdint>
 #include <map>
 
 #include "controller/base/quantity.h"
@@ -29,6 +30,20 @@ const nlohmann::json& Member(const nlohmann::json& j, const char* key, bool arra
   return array ? kArray : kObject;
 }
 
+// A string member, or "" when absent or not a string (json::value() throws on a mistyped one).
+std::string Text(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return {};
+  const auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// Requests and usage are summed over containers; absurd quantities saturate instead of wrapping.
+int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t sum = 0;
+  if (__builtin_add_overflow(a, b, &sum)) return b > 0 ? INT64_MAX : INT64_MIN;
+  return sum;
+}
+
 bool IsResource(SourceType t) {
   return t == SourceType::kResource || t == SourceType::kContainerResource;
 }
@@ -38,7 +53,7 @@ void AddRequests(const nlohmann::json& container, std::map<std::string, int64_t>
                  std::map<std::string, bool>& missing,
                  std::vector<decision::ResourceRequest>& per) {
   const auto& req = Member(Member(container, "resources"), "requests");
-  const std::string name = container.value("name", "");
+  const std::string name = Text(container, "name");
   for (const char* res : {"cpu", "memory"}) {
     auto it = req.find(res);
     int64_t milli = -1;
@@ -49,7 +64,7 @@ void AddRequests(const nlohmann::json& container, std::map<std::string, int64_t>
       missing[res] = true;
       continue;
     }
-    total[res] += milli;
+    total[res] = SaturatingAdd(total[res], milli);
     per.push_back({res, name, milli});
   }
 }
@@ -61,24 +76,24 @@ std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
   for (const auto& p : Member(list, "items", /*array=*/true)) {
     decision::Pod pod;
     const auto& md = Member(p, "metadata");
-    pod.name = md.value("name", "");
+    pod.name = Text(md, "name");
     pod.deleting = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
     const auto& status = Member(p, "status");
-    const std::string phase = status.value("phase", "Unknown");
+    const std::string phase = Text(status, "phase");
     pod.phase = phase == "Pending"     ? decision::PodPhase::kPending
                 : phase == "Running"   ? decision::PodPhase::kRunning
                 : phase == "Succeeded" ? decision::PodPhase::kSucceeded
                 : phase == "Failed"    ? decision::PodPhase::kFailed
                                        : decision::PodPhase::kUnknown;
-    if (auto st = spec::ParseRfc3339(status.value("startTime", ""))) pod.start_time = *st;
+    if (auto st = spec::ParseRfc3339(Text(status, "startTime"))) pod.start_time = *st;
     pod.ready = decision::ConditionStatus::kNone;
     for (const auto& c : Member(status, "conditions", /*array=*/true)) {
-      if (c.value("type", "") != "Ready") continue;
-      const std::string s = c.value("status", "");
+      if (Text(c, "type") != "Ready") continue;
+      const std::string s = Text(c, "status");
       pod.ready = s == "True"    ? decision::ConditionStatus::kTrue
                   : s == "False" ? decision::ConditionStatus::kFalse
                                  : decision::ConditionStatus::kUnknown;
-      if (auto t = spec::ParseRfc3339(c.value("lastTransitionTime", "")))
+      if (auto t = spec::ParseRfc3339(Text(c, "lastTransitionTime")))
         pod.ready_transition_time = *t;
     }
     std::map<std::string, int64_t> total;
@@ -88,12 +103,43 @@ std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
       AddRequests(c, total, missing, pod.requests);
     // Sidecars (restartable init containers) run alongside and count, as upstream since 1.29.
     for (const auto& c : Member(pspec, "initContainers", /*array=*/true))
-      if (c.value("restartPolicy", "") == "Always") AddRequests(c, total, missing, pod.requests);
+      if (Text(c, "restartPolicy") == "Always") AddRequests(c, total, missing, pod.requests);
     for (const auto& [res, milli] : total)
       if (!missing.count(res)) pod.requests.push_back({res, "", milli});
     pods.push_back(std::move(pod));
   }
   return pods;
+}
+
+decision::MetricReading ReadingFromPodMetrics(const nlohmann::json& list,
+                                              const decision::MetricSpec& metric) {
+  decision::MetricReading r;
+  r.ok = true;
+  for (const auto& item : Member(list, "items", /*array=*/true)) {
+    int64_t sum = 0;
+    bool found = false;
+    for (const auto& c : Member(item, "containers", /*array=*/true)) {
+      if (metric.type == SourceType::kContainerResource && Text(c, "name") != metric.container)
+        continue;
+      const auto& usage = Member(c, "usage");
+      const auto u = usage.find(metric.resource);
+      if (u == usage.end() || !u->is_string()) continue;  // absent or garbage: no sample
+      auto v = ParseQuantityMilli(u->get<std::string>());
+      if (!v) continue;
+      sum = SaturatingAdd(sum, *v);
+      found = true;
+    }
+    if (!found) continue;
+    r.pod_samples.push_back({Text(Member(item, "metadata"), "name"), sum});
+    if (auto t = spec::ParseRfc3339(Text(item, "timestamp"))) r.sample_time = *t;
+    // "30s", "15.5s": seconds in milli-units are milliseconds.
+    const std::string w = Text(item, "window");
+    if (auto ms = ParseQuantityMilli(w.empty() || w.back() != 's' ? w : w.substr(0, w.size() - 1));
+        ms && *ms >= 0)
+      r.sample_window = Duration(*ms);
+  }
+  if (r.pod_samples.empty()) return Failed("no metrics returned from resource metrics API");
+  return r;
 }
 
 ResourceMetricsReader::ResourceMetricsReader(KubeClient& client, std::string ns,
@@ -124,32 +170,7 @@ void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision:
   for (std::size_t i = 0; i < spec_.metrics.size(); ++i) {
     const auto& m = spec_.metrics[i];
     if (!IsResource(m.type)) continue;
-    decision::MetricReading r;
-    r.ok = true;
-    for (const auto& item : Member(*metrics, "items", /*array=*/true)) {
-      int64_t sum = 0;
-      bool found = false;
-      for (const auto& c : Member(item, "containers", /*array=*/true)) {
-        if (m.type == SourceType::kContainerResource && c.value("name", "") != m.container)
-          continue;
-        const auto& usage = Member(c, "usage");
-        const auto u = usage.find(m.resource);
-        if (u == usage.end() || !u->is_string()) continue;  // absent or garbage: no sample
-        auto v = ParseQuantityMilli(u->get<std::string>());
-        if (!v) continue;
-        sum += *v;
-        found = true;
-      }
-      if (!found) continue;
-      r.pod_samples.push_back({Member(item, "metadata").value("name", ""), sum});
-      if (auto t = spec::ParseRfc3339(item.value("timestamp", ""))) r.sample_time = *t;
-      const std::string w = item.value("window", "");
-      if (auto d =
-              ParseQuantityDouble(w.empty() || w.back() != 's' ? w : w.substr(0, w.size() - 1)))
-        r.sample_window = Duration(static_cast<int64_t>(*d * 1000));
-    }
-    if (r.pod_samples.empty()) r = Failed("no metrics returned from resource metrics API");
-    obs.readings[i] = std::move(r);
+    obs.readings[i] = ReadingFromPodMetrics(*metrics, m);
   }
 }
 

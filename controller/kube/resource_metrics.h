@@ -17,6 +17,11 @@ namespace ebb::kube {
 // Parses one PodList into the core's pods (requests per resource, total and per container).
 std::vector<decision::Pod> PodsFromList(const nlohmann::json& list);
 
+// One Resource/ContainerResource metric's reading from a PodMetricsList (metrics.k8s.io): per
+// pod, the sum of its containers' usage of the metric's resource; failed when no pod has one.
+decision::MetricReading ReadingFromPodMetrics(const nlohmann::json& list,
+                                              const decision::MetricSpec& metric);
+
 class ResourceMetricsReader final : public runtime::MetricReader {
  public:
   // `selector` is read at each Read (the scale's status.selector may change).

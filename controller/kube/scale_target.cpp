@@ -1,6 +1,67 @@
 #include "controller/kube/scale_target.h"
 
+#include <cstdint>
+
 namespace ebb::kube {
+namespace {
+
+const nlohmann::json* Find(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  const auto it = j.find(key);
+  return it == j.end() || it->is_null() ? nullptr : &*it;
+}
+
+Result<const nlohmann::json*> Member(const nlohmann::json& j, const char* outer, const char* key) {
+  const nlohmann::json* o = Find(j, outer);
+  if (o == nullptr) return nullptr;
+  if (!o->is_object()) return MakeError(ErrorCode::kParse, std::string(outer) + ": not an object");
+  return Find(*o, key);
+}
+
+Result<int32_t> Int32At(const nlohmann::json& j, const char* outer, const char* key) {
+  auto m = Member(j, outer, key);
+  if (!m) return m.error();
+  const nlohmann::json* v = *m;
+  if (v == nullptr) return 0;
+  if (!v->is_number_integer() ||
+      (v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT32_MAX)) ||
+      (!v->is_number_unsigned() && (v->get<int64_t>() < 0 || v->get<int64_t>() > INT32_MAX)))
+    return MakeError(ErrorCode::kParse, std::string(outer) + "." + key +
+                                            ": not a replica count (an integer 0..2147483647)");
+  return static_cast<int32_t>(v->get<int64_t>());
+}
+
+Result<std::string> StringAt(const nlohmann::json& j, const char* outer, const char* key) {
+  auto m = Member(j, outer, key);
+  if (!m) return m.error();
+  const nlohmann::json* v = *m;
+  if (v == nullptr) return std::string();
+  if (!v->is_string())
+    return MakeError(ErrorCode::kParse, std::string(outer) + "." + key + ": not a string");
+  return v->get<std::string>();
+}
+
+}  // namespace
+
+Result<ScaleObject> ParseScale(const nlohmann::json& scale) {
+  if (!scale.is_object()) return MakeError(ErrorCode::kParse, "Scale: not an object");
+  ScaleObject s;
+  auto spec = Int32At(scale, "spec", "replicas");
+  if (!spec) return spec.error();
+  auto status = Int32At(scale, "status", "replicas");
+  if (!status) return status.error();
+  auto rv = StringAt(scale, "metadata", "resourceVersion");
+  if (!rv) return rv.error();
+  auto selector = StringAt(scale, "status", "selector");
+  if (!selector) return selector.error();
+  s.info.spec_replicas = *spec;
+  s.info.status_replicas = *status;
+  // The Scale subresource has no ready count; without pods the core uses status.replicas.
+  s.info.ready_replicas = s.info.status_replicas;
+  s.resource_version = std::move(*rv);
+  s.selector = std::move(*selector);
+  return s;
+}
 
 KubeScaleTarget::KubeScaleTarget(KubeClient& client, Discovery& discovery, std::string ns,
                                  spec::ScaleTargetRef ref)
@@ -30,17 +91,13 @@ Result<runtime::ScaleInfo> KubeScaleTarget::GetScale(Timestamp) {
   if (!path) return path.error();
   auto scale = client_.Get(*path);
   if (!scale) return MakeError(scale.error().code, Describe() + ": " + scale.error().message);
-  runtime::ScaleInfo info;
-  const auto& j = *scale;
-  info.spec_replicas = j.contains("spec") ? j["spec"].value("replicas", 0) : 0;
-  info.status_replicas = j.contains("status") ? j["status"].value("replicas", 0) : 0;
-  // The Scale subresource has no ready count; without pods the core uses status.replicas.
-  info.ready_replicas = info.status_replicas;
+  auto parsed = ParseScale(*scale);
+  if (!parsed) return MakeError(parsed.error().code, Describe() + ": " + parsed.error().message);
   std::lock_guard lock(mu_);
-  resource_version_ = j.contains("metadata") ? j["metadata"].value("resourceVersion", "") : "";
-  seen_replicas_ = info.spec_replicas;
-  selector_ = j.contains("status") ? j["status"].value("selector", "") : "";
-  return info;
+  resource_version_ = std::move(parsed->resource_version);
+  seen_replicas_ = parsed->info.spec_replicas;
+  selector_ = std::move(parsed->selector);
+  return parsed->info;
 }
 
 Result<void> KubeScaleTarget::SetReplicas(int32_t replicas, Timestamp now) {
@@ -59,7 +116,8 @@ Result<void> KubeScaleTarget::SetReplicas(int32_t replicas, Timestamp now) {
     auto r = client_.MergePatch(*path, patch);
     if (r) {
       std::lock_guard lock(mu_);
-      resource_version_ = (*r)["metadata"].value("resourceVersion", "");
+      auto patched_rv = StringAt(*r, "metadata", "resourceVersion");
+      resource_version_ = patched_rv ? *patched_rv : "";
       seen_replicas_ = replicas;
       return {};
     }

@@ -13,6 +13,17 @@
 
 namespace ebb::kube {
 
+// What a reconcile reads from a Scale object (autoscaling/v1).
+struct ScaleObject {
+  runtime::ScaleInfo info;
+  std::string resource_version;
+  std::string selector;  // status.selector
+};
+
+// A missing field reads as empty/0, as before; a mistyped or out-of-range one is a kParse error
+// naming the field (the API server never sends one, a proxy or a broken aggregated API might).
+Result<ScaleObject> ParseScale(const nlohmann::json& scale);
+
 class KubeScaleTarget final : public runtime::ScaleTarget {
  public:
   KubeScaleTarget(KubeClient& client, Discovery& discovery, std::string ns,

@@ -22,15 +22,15 @@ nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions
     const std::string status = c.status ? "True" : "False";
     std::string since = now_text;
     if (previous.is_array()) {
-      // The stored status may have been edited by anyone allowed to: read it defensively.
-      auto str = [](const nlohmann::json& o, const char* k) {
-        const auto it = o.is_object() ? o.find(k) : o.end();
-        return it != o.end() && it->is_string() ? it->get<std::string>() : std::string();
+      // The stored status is read back from the API server: only well-formed entries count.
+      auto text = [](const nlohmann::json& p, const char* key) {
+        const auto it = p.is_object() ? p.find(key) : p.end();
+        return it != p.end() && it->is_string() ? it->get<std::string>() : std::string();
       };
       for (const auto& p : previous) {
-        if (str(p, "type") == c.type && str(p, "status") == status) {
-          const std::string t = str(p, "lastTransitionTime");
-          if (!t.empty()) since = t;
+        if (text(p, "type") == c.type && text(p, "status") == status) {
+          const std::string t = text(p, "lastTransitionTime");
+          if (spec::ParseRfc3339(t)) since = t;
           break;
         }
       }

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "controller/base/text.h"
 #include "controller/sim/timestamp_text.h"
 
 namespace ebb::sim {
@@ -79,7 +80,8 @@ Error CsvRecording::LineError(const std::string& what) const {
 Result<bool> CsvRecording::Next(RawSample& out) {
   for (;;) {
     const char* base = buf_.data();
-    const void* nl = std::memchr(base + pos_, '\n', end_ - pos_);
+    // An empty recording's buffer has no storage: memchr(nullptr, ...) is undefined even for 0.
+    const void* nl = end_ > pos_ ? std::memchr(base + pos_, '\n', end_ - pos_) : nullptr;
     size_t line_end = 0;
     if (nl != nullptr) {
       line_end = static_cast<size_t>(static_cast<const char*>(nl) - base);
@@ -103,7 +105,7 @@ Result<bool> CsvRecording::Next(RawSample& out) {
     const size_t c2 = c1 == std::string_view::npos ? c1 : line.find(',', c1 + 1);
     if (c2 == std::string_view::npos || line.find(',', c2 + 1) != std::string_view::npos) {
       return LineError("expected 3 fields `timestamp,metric,value`, got \"" +
-                       std::string(trimmed.substr(0, 80)) + "\"");
+                       SafeText(trimmed, 80) + "\"");
     }
     const std::string_view ts_text = Trim(line.substr(0, c1));
     const std::string_view metric = Trim(line.substr(c1 + 1, c2 - c1 - 1));
@@ -112,14 +114,14 @@ Result<bool> CsvRecording::Next(RawSample& out) {
     if (!at) {
       // A header is allowed only as the first row.
       if (line_ == 1) continue;
-      return LineError("bad timestamp \"" + std::string(ts_text.substr(0, 40)) +
+      return LineError("bad timestamp \"" + SafeText(ts_text, 40) +
                        "\" (want Unix seconds or RFC 3339)");
     }
     if (metric.empty()) return LineError("empty metric name");
     double value = 0;
     if (!ParseValue(value_text, value)) {
-      return LineError("bad value \"" + std::string(value_text.substr(0, 40)) + "\" for metric " +
-                       std::string(metric));
+      return LineError("bad value \"" + SafeText(value_text, 40) + "\" for metric " +
+                       SafeText(metric));
     }
     if (have_last_ && *at < last_) {
       return LineError("timestamp " + FormatRfc3339(*at) + " is before the previous row's " +

@@ -53,7 +53,13 @@ bool ReadEvents(const json& j, const std::string& path, std::vector<decision::Sc
       return false;
     }
     ev.change = static_cast<int32_t>(**change);
-    ev.outdated = e.value("outdated", false);
+    if (const auto o = e.find("outdated"); o != e.end() && !o->is_null()) {
+      if (!o->is_boolean()) {
+        err = p + ".outdated: must be true or false";
+        return false;
+      }
+      ev.outdated = o->get<bool>();
+    }
     out.push_back(ev);
   }
   return true;

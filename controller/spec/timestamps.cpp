@@ -77,7 +77,13 @@ std::optional<Timestamp> ParseRfc3339(std::string_view s, bool missing_zone_is_u
   const auto days = std::chrono::sys_days(ymd).time_since_epoch().count();
   const int64_t secs =
       static_cast<int64_t>(days) * 86400 + h * 3600 + mi * 60 + sec - offset_minutes * 60;
-  return FromUnixMillis(secs * 1000 + millis);
+  // RFC 3339 years are 0000-9999 in UTC too: "9999-12-31T23:59:59-01:00" is year 10000 and
+  // "0000-01-01T00:00:00+01:00" year -1, which no four-digit year can write back.
+  const int64_t ms = secs * 1000 + millis;
+  constexpr int64_t kFirst = -62'167'219'200'000;  // 0000-01-01T00:00:00Z
+  constexpr int64_t kLast = 253'402'300'799'999;   // 9999-12-31T23:59:59.999Z
+  if (ms < kFirst || ms > kLast) return std::nullopt;
+  return FromUnixMillis(ms);
 }
 
 void AppendRfc3339(std::string& out, Timestamp t) {

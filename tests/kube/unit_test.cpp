@@ -3,10 +3,14 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "controller/base/text.h"
+#include "controller/kube/discovery.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/resource_metrics.h"
+#include "controller/kube/scale_target.h"
 #include "controller/live/due_queue.h"
 #include "controller/live/status.h"
+#include "controller/spec/timestamps.h"
 #include "tests/support/builders.h"
 
 using namespace ebb;
@@ -64,6 +68,20 @@ TEST_CASE("conditions keep lastTransitionTime unless the status flips", "[unit][
       live::ConditionsJson({{"AbleToScale", false, "FailedGetScale", "x"}}, first, 1, t2);
   CHECK(flipped[0]["lastTransitionTime"] != first[0]["lastTransitionTime"]);
   CHECK(flipped[0]["status"] == "False");
+}
+
+// Checked by fuzz/kube_objects: a stored condition with a non-string member threw
+// nlohmann::type_error, and a garbage lastTransitionTime was carried into the next status write.
+TEST_CASE("conditions: odd stored entries are ignored", "[unit][status]") {
+  const Timestamp now = FromUnixMillis(1'700'000'000'000);
+  const auto stored = nlohmann::json::parse(R"([5, {"type": 1}, {"type": "AbleToScale",
+      "status": "True", "lastTransitionTime": "yesterday"}, {"type": "Active", "status": ["True"]}])");
+  const auto out = live::ConditionsJson(
+      {{"AbleToScale", true, "SucceededGetScale", "ok"}, {"Active", true, "Active", "1 > 0"}},
+      stored, 2, now);
+  REQUIRE(out.size() == 2);
+  CHECK(out[0]["lastTransitionTime"] == spec::FormatRfc3339(now));
+  CHECK(out[1]["lastTransitionTime"] == spec::FormatRfc3339(now));
 }
 
 TEST_CASE("the persisted state is rewritten only when a restart would need it", "[unit][status]") {
@@ -189,4 +207,145 @@ TEST_CASE("pods: phase, readiness, start time and requests incl. sidecar init co
   CHECK(pods[1].phase == decision::PodPhase::kPending);
   CHECK(pods[1].ready == decision::ConditionStatus::kNone);
   CHECK(total(pods[1], "cpu") == -1);  // a container without a cpu request: no total
+}
+
+// Checked by fuzz/kube_objects: a Scale whose fields had the wrong JSON type threw
+// nlohmann::type_error out of GetScale, and a replica count like 1e10 was converted to int (UB).
+TEST_CASE("scale: mistyped or out-of-range fields are a parse error, not an exception",
+          "[unit][scale]") {
+  auto ok = kube::ParseScale(nlohmann::json::parse(
+      R"({"metadata": {"resourceVersion": "7"}, "spec": {"replicas": 3},
+          "status": {"replicas": 2, "selector": "app=web"}})"));
+  REQUIRE(ok);
+  CHECK(ok->info.spec_replicas == 3);
+  CHECK(ok->info.ready_replicas == 2);
+  CHECK(ok->resource_version == "7");
+  CHECK(ok->selector == "app=web");
+  auto empty = kube::ParseScale(nlohmann::json::parse(R"({"spec": null, "status": {}})"));
+  REQUIRE(empty);
+  CHECK(empty->info.spec_replicas == 0);
+  for (const char* bad : {R"({"spec": {"replicas": "3"}})", R"({"spec": {"replicas": 1e10}})",
+                          R"({"spec": {"replicas": 2.5}})", R"({"spec": {"replicas": -1}})",
+                          R"({"status": {"replicas": 4294967296}})", R"({"spec": 5})",
+                          R"({"metadata": {"resourceVersion": 7}})",
+                          R"({"status": {"selector": ["app"]}})", R"([1])"}) {
+    auto r = kube::ParseScale(nlohmann::json::parse(bad));
+    INFO(bad);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kParse);
+  }
+  auto named = kube::ParseScale(nlohmann::json::parse(R"({"spec": {"replicas": "3"}})"));
+  CHECK(named.error().message.find("spec.replicas") != std::string::npos);
+}
+
+// Checked by fuzz/kube_objects: an APIResourceList entry with a non-string name or kind, or a
+// non-object entry, threw out of Discovery::Load.
+TEST_CASE("discovery: odd APIResourceList entries are skipped", "[unit][discovery]") {
+  auto kinds = kube::ParseApiResourceList(nlohmann::json::parse(R"({"resources": [
+      5, {"name": 7, "kind": "X"}, {"name": "things", "kind": ["T"]},
+      {"name": "deployments", "kind": "Deployment", "namespaced": "yes"},
+      {"name": "deployments/scale", "kind": "Scale"},
+      {"name": "jobs", "kind": "Job", "namespaced": false}]})"),
+                                          "apps/v1");
+  REQUIRE(kinds.size() == 2);
+  CHECK(kinds["Deployment"].has_scale);
+  CHECK(kinds["Deployment"].namespaced);
+  CHECK(kinds["Deployment"].group == "apps");
+  CHECK_FALSE(kinds["Job"].has_scale);
+  CHECK_FALSE(kinds["Job"].namespaced);
+  CHECK(kube::ParseApiResourceList(nlohmann::json::parse(R"({"resources": 5})"), "v1").empty());
+  CHECK(kube::ParseApiResourceList(nlohmann::json::parse("[]"), "v1").empty());
+}
+
+// Checked by fuzz/kube_objects: json::value() throws on a member of the wrong type, so a pod named
+// 5 or a container that is a number aborted the reconcile; request and usage sums could wrap.
+TEST_CASE("pods and pod metrics: mistyped members are skipped, sums saturate", "[unit][pods]") {
+  auto pods = kube::PodsFromList(nlohmann::json::parse(R"({"items": [
+    {"metadata": {"name": 5}, "status": {"phase": 1, "startTime": 2,
+                                         "conditions": [3, {"type": 4}, {"type": "Ready", "status": true}]},
+     "spec": {"containers": [7, {"name": ["x"], "restartPolicy": 1,
+                                 "resources": {"requests": {"cpu": "9223372036854775807m"}}},
+                             {"resources": {"requests": {"cpu": "1"}}}],
+              "initContainers": [{"restartPolicy": false}]}}]})"));
+  REQUIRE(pods.size() == 1);
+  CHECK(pods[0].name.empty());
+  CHECK(pods[0].phase == decision::PodPhase::kUnknown);
+  CHECK(pods[0].ready == decision::ConditionStatus::kUnknown);
+  for (const auto& r : pods[0].requests) CHECK(r.milli >= 0);
+
+  decision::MetricSpec cpu;
+  cpu.type = decision::SourceType::kContainerResource;
+  cpu.resource = "cpu";
+  cpu.container = "app";
+  auto reading = kube::ReadingFromPodMetrics(nlohmann::json::parse(R"({"items": [
+    5,
+    {"metadata": {"name": 6}, "timestamp": 7, "window": 8,
+     "containers": [9, {"name": 10, "usage": {"cpu": "1"}}]},
+    {"metadata": {"name": "p"}, "timestamp": "2026-01-01T00:00:00Z", "window": "-5s",
+     "containers": [{"name": "app", "usage": {"cpu": "9223372036854775807m"}},
+                    {"name": "app", "usage": {"cpu": "1"}}]}]})"),
+                                             cpu);
+  REQUIRE(reading.ok);
+  REQUIRE(reading.pod_samples.size() == 1);
+  CHECK(reading.pod_samples[0].pod == "p");
+  CHECK(reading.pod_samples[0].milli == INT64_MAX);
+  CHECK(reading.sample_window == Duration(0));
+  cpu.type = decision::SourceType::kResource;
+  auto windowed = kube::ReadingFromPodMetrics(nlohmann::json::parse(R"({"items": [
+    {"metadata": {"name": "p"}, "window": "15.5s", "containers": [{"usage": {"cpu": "250m"}}]}]})"),
+                                              cpu);
+  CHECK(windowed.sample_window == Duration(15'500));
+  CHECK_FALSE(kube::ReadingFromPodMetrics(nlohmann::json::parse("[]"), cpu).ok);
+}
+
+// Checked by fuzz/kube_objects: a Status whose kind was not a string threw out of DescribeFailure,
+// and a non-Status body was cut mid-character (invalid UTF-8 in a condition message).
+TEST_CASE("failed calls: the body is quoted as valid, bounded UTF-8", "[unit][status]") {
+  const std::string path = "/apis/apps/v1/namespaces/default/deployments/web";
+  const auto describe = [&](long status, const std::string& body) {  // NOLINT(google-runtime-int)
+    return kube::DescribeFailure(kube::Verb::kGet, path, kube::ApiResponse{status, body});
+  };
+  CHECK(describe(403, R"({"kind": "Status", "reason": "Forbidden", "message": "no"})") ==
+        "GET " + path + ": HTTP 403 Forbidden: no");
+  CHECK(describe(500, R"({"kind": 5, "reason": [], "message": {}})").find("HTTP 500") !=
+        std::string::npos);
+  CHECK(describe(500, R"({"kind": "Status", "reason": 1, "message": 2})") ==
+        "GET " + path + ": HTTP 500 : ");
+  const std::string page = describe(503, std::string(199, 'x') + "\xc3\xa9</html>");
+  CHECK(IsValidUtf8(page));
+  CHECK(page.size() < 400);
+  const std::string long_status =
+      describe(429, R"({"kind": "Status", "message": ")" + std::string(100000, 'm') + "\"}");
+  CHECK(long_status.size() < 2000);
+}
+
+// Checked by fuzz/kubeconfig: yaml-cpp throws when a node has another shape than the reader expects
+// (a scalar where a list item or a map is, a map as a name); that escaped LoadKubeconfig.
+TEST_CASE("kubeconfig: nodes of the wrong shape are an error naming the file",
+          "[unit][kubeconfig]") {
+  const std::string path = "/tmp/ebb-kc-test3-" + std::to_string(::getpid()) + ".yaml";
+  for (const char* text : {"just a scalar\n", "current-context: c\ncontexts: [5]\n",
+                           "current-context: c\ncontexts: [{name: {a: 1}}]\n",
+                           "current-context: c\ncontexts: [{name: c, context: 7}]\n",
+                           "current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\n"
+                           "clusters: [{name: k, cluster: [1]}]\n"}) {
+    INFO(text);
+    std::ofstream(path) << text;
+    auto r = kube::LoadKubeconfig(path);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.find(path) != std::string::npos);
+  }
+  std::remove(path.c_str());
+}
+
+// Found by fuzz/kubeconfig: yaml-cpp's parse error quoted one byte of a character, and the
+// message went out as is.
+TEST_CASE("kubeconfig: a parse error is quoted as valid UTF-8", "[unit][kubeconfig]") {
+  const std::string path = "/tmp/ebb-kc-test4-" + std::to_string(::getpid()) + ".yaml";
+  std::ofstream(path, std::ios::binary)
+      << std::string("a\0\0\0\0\0\0\0\x1bn: v1\nkind: Confia", 27);
+  auto r = kube::LoadKubeconfig(path);
+  REQUIRE_FALSE(r);
+  CHECK(IsValidUtf8(r.error().message));
+  std::remove(path.c_str());
 }

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
+#include "controller/base/text.h"
 #include "controller/net/curl_http_client.h"
 #include "scalers/prometheus_scaler.h"
 #include "scalers/redis_list_scaler.h"
@@ -318,6 +319,53 @@ TEST_CASE("prometheus response rules", "[prometheus][parse]") {
   CHECK(parse(503, "upstream down").error().code == ErrorCode::kUnavailable);
   CHECK(parse(401, "no").error().code == ErrorCode::kPermissionDenied);
   CHECK(parse(200, "<html>").error().code == ErrorCode::kParse);
+}
+
+// Checked by fuzz/prometheus_response: a member of the wrong type threw nlohmann::type_error out
+// of the parser, and quoted bodies and samples were cut mid-character or not bounded at all.
+TEST_CASE("prometheus response: mistyped members and hostile bodies are typed errors",
+          "[prometheus][parse]") {
+  PrometheusConfig cfg;
+  cfg.query = "q";
+  auto parse = [&](long status, const std::string& body) {
+    return ParsePrometheusResponse(status, body, cfg, "prometheus http://p");
+  };
+  for (const char* body :
+       {R"({"status": 1})", R"({"status": "error", "errorType": 2, "error": ["x"]})",
+        R"({"status": "success", "data": {"resultType": 3, "result": []}})"}) {
+    INFO(body);
+    auto r = parse(200, body);
+    REQUIRE_FALSE(r.has_value());
+    CHECK(ebb::IsValidUtf8(r.error().message));
+  }
+  CHECK(parse(500, R"({"status": 5})").error().code == ErrorCode::kUnavailable);
+  // A 503 page with "é" straddling the 200-byte cut, as a proxy sends it.
+  const std::string html = std::string(199, 'x') + "\xc3\xa9 caf\xc3\xa9</html>";
+  auto page = parse(503, html);
+  REQUIRE_FALSE(page.has_value());
+  CHECK(ebb::IsValidUtf8(page.error().message));
+  CHECK(page.error().message.size() < 400);
+  CHECK(ebb::IsValidUtf8(parse(503, "caf\xe9").error().message));
+  // A huge malformed sample is quoted, not copied whole.
+  const std::string huge =
+      std::string(R"({"status":"success","data":{"resultType":"scalar","result":[1,[")") +
+      std::string(100000, 'a') + "\"]]}}";
+  auto big = parse(200, huge);
+  REQUIRE_FALSE(big.has_value());
+  CHECK(big.error().message.size() < 400);
+}
+
+// Checked by fuzz/redis_reply: an error reply's text went into the message as sent, so one
+// non-UTF-8 byte made the status/Event JSON throw (issue 8).
+TEST_CASE("redis error replies are quoted as valid, bounded UTF-8", "[redis][parse]") {
+  RedisReply r;
+  r.type = RedisReply::Type::kError;
+  r.str = "WRONGTYPE caf\xe9 " + std::string(1000, 'x');
+  const Error e = RedisReplyError(r, "redis://r:6379/0: LLEN q");
+  CHECK(e.code == ErrorCode::kInvalidValue);
+  CHECK(ebb::IsValidUtf8(e.message));
+  CHECK(e.message.size() < 300);
+  CHECK(e.message.find("WRONGTYPE caf") != std::string::npos);
 }
 
 TEST_CASE("net helpers", "[net]") {

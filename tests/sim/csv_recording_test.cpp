@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "controller/base/text.h"
 #include "controller/sim/timestamp_text.h"
 #include "tests/sim/sim_test_support.h"
 
@@ -92,6 +93,29 @@ TEST_CASE("malformed CSV lines fail with the file and line number", "[sim][csv]"
     REQUIRE_FALSE(rows.has_value());
     CHECK(rows.error().code == ErrorCode::kParse);
     CHECK_THAT(rows.error().message, Catch::Contains(c.expect));
+  }
+}
+
+// Found by fuzz/csv_recording (UBSan, nonnull-attribute): an empty in-memory recording passed
+// its null buffer to memchr. Fails on the old code under the sanitizer build.
+TEST_CASE("an empty recording has no rows", "[sim][csv]") {
+  RawSample s;
+  auto src = CsvRecording::FromText("", "empty.csv");
+  auto next = src->Next(s);
+  REQUIRE(next.has_value());
+  CHECK_FALSE(*next);
+}
+
+// Checked by fuzz/csv_recording: a quoted field was cut at a byte count, splitting a character.
+TEST_CASE("malformed CSV lines are quoted as valid UTF-8", "[sim][csv]") {
+  const std::string e = "\xc3\xa9";  // é
+  for (const std::string& text : std::vector<std::string>{
+           "10,q,1\n" + std::string(79, 'x') + e + ",a\n",
+           "10,q,1\n" + std::string(39, '1') + e + ",q,1\n",
+           "10,q,1\n20,q," + std::string(39, '1') + e + "\n", "10,q,1\n20,q\xff,x\n"}) {
+    auto rows = ReadAll(*CsvRecording::FromText(text, "bad.csv"));
+    REQUIRE_FALSE(rows.has_value());
+    CHECK(IsValidUtf8(rows.error().message));
   }
 }
 

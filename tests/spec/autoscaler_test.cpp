@@ -194,3 +194,24 @@ TEST_CASE("documents: YAML multi-doc, JSON, quoted scalars stay strings, errors 
   REQUIRE_FALSE(badjson.has_value());
   CHECK(badjson.error().message.find("bad.json: invalid JSON") != std::string::npos);
 }
+
+// Found by fuzz/documents: YAML with a byte that is not UTF-8 (here in a key) parsed, and the
+// document's JSON then threw type_error.316 when written (`ebb convert`, `ebb decide`, status).
+TEST_CASE("documents: bytes that are not UTF-8 are refused", "[spec]") {
+  auto bad = ParseDocuments("api\xa6version: ebb.dev/v1alpha1\nkind: Autoscaler\n", "odd.yaml");
+  REQUIRE_FALSE(bad.has_value());
+  CHECK(bad.error().message == "odd.yaml: line 1: not valid UTF-8");
+  auto ok = ParseDocuments("name: caf\xc3\xa9\n", "ok.yaml");
+  REQUIRE(ok.has_value());
+  CHECK((*ok)[0].dump() == "{\"name\":\"caf\xc3\xa9\"}");
+}
+
+// Found by fuzz/documents: yaml-cpp reads a file starting "\x01\0\0\0" as UTF-32 and returned text
+// that is not UTF-8 although every input byte was.
+TEST_CASE("documents: text yaml-cpp decodes to something not UTF-8 is refused", "[spec]") {
+  const std::string text("\x01\0\0\0llingInterval 0\napiVersion: ebb.dev/v1alpha1\n", 49);
+  auto r = ParseDocuments(text, "guess.yaml");
+  REQUIRE_FALSE(r.has_value());
+  CHECK(r.error().message ==
+        "guess.yaml: line 1: control character 0x01 (a document must be UTF-8 text)");
+}

@@ -120,6 +120,14 @@ TEST_CASE("documents: hostile inputs are refused fast with the file, place and l
        "self.yaml: line 1, column 11: a[1]: an alias may not refer to a value that contains it"},
       {"a mapping as a key", "? {a: 1}\n: 2\n", "key.yaml",
        "key.yaml: line 1, column 3: a mapping key must be a scalar"},
+      // yaml-cpp 0.7 returned an empty document without consuming the ',' and was called for
+      // ever (found by fuzz/documents; fuzz/corpus/documents/yaml-cpp-endless-loop.yaml).
+      {"a ',' where a document starts", ",\n", "comma.yaml",
+       "comma.yaml: invalid YAML: the parser makes no progress"},
+      {"a ',' after a block list", "- a\n, b\n", "comma.yaml",
+       "comma.yaml: invalid YAML: the parser makes no progress"},
+      {"a control character", "a: 1\nb: \x01\n", "ctl.yaml",
+       "ctl.yaml: line 2: control character 0x01"},
   };
   for (const Hostile& row : rows) {
     INFO(row.name);

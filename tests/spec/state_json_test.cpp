@@ -61,4 +61,34 @@ TEST_CASE("RFC 3339 times", "[spec]") {
   std::string row = "t=";
   spec::AppendRfc3339(row, FromUnixMillis(951782400000));
   CHECK(row == "t=2000-02-29T00:00:00Z");
+  // Found by fuzz/duration: a zone offset moved these past year 9999 / before year 0, and the
+  // four-digit formatter wrote "0000-01-01T23:58:59.999Z" for the first.
+  CHECK_FALSE(spec::ParseRfc3339("9999-12-31T23:59:59.999-23:59").has_value());
+  CHECK_FALSE(spec::ParseRfc3339("0000-01-01T00:00:00+00:01").has_value());
+  CHECK(spec::FormatRfc3339(*spec::ParseRfc3339("9999-12-31T23:59:59.999Z")) ==
+        "9999-12-31T23:59:59.999Z");
+  CHECK(spec::FormatRfc3339(*spec::ParseRfc3339("0000-01-01T00:00:00Z")) == "0000-01-01T00:00:00Z");
+}
+
+// Checked by fuzz/kube_objects (status.decisionState as the API server returns it): a numeric time
+// of 1e300 was converted to int64 (undefined behaviour), an out-of-range replica count wrapped
+// silently, and a non-boolean `outdated` threw nlohmann::type_error.
+TEST_CASE("stored state with out-of-range or mistyped members is refused", "[spec]") {
+  for (const char* bad :
+       {R"({"recommendations": [{"time": 1e300, "replicas": 1}]})",
+        R"({"recommendations": [{"time": "2026-01-01T00:00:00Z", "replicas": 4294967297}]})",
+        R"({"scaleUpEvents": [{"time": 1, "change": -4294967296}]})",
+        R"({"scaleDownEvents": [{"time": 1, "change": 1, "outdated": "yes"}]})",
+        R"({"lastScaleTime": -1e19})"}) {
+    INFO(bad);
+    auto r = spec::StateFromJson(nlohmann::json::parse(bad), "status.decisionState");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message.rfind("status.decisionState.", 0) == 0);
+  }
+  auto ok = spec::StateFromJson(
+      nlohmann::json::parse(R"({"scaleUpEvents": [{"time": 1.5, "change": 2, "outdated": true}]})"),
+      "s");
+  REQUIRE(ok);
+  CHECK(ok->scale_up_events.at(0).outdated);
+  CHECK(ok->scale_up_events.at(0).at == FromUnixMillis(1500));
 }
