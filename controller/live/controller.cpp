@@ -1,9 +1,11 @@
 #include "controller/live/controller.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "controller/decision/explain.h"
 #include "controller/kube/resource_metrics.h"
@@ -29,6 +31,10 @@ std::string SourceTypesLabel(const spec::Autoscaler& a) {
   for (const auto& t : types) label += (label.empty() ? "" : "+") + t;
   return label.empty() ? "none" : label;
 }
+
+// Wall and monotonic clocks drift apart by well under a millisecond per second (NTP slews);
+// more than this between two decisions is a step.
+constexpr Duration kClockStepTolerance{1000};
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -57,6 +63,7 @@ struct Controller::Entry {
   nlohmann::json persisted_state;
   std::string persisted_key;
   std::set<std::string> failing;  // event reasons currently failing (an Event on each onset)
+  std::optional<std::pair<Timestamp, Timestamp>> clocks_seen;  // (wall, monotonic) at a decision
   std::atomic<int32_t> interval_s{15};
 };
 
@@ -146,7 +153,7 @@ Timestamp Controller::FirstDue(int32_t interval_s) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const int64_t n = static_cast<int64_t>(entries_.size());
   const int64_t spread_ms = std::min<int64_t>(interval_s * 1000LL, n * 10);
-  return clock_.Now() +
+  return queue_clock_.Now() +
          Duration(spread_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spread_ms)(rng) : 0);
 }
 
@@ -199,7 +206,7 @@ void Controller::OnAutoscaler(const std::string& key, const nlohmann::json* obj)
       interval = std::max(1, spec["pollingInterval"].get<int32_t>());
     e.interval_s = interval;
     // A spec change is acted on now; a new Autoscaler within its spread.
-    queue_.Schedule(key, is_new ? FirstDue(interval) : clock_.Now());
+    queue_.Schedule(key, is_new ? FirstDue(interval) : queue_clock_.Now());
   }
   metrics_.SetAutoscalers(entries_.size());
 }
@@ -235,7 +242,7 @@ std::string Controller::Conflict(const std::string& key, const std::string& targ
 
 void Controller::Worker() {
   for (;;) {
-    auto item = queue_.Take(clock_);
+    auto item = queue_.Take(queue_clock_);
     if (!item) return;
     Reconcile(*item);
     queue_.Done(item->key);
@@ -332,12 +339,13 @@ void Controller::Reconcile(const DueItem& item) {
   }
   Entry& e = *ep;
   const Timestamp now = clock_.Now();
-  metrics_.Drift(std::max(0.0, static_cast<double>((now - item.due).count()) / 1000.0));
+  const Timestamp queue_now = queue_clock_.Now();
+  metrics_.Drift(std::max(0.0, static_cast<double>((queue_now - item.due).count()) / 1000.0));
   const auto started = std::chrono::steady_clock::now();
   auto reschedule = [&](int32_t interval_s) {
     // Fixed rate from the due time, without catch-up bursts after a stall.
     Timestamp next = item.due + ebb::Seconds(interval_s);
-    if (next < now) next = now;
+    if (next < queue_now) next = queue_now;
     queue_.Schedule(item.key, next);
   };
   if (!leading_.load()) {
@@ -353,7 +361,9 @@ void Controller::Reconcile(const DueItem& item) {
   if (dirty || (!e.rec && e.invalid.empty())) Rebuild(e, obj);
   const int64_t generation = e.generation;
   if (!restored) {
-    // First sight (or leadership just gained): continue from the stored status.
+    // First sight (or leadership just gained): continue from the stored status, which another
+    // process's clock wrote; the step check starts afresh from it.
+    e.clocks_seen.reset();
     e.last_status = obj.value("status", nlohmann::json::object());
     if (!e.last_status.is_object()) e.last_status = nlohmann::json::object();
     e.persisted_key.clear();
@@ -419,7 +429,24 @@ void Controller::Reconcile(const DueItem& item) {
   auto polled = runtime::PollAll({&a}, {&e.binding}, {now, now + timeout});
   metrics_.ScalerLatency(e.source_types, Seconds(std::chrono::steady_clock::now() - poll_start));
   e.reader->set_scaler_readings(std::move(polled[0]));
-  const runtime::ReconcileOutcome outcome = e.rec->Reconcile(clock_.Now());
+  const Timestamp decided_at = clock_.Now();
+  const Timestamp decided_mono = queue_clock_.Now();
+  if (e.clocks_seen) {
+    // A wall-clock step since the last decision would cut (forward) or stretch (back) every
+    // window, rate-limit period and cooldown by its length: the state moves with the clock.
+    const Duration step =
+        (decided_at - e.clocks_seen->first) - (decided_mono - e.clocks_seen->second);
+    if (step > kClockStepTolerance || step < -kClockStepTolerance) {
+      decision::DecisionState shifted = e.rec->state();
+      ShiftStateTimes(shifted, step);
+      e.rec->set_state(std::move(shifted));
+      if (log_)
+        log_->warn("autoscaler {}: the wall clock stepped by {} ms; decision times moved with it",
+                   e.key, step.count());
+    }
+  }
+  e.clocks_seen = std::make_pair(decided_at, decided_mono);
+  const runtime::ReconcileOutcome outcome = e.rec->Reconcile(decided_at);
   stats_.reconciles.fetch_add(1);
   const decision::Decision& d = e.rec->last_decision();
   const decision::DecisionState& state = e.rec->state();
@@ -456,13 +483,15 @@ void Controller::Reconcile(const DueItem& item) {
       const std::string reason = decision::FailedMetricReason(a.spec.metrics[i].type);
       metrics_.ScalerError(a.namespace_name, a.name, a.spec.metrics[i].name);
       if (failing.insert(reason).second && !e.failing.count(reason)) {
-        Event(e, "Warning", reason,
-              "spec.metrics[" + std::to_string(i) + "] " + a.spec.metrics[i].name + ": " +
-                  d.metrics[i].error +
-                  (d.reason == decision::Reason::kFailedGetMetrics
-                       ? "; holding at " + std::to_string(d.desired_replicas) + " replicas"
-                       : ""),
-              now);
+        const std::string msg =
+            "spec.metrics[" + std::to_string(i) + "] " + a.spec.metrics[i].name + ": " +
+            d.metrics[i].error +
+            (d.reason == decision::Reason::kFailedGetMetrics
+                 ? "; holding at " + std::to_string(d.desired_replicas) + " replicas"
+                 : "");
+        Event(e, "Warning", reason, msg, now);
+        // Once at the onset, like the Event; the recovery is logged below.
+        if (log_) log_->warn("autoscaler {}: {}: {}", e.key, reason, msg);
       }
     }
     if (failing.empty())
@@ -472,6 +501,9 @@ void Controller::Reconcile(const DueItem& item) {
     else
       conds.push_back(ready(false, *failing.begin(), "see the other conditions and Events"));
   }
+  if (log_)
+    for (const auto& reason : e.failing)
+      if (!failing.count(reason)) log_->info("autoscaler {}: recovered from {}", e.key, reason);
   e.failing = std::move(failing);
 
   if (outcome.patched) {
