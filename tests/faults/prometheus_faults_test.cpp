@@ -174,8 +174,8 @@ TEST_CASE("Prometheus 503 HTML page with non-UTF-8 bytes: the process lives, the
   CHECK(ctl.proc->running());
 }
 
-// Needs the response size cap (issue 8, item 2): on 15046eb the whole answer is buffered, and the
-// padded one-series answer is read as 700 (7 replicas) after holding hundreds of MiB.
+// The HTTP client's response cap (16 MiB) refuses it: without it the padded one-series answer
+// would be read as 700 (7 replicas) after holding hundreds of MiB.
 TEST_CASE("Prometheus answer of 512 MiB: refused at the size cap, memory stays bounded",
           "[faults][prometheus]") {
   InstallCrds();
