@@ -192,8 +192,11 @@ void FaultProxy::Accept() {
 void FaultProxy::Serve(int fd) {
   std::string buf;
   CURL* curl = curl_easy_init();
-  Request r;
-  while (!stop_ && ReadRequest(fd, buf, r)) {
+  for (;;) {
+    // A fresh request each time: a Content-Length left over from the previous request on this
+    // keep-alive connection would make the proxy wait for a body that never comes.
+    Request r;
+    if (stop_ || !ReadRequest(fd, buf, r)) break;
     requests_.fetch_add(1);
     Fault f;
     const bool faulty = Take(r.method, r.target, &f);
