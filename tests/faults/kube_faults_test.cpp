@@ -308,8 +308,8 @@ TEST_CASE("leader cut off from its Lease: it stops acting before another takes o
 }
 
 // Needs libfaketime (Debian: libfaketime) to step the clock of the `ebb` process alone. On
-// 15046eb a step forward cuts the scale-down window short (its times are wall-clock times) and a
-// step back stalls every reconcile for the step's length (due times were wall-clock times too).
+// 15046eb the step forward cuts the 20 s scale-down window to about 2 s (its times are wall-clock
+// times and did not move with the step).
 TEST_CASE("wall clock stepped an hour forward, then back: the window keeps its length, no stall",
           "[faults][clock]") {
   const std::string faketime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
