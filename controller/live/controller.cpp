@@ -1,9 +1,11 @@
 #include "controller/live/controller.h"
 
 #include <algorithm>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "controller/base/text.h"
 #include "controller/decision/explain.h"
@@ -30,6 +32,10 @@ std::string SourceTypesLabel(const spec::Autoscaler& a) {
   for (const auto& t : types) label += (label.empty() ? "" : "+") + t;
   return label.empty() ? "none" : label;
 }
+
+// Wall and monotonic clocks drift apart by well under a millisecond per second (NTP slews);
+// more than this between two decisions is a step.
+constexpr Duration kClockStepTolerance{1000};
 
 double Seconds(std::chrono::steady_clock::duration d) {
   return std::chrono::duration<double>(d).count();
@@ -78,6 +84,7 @@ struct Controller::Entry {
   std::string persisted_key;
   std::set<std::string> failing;  // event reasons currently failing (an Event on each onset)
   std::set<std::size_t> failing_metrics;  // spec.metrics indices whose last read failed
+  std::optional<std::pair<Timestamp, Timestamp>> clocks_seen;  // (wall, monotonic) at a decision
   std::atomic<int32_t> interval_s{15};
 };
 
@@ -188,7 +195,7 @@ Timestamp Controller::FirstDue(int32_t interval_s) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const int64_t n = static_cast<int64_t>(entries_.size());
   const int64_t spread_ms = std::min<int64_t>(interval_s * 1000LL, n * 10);
-  return clock_.Now() +
+  return queue_clock_.Now() +
          Duration(spread_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spread_ms)(rng) : 0);
 }
 
@@ -236,7 +243,7 @@ void Controller::OnAutoscaler(const std::string& key, const nlohmann::json* obj)
       interval = static_cast<int32_t>(std::clamp<int64_t>(pi.get<int64_t>(), 1, 86400));
     e.interval_s = interval;
     // A spec change is acted on now; a new Autoscaler within its spread.
-    queue_.Schedule(key, is_new ? FirstDue(interval) : clock_.Now());
+    queue_.Schedule(key, is_new ? FirstDue(interval) : queue_clock_.Now());
   }
   metrics_.SetAutoscalers(entries_.size());
 }
@@ -272,7 +279,7 @@ std::string Controller::Conflict(const std::string& key, const std::string& targ
 
 void Controller::Worker() {
   for (;;) {
-    auto item = queue_.Take(clock_);
+    auto item = queue_.Take(queue_clock_);
     if (!item) return;
     try {
       Reconcile(*item);
@@ -435,12 +442,13 @@ void Controller::Reconcile(const DueItem& item) {
   }
   Entry& e = *ep;
   const Timestamp now = clock_.Now();
-  metrics_.Drift(std::max(0.0, static_cast<double>((now - item.due).count()) / 1000.0));
+  const Timestamp queue_now = queue_clock_.Now();
+  metrics_.Drift(std::max(0.0, static_cast<double>((queue_now - item.due).count()) / 1000.0));
   const auto started = std::chrono::steady_clock::now();
   auto reschedule = [&](int32_t interval_s) {
     // Fixed rate from the due time, without catch-up bursts after a stall.
     Timestamp next = item.due + ebb::Seconds(interval_s);
-    if (next < now) next = now;
+    if (next < queue_now) next = queue_now;
     queue_.Schedule(item.key, next);
   };
   if (!leading_.load()) {
@@ -456,7 +464,9 @@ void Controller::Reconcile(const DueItem& item) {
   if (dirty || (!e.rec && e.invalid.empty())) Rebuild(e, obj);
   const int64_t generation = e.generation;
   if (!restored) {
-    // First sight (or leadership just gained): continue from the stored status.
+    // First sight (or leadership just gained): continue from the stored status, which another
+    // process's clock wrote; the step check starts afresh from it.
+    e.clocks_seen.reset();
     e.last_status = Member(obj, "status");
     if (!e.last_status.is_object()) e.last_status = nlohmann::json::object();
     e.persisted_key.clear();
@@ -522,7 +532,24 @@ void Controller::Reconcile(const DueItem& item) {
   auto polled = runtime::PollAll({&a}, {&e.binding}, {now, now + timeout});
   metrics_.ScalerLatency(e.source_types, Seconds(std::chrono::steady_clock::now() - poll_start));
   e.reader->set_scaler_readings(std::move(polled[0]));
-  const runtime::ReconcileOutcome outcome = e.rec->Reconcile(clock_.Now());
+  const Timestamp decided_at = clock_.Now();
+  const Timestamp decided_mono = queue_clock_.Now();
+  if (e.clocks_seen) {
+    // A wall-clock step since the last decision would cut (forward) or stretch (back) every
+    // window, rate-limit period and cooldown by its length: the state moves with the clock.
+    const Duration step =
+        (decided_at - e.clocks_seen->first) - (decided_mono - e.clocks_seen->second);
+    if (step > kClockStepTolerance || step < -kClockStepTolerance) {
+      decision::DecisionState shifted = e.rec->state();
+      ShiftStateTimes(shifted, step);
+      e.rec->set_state(std::move(shifted));
+      if (log_)
+        log_->warn("autoscaler {}: the wall clock stepped by {} ms; decision times moved with it",
+                   e.key, step.count());
+    }
+  }
+  e.clocks_seen = std::make_pair(decided_at, decided_mono);
+  const runtime::ReconcileOutcome outcome = e.rec->Reconcile(decided_at);
   stats_.reconciles.fetch_add(1);
   const decision::Decision& d = e.rec->last_decision();
   const decision::DecisionState& state = e.rec->state();
@@ -559,13 +586,13 @@ void Controller::Reconcile(const DueItem& item) {
       const std::string reason = decision::FailedMetricReason(a.spec.metrics[i].type);
       metrics_.ScalerError(a.namespace_name, a.name, a.spec.metrics[i].name);
       if (failing.insert(reason).second && !e.failing.count(reason)) {
-        Event(e, "Warning", reason,
-              "spec.metrics[" + std::to_string(i) + "] " + a.spec.metrics[i].name + ": " +
-                  d.metrics[i].error +
-                  (d.reason == decision::Reason::kFailedGetMetrics
-                       ? "; holding at " + std::to_string(d.desired_replicas) + " replicas"
-                       : ""),
-              now);
+        const std::string msg =
+            "spec.metrics[" + std::to_string(i) + "] " + a.spec.metrics[i].name + ": " +
+            d.metrics[i].error +
+            (d.reason == decision::Reason::kFailedGetMetrics
+                 ? "; holding at " + std::to_string(d.desired_replicas) + " replicas"
+                 : "");
+        Event(e, "Warning", reason, msg, now);
       }
     }
     if (failing.empty())
@@ -576,6 +603,7 @@ void Controller::Reconcile(const DueItem& item) {
       conds.push_back(ready(false, *failing.begin(), "see the other conditions and Events"));
   }
   e.failing = std::move(failing);
+  // Failure and recovery of each metric source are logged once, at the transition.
   if (outcome.scale_read) LogMetricTransitions(e, a, d);
 
   if (outcome.patched) {

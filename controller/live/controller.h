@@ -8,6 +8,7 @@
 #include <spdlog/logger.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -41,6 +42,17 @@ struct ControllerOptions {
   Duration metrics_timeout = Seconds(5);    // a metric read gives up after min(this, interval)
   std::string identity = "ebb";             // Event reportingInstance
   bool watch_hpas = true;                   // refuse targets a native HPA also scales
+};
+
+// The monotonic clock in the Timestamp type, for due times only (never shown, never stored): a
+// wall-clock step (NTP stepping, a VM resumed) neither stalls the queue for the step's length nor
+// makes every key due at once.
+class MonotonicClock final : public Clock {
+ public:
+  Timestamp Now() const override {
+    return Timestamp(
+        std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now().time_since_epoch()));
+  }
 };
 
 struct ControllerStats {
@@ -96,7 +108,8 @@ class Controller {
   ControllerOptions options_;
   metrics::ControllerMetrics& metrics_;
   std::shared_ptr<spdlog::logger> log_;
-  SystemClock clock_;
+  SystemClock clock_;           // decisions, status and Events
+  MonotonicClock queue_clock_;  // due times
   kube::Discovery discovery_;
   kube::EventRecorder events_;
   net::CurlHttpClient http_;

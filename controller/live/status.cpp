@@ -71,7 +71,25 @@ std::string PersistKey(const decision::DecisionState& state, Timestamp now, int6
   return key.dump();
 }
 
+namespace {
+
+template <typename F>
+void ForEachTime(decision::DecisionState& state, F f) {
+  for (auto& r : state.recommendations) f(r.at);
+  for (auto& e : state.scale_up_events) f(e.at);
+  for (auto& e : state.scale_down_events) f(e.at);
+  if (state.last_active_time) f(*state.last_active_time);
+  if (state.last_scale_time) f(*state.last_scale_time);
+}
+
+}  // namespace
+
+void ShiftStateTimes(decision::DecisionState& state, Duration by) {
+  ForEachTime(state, [by](Timestamp& t) { t += by; });
+}
+
 void RefreshRestoredState(decision::DecisionState& state, bool was_active, Timestamp now) {
+  ForEachTime(state, [now](Timestamp& t) { t = std::min(t, now); });
   decision::Recommendation* newest = nullptr;
   for (auto& r : state.recommendations)
     if (!newest || r.at > newest->at) newest = &r;

@@ -30,7 +30,13 @@ std::string PersistKey(const decision::DecisionState& state, Timestamp now, int6
 // PersistKey rule, still being made until the writer stopped, so it is dated `now`; likewise the
 // last activity when the stored Active condition was True. Never earlier than the truth: a
 // stabilization window or cooldown can only be honoured longer, never cut short.
+// Times after `now` (written by a clock that was ahead: before a step back, or another replica's)
+// are brought back to `now`, or they would hold windows open for as long as that clock was ahead.
 void RefreshRestoredState(decision::DecisionState& state, bool was_active, Timestamp now);
+
+// Moves every time in the state by `by`: a wall-clock step seen against the monotonic clock, so
+// that windows, rate-limit periods and cooldowns keep their real lengths across it.
+void ShiftStateTimes(decision::DecisionState& state, Duration by);
 
 // The longest stabilization window of a spec (legacy specs: the controller setting).
 int64_t LongestWindowSeconds(const decision::Spec& spec, const decision::Settings& settings);

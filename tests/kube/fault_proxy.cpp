@@ -166,10 +166,11 @@ void FaultProxy::Clear() {
   faults_.clear();
 }
 
-bool FaultProxy::Take(const std::string& target, Fault* out) {
+bool FaultProxy::Take(const std::string& method, const std::string& target, Fault* out) {
   std::lock_guard lock(mu_);
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
     if (target.find(it->path_contains) == std::string::npos) continue;
+    if (!it->method.empty() && it->method != method) continue;
     *out = *it;
     if (it->times > 0 && --it->times == 0) faults_.erase(it);
     applied_.fetch_add(1);
@@ -191,11 +192,14 @@ void FaultProxy::Accept() {
 void FaultProxy::Serve(int fd) {
   std::string buf;
   CURL* curl = curl_easy_init();
-  Request r;
-  while (!stop_ && ReadRequest(fd, buf, r)) {
+  for (;;) {
+    // A fresh request each time: a Content-Length left over from the previous request on this
+    // keep-alive connection would make the proxy wait for a body that never comes.
+    Request r;
+    if (stop_ || !ReadRequest(fd, buf, r)) break;
     requests_.fetch_add(1);
     Fault f;
-    const bool faulty = Take(r.target, &f);
+    const bool faulty = Take(r.method, r.target, &f);
     if (faulty && f.latency.count() > 0) std::this_thread::sleep_for(f.latency);
     const bool watch = r.target.find("watch=1") != std::string::npos ||
                        r.target.find("watch=true") != std::string::npos;

@@ -16,6 +16,7 @@ namespace ebb::testing {
 
 struct Fault {
   std::string path_contains;         // matches request targets containing this
+  std::string method;                // and only this method ("": any)
   int times = 1;                     // how many matching requests it applies to (-1: all)
   int status = 0;                    // answer this status instead of forwarding (0: forward)
   int retry_after_s = -1;            // with `status`: a Retry-After header
@@ -51,7 +52,7 @@ class FaultProxy {
  private:
   void Accept();
   void Serve(int fd);
-  bool Take(const std::string& target, Fault* out);
+  bool Take(const std::string& method, const std::string& target, Fault* out);
   std::string upstream_, ca_file_;
   int listen_fd_ = -1;
   int port_ = 0;
