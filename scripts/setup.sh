@@ -11,6 +11,10 @@ PACKAGES=(
   redis-server redis-tools prometheus openssl curl jq python3 python3-celery python3-redis
   python3-yaml
   etcd-server
+  # the fault matrix steps the wall clock of one process (LD_PRELOAD)
+  libfaketime
+  # libFuzzer targets (scripts/fuzz.sh): clang with its fuzzer and sanitizer runtimes
+  clang libclang-rt-14-dev
   # container image build (podman/buildah from a debootstrap base)
   podman buildah runc debootstrap uidmap containernetworking-plugins iptables catatonit
   fuse-overlayfs slirp4netns
