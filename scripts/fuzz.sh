@@ -7,6 +7,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-40}
+# CI fuzzes with a fixed seed, so a red run is the code's doing and can be replayed; elsewhere each
+# run explores anew (libFuzzer's seed 0 is random). EBB_FUZZ_SEED overrides both.
+seed=${EBB_FUZZ_SEED:-$([[ ${CI:-} == true ]] && echo 1 || echo 0)}
 build_dir=build-fuzz
 
 export CCACHE_DIR=${EBB_CACHE_DIR:-$HOME/.cache/ebb}/ccache
@@ -38,7 +41,7 @@ run_one() {
   local t=$1 dict
   mkdir -p "$out/$t/new"
   dict=$(dict_for "$t")
-  "$build_dir/fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 \
+  "$build_dir/fuzz/fuzz_$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -seed="$seed" \
     -print_final_stats=1 -artifact_prefix="$out/$t/" ${dict:+-dict=$dict} \
     "$out/$t/new" "fuzz/corpus/$t" >"$out/$t.log" 2>&1
 }
