@@ -3,8 +3,6 @@
 // a Celery queue with unacked tasks and topic bindings, a stream's length or pending count). Any
 // reply sequence ends in a finite, non-negative value or a typed error whose message is valid
 // UTF-8 (a Redis -ERR with a non-ASCII byte once killed the controller, issue 8).
-#include <hiredis.h>
-
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +13,7 @@
 
 #include "fuzz/fuzz_check.h"
 #include "scalers/redis_backed.h"
+#include "scalers/redis_connection.h"
 #include "scalers/redis_list_scaler.h"
 #include "scalers/redis_pool.h"
 #include "scalers/redis_stream_scaler.h"
@@ -22,36 +21,6 @@
 namespace {
 
 using ebb::scalers::RedisReply;
-
-// The same mapping as RedisConnection's (redis_connection.cpp), which keeps it private.
-RedisReply Convert(const redisReply& r) {
-  RedisReply out;
-  switch (r.type) {
-    case REDIS_REPLY_STRING:
-      out.type = RedisReply::Type::kString;
-      break;
-    case REDIS_REPLY_ARRAY:
-      out.type = RedisReply::Type::kArray;
-      break;
-    case REDIS_REPLY_INTEGER:
-      out.type = RedisReply::Type::kInteger;
-      break;
-    case REDIS_REPLY_STATUS:
-      out.type = RedisReply::Type::kStatus;
-      break;
-    case REDIS_REPLY_ERROR:
-      out.type = RedisReply::Type::kError;
-      break;
-    default:
-      out.type = RedisReply::Type::kNil;
-      break;
-  }
-  out.integer = r.integer;
-  if (r.str != nullptr) out.str.assign(r.str, r.len);
-  if (r.type == REDIS_REPLY_ARRAY && r.element != nullptr)
-    for (std::size_t i = 0; i < r.elements; ++i) out.elements.push_back(Convert(*r.element[i]));
-  return out;
-}
 
 // hiredis 0.14 callocs an array reply's declared element count up front. On a real connection a
 // huge count ("*2000000000") is address space the kernel hands out lazily or refuses (hiredis then
@@ -66,10 +35,6 @@ bool DeclaresHugeArray(std::string_view resp) {
   }
   return false;
 }
-
-struct ReaderDeleter {
-  void operator()(redisReader* r) const { redisReaderFree(r); }
-};
 
 // The scalers under test, built once from their `redis:` blocks as a document would have them.
 std::vector<std::unique_ptr<ebb::scalers::RedisBackedScaler>>& Scalers() {
@@ -106,13 +71,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto& scalers = Scalers();
   const auto& scaler = *scalers[data[0] % scalers.size()];
   if (DeclaresHugeArray(fuzz::AsText(data + 1, size - 1))) return 0;
-  std::unique_ptr<redisReader, ReaderDeleter> reader(redisReaderCreate());
-  if (redisReaderFeed(reader.get(), reinterpret_cast<const char*>(data + 1), size - 1) != REDIS_OK)
-    return 0;
+  scalers::RespReader reader;  // the connection's own reader, fed as a socket would
+  if (!reader.Feed(fuzz::AsText(data + 1, size - 1))) return 0;
 
   std::vector<std::vector<RedisReply>> rounds;
+  // The read's time: a Celery task's ETA in the fuzzed bytes falls either side of it.
+  const Timestamp now = FromUnixMillis(1'767'225'600'000);  // 2026-01-01T00:00:00Z
   for (int round = 0; round < 8; ++round) {
-    auto step = scaler.Next(rounds);
+    auto step = scaler.Next(rounds, now);
     if (auto* done = std::get_if<Result<double>>(&step)) {
       if (*done) {
         fuzz::Check(std::isfinite(**done) && **done >= 0, "a backlog that is not a count");
@@ -126,10 +92,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Check(!commands.empty(), "a round without commands");
     std::vector<RedisReply> replies;
     for (std::size_t i = 0; i < commands.size(); ++i) {
-      void* raw = nullptr;
-      if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK || raw == nullptr) return 0;
-      replies.push_back(Convert(*static_cast<redisReply*>(raw)));
-      freeReplyObject(raw);
+      auto reply = reader.Next();
+      if (!reply || !*reply) return 0;  // a protocol error, or the bytes end mid-reply
+      replies.push_back(std::move(**reply));
     }
     // An error reply is what the pool's Execute hands back too; the direct helpers see it here.
     for (const auto& r : replies)

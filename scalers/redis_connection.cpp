@@ -188,11 +188,32 @@ Error RedisReplyError(const RedisReply& reply, std::string_view where) {
   return MakeError(code, std::string(where) + ": " + SafeText(m));
 }
 
-RedisConnection::RedisConnection(int fd, std::string where)
-    : fd_(fd), reader_(redisReaderCreate()), where_(std::move(where)) {}
+RespReader::RespReader() : reader_(redisReaderCreate()) {}
+
+RespReader::~RespReader() {
+  if (reader_ != nullptr) redisReaderFree(reader_);
+}
+
+Result<void> RespReader::Feed(std::string_view bytes) {
+  if (redisReaderFeed(reader_, bytes.data(), bytes.size()) != REDIS_OK) {
+    return MakeError(ErrorCode::kParse, "protocol error: " + SafeText(reader_->errstr));
+  }
+  return {};
+}
+
+Result<std::optional<RedisReply>> RespReader::Next() {
+  void* raw = nullptr;
+  if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
+    return MakeError(ErrorCode::kParse, "protocol error: " + SafeText(reader_->errstr));
+  }
+  if (raw == nullptr) return std::optional<RedisReply>();
+  std::unique_ptr<void, ReplyDeleter> holder(raw);
+  return std::optional<RedisReply>(Copy(*static_cast<redisReply*>(raw)));
+}
+
+RedisConnection::RedisConnection(int fd, std::string where) : fd_(fd), where_(std::move(where)) {}
 
 RedisConnection::~RedisConnection() {
-  if (reader_ != nullptr) redisReaderFree(reader_);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -229,14 +250,9 @@ Result<void> RedisConnection::Send(std::string_view bytes, SteadyTime deadline,
 Result<RedisReply> RedisConnection::ReadReply(SteadyTime deadline, std::string_view during) {
   std::array<char, 16384> buf{};
   while (true) {
-    void* raw = nullptr;
-    if (redisReaderGetReply(reader_, &raw) != REDIS_OK) {
-      return Fail(ErrorCode::kParse, during, "protocol error: " + SafeText(reader_->errstr));
-    }
-    if (raw != nullptr) {
-      std::unique_ptr<void, ReplyDeleter> holder(raw);
-      return Copy(*static_cast<redisReply*>(raw));
-    }
+    auto reply = reader_.Next();
+    if (!reply) return Fail(ErrorCode::kParse, during, reply.error().message);
+    if (*reply) return std::move(**reply);
     if (auto w = Wait(POLLIN, deadline, during); !w) return w.error();
     const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
     if (n == 0) return Fail(ErrorCode::kUnavailable, during, "server closed the connection");
@@ -244,8 +260,8 @@ Result<RedisReply> RedisConnection::ReadReply(SteadyTime deadline, std::string_v
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) continue;
       return Fail(ErrorCode::kUnavailable, during, std::strerror(errno));
     }
-    if (redisReaderFeed(reader_, buf.data(), static_cast<std::size_t>(n)) != REDIS_OK) {
-      return Fail(ErrorCode::kParse, during, "protocol error: " + SafeText(reader_->errstr));
+    if (auto fed = reader_.Feed({buf.data(), static_cast<std::size_t>(n)}); !fed) {
+      return Fail(ErrorCode::kParse, during, fed.error().message);
     }
   }
 }
@@ -269,7 +285,7 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
       continue;
     }
     auto candidate = std::unique_ptr<RedisConnection>(new RedisConnection(fd, where));
-    if (candidate->reader_ == nullptr) {
+    if (!candidate->reader_.allocated()) {
       return MakeError(ErrorCode::kInternal, where + ": cannot allocate a reply reader");
     }
     if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,6 +69,25 @@ inline constexpr std::string_view kRedisConnectionFields[] = {
 // quoted through SafeText (it may hold any bytes).
 Error RedisReplyError(const RedisReply& reply, std::string_view where);
 
+// hiredis's RESP reader behind a hiredis-free interface: bytes in (as a socket delivers them),
+// whole replies out. The connection reads with it, and fuzz/redis_reply feeds it fuzzed bytes.
+class RespReader {
+ public:
+  RespReader();
+  ~RespReader();
+  RespReader(const RespReader&) = delete;
+  RespReader& operator=(const RespReader&) = delete;
+
+  bool allocated() const { return reader_ != nullptr; }
+  // kParse ("protocol error: ...") when the bytes are not RESP.
+  Result<void> Feed(std::string_view bytes);
+  // The next whole reply, or nullopt until more bytes arrive; kParse on a protocol error.
+  Result<std::optional<RedisReply>> Next();
+
+ private:
+  redisReader* reader_;
+};
+
 class RedisConnection {
  public:
   // Resolves, connects, then AUTHs (username + password when set) and SELECTs the db, all by
@@ -94,7 +114,7 @@ class RedisConnection {
   Result<RedisReply> ReadReply(SteadyTime deadline, std::string_view during);
 
   int fd_;
-  redisReader* reader_;
+  RespReader reader_;
   std::string where_;
   bool broken_ = false;
 };
