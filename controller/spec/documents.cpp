@@ -224,7 +224,7 @@ Result<std::vector<json>> ParseJson(std::string_view text, std::string_view sour
     try {
       if (!json::sax_parse(static_cast<std::istream&>(in), &events, json::input_format_t::json,
                            /*strict=*/false)) {
-        return ParseError(source, "invalid JSON: " + events.error());
+        return ParseError(source, "invalid JSON: " + SafeText(events.error()));
       }
     } catch (const DocumentError& e) {
       return ParseError(source, e.what());

@@ -99,7 +99,17 @@ spec:
             ns);
 }
 
+// As a Celery producer does: declare the queue (kombu's binding of the default exchange, "routing
+// key \x06\x16 pattern \x06\x16 queue") and push the tasks. Without the binding ebb reads an empty
+// queue as "not found" (a wrong prefix or separator), not as 0, and would never scale down.
+void Declare(const Redis& r) {
+  r.Cli(
+      "EVAL \"return redis.call('SADD', '_kombu.binding.celery', "
+      "'celery' .. string.char(6, 22, 6, 22) .. 'celery')\" 0");
+}
+
 void Enqueue(const Redis& r, int n) {
+  Declare(r);
   std::string args = "rpush celery";
   for (int i = 0; i < n; ++i) args += " task" + std::to_string(i);
   r.Cli(args);
@@ -290,7 +300,8 @@ TEST_CASE("Redis killed: no scale-down, the condition and an Event say why", "[e
   std::this_thread::sleep_for(std::chrono::seconds(4));
   CHECK(SpecReplicas(ns, "worker") == 3);  // missing data never scales down
 
-  redis.Start();  // an empty queue again: now it may (window 0) scale down
+  redis.Start();   // an empty queue again: now it may (window 0) scale down
+  Declare(redis);  // the restarted Redis kept nothing; Celery's workers declare again on reconnect
   REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 1; }, Seconds(20)));
   // The scale patch lands before the status write of the same pass: wait for the status.
   CHECK(WaitFor(

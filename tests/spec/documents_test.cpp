@@ -12,6 +12,7 @@
 #include <fstream>
 #include <string>
 
+#include "controller/base/text.h"
 #include "controller/spec/autoscaler.h"
 
 using ebb::spec::kMaxDocumentBytes;
@@ -128,6 +129,10 @@ TEST_CASE("documents: hostile inputs are refused fast with the file, place and l
        "comma.yaml: invalid YAML: the parser makes no progress"},
       {"a control character", "a: 1\nb: \x01\n", "ctl.yaml",
        "ctl.yaml: line 2: control character 0x01"},
+      // nlohmann's message quotes the last bytes read, cut inside "\xde\x90" (found by
+      // fuzz/documents): the message must still be UTF-8 (checked for every row below).
+      {"a JSON error just after a two-byte character", "{\"spec\": {\xde\x90x", "cut.json",
+       "cut.json: invalid JSON: "},
   };
   for (const Hostile& row : rows) {
     INFO(row.name);
@@ -137,6 +142,7 @@ TEST_CASE("documents: hostile inputs are refused fast with the file, place and l
     REQUIRE_FALSE(docs.has_value());
     INFO(docs.error().message);
     CHECK(docs.error().message.find(row.message) != std::string::npos);
+    CHECK(ebb::IsValidUtf8(docs.error().message));
     CHECK(docs.error().code == ebb::ErrorCode::kParse);
     // Measured at a few ms each; the bound leaves room for sanitizers and a loaded machine.
     CHECK(took < std::chrono::seconds(2));
