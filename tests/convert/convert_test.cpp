@@ -217,7 +217,7 @@ TEST_CASE("KEDA: unsupported triggers and features are warned about, the rest co
   CHECK(Warned(c, "paused-scale-in"));
 }
 
-TEST_CASE("KEDA: nothing convertible is an error; other kinds are refused") {
+TEST_CASE("KEDA: nothing convertible is an error, other kinds are refused") {
   auto docs = ebb::spec::LoadDocuments(Fixture("keda-unsupported-only.yaml"));
   REQUIRE(docs);
   auto c = ebb::convert::Convert(docs->front());
@@ -241,7 +241,7 @@ TEST_CASE("ToYaml quotes strings YAML would read as something else") {
   CHECK(back->front() == json::parse(doc.dump()));
 }
 
-TEST_CASE("KEDA: integers in trigger metadata are read whole; wrong types are errors, not throws") {
+TEST_CASE("KEDA: integers in trigger metadata are read whole, wrong types are errors, not throws") {
   auto keda = [](const json& metadata) {
     return json{{"apiVersion", "keda.sh/v1alpha1"},
                 {"kind", "ScaledObject"},

@@ -66,7 +66,7 @@ void CheckHeld(const Ctl& ctl, ReplicaMonitor& mon, const std::string& ns, const
 
 }  // namespace
 
-TEST_CASE("Prometheus NaN, +Inf, -Inf, empty, several series, down: held; fallback as configured",
+TEST_CASE("Prometheus NaN, +Inf, -Inf, empty, several series, down: held, fallback as configured",
           "[faults][prometheus]") {
   InstallCrds();
   const std::string ns = NewNamespace("faults-promvalues");

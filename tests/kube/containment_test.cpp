@@ -69,7 +69,7 @@ TEST_CASE("API server replies are quoted as valid UTF-8 and bounded", "[unit][co
                                       kube::ApiResponse{500, R"({"kind":"Status","message":7})"}));
 }
 
-TEST_CASE("condition messages are valid UTF-8 and bounded; a mangled stored status is read",
+TEST_CASE("condition messages are valid UTF-8 and bounded, a mangled stored status is read",
           "[unit][containment][status]") {
   const std::string bad = "read failed: \xE2\x82" + std::string(10000, 'z');
   const auto previous = nlohmann::json::parse(

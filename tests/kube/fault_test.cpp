@@ -131,7 +131,7 @@ TEST_CASE("cut watches are resumed and 410 Gone forces a re-list, the cache conv
 }
 
 TEST_CASE(
-    "an informer is healthy only while listed and watching; a watch that cannot be "
+    "an informer is healthy only while listed and watching, a watch that cannot be "
     "re-established makes it unhealthy until it can",
     "[kube][faults][informer][visible]") {
   const auto proxy = NewProxy();

@@ -35,7 +35,7 @@ TEST_CASE("scale-down removes at once, pods still starting first", "[sim][target
   CHECK(t.ReadyAt(kStart + Seconds(40)) == 1);
 }
 
-TEST_CASE("zero start-up delay makes replicas ready at once; bad counts fail", "[sim][target]") {
+TEST_CASE("zero start-up delay makes replicas ready at once, bad counts fail", "[sim][target]") {
   SimulatedTarget t(1, Seconds(0), kStart);
   REQUIRE(t.SetReplicas(3, kStart).has_value());
   CHECK(t.ReadyAt(kStart) == 3);

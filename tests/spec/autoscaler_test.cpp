@@ -139,7 +139,7 @@ spec:
   }
 }
 
-TEST_CASE("scale to zero needs a metric that can be inactive; idle below min", "[spec]") {
+TEST_CASE("scale to zero needs a metric that can be inactive, idle below min", "[spec]") {
   auto a = ParseAutoscaler(Doc(R"(
 apiVersion: ebb.dev/v1alpha1
 kind: Autoscaler

@@ -20,7 +20,7 @@ TEST_CASE("setting durations: seconds or Go durations, whole seconds only", "[sp
   }
 }
 
-TEST_CASE("setting flags: ebb's, upstream's and env names; errors name the flag",
+TEST_CASE("setting flags: ebb's, upstream's and env names, errors name the flag",
           "[spec][settings]") {
   decision::Settings s;
   CHECK(ApplySettingFlag("--tolerance", "0.25", s).value());
