@@ -12,6 +12,7 @@
 
 #include "controller/base/text.h"
 #include "controller/decision/explain.h"
+#include "controller/kube/custom_metrics.h"
 #include "controller/kube/resource_metrics.h"
 #include "controller/kube/scale_target.h"
 #include "controller/live/status.h"
@@ -81,6 +82,7 @@ struct Controller::Entry {
   std::string source_types;  // the latency histogram's label, fixed per spec
   std::unique_ptr<kube::KubeScaleTarget> target;
   std::unique_ptr<kube::ResourceMetricsReader> reader;
+  std::unique_ptr<kube::CustomMetricsReader> custom;  // Pods/Object/External, then `reader`
   std::unique_ptr<runtime::Reconciler> rec;
   nlohmann::json last_status = nlohmann::json::object();  // as stored on the server
   nlohmann::json persisted_state;
@@ -337,8 +339,10 @@ void Controller::Rebuild(Entry& e, const nlohmann::json& obj) {
   kube::KubeScaleTarget* target = e.target.get();
   e.reader = std::make_unique<kube::ResourceMetricsReader>(client_, as.namespace_name, as.spec,
                                                            [target] { return target->selector(); });
+  e.custom = std::make_unique<kube::CustomMetricsReader>(*e.reader, client_, as,
+                                                         [target] { return target->selector(); });
   e.rec = std::make_unique<runtime::Reconciler>(as.namespace_name + "/" + as.name, as.spec,
-                                                options_.settings, *e.target, *e.reader);
+                                                options_.settings, *e.target, *e.custom);
   e.rec->set_dry_run(options_.dry_run);
   e.rec->set_created_at(as.created_at);
   // A spec edit keeps the windows: the state belongs to the Autoscaler, not to its spec.

@@ -27,7 +27,7 @@ stop_pid() {  # waits for "gone or zombie" (PID 1 reaps late here)
 }
 
 if [[ $cmd == stop ]]; then
-  stop_pid "$dir/metrics-server.pid"; stop_pid "$dir/kcm.pid"; stop_pid "$dir/apiserver.pid"; stop_pid "$dir/etcd.pid"
+  stop_pid "$dir/custom-metrics.pid"; stop_pid "$dir/metrics-server.pid"; stop_pid "$dir/kcm.pid"; stop_pid "$dir/apiserver.pid"; stop_pid "$dir/etcd.pid"
   rm -rf "$dir/etcd"
   exit 0
 fi
@@ -38,9 +38,9 @@ command -v etcd >/dev/null || { echo "etcd not installed (apt-get install etcd-s
 
 "$0" stop "$dir" || true
 mkdir -p "$dir/pki"
-read -r etcd_port etcd_peer api_port kcm_port ms_port < <(python3 -c '
+read -r etcd_port etcd_peer api_port kcm_port ms_port cm_port < <(python3 -c '
 import socket
-ss=[socket.socket() for _ in range(5)]
+ss=[socket.socket() for _ in range(6)]
 [s.bind(("127.0.0.1",0)) for s in ss]
 print(*[s.getsockname()[1] for s in ss])')
 
@@ -166,9 +166,23 @@ if [[ -n $host_ip ]]; then
   api POST /api/v1/namespaces/kube-system/services '{"apiVersion":"v1","kind":"Service","metadata":{"name":"metrics-server"},"spec":{"ports":[{"name":"https","port":443,"targetPort":'"$ms_port"'}]}}' >/dev/null
   api POST /api/v1/namespaces/kube-system/endpoints '{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"metrics-server"},"subsets":[{"addresses":[{"ip":"'"$host_ip"'"}],"ports":[{"name":"https","port":'"$ms_port"'}]}]}' >/dev/null
   api POST /apis/apiregistration.k8s.io/v1/apiservices '{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"v1beta1.metrics.k8s.io"},"spec":{"group":"metrics.k8s.io","version":"v1beta1","service":{"namespace":"kube-system","name":"metrics-server","port":443},"insecureSkipTLSVerify":true,"groupPriorityMinimum":100,"versionPriority":100}}' >/dev/null
-  for _ in $(seq 1 100); do
-    [[ $(curl -s --cacert "$P/ca.crt" -H "Authorization: Bearer $admin_token" -o /dev/null -w '%{http_code}' "$server/apis/metrics.k8s.io/v1beta1/namespaces/default/pods") == 200 ]] && break
-    sleep 0.1
+  # custom.metrics.k8s.io (v1beta2 preferred, v1beta1) and external.metrics.k8s.io/v1beta1 from
+  # one test adapter; values from $CUSTOM_METRICS_DIR/<namespace>.json.
+  mkdir -p "$dir/custom-metrics" "$dir/pod-metrics.json.d"
+  python3 "$here/custom_metrics_server.py" "$cm_port" "$P/apiserver.crt" "$P/apiserver.key" "$dir/custom-metrics" \
+    </dev/null >"$dir/custom-metrics.log" 2>&1 &
+  echo $! > "$dir/custom-metrics.pid"
+  api POST /api/v1/namespaces/kube-system/services '{"apiVersion":"v1","kind":"Service","metadata":{"name":"custom-metrics"},"spec":{"ports":[{"name":"https","port":443,"targetPort":'"$cm_port"'}]}}' >/dev/null
+  api POST /api/v1/namespaces/kube-system/endpoints '{"apiVersion":"v1","kind":"Endpoints","metadata":{"name":"custom-metrics"},"subsets":[{"addresses":[{"ip":"'"$host_ip"'"}],"ports":[{"name":"https","port":'"$cm_port"'}]}]}' >/dev/null
+  for gvp in custom.metrics.k8s.io/v1beta2/200 custom.metrics.k8s.io/v1beta1/100 external.metrics.k8s.io/v1beta1/100; do
+    IFS=/ read -r g v prio <<<"$gvp"
+    api POST /apis/apiregistration.k8s.io/v1/apiservices '{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"'"$v.$g"'"},"spec":{"group":"'"$g"'","version":"'"$v"'","service":{"namespace":"kube-system","name":"custom-metrics","port":443},"insecureSkipTLSVerify":true,"groupPriorityMinimum":100,"versionPriority":'"$prio"'}}' >/dev/null
+  done
+  for path in /apis/metrics.k8s.io/v1beta1/namespaces/default/pods /apis/custom.metrics.k8s.io/v1beta2 /apis/custom.metrics.k8s.io/v1beta1 /apis/external.metrics.k8s.io/v1beta1; do
+    for _ in $(seq 1 100); do
+      [[ $(curl -s --cacert "$P/ca.crt" -H "Authorization: Bearer $admin_token" -o /dev/null -w '%{http_code}' "$server$path") == 200 ]] && break
+      sleep 0.1
+    done
   done
 fi
 
@@ -179,5 +193,6 @@ KUBE_CA=$P/ca.crt
 KUBE_ADMIN_TOKEN_FILE=$P/tokens.csv
 KUBE_BIN=$bindir
 POD_METRICS_FILE=$dir/pod-metrics.json
+CUSTOM_METRICS_DIR=${host_ip:+$dir/custom-metrics}
 ENV
 echo "cluster ready at $server ($dir)"

@@ -3,7 +3,9 @@
 aggregation layer (APIService), so ebb reads pod metrics the production way.
 usage: metrics_server.py PORT CERT KEY METRICS_JSON
 METRICS_JSON: {"<namespace>": {"<pod>": {"<container>": {"cpu": "180m", "memory": "64Mi"}}}},
-re-read on every request, so tests change the values by rewriting the file."""
+re-read on every request, so tests change the values by rewriting the file. A namespace's
+entry may also come from METRICS_JSON.d/<namespace>.json ({"<pod>": {...}}), which wins, so tests
+running at the same time need not share one file."""
 import json, ssl, sys, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,6 +41,10 @@ class H(BaseHTTPRequestHandler):
             except Exception:
                 data = {}
             ns = parts[5]
+            try:
+                data[ns] = json.load(open(data_file + ".d/" + ns + ".json"))
+            except Exception:
+                pass
             now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             items = [{"metadata": {"name": pod, "namespace": ns}, "timestamp": now, "window": "30s",
                       "containers": [{"name": c, "usage": u} for c, u in conts.items()]}
