@@ -50,8 +50,8 @@ std::vector<std::string> ReadyDeployment(const std::string& ns, const std::strin
   REQUIRE(WaitFor(
       [&] {
         pods.clear();
-        for (const auto& p : GetObject("/api/v1/namespaces/" + ns + "/pods")["items"])
-          pods.push_back(p["metadata"]["name"]);
+        const json list = GetObject("/api/v1/namespaces/" + ns + "/pods");
+        for (const auto& p : list["items"]) pods.push_back(p["metadata"]["name"]);
         return static_cast<int>(pods.size()) == n;
       },
       Seconds(20)));
@@ -79,7 +79,8 @@ json Condition(const json& status, const std::string& type) {
 }
 
 bool HasEvent(const std::string& ns, const std::string& reason, const std::string& text) {
-  for (const auto& e : GetObject("/api/v1/namespaces/" + ns + "/events")["items"])
+  const json list = GetObject("/api/v1/namespaces/" + ns + "/events");
+  for (const auto& e : list["items"])
     if (e.value("reason", "") == reason && e.value("message", "").find(text) != std::string::npos)
       return true;
   return false;

@@ -185,7 +185,7 @@ TEST_CASE("Pods metric: per-pod values from custom.metrics.k8s.io v1beta2, both 
   // 12 per pod against 5: ceil(2.4 x 3) = 8.
   CHECK(d.metrics[0].status == decision::MetricStatus::kOk);
   CHECK(d.metrics[0].value_milli == 12000);
-  CHECK(d.desired_replicas == 8);
+  CHECK(d.proposal == 8);
   const std::string log = Requests(ns);
   INFO(log);
   CHECK(log.find("/apis/custom.metrics.k8s.io/v1beta2/namespaces/" + ns) != std::string::npos);
@@ -238,7 +238,7 @@ TEST_CASE("Object metrics (a Deployment, the namespace) and an External sum with
   CHECK(d.metrics[0].proposal == 8);
   CHECK(d.metrics[1].proposal == 5);
   CHECK(d.metrics[2].proposal == 5);
-  CHECK(d.desired_replicas == 8);
+  CHECK(d.proposal == 8);
   const std::string log = Requests(ns);
   INFO(log);
   CHECK(log.find("/namespaces/" + ns + "/deployments.apps/web/requests_per_second") !=
@@ -282,7 +282,7 @@ TEST_CASE("custom metrics: an adapter serving only v1beta1 is read, also after a
     REQUIRE(before.reading(1).ok);
     CHECK(before.reading(0).pod_samples.size() == 2);
     CHECK(before.reading(1).value_milli == 1500);
-    CHECK(d.desired_replicas == 4);  // 10 per pod against 5 on 2 pods
+    CHECK(d.proposal == 4);  // 10 per pod against 5 on 2 pods
     // A new reader chooses v1beta1 from discovery.
     Harness fresh(Parse(ns, metrics));
     fresh.Decide();
@@ -322,6 +322,7 @@ TEST_CASE("custom/external metric failures: upstream's messages and FailedGet*Me
           selector: {matchExpressions: [{key: queue, operator: Equals, values: [a]}]}
         target: {type: Value, value: "1"}
     - type: Object
+      name: gadget_rps
       object:
         describedObject: {apiVersion: example.com/v1, kind: Gadget, name: g}
         metric: {name: rps}

@@ -38,14 +38,12 @@ TEST_CASE("metric selectors: each invalid part is an error naming its field", "[
   CHECK(error(R"({"matchLabels": {"queue": "a,b"}})")
             .find("selector.matchLabels.queue: \"a,b\" is not a valid label value") !=
         std::string::npos);
-  CHECK(error(R"({"matchExpressions": [{"key": "q", "operator": "In", "values": ["a)"]
-}]
-})")
+  CHECK(error(R"j({"matchExpressions": [{"key": "q", "operator": "In", "values": ["a)"]}]})j")
             .find("matchExpressions[0].values[0]") != std::string::npos);
-CHECK(error(R"({"matchLabels": {"bad key": "a"}})").find("not a valid label key") !=
-      std::string::npos);
-CHECK(error(R"({"matchLabels": {"q": 1}})").find("must be a string") != std::string::npos);
-CHECK(error(R"("app=web")").find("must be an object") != std::string::npos);
+  CHECK(error(R"({"matchLabels": {"bad key": "a"}})").find("not a valid label key") !=
+        std::string::npos);
+  CHECK(error(R"({"matchLabels": {"q": 1}})").find("must be a string") != std::string::npos);
+  CHECK(error(R"("app=web")").find("must be an object") != std::string::npos);
 }
 
 TEST_CASE("custom metrics version: the server's preferred one, else the first ebb reads",
