@@ -166,7 +166,7 @@ spec:
   CHECK(SpecReplicas(ns, "web") == 4);
 }
 
-TEST_CASE("an External metric with a selector scales a Deployment; its failure is reported",
+TEST_CASE("an External metric with a selector scales a Deployment, and its failure is reported",
           "[e2e][kube][custom]") {
   InstallCrds();
   const std::string dir = CustomDir();
