@@ -130,9 +130,15 @@ class WithoutV1beta2 {
   }
   ~WithoutV1beta2() {
     if (!Admin().Post("/apis/apiregistration.k8s.io/v1/apiservices", saved_)) return;
-    // Available again once the aggregator has checked the adapter.
-    WaitFor([] { return static_cast<bool>(Admin().Get("/apis/custom.metrics.k8s.io/v1beta2")); },
-            Seconds(20));
+    // Served again once a request below the version reaches the adapter (the aggregator
+    // answers its own 404 there for a while, even after the APIService is Available); the next
+    // test under the lock expects it.
+    WaitFor(
+        [] {
+          return static_cast<bool>(
+              Admin().Get("/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/probe"));
+        },
+        Seconds(60));
   }
 
  private:

@@ -178,9 +178,12 @@ if [[ -n $host_ip ]]; then
     IFS=/ read -r g v prio <<<"$gvp"
     api POST /apis/apiregistration.k8s.io/v1/apiservices '{"apiVersion":"apiregistration.k8s.io/v1","kind":"APIService","metadata":{"name":"'"$v.$g"'"},"spec":{"group":"'"$g"'","version":"'"$v"'","service":{"namespace":"kube-system","name":"custom-metrics","port":443},"insecureSkipTLSVerify":true,"groupPriorityMinimum":100,"versionPriority":'"$prio"'}}' >/dev/null
   done
-  for path in /apis/metrics.k8s.io/v1beta1/namespaces/default/pods /apis/custom.metrics.k8s.io/v1beta2 /apis/custom.metrics.k8s.io/v1beta1 /apis/external.metrics.k8s.io/v1beta1; do
-    for _ in $(seq 1 100); do
-      [[ $(curl -s --cacert "$P/ca.crt" -H "Authorization: Bearer $admin_token" -o /dev/null -w '%{http_code}' "$server$path") == 200 ]] && break
+  # Ready when a request below each version reaches the adapter: on a loaded machine the
+  # aggregator answers its own 404 there for a while after the APIService is Available.
+  for path in /apis/metrics.k8s.io/v1beta1/namespaces/default/pods '/apis/custom.metrics.k8s.io/v1beta2/namespaces/default/pods/*/probe' \
+      '/apis/custom.metrics.k8s.io/v1beta1/namespaces/default/pods/*/probe' /apis/external.metrics.k8s.io/v1beta1/namespaces/default/probe; do
+    for _ in $(seq 1 600); do
+      curl -s --cacert "$P/ca.crt" -H "Authorization: Bearer $admin_token" "$server$path" | grep -q 'MetricsList\|MetricValueList\|could not find the metric' && break
       sleep 0.1
     done
   done
