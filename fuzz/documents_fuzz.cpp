@@ -9,8 +9,8 @@
 #include <string>
 
 #include "controller/net/http_client.h"
-#include "controller/runtime/scaler_metrics.h"
 #include "controller/sim/simulation_config.h"
+#include "controller/sources/scaler_metrics.h"
 #include "controller/spec/autoscaler.h"
 #include "controller/spec/documents.h"
 #include "fuzz/fuzz_check.h"
@@ -52,7 +52,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (utf8) fuzz::CheckError(a);
     if (!a) continue;
     fuzz::Check(a->spec.min_replicas <= a->spec.max_replicas, "minReplicas above maxReplicas");
-    const auto bound = runtime::BindScalers(*a, deps);  // as `ebb validate` checks sources
+    const auto bound = sources::BindScalers(*a, deps);  // as `ebb validate` checks sources
     if (utf8) fuzz::CheckError(bound);
     if (!autoscaler) autoscaler = std::move(*a);
   }

@@ -57,7 +57,8 @@ ControllerMetrics::ControllerMetrics()
                                                                   0.25, 0.5, 1, 2.5, 5, 10})),
       scale_events_(BuildCounter()
                         .Name("ebb_scale_events_total")
-                        .Help("Rescales by direction and reason")
+                        .Help("Rescales by direction and reason; dry_run=\"true\": decided in "
+                              "shadow mode, not applied")
                         .Register(*registry_)),
       leader_(BuildGauge()
                   .Name("ebb_leader")
@@ -154,8 +155,11 @@ void ControllerMetrics::Drift(double seconds) {
   drift_.Observe(seconds);
 }
 
-void ControllerMetrics::ScaleEvent(const std::string& direction, const std::string& reason) {
-  scale_events_.Add({{"direction", direction}, {"reason", reason}}).Increment();
+void ControllerMetrics::ScaleEvent(const std::string& direction, const std::string& reason,
+                                   bool dry_run) {
+  scale_events_
+      .Add({{"direction", direction}, {"reason", reason}, {"dry_run", dry_run ? "true" : "false"}})
+      .Increment();
 }
 
 void ControllerMetrics::SetLeader(bool leading) {

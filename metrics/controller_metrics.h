@@ -31,7 +31,8 @@ class ControllerMetrics {
   void Reconciled(const std::string& result, double seconds);
   void Reconciled(const std::string& result);  // counted, no duration (a reconcile cut short)
   void Drift(double seconds);
-  void ScaleEvent(const std::string& direction, const std::string& reason);
+  // dry_run: a rescale shadow mode decided and left unapplied (label dry_run="true").
+  void ScaleEvent(const std::string& direction, const std::string& reason, bool dry_run = false);
   void SetLeader(bool leading);
   void SetAutoscalers(std::size_t n);
   void ApiWrite(const std::string& what);  // scale, status, event, lease

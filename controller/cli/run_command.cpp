@@ -14,7 +14,8 @@
 #include "controller/decision/explain.h"
 #include "controller/live/run_controller.h"
 #include "controller/net/curl_http_client.h"
-#include "controller/runtime/scaler_metrics.h"
+#include "controller/runtime/reconciler.h"
+#include "controller/sources/scaler_metrics.h"
 #include "controller/spec/decide_case.h"
 #include "controller/spec/settings.h"
 #include "scalers/redis_pool.h"
@@ -71,11 +72,10 @@ nlohmann::json OnceLine(const spec::Autoscaler& a,
                         const std::vector<decision::MetricReading>& polled,
                         const decision::Settings& settings, int32_t replicas, Timestamp now) {
   FixedScaleTarget target(replicas);
-  runtime::PolledReader reader(polled);
-  runtime::Reconciler rec(a.name, a.spec, settings, target, reader);
+  runtime::Reconciler rec(a.name, a.spec, settings, target);
   rec.set_dry_run(true);
   rec.set_created_at(a.created_at);
-  (void)rec.Reconcile(now);
+  (void)rec.Reconcile(now, polled);
   const decision::Decision& d = rec.last_decision();
   nlohmann::json metrics = spec::MetricsToJson(a.spec, d);
   for (size_t m = 0; m < metrics.size() && m < polled.size(); ++m) {
@@ -176,10 +176,10 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
     net::CurlHttpClient http;
     scalers::RedisPool redis;
     scalers::ScalerDeps deps{&http, &redis, false};
-    std::vector<runtime::ScalerBinding> bindings;
+    std::vector<sources::ScalerBinding> bindings;
     std::string errors;
     for (const auto& a : *autoscalers) {
-      auto b = runtime::BindScalers(a, deps);
+      auto b = sources::BindScalers(a, deps);
       if (!b)
         errors += (errors.empty() ? "" : "\n") + b.error().message;
       else
@@ -190,7 +190,7 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       rc = kExitBadInput;
     } else {
       std::vector<const spec::Autoscaler*> as;
-      std::vector<runtime::ScalerBinding*> bs;
+      std::vector<sources::ScalerBinding*> bs;
       for (size_t i = 0; i < autoscalers->size(); ++i) {
         as.push_back(&(*autoscalers)[i]);
         bs.push_back(&bindings[i]);
@@ -201,12 +201,12 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       std::vector<std::vector<decision::MetricReading>> polled(as.size());
       std::vector<std::string> failed(as.size());  // why an Autoscaler has no line of its own
       try {
-        polled = runtime::PollAll(as, bs, ctx);
+        polled = sources::PollAll(as, bs, ctx);
       } catch (const std::exception&) {
         // Batched, one bad answer would sink every Autoscaler: poll each on its own instead.
         for (size_t i = 0; i < as.size(); ++i) {
           try {
-            polled[i] = std::move(runtime::PollAll({as[i]}, {bs[i]}, ctx)[0]);
+            polled[i] = std::move(sources::PollAll({as[i]}, {bs[i]}, ctx)[0]);
           } catch (const std::exception& e) {
             failed[i] = e.what();
           }

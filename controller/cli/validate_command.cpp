@@ -2,7 +2,7 @@
 
 #include "controller/cli/commands.h"
 #include "controller/net/curl_http_client.h"
-#include "controller/runtime/scaler_metrics.h"
+#include "controller/sources/scaler_metrics.h"
 #include "controller/spec/autoscaler.h"
 #include "scalers/redis_pool.h"
 
@@ -39,7 +39,7 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
     }
     bool sources_ok = true;
     for (const auto& a : *list) {
-      auto bound = runtime::BindScalers(a, deps);
+      auto bound = sources::BindScalers(a, deps);
       if (!bound) {
         err << f << ": " << bound.error().message << "\n";
         sources_ok = false;

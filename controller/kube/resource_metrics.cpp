@@ -150,7 +150,6 @@ ResourceMetricsReader::ResourceMetricsReader(KubeClient& client, std::string ns,
 }
 
 void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision::Observation& obs) {
-  obs.readings = scaler_;
   obs.readings.resize(spec_.metrics.size());
   if (!needs_) return;
   auto fail_all = [&](const std::string& why) {

@@ -27,8 +27,7 @@ class ResourceMetricsReader final : public runtime::MetricReader {
   // `selector` is read at each Read (the scale's status.selector may change).
   ResourceMetricsReader(KubeClient& client, std::string ns, const decision::Spec& spec,
                         std::function<std::string()> selector);
-  // Scaler readings for this reconcile (one per spec metric; Resource entries are replaced).
-  void set_scaler_readings(std::vector<decision::MetricReading> r) { scaler_ = std::move(r); }
+  // Replaces the Resource entries of the readings handed to the reconcile; the rest pass through.
   void Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Observation& obs) override;
   bool needs_cluster() const { return needs_; }
 
@@ -37,7 +36,6 @@ class ResourceMetricsReader final : public runtime::MetricReader {
   std::string ns_;
   const decision::Spec& spec_;
   std::function<std::string()> selector_;
-  std::vector<decision::MetricReading> scaler_;
   bool needs_ = false;
 };
 

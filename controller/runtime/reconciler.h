@@ -1,5 +1,7 @@
-// One reconcile of one Autoscaler, shared by the live controller and the simulator: read scale ->
-// read metrics -> decide -> patch only when it changes -> record the scale event on success.
+// One reconcile of one Autoscaler, shared by the live controller, `run --once` and the simulator:
+// read scale -> take the readings handed in (plus any the MetricReader derives from the scale)
+// -> decide -> patch only when it changes -> record the scale event on success. No transport
+// is linked here: the readings come from the caller (controller/sources polls the scalers).
 #pragma once
 
 #include <optional>
@@ -26,8 +28,10 @@ class ScaleTarget {
   virtual Result<void> SetReplicas(int32_t replicas, Timestamp now) = 0;
 };
 
-// Fills the observation's readings (one per spec metric, in order) and, where the adapter can
-// see pods, the pod list. Live: scalers + metrics.k8s.io; simulation: workload models.
+// Readings that depend on the scale just read: the observation arrives with the readings handed
+// to Reconcile (one per spec metric, in order); the reader may replace entries and, where it can
+// see pods, fill the pod list. Live: metrics.k8s.io for the scale's selector; simulation: the
+// workload models.
 class MetricReader {
  public:
   virtual ~MetricReader() = default;
@@ -35,17 +39,24 @@ class MetricReader {
 };
 
 struct ReconcileOutcome {
-  bool scale_read = false;  // false: the scale could not be read (AbleToScale=False)
-  bool patched = false;     // a new replica count was written
-  std::string error;        // scale get/patch error, if any
+  bool scale_read = false;   // false: the scale could not be read (AbleToScale=False)
+  bool patched = false;      // a new replica count was written
+  bool would_patch = false;  // dry run: the decision was a rescale, left unapplied
+  // The scale read or patch failure, with its code (kConflict: someone else changed the scale).
+  std::optional<Error> error;
 };
 
 class Reconciler {
  public:
+  // Without a reader, the readings handed to Reconcile are all there is.
   Reconciler(std::string name, decision::Spec spec, decision::Settings settings,
-             ScaleTarget& target, MetricReader& reader);
+             ScaleTarget& target, MetricReader* reader = nullptr);
+  Reconciler(std::string name, decision::Spec spec, decision::Settings settings,
+             ScaleTarget& target, MetricReader& reader)
+      : Reconciler(std::move(name), std::move(spec), settings, target, &reader) {}
 
-  ReconcileOutcome Reconcile(Timestamp now);
+  // `readings`: one per spec metric from the caller's poll (missing entries read as failed).
+  ReconcileOutcome Reconcile(Timestamp now, std::vector<decision::MetricReading> readings = {});
 
   const decision::Decision& last_decision() const { return decision_; }
   const decision::Observation& last_observation() const { return obs_; }
@@ -63,7 +74,7 @@ class Reconciler {
   decision::Spec spec_;
   decision::Settings settings_;
   ScaleTarget& target_;
-  MetricReader& reader_;
+  MetricReader* reader_;
   decision::DecisionState state_;
   decision::Observation obs_;
   decision::Decision decision_;

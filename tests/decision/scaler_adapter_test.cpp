@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "controller/decision/decider.h"
-#include "controller/runtime/scaler_metrics.h"
+#include "controller/sources/scaler_metrics.h"
 #include "tests/support/builders.h"
 
 using namespace ebb;
@@ -29,9 +29,9 @@ decision::MetricReading PollOne(Result<double> value) {
   a.name = "worker";
   a.spec.metrics = {ValueMetric("q", 1)};
   a.sources = {{"Prometheus", {}, "spec.metrics[0].prometheus"}};
-  runtime::ScalerBinding b;
+  sources::ScalerBinding b;
   b.by_metric.push_back(std::make_unique<FixedScaler>(std::move(value)));
-  const auto polled = runtime::PollAll({&a}, {&b}, {At(0), At(3)});
+  const auto polled = sources::PollAll({&a}, {&b}, {At(0), At(3)});
   REQUIRE(polled.size() == 1);
   REQUIRE(polled[0].size() == 1);
   return polled[0][0];

@@ -484,6 +484,82 @@ TEST_CASE("dry run decides and reports but never patches", "[e2e][kube]") {
   CHECK(Condition(Status(ns, "worker"), "Ready")["reason"] == "DryRun");
   CHECK(Events(ns, "SuccessfulRescale").empty());
   CHECK(ctl.log().find("dry run: would rescale") != std::string::npos);
+  CHECK(!Events(ns, "WouldRescale").empty());
+  CHECK(ctl.Get("/metrics").find("ebb_scale_events_total{direction=\"up\",dry_run=\"true\"") !=
+        std::string::npos);
+}
+
+// migrating.md step 4: the HPA keeps scaling, ebb runs beside it in shadow on the same Deployment
+// (the annotation, for this one Autoscaler) and says what it would do, touching nothing.
+TEST_CASE("shadow beside an HPA: status, Event and metrics say what ebb would do, nothing else",
+          "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-shadow");
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  ApplyYaml(R"(apiVersion: autoscaling/v1
+kind: HorizontalPodAutoscaler
+metadata: {name: native}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
+  minReplicas: 1
+  maxReplicas: 3
+  targetCPUUtilizationPercentage: 50
+)",
+            ns);
+  CreateAutoscaler(ns, "worker", redis.port(), 0);
+  REQUIRE(Kubectl("annotate eas worker -n " + ns + " ebb.dev/dry-run=true").find("annotated") !=
+          std::string::npos);
+  Ctl ctl(ns, Unique("lease"), "shadow");
+  Enqueue(redis, 40);  // 8 wanted; the policy allows 1 -> 3 in one step
+  REQUIRE(WaitFor([&] { return !Events(ns, "WouldRescale").empty(); }, Seconds(20)));
+  const auto st = Status(ns, "worker");
+  INFO(st.dump());
+  CHECK(st["desiredReplicas"] == 3);
+  CHECK(st["currentReplicas"] == 1);
+  CHECK(Condition(st, "Ready")["reason"] == "DryRun");
+  CHECK(Condition(st, "AbleToScale")["reason"] != "AmbiguousScaleTarget");
+  CHECK(Events(ns, "AmbiguousScaleTarget").empty());
+  CHECK(Events(ns, "WouldRescale")[0]["message"].get<std::string>().rfind(
+            "Dry run: would rescale from 1 to 3; reason: ", 0) == 0);
+  const std::string metrics = ctl.Get("/metrics");
+  CHECK(metrics.find("ebb_autoscaler_desired_replicas{name=\"worker\",namespace=\"" + ns +
+                     "\"} 3") != std::string::npos);
+  CHECK(metrics.find("ebb_scale_events_total{direction=\"up\",dry_run=\"true\"") !=
+        std::string::npos);
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  CHECK(SpecReplicas(ns, "worker") == 1);
+  CHECK(Events(ns, "SuccessfulRescale").empty());
+  CHECK(ctl.log().find("rescaled Deployment") == std::string::npos);
+  // The switch (step 5): the HPA goes, the annotation goes, ebb acts.
+  REQUIRE(
+      Admin().Delete("/apis/autoscaling/v1/namespaces/" + ns + "/horizontalpodautoscalers/native"));
+  Kubectl("annotate eas worker -n " + ns + " ebb.dev/dry-run-");
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") > 1; }, Seconds(15)));
+}
+
+// Upstream's status after a rescale, as `kubectl describe` shows it: AbleToScale
+// SucceededRescale, and currentReplicas the count observed before the patch (the next poll,
+// 30 s later here, observes the new one).
+TEST_CASE("after a rescale kubectl describe shows SucceededRescale and the observed count",
+          "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-describe");
+  Redis redis;
+  CreateTarget(ns, "worker", 1);
+  Enqueue(redis, 40);
+  CreateAutoscaler(ns, "worker", redis.port(), 0, /*interval_s=*/30);
+  Ctl ctl(ns, Unique("lease"), "solo");
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 3; }, Seconds(20)));
+  REQUIRE(
+      WaitFor([&] { return Status(ns, "worker").value("desiredReplicas", 0) == 3; }, Seconds(5)));
+  const std::string described = Kubectl("describe eas worker -n " + ns);
+  INFO(described);
+  CHECK(described.find("Current Replicas:  1") != std::string::npos);
+  CHECK(described.find("Desired Replicas:  3") != std::string::npos);
+  CHECK(described.find("Reason:                SucceededRescale") != std::string::npos);
+  CHECK(described.find("the controller was able to update the target scale to 3") !=
+        std::string::npos);
 }
 
 TEST_CASE("an Autoscaler and a native HPA on one target: ebb refuses and says why", "[e2e][kube]") {

@@ -1,9 +1,9 @@
-#include "controller/runtime/scaler_metrics.h"
+#include "controller/sources/scaler_metrics.h"
 
 #include "controller/base/quantity.h"
 #include "scalers/poller.h"
 
-namespace ebb::runtime {
+namespace ebb::sources {
 
 Result<ScalerBinding> BindScalers(const spec::Autoscaler& a, scalers::ScalerDeps& deps) {
   ScalerBinding b;
@@ -24,10 +24,6 @@ Result<ScalerBinding> BindScalers(const spec::Autoscaler& a, scalers::ScalerDeps
   }
   if (!errors.empty()) return MakeError(ErrorCode::kInvalidConfig, errors);
   return b;
-}
-
-void PolledReader::Read(Timestamp /*now*/, const ScaleInfo& /*scale*/, decision::Observation& obs) {
-  obs.readings = readings_;
 }
 
 std::vector<std::vector<decision::MetricReading>> PollAll(
@@ -69,4 +65,4 @@ std::vector<std::vector<decision::MetricReading>> PollAll(
   return out;
 }
 
-}  // namespace ebb::runtime
+}  // namespace ebb::sources

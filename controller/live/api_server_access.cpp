@@ -1,0 +1,82 @@
+#include "controller/live/api_server_access.h"
+
+#include <utility>
+
+#include "controller/kube/custom_metrics.h"
+#include "controller/kube/resource_metrics.h"
+#include "controller/kube/scale_target.h"
+#include "controller/sources/scaler_metrics.h"
+
+namespace ebb::live {
+namespace {
+
+constexpr const char* kGroupVersion = "ebb.dev/v1alpha1";
+
+class ApiServerTarget final : public TargetAccess {
+ public:
+  ApiServerTarget(kube::KubeClient& client, kube::Discovery& discovery, const spec::Autoscaler& a)
+      : scale_(client, discovery, a.namespace_name, a.target),
+        resource_(client, a.namespace_name, a.spec, [this] { return scale_.selector(); }),
+        custom_(resource_, client, a, [this] { return scale_.selector(); }) {}
+  Result<runtime::ScaleInfo> GetScale(Timestamp now) override { return scale_.GetScale(now); }
+  Result<void> SetReplicas(int32_t replicas, Timestamp now) override {
+    return scale_.SetReplicas(replicas, now);
+  }
+  std::string Describe() const override { return scale_.Describe(); }
+  runtime::MetricReader& ClusterMetrics() override { return custom_; }
+
+ private:
+  kube::KubeScaleTarget scale_;
+  kube::ResourceMetricsReader resource_;
+  kube::CustomMetricsReader custom_;  // Pods/Object/External, after resource_ has read
+};
+
+struct ScalerBindingHolder final : SourceAccess::Binding {
+  sources::ScalerBinding binding;
+};
+
+}  // namespace
+
+ApiServerAccess::ApiServerAccess(kube::KubeClient& client, const std::string& identity)
+    : client_(client), discovery_(client), events_(client, "ebb", identity) {}
+
+std::unique_ptr<TargetAccess> ApiServerAccess::Target(const spec::Autoscaler& autoscaler) {
+  return std::make_unique<ApiServerTarget>(client_, discovery_, autoscaler);
+}
+
+Result<void> ApiServerAccess::PatchStatus(const std::string& ns, const std::string& name,
+                                          const nlohmann::json& status_patch) {
+  auto r = client_.MergePatch(std::string("/apis/") + kGroupVersion + "/namespaces/" + ns +
+                                  "/autoscalers/" + name + "/status",
+                              {{"status", status_patch}});
+  if (!r) return r.error();
+  return {};
+}
+
+Result<void> ApiServerAccess::RecordEvent(const ObjectRef& object, const std::string& type,
+                                          const std::string& reason, const std::string& message,
+                                          Timestamp now) {
+  return events_.Record({object.api_version, object.kind, object.ns, object.name, object.uid}, type,
+                        reason, message, now);
+}
+
+Result<std::unique_ptr<SourceAccess::Binding>> ScalerSources::Bind(
+    const spec::Autoscaler& autoscaler) {
+  scalers::ScalerDeps deps{&http_, &redis_, false};
+  auto bound = sources::BindScalers(autoscaler, deps);
+  if (!bound) return bound.error();
+  auto holder = std::make_unique<ScalerBindingHolder>();
+  holder->binding = std::move(*bound);
+  return std::unique_ptr<Binding>(std::move(holder));
+}
+
+std::vector<std::vector<decision::MetricReading>> ScalerSources::Poll(
+    const std::vector<const spec::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
+    Timestamp now, Timestamp deadline) {
+  std::vector<sources::ScalerBinding*> bs;
+  bs.reserve(bindings.size());
+  for (Binding* b : bindings) bs.push_back(&static_cast<ScalerBindingHolder*>(b)->binding);
+  return sources::PollAll(autoscalers, bs, {now, deadline});
+}
+
+}  // namespace ebb::live

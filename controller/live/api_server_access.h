@@ -1,0 +1,50 @@
+// The ports of kube_access.h on a real cluster: the API server (scale subresource, metrics.k8s.io,
+// status, Events) and the scalers (HTTP and pooled Redis clients shared by every Autoscaler).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "controller/kube/discovery.h"
+#include "controller/kube/event_recorder.h"
+#include "controller/kube/kube_client.h"
+#include "controller/live/kube_access.h"
+#include "controller/net/curl_http_client.h"
+#include "scalers/redis_pool.h"
+
+namespace ebb::live {
+
+class ApiServerAccess final : public KubeAccess {
+ public:
+  // `identity`: the Events' reportingInstance.
+  ApiServerAccess(kube::KubeClient& client, const std::string& identity);
+  // The scale subresource, and the cluster-served readings: metrics.k8s.io (Resource and
+  // ContainerResource) through kube::ResourceMetricsReader, custom.metrics.k8s.io and
+  // external.metrics.k8s.io (Pods, Object, External) through kube::CustomMetricsReader.
+  std::unique_ptr<TargetAccess> Target(const spec::Autoscaler& autoscaler) override;
+  Result<void> PatchStatus(const std::string& ns, const std::string& name,
+                           const nlohmann::json& status_patch) override;
+  Result<void> RecordEvent(const ObjectRef& object, const std::string& type,
+                           const std::string& reason, const std::string& message,
+                           Timestamp now) override;
+
+ private:
+  kube::KubeClient& client_;
+  kube::Discovery discovery_;
+  kube::EventRecorder events_;
+};
+
+class ScalerSources final : public SourceAccess {
+ public:
+  Result<std::unique_ptr<Binding>> Bind(const spec::Autoscaler& autoscaler) override;
+  std::vector<std::vector<decision::MetricReading>> Poll(
+      const std::vector<const spec::Autoscaler*>& autoscalers,
+      const std::vector<Binding*>& bindings, Timestamp now, Timestamp deadline) override;
+
+ private:
+  net::CurlHttpClient http_;
+  scalers::RedisPool redis_;
+};
+
+}  // namespace ebb::live

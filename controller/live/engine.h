@@ -1,0 +1,114 @@
+// The controller's work without its threads and transports: the Autoscalers seen by the watches,
+// their due times, and the reconcile of each (read the scale, decide, patch, write status) over
+// the ports of kube_access.h. Every Autoscaler due in one tick is polled in one batched round per
+// kind of source. The live Controller drives it from a dispatcher thread and a WorkPool;
+// tests/live drives it inline (RunDue) against in-memory fakes.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "controller/decision/types.h"
+#include "controller/live/due_queue.h"
+#include "controller/live/kube_access.h"
+#include "controller/live/observer.h"
+#include "controller/live/reconcile_result.h"
+#include "controller/live/status_report.h"
+
+namespace ebb::live {
+
+// Per Autoscaler, `metadata.annotations["ebb.dev/dry-run"]: "true"` is shadow mode for it alone.
+inline constexpr const char* kDryRunAnnotation = "ebb.dev/dry-run";
+
+struct ControllerOptions {
+  std::vector<std::string> namespaces;  // empty: every namespace
+  std::size_t workers = 8;              // reconciles in flight at most
+  // Shadow mode for every Autoscaler: decide and report (status, WouldRescale Events, metrics),
+  // never patch; a target another autoscaler scales is not refused.
+  bool dry_run = false;
+  decision::Settings settings;
+  int32_t default_polling_interval_s = 15;  // for specs that do not set pollingInterval
+  Duration metrics_timeout = Seconds(5);    // a metric read gives up after min(this, interval)
+  // Autoscalers due within this much of the first due one are polled with it, in one batch
+  // (up to this much early: intervals keep their cadence, decisions use the wall clock).
+  Duration batch_window = Duration(100);
+  std::string identity = "ebb";  // Event reportingInstance
+  bool watch_hpas = true;        // refuse targets a native HPA also scales
+};
+
+class Engine {
+ public:
+  // `wall` dates decisions, status and Events; `mono` dates the queue (never shown or stored).
+  Engine(KubeAccess& kube, SourceAccess& sources, ReconcileObserver& observer,
+         ControllerOptions options, const Clock& wall, const Clock& mono);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Watch events (obj null: deleted).
+  void OnAutoscaler(const std::string& key, const nlohmann::json* obj);
+  void OnHpa(const std::string& key, const nlohmann::json* obj);
+  // Gaining leadership re-restores every decision state from the stored status (the previous
+  // leader kept it current) and acts at once.
+  void SetLeading(bool leading);
+  std::size_t size() const;
+  DueQueue& queue() { return queue_; }
+
+  // One Autoscaler taken from the queue, ready to be polled and reconciled.
+  struct Work;
+  // Autoscalers whose sources are of the same kinds, polled in one round.
+  struct Batch {
+    std::string types;  // "Prometheus+Redis", "none"
+    std::vector<std::shared_ptr<Work>> items;
+  };
+  // Takes the due items: rebuilds changed specs and restores state on first sight; reports and
+  // finishes what has nothing to poll (not leading, deleted, failed to build); groups the rest.
+  std::vector<Batch> Prepare(const std::vector<DueItem>& due);
+  // The batch's sources in one round: readings per item.
+  std::vector<std::vector<decision::MetricReading>> Poll(const Batch& batch);
+  // Reconciles one item with its readings, reports the result and hands the key back.
+  void Finish(Work& work, std::vector<decision::MetricReading> readings);
+  // Everything due by `now` (mono clock, plus the batch window), inline. For tests and tools.
+  void RunDue(Timestamp now);
+
+ private:
+  struct Entry;
+  ReconcileResult Reconcile(Work& w, std::vector<decision::MetricReading> readings);
+  ReconcileResult Contain(Work& w, const std::string& what);
+  ReconcileResult Begin(const Work& w) const;
+  ReconcileResult Conclude(Work& w, ReconcileResult r, ReconcileResult::Kind kind,
+                           const StatusInput& in, bool reschedule);
+  StatusInput Input(const Entry& e) const;
+  void Rebuild(Entry& e, const nlohmann::json& obj);
+  void Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r);
+  void FollowWallClock(Entry& e, ReconcileResult& r);
+  void Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r);
+  void WriteStatus(Entry& e, nlohmann::json status, ReconcileResult& r);
+  std::string Conflict(const Entry& e) const;
+  void Reschedule(const Work& w, int32_t interval_s);
+  Timestamp FirstDue(int32_t interval_s);
+
+  KubeAccess& kube_;
+  SourceAccess& sources_;
+  ReconcileObserver& observer_;
+  ControllerOptions options_;
+  const Clock& wall_;
+  const Clock& mono_;
+  DueQueue queue_;
+  std::atomic<bool> leading_{false};
+
+  mutable std::mutex mu_;  // guards the maps below and Entry::object/fingerprint/dirty/shadow
+  std::map<std::string, std::shared_ptr<Entry>> entries_;
+  std::map<std::string, std::set<std::string>> targets_;  // "ns/Kind/name" -> autoscaler keys
+  std::map<std::string, std::string> hpa_target_;         // hpa key -> target key
+  std::map<std::string, std::set<std::string>> hpa_targets_;
+};
+
+}  // namespace ebb::live

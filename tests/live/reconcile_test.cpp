@@ -1,0 +1,260 @@
+// The live reconcile (Engine) against in-memory fakes of its ports: watch events in, due items
+// polled in batches, status/Events/metrics out. Milliseconds per case, no server.
+#include <prometheus/text_serializer.h>
+
+#include <catch2/catch.hpp>
+
+#include "controller/live/engine.h"
+#include "tests/live/describe.h"
+#include "tests/live/fake_access.h"
+#include "tests/support/builders.h"
+
+using namespace ebb;
+using namespace ebb::testing;
+
+namespace {
+
+nlohmann::json AutoscalerObject(const std::string& name, const std::string& target,
+                                const std::string& source = "redis",
+                                const std::string& dry_run_annotation = "") {
+  nlohmann::json block = {{"target", {{"type", "AverageValue"}, {"averageValue", "5"}}}};
+  if (source == "redis") {
+    block["address"] = "127.0.0.1:1";
+    block["celery"] = {{"queues", {"celery"}}};
+  } else {
+    block["serverAddress"] = "http://127.0.0.1:1";
+    block["query"] = "sum(q)";
+  }
+  nlohmann::json obj = {
+      {"apiVersion", "ebb.dev/v1alpha1"},
+      {"kind", "Autoscaler"},
+      {"metadata",
+       {{"name", name}, {"namespace", "jobs"}, {"uid", "u-" + name}, {"generation", 1}}},
+      {"spec",
+       {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", target}}},
+        {"minReplicas", 1},
+        {"maxReplicas", 10},
+        {"pollingInterval", 15},
+        {"metrics",
+         {{{"type", source == "redis" ? "Redis" : "Prometheus"},
+           {"name", "backlog"},
+           {source == "redis" ? "redis" : "prometheus", block}}}}}}};
+  if (!dry_run_annotation.empty())
+    obj["metadata"]["annotations"] = {{"ebb.dev/dry-run", dry_run_annotation}};
+  return obj;
+}
+
+nlohmann::json Hpa(const std::string& name, const std::string& target) {
+  return {
+      {"metadata", {{"name", name}, {"namespace", "jobs"}}},
+      {"spec",
+       {{"scaleTargetRef", {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"name", target}}},
+        {"maxReplicas", 3}}}};
+}
+
+struct World {
+  FakeKube kube;
+  FakeSources sources;
+  metrics::ControllerMetrics metrics;
+  live::ReconcileObserver observer{metrics, nullptr, kube};
+  SimulatedClock wall{At(0)};
+  SimulatedClock mono{FromUnixMillis(1000)};
+  std::unique_ptr<live::Engine> engine;
+
+  explicit World(bool dry_run = false) {
+    live::ControllerOptions o;
+    o.dry_run = dry_run;
+    engine = std::make_unique<live::Engine>(kube, sources, observer, o, wall, mono);
+    engine->SetLeading(true);
+  }
+  void Add(const nlohmann::json& obj) {
+    engine->OnAutoscaler("jobs/" + obj["metadata"]["name"].get<std::string>(), &obj);
+  }
+  // Every Autoscaler due (all of them: the first pass spreads them over at most one interval).
+  void Tick(int64_t seconds = 15) {
+    wall.Advance(Seconds(seconds));
+    mono.Advance(Seconds(seconds));
+    engine->RunDue(mono.Now());
+  }
+  nlohmann::json Status(const std::string& name) { return kube.status["jobs/" + name]; }
+  std::string Metrics() {
+    return prometheus::TextSerializer().Serialize(metrics.registry()->Collect());
+  }
+};
+
+decision::MetricReading Tasks(double n) {
+  return Value(n);
+}
+
+}  // namespace
+
+TEST_CASE("reconcile: a rescale patches once, status and Event say so, metrics count it",
+          "[unit][reconcile]") {
+  World w;
+  w.kube.TargetOf("jobs", "Deployment", "worker").replicas = 2;
+  w.sources.readings["jobs/worker"] = {Tasks(20)};  // 4 workers' worth
+  w.Add(AutoscalerObject("worker", "worker"));
+  w.Tick();
+  const auto& t = w.kube.TargetOf("jobs", "Deployment", "worker");
+  CHECK(t.patches == 1);
+  const nlohmann::json st = w.Status("worker");
+  INFO(DescribeStatus(st));
+  CHECK(st["currentReplicas"] == 2);  // observed, as upstream
+  CHECK(st["desiredReplicas"] == 4);
+  CHECK(t.replicas == 4);
+  CHECK(ConditionLine(st, "AbleToScale") == "AbleToScale True SucceededRescale");
+  CHECK(w.kube.EventsOf("jobs/worker", "SuccessfulRescale").size() == 1);
+  CHECK(w.Metrics().find("ebb_scale_events_total{direction=\"up\",dry_run=\"false\"") !=
+        std::string::npos);
+
+  // Next poll: the new count is observed; nothing to do, nothing patched.
+  w.Tick();
+  CHECK(t.patches == 1);
+  CHECK(w.Status("worker")["currentReplicas"] == t.replicas);
+  CHECK(ConditionLine(w.Status("worker"), "AbleToScale") != "AbleToScale True SucceededRescale");
+  // Nothing changes: no status write.
+  const int writes = w.kube.status_writes;
+  w.Tick();
+  CHECK(w.kube.status_writes == writes);
+}
+
+TEST_CASE("shadow mode beside an HPA: decided, reported, never applied nor refused",
+          "[unit][reconcile][dryrun]") {
+  struct Case {
+    const char* name;
+    bool flag;
+    std::string annotation;
+    bool shadow;
+  };
+  const std::vector<Case> cases = {
+      {"--dry-run", true, "", true},
+      {"the annotation", false, "true", true},
+      {"neither: refused", false, "", false},
+      {"annotation false: refused", false, "false", false},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      World w(c.flag);
+      w.kube.TargetOf("jobs", "Deployment", "web").replicas = 2;
+      w.sources.readings["jobs/web"] = {Tasks(40)};
+      const nlohmann::json hpa = Hpa("native", "web");
+      w.engine->OnHpa("jobs/native", &hpa);
+      w.Add(AutoscalerObject("web", "web", "redis", c.annotation));
+      w.Tick();
+      w.Tick();
+      const nlohmann::json st = w.Status("web");
+      INFO(DescribeStatus(st));
+      CHECK(w.kube.TargetOf("jobs", "Deployment", "web").patches == 0);
+      CHECK(w.kube.TargetOf("jobs", "Deployment", "web").replicas == 2);
+      if (c.shadow) {
+        CHECK(ConditionLine(st, "Ready") == "Ready True DryRun");
+        CHECK(st["currentReplicas"] == 2);
+        CHECK(st["desiredReplicas"] == 4);
+        CHECK(w.kube.EventsOf("jobs/web", "AmbiguousScaleTarget").empty());
+        const auto would = w.kube.EventsOf("jobs/web", "WouldRescale");
+        REQUIRE(would.size() == 2);  // every poll; the recorder folds repeats into a count
+        CHECK(would[0].message.rfind("Dry run: would rescale from 2 to 4", 0) == 0);
+        const std::string m = w.Metrics();
+        CHECK(m.find("ebb_scale_events_total{direction=\"up\",dry_run=\"true\"") !=
+              std::string::npos);
+        CHECK(m.find("ebb_autoscaler_desired_replicas{name=\"web\",namespace=\"jobs\"} 4") !=
+              std::string::npos);
+      } else {
+        CHECK(ConditionLine(st, "AbleToScale") == "AbleToScale False AmbiguousScaleTarget");
+        CHECK(w.kube.EventsOf("jobs/web", "AmbiguousScaleTarget").size() == 1);
+        CHECK(w.kube.EventsOf("jobs/web", "WouldRescale").empty());
+      }
+    }
+  }
+}
+
+TEST_CASE("a shadow Autoscaler is no reason to refuse the one that acts",
+          "[unit][reconcile][dryrun]") {
+  World w;
+  w.kube.TargetOf("jobs", "Deployment", "web").replicas = 2;
+  w.sources.readings["jobs/live"] = {Tasks(40)};
+  w.sources.readings["jobs/shadow"] = {Tasks(40)};
+  w.Add(AutoscalerObject("live", "web"));
+  w.Add(AutoscalerObject("shadow", "web", "redis", "true"));
+  w.Tick();
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "web").patches == 1);
+  CHECK(ConditionLine(w.Status("live"), "AbleToScale") == "AbleToScale True SucceededRescale");
+  CHECK(ConditionLine(w.Status("shadow"), "Ready") == "Ready True DryRun");
+}
+
+TEST_CASE("the dry-run annotation accepts only true or false", "[unit][reconcile][dryrun]") {
+  World w;
+  w.Add(AutoscalerObject("web", "web", "redis", "yes"));
+  w.Tick();
+  const nlohmann::json st = w.Status("web");
+  CHECK(ConditionLine(st, "Ready") == "Ready False InvalidSpec");
+  CHECK(st["conditions"][0]["message"].get<std::string>().find(
+            "metadata.annotations[ebb.dev/dry-run]: must be \"true\" or \"false\", got yes") !=
+        std::string::npos);
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "web").patches == 0);
+}
+
+TEST_CASE("every Autoscaler due in a tick is polled in one round per kind of source",
+          "[unit][reconcile][batch]") {
+  World w;
+  for (const char* n : {"a", "b", "c"}) w.Add(AutoscalerObject(n, n));
+  w.Add(AutoscalerObject("p", "p", "prometheus"));
+  w.Tick();
+  REQUIRE(w.sources.rounds.size() == 2);
+  std::vector<std::size_t> sizes;
+  for (const auto& r : w.sources.rounds) sizes.push_back(r.size());
+  std::sort(sizes.begin(), sizes.end());
+  CHECK(sizes == std::vector<std::size_t>{1, 3});
+  for (const char* n : {"a", "b", "c", "p"})
+    CHECK(ConditionLine(w.Status(n), "Ready") == "Ready True Reconciled");
+}
+
+TEST_CASE("a source that throws: its batch is polled one by one, only its Autoscaler fails",
+          "[unit][reconcile][batch]") {
+  World w;
+  w.sources.throw_for = "jobs/b";
+  for (const char* n : {"a", "b", "c"}) w.Add(AutoscalerObject(n, n));
+  w.Tick();
+  CHECK(ConditionLine(w.Status("a"), "Ready") == "Ready True Reconciled");
+  CHECK(ConditionLine(w.Status("c"), "Ready") == "Ready True Reconciled");
+  CHECK(ConditionLine(w.Status("b"), "Ready") == "Ready False ReconcileError");
+  CHECK(w.kube.EventsOf("jobs/b", "ReconcileError").size() == 1);
+  CHECK(w.Metrics().find("ebb_reconciles_total{result=\"error\"} 1") != std::string::npos);
+}
+
+TEST_CASE("failures of the scale: typed errors, conditions and Events", "[unit][reconcile]") {
+  World w;
+  auto& t = w.kube.TargetOf("jobs", "Deployment", "worker");
+  t.replicas = 2;
+  t.patch_error = MakeError(ErrorCode::kConflict, "the object has been modified");
+  w.sources.readings["jobs/worker"] = {Tasks(40)};
+  w.Add(AutoscalerObject("worker", "worker"));
+  w.Tick();
+  CHECK(ConditionLine(w.Status("worker"), "AbleToScale") == "AbleToScale False FailedUpdateScale");
+  CHECK(w.kube.EventsOf("jobs/worker", "FailedRescale").size() == 1);
+  CHECK(w.Status("worker")["currentReplicas"] == 2);
+
+  t.patch_error.reset();
+  t.get_error = MakeError(ErrorCode::kUnavailable, "connection refused");
+  w.Tick();
+  w.Tick();
+  CHECK(ConditionLine(w.Status("worker"), "AbleToScale") == "AbleToScale False FailedGetScale");
+  CHECK(w.kube.EventsOf("jobs/worker", "FailedGetScale").size() == 1);  // at the onset only
+  // The last decision's other conditions stay as they were.
+  CHECK(!ConditionLine(w.Status("worker"), "ScalingActive").empty());
+}
+
+TEST_CASE("a follower does nothing; leadership restores state from the stored status",
+          "[unit][reconcile]") {
+  World w;
+  w.engine->SetLeading(false);
+  w.kube.TargetOf("jobs", "Deployment", "worker").replicas = 2;
+  w.sources.readings["jobs/worker"] = {Tasks(40)};
+  w.Add(AutoscalerObject("worker", "worker"));
+  w.Tick();
+  CHECK(w.kube.status_writes == 0);
+  CHECK(w.sources.rounds.empty());
+  w.engine->SetLeading(true);
+  w.Tick();
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "worker").patches == 1);
+}

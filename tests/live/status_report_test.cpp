@@ -1,0 +1,259 @@
+// The pure status function: (previous status, decision, write outcome) -> status, conditions and
+// Events, read the way `kubectl describe` shows them.
+#include "controller/live/status_report.h"
+
+#include <catch2/catch.hpp>
+
+#include "tests/live/describe.h"
+#include "tests/support/builders.h"
+
+using namespace ebb;
+using namespace ebb::testing;
+
+namespace {
+
+class Target final : public runtime::ScaleTarget {
+ public:
+  explicit Target(int32_t replicas) : replicas_(replicas) {}
+  Result<runtime::ScaleInfo> GetScale(Timestamp) override {
+    if (get_error) return *get_error;
+    return runtime::ScaleInfo{replicas_, replicas_, replicas_};
+  }
+  Result<void> SetReplicas(int32_t r, Timestamp) override {
+    if (patch_error) return *patch_error;
+    replicas_ = r;
+    return {};
+  }
+  std::optional<Error> get_error, patch_error;
+
+ private:
+  int32_t replicas_;
+};
+
+spec::Autoscaler Worker() {
+  spec::Autoscaler a;
+  a.name = "worker";
+  a.namespace_name = "jobs";
+  a.target = {"apps/v1", "Deployment", "worker"};
+  a.spec.min_replicas = 1;
+  a.spec.max_replicas = 10;
+  a.spec.metrics = {QueueMetric("backlog", 5)};
+  return a;
+}
+
+struct Row {
+  const char* name;
+  int32_t replicas;
+  std::optional<decision::MetricReading> reading;  // none: the metric failed
+  bool dry_run = false;
+  std::optional<Error> get_error, patch_error;
+  std::set<std::string> failing_before;
+  // Expected, as `kubectl describe` shows them.
+  int32_t current, desired;
+  std::string able_to_scale, ready;
+  std::vector<std::string> events;  // reasons
+};
+
+}  // namespace
+
+TEST_CASE("status table: AbleToScale, currentReplicas, Ready and Events after each outcome",
+          "[unit][status]") {
+  const Error conflict = MakeError(ErrorCode::kConflict, "the scale changed");
+  const Error down = MakeError(ErrorCode::kUnavailable, "connection refused");
+  const std::vector<Row> rows = {
+      {"a successful rescale: SucceededRescale, the observed count as current",
+       2,
+       Value(40),
+       false,
+       {},
+       {},
+       {},
+       2,
+       4,
+       "AbleToScale True SucceededRescale",
+       "Ready True Reconciled",
+       {"SuccessfulRescale"}},
+      {"nothing to do: the decision's own AbleToScale, no Event",
+       8,
+       Value(40),
+       false,
+       {},
+       {},
+       {},
+       8,
+       8,
+       "AbleToScale True ReadyForNewScale",
+       "Ready True Reconciled",
+       {}},
+      {"dry run: a WouldRescale Event, the target's count as current",
+       2,
+       Value(40),
+       true,
+       {},
+       {},
+       {},
+       2,
+       4,
+       "AbleToScale True ReadyForNewScale",
+       "Ready True DryRun",
+       {"WouldRescale"}},
+      {"a failed patch: FailedUpdateScale and a FailedRescale Event each time",
+       2,
+       Value(40),
+       false,
+       {},
+       conflict,
+       {"FailedRescale"},
+       2,
+       4,
+       "AbleToScale False FailedUpdateScale",
+       "Ready False FailedRescale",
+       {"FailedRescale"}},
+      {"the scale cannot be read: FailedGetScale, an Event at the onset",
+       2,
+       Value(40),
+       false,
+       down,
+       {},
+       {},
+       -1,
+       -1,
+       "AbleToScale False FailedGetScale",
+       "Ready False FailedGetScale",
+       {"FailedGetScale"}},
+      {"the scale still cannot be read: no second Event",
+       2,
+       Value(40),
+       false,
+       down,
+       {},
+       {"FailedGetScale"},
+       -1,
+       -1,
+       "AbleToScale False FailedGetScale",
+       "Ready False FailedGetScale",
+       {}},
+      {"a metric fails: held, an Event at the onset",
+       3,
+       std::nullopt,
+       false,
+       {},
+       {},
+       {},
+       3,
+       3,
+       "AbleToScale True SucceededGetScale",
+       "Ready False FailedGetExternalMetric",
+       {"FailedGetExternalMetric"}},
+  };
+  for (const Row& row : rows) {
+    SECTION(row.name) {
+      const spec::Autoscaler a = Worker();
+      Target target(row.replicas);
+      target.get_error = row.get_error;
+      target.patch_error = row.patch_error;
+      runtime::Reconciler rec("jobs/worker", a.spec, {}, target);
+      rec.set_dry_run(row.dry_run);
+      live::StatusInput in;
+      in.failing = row.failing_before;
+      in.generation = 1;
+      in.now = At(100);
+      in.dry_run = row.dry_run;
+      in.autoscaler = &a;
+      in.outcome = rec.Reconcile(At(100), {row.reading ? *row.reading : Failed("refused")});
+      in.decision = &rec.last_decision();
+      in.state = &rec.state();
+      const live::StatusReport r = live::BuildStatus(in);
+      INFO(DescribeStatus(r.status));
+      CHECK(r.status.value("currentReplicas", -1) == row.current);
+      CHECK(r.status.value("desiredReplicas", -1) == row.desired);
+      CHECK(ConditionLine(r.status, "AbleToScale") == row.able_to_scale);
+      CHECK(ConditionLine(r.status, "Ready") == row.ready);
+      std::vector<std::string> reasons;
+      for (const auto& e : r.events) reasons.push_back(e.reason);
+      CHECK(reasons == row.events);
+      if (row.patch_error) CHECK(in.outcome.error->code == ErrorCode::kConflict);
+    }
+  }
+}
+
+TEST_CASE("status: the rescale Events say what was (or would be) done", "[unit][status]") {
+  const spec::Autoscaler a = Worker();
+  Target target(2);
+  runtime::Reconciler rec("jobs/worker", a.spec, {}, target);
+  rec.set_dry_run(true);
+  (void)rec.Reconcile(At(0), {Value(40)});
+  const live::EventNote would = live::RescaleEvent(a, rec.last_decision(), true);
+  CHECK(would.reason == "WouldRescale");
+  CHECK(would.message.rfind("Dry run: would rescale from 2 to 4; reason: ", 0) == 0);
+  const live::EventNote did = live::RescaleEvent(a, rec.last_decision(), false);
+  CHECK(did.message.rfind("New size: 4; reason: ", 0) == 0);
+}
+
+TEST_CASE("status: ScalingLimited keeps its last value while a metric fails", "[unit][status]") {
+  const spec::Autoscaler a = Worker();
+  Target target(10);
+  runtime::Reconciler rec("jobs/worker", a.spec, {}, target);
+  live::StatusInput in;
+  in.generation = 1;
+  in.autoscaler = &a;
+  // 100 tasks / 5 = 20 wanted, capped at maxReplicas 10: ScalingLimited True TooManyReplicas.
+  in.now = At(0);
+  in.outcome = rec.Reconcile(At(0), {Value(100)});
+  in.decision = &rec.last_decision();
+  in.state = &rec.state();
+  const nlohmann::json limited = live::BuildStatus(in).status;
+  REQUIRE(ConditionLine(limited, "ScalingLimited") == "ScalingLimited True TooManyReplicas");
+
+  in.previous = limited;
+  in.now = At(30);
+  in.outcome = rec.Reconcile(At(30), {Failed("connection refused")});
+  const nlohmann::json failing = live::BuildStatus(in).status;
+  INFO(DescribeStatus(failing));
+  CHECK(ConditionLine(failing, "ScalingActive") == "ScalingActive False FailedGetExternalMetric");
+  CHECK(ConditionLine(failing, "ScalingLimited") == "ScalingLimited True TooManyReplicas");
+  nlohmann::json before, after;
+  for (const auto& c : limited["conditions"])
+    if (c["type"] == "ScalingLimited") before = c;
+  for (const auto& c : failing["conditions"])
+    if (c["type"] == "ScalingLimited") after = c;
+  CHECK(before == after);  // as stored: its transition time and message too
+}
+
+TEST_CASE("status: a refused target, an invalid spec and a contained throw", "[unit][status]") {
+  live::StatusInput in;
+  in.generation = 2;
+  in.now = At(0);
+  in.previous = {{"currentReplicas", 3},
+                 {"conditions",
+                  {{{"type", "ScalingActive"},
+                    {"status", "True"},
+                    {"reason", "ValidMetricFound"},
+                    {"message", "m"},
+                    {"lastTransitionTime", "2027-01-15T08:00:00Z"}}}}};
+  SECTION("conflict") {
+    in.kind = live::StatusInput::Kind::kConflict;
+    in.message = "Deployment worker is also scaled by HorizontalPodAutoscaler jobs/native";
+    const auto r = live::BuildStatus(in);
+    CHECK(ConditionLine(r.status, "AbleToScale") == "AbleToScale False AmbiguousScaleTarget");
+    CHECK(r.status["currentReplicas"] == 3);
+    REQUIRE(r.events.size() == 1);
+    CHECK(r.events[0].reason == "AmbiguousScaleTarget");
+    in.failing = r.failing;
+    CHECK(live::BuildStatus(in).events.empty());  // once, at the onset
+  }
+  SECTION("invalid spec") {
+    in.kind = live::StatusInput::Kind::kInvalidSpec;
+    in.message = "spec.maxReplicas: must be at least 1";
+    const auto r = live::BuildStatus(in);
+    CHECK(ConditionLine(r.status, "Ready") == "Ready False InvalidSpec");
+    CHECK_FALSE(r.status.contains("currentReplicas"));
+  }
+  SECTION("contained") {
+    in.kind = live::StatusInput::Kind::kContained;
+    in.message = "boom";
+    const auto r = live::BuildStatus(in);
+    CHECK(ConditionLine(r.status, "Ready") == "Ready False ReconcileError");
+    CHECK(ConditionLine(r.status, "ScalingActive") == "ScalingActive True ValidMetricFound");
+  }
+}
