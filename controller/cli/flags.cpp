@@ -26,7 +26,9 @@ std::vector<std::string> SplitCommas(const std::string& s) {
   return out;
 }
 
-bool IsLong(std::string_view n) { return n.size() > 2 && n.substr(0, 2) == "--"; }
+bool IsLong(std::string_view n) {
+  return n.size() > 2 && n.substr(0, 2) == "--";
+}
 
 Result<void> Problem(std::string message) {
   return MakeError(ErrorCode::kInvalidConfig, std::move(message));
@@ -49,10 +51,9 @@ FlagSet& FlagSet::Add(Flag f) {
   return *this;
 }
 
-FlagSet& FlagSet::Text(std::string names, std::string metavar, std::string help,
-                       std::string* dst, std::string env) {
-  return Add({SplitNames(names), std::move(metavar), std::move(help), std::move(env),
-              Kind::kValue,
+FlagSet& FlagSet::Text(std::string names, std::string metavar, std::string help, std::string* dst,
+                       std::string env) {
+  return Add({SplitNames(names), std::move(metavar), std::move(help), std::move(env), Kind::kValue,
               [dst](const std::string& v) -> Result<void> {
                 *dst = v;
                 return {};
@@ -62,8 +63,7 @@ FlagSet& FlagSet::Text(std::string names, std::string metavar, std::string help,
 
 FlagSet& FlagSet::Texts(std::string names, std::string metavar, std::string help,
                         std::vector<std::string>* dst, bool split_commas, std::string env) {
-  return Add({SplitNames(names), std::move(metavar), std::move(help), std::move(env),
-              Kind::kValue,
+  return Add({SplitNames(names), std::move(metavar), std::move(help), std::move(env), Kind::kValue,
               [dst, split_commas](const std::string& v) -> Result<void> {
                 if (!split_commas) {
                   dst->push_back(v);
@@ -88,8 +88,7 @@ FlagSet& FlagSet::Switch(std::string names, std::string help, bool* dst, std::st
 
 FlagSet& FlagSet::Int(std::string names, std::string metavar, std::string help, int64_t lo,
                       int64_t hi, int64_t* dst, std::string env) {
-  return Add({SplitNames(names), std::move(metavar), std::move(help), std::move(env),
-              Kind::kValue,
+  return Add({SplitNames(names), std::move(metavar), std::move(help), std::move(env), Kind::kValue,
               [dst, lo, hi](const std::string& v) -> Result<void> {
                 int64_t n = 0;
                 auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
@@ -106,13 +105,13 @@ FlagSet& FlagSet::Int(std::string names, std::string metavar, std::string help, 
 
 FlagSet& FlagSet::Custom(std::string names, std::string metavar, std::string help,
                          std::function<Result<void>(const std::string&)> apply, std::string env) {
-  return Add({SplitNames(names), std::move(metavar), std::move(help), std::move(env),
-              Kind::kValue, std::move(apply), false});
+  return Add({SplitNames(names), std::move(metavar), std::move(help), std::move(env), Kind::kValue,
+              std::move(apply), false});
 }
 
-FlagSet& FlagSet::Family(
-    std::function<bool(std::string_view)> known,
-    std::function<Result<void>(std::string_view, const std::string&)> apply, std::string usage) {
+FlagSet& FlagSet::Family(std::function<bool(std::string_view)> known,
+                         std::function<Result<void>(std::string_view, const std::string&)> apply,
+                         std::string usage) {
   entries_.push_back({-1, static_cast<int>(families_.size()), ""});
   families_.push_back({std::move(known), std::move(apply), std::move(usage)});
   return *this;

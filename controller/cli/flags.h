@@ -41,9 +41,10 @@ class FlagSet {
                   std::function<Result<void>(const std::string& value)> apply,
                   std::string env = "");
   // A family of flags known by a predicate (the controller-level settings), with its own usage.
-  FlagSet& Family(std::function<bool(std::string_view flag)> known,
-                  std::function<Result<void>(std::string_view flag, const std::string& value)> apply,
-                  std::string usage);
+  FlagSet& Family(
+      std::function<bool(std::string_view flag)> known,
+      std::function<Result<void>(std::string_view flag, const std::string& value)> apply,
+      std::string usage);
   // Starts a new group in the usage text.
   FlagSet& Heading(std::string title);
 

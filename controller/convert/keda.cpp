@@ -57,8 +57,8 @@ Result<Conversion> ConvertScaledObject(const json& doc, const std::vector<json>&
         annotations["ebb.dev/" + what] = value;
       } else if (what == "paused-scale-in" || what == "paused-scale-out") {
         c.Warn("annotation " + k + " is not converted: set behavior." +
-                (what == "paused-scale-in" ? "scaleDown" : "scaleUp") +
-                ".selectPolicy: Disabled for the same effect");
+               (what == "paused-scale-in" ? "scaleDown" : "scaleUp") +
+               ".selectPolicy: Disabled for the same effect");
       } else {
         c.Warn("annotation " + k + " has no ebb equivalent; dropped");
       }

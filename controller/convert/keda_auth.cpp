@@ -76,7 +76,8 @@ void CarryAuth(Converter& c, const json& t, const std::string& ns, const std::ve
       mapping += (mapping.empty() ? "" : "; ") + f.param + " -> " +
                  (f.env_field.empty() ? f.otherwise : f.env_field);
     }
-    c.Warn(what + " is not in the input, so its credentials are not carried over: convert it "
+    c.Warn(what +
+           " is not in the input, so its credentials are not carried over: convert it "
            "together with the ScaledObject (-f both files), or set the fields yourself (" +
            mapping + ")");
     return;
@@ -92,32 +93,34 @@ void CarryAuth(Converter& c, const json& t, const std::string& ns, const std::ve
     const Credential* field = nullptr;
     for (const auto& f : fields)
       if (f.param == param) field = &f;
-    const std::string from =
-        src.kind == AuthSource::Kind::kSecret
-            ? "Secret " + src.secret + " key " + src.key
-            : "the target container's env var " + src.env;
+    const std::string from = src.kind == AuthSource::Kind::kSecret
+                                 ? "Secret " + src.secret + " key " + src.key
+                                 : "the target container's env var " + src.env;
     if (field == nullptr) {
       c.Warn(what + ": parameter \"" + param + "\" (" + from +
              ") has no ebb equivalent; not carried over");
       continue;
     }
     if (field->env_field.empty()) {
-      c.Warn(what + ": parameter \"" + param + "\" (" + from + ") is not carried over: " +
-             field->otherwise);
+      c.Warn(what + ": parameter \"" + param + "\" (" + from +
+             ") is not carried over: " + field->otherwise);
       continue;
     }
     if (src.kind == AuthSource::Kind::kSecret) {
       const std::string env = EnvName(src.secret + "_" + src.key);
       SetPath(block, field->env_field, env);
       c.Warn(what + ": parameter \"" + param + "\" (" + from + ") is now " + field->env_field +
-             ": " + env + ", an env var of the ebb controller. Add it to the controller's "
-             "container (env: [{name: " + env + ", valueFrom: {secretKeyRef: {name: " +
-             src.secret + ", key: " + src.key + "}}}]) with the Secret copied into the "
+             ": " + env +
+             ", an env var of the ebb controller. Add it to the controller's "
+             "container (env: [{name: " +
+             env + ", valueFrom: {secretKeyRef: {name: " + src.secret + ", key: " + src.key +
+             "}}}]) with the Secret copied into the "
              "controller's namespace");
     } else {
       SetPath(block, field->env_field, src.env);
       c.Warn(what + ": parameter \"" + param + "\" (" + from + ") is now " + field->env_field +
-             ": " + src.env + ", an env var of the ebb controller (KEDA read the target "
+             ": " + src.env +
+             ", an env var of the ebb controller (KEDA read the target "
              "container's); add it to the controller's Deployment");
     }
   }

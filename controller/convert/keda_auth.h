@@ -30,9 +30,10 @@ std::string EnvName(const std::string& s);
 
 // How one trigger parameter maps onto the converted metric's block.
 struct Credential {
-  std::string param;      // KEDA's parameter name ("password")
-  std::string env_field;  // the block's *FromEnv field ("passwordFromEnv", "auth.bearerTokenFromEnv")
-                          // or "" when ebb cannot take it from the environment
+  std::string param;  // KEDA's parameter name ("password")
+  std::string
+      env_field;  // the block's *FromEnv field ("passwordFromEnv", "auth.bearerTokenFromEnv")
+                  // or "" when ebb cannot take it from the environment
   std::string otherwise;  // what to do instead when it is not carried ("set redis.address")
 };
 

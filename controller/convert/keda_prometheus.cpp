@@ -24,9 +24,9 @@ std::optional<ordered_json> PrometheusTrigger(TriggerContext& ctx, const json& t
   if (auto ns = Meta(md, "namespace")) {
     p["namespace"] = *ns;
     ctx.Warn(at + ": namespace \"" + *ns +
-            "\": KEDA sent it as the namespace= query parameter, ebb sends it as the "
-            "X-Scope-OrgID header (Cortex/Mimir/Thanos tenancy); check your Prometheus accepts "
-            "that");
+             "\": KEDA sent it as the namespace= query parameter, ebb sends it as the "
+             "X-Scope-OrgID header (Cortex/Mimir/Thanos tenancy); check your Prometheus accepts "
+             "that");
   }
   if (auto h = Meta(md, "customHeaders")) {
     ordered_json headers = ordered_json::object();
@@ -58,9 +58,9 @@ std::optional<ordered_json> PrometheusTrigger(TriggerContext& ctx, const json& t
   const auto ignore_null = Meta(md, "ignoreNullValues");
   if (!ignore_null || IsTrue(ignore_null)) {
     ctx.Warn(at +
-            ": KEDA turned an empty query result into 0 (ignoreNullValues, default true); ebb "
-            "counts it as a failed read (fallback applies). Add emptyAsZero: true to the "
-            "prometheus block to keep KEDA's behaviour");
+             ": KEDA turned an empty query result into 0 (ignoreNullValues, default true); ebb "
+             "counts it as a failed read (fallback applies). Add emptyAsZero: true to the "
+             "prometheus block to keep KEDA's behaviour");
   }
   if (Meta(md, "queryParameters")) {
     ctx.Warn(at + ": queryParameters are not supported; dropped");
@@ -73,17 +73,17 @@ std::optional<ordered_json> PrometheusTrigger(TriggerContext& ctx, const json& t
   if (auto modes = Meta(md, "authModes")) {
     ctx.Warn(at + ": authModes \"" + *modes + "\": configure the prometheus block's auth/tls");
   }
-  ctx.CarryAuth(t, at,
-                {{"bearerToken", "auth.bearerTokenFromEnv", ""},
-                 {"username", "",
-                  "ebb takes auth.username literally: set it, with auth.passwordFromEnv"},
-                 {"password", "auth.passwordFromEnv", ""},
-                 {"ca", "", "mount the CA into the controller and set tls.caFile on the metric"},
-                 {"cert", "", "client certificates are not supported by ebb"},
-                 {"key", "", "client certificates are not supported by ebb"},
-                 {"customAuthHeader", "", "set customHeaders on the metric (not Authorization)"},
-                 {"customAuthValue", "", "set customHeaders on the metric (not Authorization)"}},
-                p);
+  ctx.CarryAuth(
+      t, at,
+      {{"bearerToken", "auth.bearerTokenFromEnv", ""},
+       {"username", "", "ebb takes auth.username literally: set it, with auth.passwordFromEnv"},
+       {"password", "auth.passwordFromEnv", ""},
+       {"ca", "", "mount the CA into the controller and set tls.caFile on the metric"},
+       {"cert", "", "client certificates are not supported by ebb"},
+       {"key", "", "client certificates are not supported by ebb"},
+       {"customAuthHeader", "", "set customHeaders on the metric (not Authorization)"},
+       {"customAuthValue", "", "set customHeaders on the metric (not Authorization)"}},
+      p);
   if (p.contains("auth") && p["auth"].contains("passwordFromEnv") &&
       !p["auth"].contains("username")) {
     // Basic auth without the (literal) user name would not validate: the user completes it.

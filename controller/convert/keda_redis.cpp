@@ -23,8 +23,8 @@ std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json
   for (const char* env : {"addressFromEnv", "hostFromEnv", "portFromEnv"}) {
     if (auto e = Meta(md, env)) {
       ctx.Warn(at + ": " + env + " \"" + *e +
-              "\" read the address from the target's env; ebb needs it literally in "
-              "redis.address");
+               "\" read the address from the target's env; ebb needs it literally in "
+               "redis.address");
     }
   }
   if (address.empty()) {
@@ -37,23 +37,23 @@ std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json
       r["db"] = *index;
     } else {
       ctx.Warn(at + ": databaseIndex \"" + SafeText(*db) + "\" is not an integer in [0, " +
-              std::to_string(INT32_MAX) + "]; dropped");
+               std::to_string(INT32_MAX) + "]; dropped");
     }
   }
   if (IsTrue(Meta(md, "enableTLS")) || IsTrue(Meta(md, "unsafeSsl"))) {
     ctx.Warn(at +
-            ": enableTLS/unsafeSsl: ebb connects to Redis without TLS; put a TLS proxy in "
-            "front or keep this workload on KEDA");
+             ": enableTLS/unsafeSsl: ebb connects to Redis without TLS; put a TLS proxy in "
+             "front or keep this workload on KEDA");
   }
   if (auto u = Meta(md, "usernameFromEnv")) {
     ctx.Warn(at + ": usernameFromEnv \"" + *u +
-            "\" was read from the target's env; set redis.username literally");
+             "\" was read from the target's env; set redis.username literally");
   }
   if (auto p = Meta(md, "passwordFromEnv")) {
     r["passwordFromEnv"] = *p;
     ctx.Warn(at + ": passwordFromEnv \"" + *p +
-            "\" now names an env var of the ebb controller (KEDA read the target container's); "
-            "add it to the controller's Deployment");
+             "\" now names an env var of the ebb controller (KEDA read the target container's); "
+             "add it to the controller's Deployment");
   }
   std::string value;
   if (stream) {
@@ -88,8 +88,8 @@ std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json
     value = Meta(md, "listLength").value_or("5");
     if (*list == "celery") {
       ctx.Warn(at +
-              ": list \"celery\" looks like a Celery queue: `celery: {queues: [celery]}` instead "
-              "of `lists` also counts the priority sub-queues Celery creates");
+               ": list \"celery\" looks like a Celery queue: `celery: {queues: [celery]}` instead "
+               "of `lists` also counts the priority sub-queues Celery creates");
     }
   }
   ctx.CarryAuth(t, at,

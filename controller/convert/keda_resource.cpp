@@ -25,7 +25,7 @@ std::optional<ordered_json> ResourceTrigger(TriggerContext& ctx, const json& t, 
     auto percent = WholeInt32(*value);
     if (!percent) {
       ctx.Warn(at + ": utilization \"" + SafeText(*value) + "\" is not an integer in [0, " +
-              std::to_string(INT32_MAX) + "]; dropped");
+               std::to_string(INT32_MAX) + "]; dropped");
       return std::nullopt;
     }
     target["averageUtilization"] = *percent;

@@ -43,9 +43,10 @@ class TriggerContext {
 
 // One trigger (`at` is "triggers[2]", `metadata` its metadata map) -> one metric of the
 // Autoscaler's spec.metrics, or nullopt when it is dropped (after a warning saying why).
-using TriggerConverter = std::optional<nlohmann::ordered_json> (*)(
-    TriggerContext& ctx, const nlohmann::json& trigger, const nlohmann::json& metadata,
-    const std::string& at);
+using TriggerConverter = std::optional<nlohmann::ordered_json> (*)(TriggerContext& ctx,
+                                                                   const nlohmann::json& trigger,
+                                                                   const nlohmann::json& metadata,
+                                                                   const std::string& at);
 
 std::optional<nlohmann::ordered_json> ResourceTrigger(TriggerContext&, const nlohmann::json&,
                                                       const nlohmann::json&, const std::string&);
@@ -54,8 +55,7 @@ std::optional<nlohmann::ordered_json> PrometheusTrigger(TriggerContext&, const n
 std::optional<nlohmann::ordered_json> RedisListTrigger(TriggerContext&, const nlohmann::json&,
                                                        const nlohmann::json&, const std::string&);
 std::optional<nlohmann::ordered_json> RedisStreamTrigger(TriggerContext&, const nlohmann::json&,
-                                                         const nlohmann::json&,
-                                                         const std::string&);
+                                                         const nlohmann::json&, const std::string&);
 
 // KEDA trigger type ("redis-streams") -> its converter.
 const std::map<std::string, TriggerConverter>& TriggerConverters();

@@ -70,8 +70,7 @@ TEST_CASE("flags: every accepted form", "[cli][flags]") {
 
 TEST_CASE("flags: every problem is reported at once, each naming its flag", "[cli][flags]") {
   Parsed p;
-  auto r = Parse(p, {"--n", "11", "--bogus", "positional", "--once=maybe", "--set-x", "bad",
-                     "-f"});
+  auto r = Parse(p, {"--n", "11", "--bogus", "positional", "--once=maybe", "--set-x", "bad", "-f"});
   REQUIRE_FALSE(r);
   const std::string& m = r.error().message;
   CHECK_THAT(m, Catch::Contains("ebb test: --n: must be an integer between 1 and 10 (got \"11\")"));
