@@ -136,7 +136,8 @@ int RunOnce(const OnceOptions& o, const live::ControllerFlags& c, bool use_clust
   if (use_cluster) {
     auto cfg = kube::ResolveKubeConfig(c.kubeconfig, c.context);
     if (!cfg) {
-      err << "ebb run --once: " << cfg.error().message << "\n";
+      err << "ebb run --once: " << cfg.error().message
+          << " (or give --replicas N to read no cluster)\n";
       return kExitBadInput;
     }
     cluster.client = std::make_unique<kube::KubeClient>(*cfg);
