@@ -3,28 +3,33 @@
 #include <ostream>
 
 #include "controller/cli/commands.h"
+#include "controller/cli/flags.h"
 #include "controller/convert/convert.h"
+#include "controller/net/curl_http_client.h"
+#include "controller/sources/scaler_metrics.h"
 #include "controller/spec/autoscaler.h"
 #include "controller/spec/documents.h"
+#include "scalers/redis_pool.h"
 
 namespace ebb::cli {
 
 int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::vector<std::string> files;
   std::string output;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "-f" || args[i] == "--file") && i + 1 < args.size()) {
-      files.push_back(args[++i]);
-    } else if ((args[i] == "-o" || args[i] == "--output") && i + 1 < args.size()) {
-      output = args[++i];
-    } else {
-      err << "ebb convert: unknown argument \"" << args[i]
-          << "\"\nusage: ebb convert -f FILE... [-o OUT.yaml]   (FILE - is stdin)\n";
-      return kExitBadInput;
-    }
-  }
+  FlagSet flags(
+      "ebb convert", {"ebb convert -f FILE [-f FILE...] [-o OUT.yaml]"},
+      "Turns each HorizontalPodAutoscaler (autoscaling/v1, v2beta1, v2beta2, v2) and KEDA\n"
+      "ScaledObject (keda.sh/v1alpha1) of the input into an Autoscaler (ebb.dev/v1alpha1) and\n"
+      "prints the YAML. A TriggerAuthentication in the input carries its Secret keys over as the\n"
+      "metric's *FromEnv fields (env vars of the ebb controller). Warnings on stderr say what was\n"
+      "not carried over. Other kinds are skipped with a note. Exit 0 when every HPA/ScaledObject\n"
+      "converted, 2 otherwise.");
+  flags.Texts("-f,--filename,--file", "FILE", "input documents, YAML or JSON (- for stdin)", &files)
+      .Text("-o,--output", "FILE", "write the Autoscalers here instead of stdout", &output);
+  if (int rc = HandleParse(flags, flags.Parse(args), out, err); rc >= 0) return rc;
   if (files.empty()) {
-    err << "ebb convert: -f FILE is required (a HorizontalPodAutoscaler or KEDA ScaledObject)\n";
+    err << "ebb convert: -f FILE is required (a HorizontalPodAutoscaler or KEDA ScaledObject)\n"
+           "(see ebb convert --help)\n";
     return kExitBadInput;
   }
   std::vector<nlohmann::json> docs;
@@ -45,6 +50,10 @@ int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std:
       auths.push_back(d);
     }
   }
+  // The scalers' own parsers judge the converted blocks, as `ebb validate` does; nothing connects.
+  net::CurlHttpClient http;
+  scalers::RedisPool redis;
+  scalers::ScalerDeps deps{&http, &redis, false};
   std::string yaml;
   int converted = 0;
   for (const auto& d : docs) {
@@ -67,6 +76,11 @@ int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std:
     auto parsed = spec::ParseAutoscaler(nlohmann::json(c->autoscaler));
     if (!parsed) {
       err << "error: the converted Autoscaler is invalid:\n" << parsed.error().message << "\n";
+      rc = kExitBadInput;
+      continue;
+    }
+    if (auto bound = sources::BindScalers(*parsed, deps); !bound) {
+      err << "error: the converted Autoscaler is invalid:\n" << bound.error().message << "\n";
       rc = kExitBadInput;
       continue;
     }

@@ -1,6 +1,7 @@
 #include <ostream>
 
 #include "controller/cli/commands.h"
+#include "controller/cli/flags.h"
 #include "controller/decision/decider.h"
 #include "controller/spec/decide_case.h"
 #include "controller/spec/documents.h"
@@ -10,19 +11,15 @@ namespace ebb::cli {
 int DecideCommand(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string input;
   bool compact = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if ((args[i] == "--input" || args[i] == "-i") && i + 1 < args.size()) {
-      input = args[++i];
-    } else if (args[i] == "--compact") {
-      compact = true;
-    } else {
-      err << "ebb decide: unknown argument \"" << args[i] << "\"\n"
-          << "usage: ebb decide --input case.json|- [--compact]\n";
-      return kExitBadInput;
-    }
-  }
+  FlagSet flags(
+      "ebb decide", {"ebb decide -f CASE.json|- [--compact]"},
+      "One decision of the core, as JSON: the case holds the Autoscaler, the observation\n"
+      "(replicas, readings, pods) and the state (docs/decide.md).");
+  flags.Text("-f,-i,--filename,--input", "FILE", "the case, JSON or YAML (- for stdin)", &input)
+      .Switch("--compact", "print the decision on one line", &compact);
+  if (int rc = HandleParse(flags, flags.Parse(args), out, err); rc >= 0) return rc;
   if (input.empty()) {
-    err << "ebb decide: --input is required (a file, or - for stdin)\n";
+    err << "ebb decide: -f FILE is required (a file, or - for stdin)\n(see ebb decide --help)\n";
     return kExitBadInput;
   }
   auto docs = spec::LoadDocuments(input);

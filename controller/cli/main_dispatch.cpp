@@ -2,32 +2,37 @@
 
 #include "controller/cli/commands.h"
 #include "controller/cli/version.h"
-#ifdef EBB_HAVE_SIM
 #include "controller/sim/simulate_command.h"
-#endif
 
 namespace ebb::cli {
 namespace {
 
+// Every command; `ebb COMMAND --help` prints its flags.
 void Usage(std::ostream& o) {
   o << "ebb " << kVersion << " - a horizontal autoscaler for Kubernetes workloads\n\n"
-    << "usage:\n"
-    << "  ebb decide --input case.json|-        one decision as JSON (docs/decide.md)\n"
-    << "  ebb simulate -f autoscaler.yaml --metrics recorded.csv [--out timeline.csv]\n"
-    << "               [--report report.html] [--json] [--initial-replicas N]\n"
-    << "                                         replay a recording (docs/simulate.md)\n"
-    << "  ebb validate -f autoscaler.yaml       check Autoscaler documents\n"
-    << "  ebb run --once --dry-run -f autoscalers.yaml --replicas N\n"
-    << "                                         read every metric now, decide, print JSON\n"
-    << "  ebb --version\n";
+    << "usage: ebb COMMAND [flags]     (ebb COMMAND --help for its flags)\n\n"
+    << "commands:\n"
+    << "  run [flags]                    the controller: watches Autoscalers, scales targets\n"
+    << "  run --once --dry-run -f FILE   read every metric now, decide, print JSON lines\n"
+    << "  validate -f FILE               check Autoscaler documents, every problem at once\n"
+    << "  convert -f FILE [-o OUT]       HorizontalPodAutoscaler / KEDA ScaledObject ->\n"
+    << "                                 Autoscaler (docs/migrating.md)\n"
+    << "  simulate -f FILE --metrics REC replay a recording (docs/simulate.md)\n"
+    << "  decide -f CASE.json            one decision as JSON (docs/decide.md)\n"
+    << "  version                        print the version (also --version)\n"
+    << "  help                           print this help (also -h, --help)\n";
 }
 
 }  // namespace
 
 int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
-    Usage(args.empty() ? err : out);
-    return args.empty() ? kExitBadInput : kExitOk;
+  if (args.empty()) {
+    Usage(err);
+    return kExitBadInput;
+  }
+  if (args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    Usage(out);
+    return kExitOk;
   }
   if (args[0] == "--version" || args[0] == "version") {
     out << "ebb " << kVersion << "\n";
@@ -38,9 +43,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (args[0] == "validate") return ValidateCommand(rest, out, err);
   if (args[0] == "run") return RunCommand(rest, out, err);
   if (args[0] == "convert") return ConvertCommand(rest, out, err);
-#ifdef EBB_HAVE_SIM
   if (args[0] == "simulate") return sim::SimulateMain(rest, out, err);
-#endif
   err << "ebb: unknown command \"" << args[0] << "\"\n\n";
   Usage(err);
   return kExitBadInput;

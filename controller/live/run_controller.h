@@ -3,12 +3,28 @@
 // (in-flight reconciles finish, the Lease is released).
 #pragma once
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
+#include "controller/decision/types.h"
+
 namespace ebb::live {
 
-int RunController(const std::vector<std::string>& args, std::ostream& err);
+// What the command line (controller/cli/run_command.cpp, the one argument parser) resolved from
+// flags and environment; the defaults are the documented ones.
+struct ControllerFlags {
+  std::string kubeconfig, context, bind = "0.0.0.0:8080", lease_ns, lease_name = "ebb-controller";
+  std::string identity;  // empty: hostname_pid_random, as client-go
+  std::string log_level;
+  std::vector<std::string> namespaces;
+  int64_t concurrency = 8, default_interval = 15, metrics_timeout = 5;
+  int64_t lease_duration = 15, renew_deadline = 10, retry_period = 2;
+  bool dry_run = false, leader_elect = true;
+  decision::Settings settings;
+};
+
+int RunController(const ControllerFlags& flags, std::ostream& err);
 
 }  // namespace ebb::live

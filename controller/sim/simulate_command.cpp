@@ -3,7 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <type_traits>
 
+#include "controller/cli/flags.h"
 #include "controller/sim/html_report.h"
 #include "controller/sim/simulation_config.h"
 #include "controller/sim/simulator.h"
@@ -137,142 +139,112 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
   return out;
 }
 
+// The flags of `ebb simulate`, declared once for parsing and --help (controller/cli/flags.h).
+cli::FlagSet SimulateFlags(SimulateOptions& o) {
+  cli::FlagSet f(
+      "ebb simulate", {"ebb simulate -f AUTOSCALER.yaml --metrics RECORDING [flags]"},
+      "Replays a recording through the Autoscaler's decision core and reconcile loop with a\n"
+      "simulated clock ticking at its pollingInterval. Exit 0 done, 1 an output could not be\n"
+      "written, 2 bad flags, spec or recording.");
+  // Whole numbers within [lo, hi] into an optional.
+  auto whole = [](auto* dst, int64_t lo, int64_t hi, std::string what) {
+    return [dst, lo, hi, what](const std::string& v) -> Result<void> {
+      int64_t n = 0;
+      if (!ParseInt(v, n) || n < lo || n > hi) {
+        return MakeError(ErrorCode::kInvalidConfig,
+                         "must be " + what + " between " + std::to_string(lo) + " and " +
+                             std::to_string(hi) + " (got \"" + v + "\")");
+      }
+      *dst = static_cast<typename std::remove_reference_t<decltype(*dst)>::value_type>(n);
+      return {};
+    };
+  };
+  f.Text("-f,--filename", "FILE",
+         "Autoscaler documents (YAML or JSON); may also hold a\nkind: Simulation document with "
+         "the settings below",
+         &o.filename)
+      .Texts("--metrics", "FILE",
+             "recording: CSV timestamp,metric,value or a Prometheus\nquery_range answer (JSON); "
+             "repeat to merge several",
+             &o.metrics)
+      .Text("--simulation", "FILE", "Simulation documents kept in their own file",
+            &o.simulation_file)
+      .Text("--autoscaler", "NAME", "which Autoscaler when the file holds several", &o.autoscaler)
+      .Text("--out", "FILE", "per-tick timeline CSV (- for stdout)", &o.out)
+      .Text("--report", "FILE", "self-contained HTML report with charts", &o.report)
+      .Switch("--json", "print the summary as JSON", &o.json)
+      .Custom("--initial-replicas", "N", "replicas at the start (default: Simulation, else min)",
+              whole(&o.initial_replicas, 0, 100000, "an integer"))
+      .Custom("--startup-delay", "S", "seconds before a new replica is ready (default 30)",
+              whole(&o.startup_delay_seconds, 0, 86400, "whole seconds"))
+      .Custom("--staleness", "S", "a sample older than this is missing (default 300)",
+              whole(&o.staleness_seconds, 1, 86400, "whole seconds"))
+      .Custom("--cost-per-replica-hour", "X", "price used for the cost line",
+              [&o](const std::string& v) -> Result<void> {
+                double d = 0;
+                if (!ParseDouble(v, d) || d < 0) {
+                  return MakeError(ErrorCode::kInvalidConfig,
+                                   "must be a number >= 0 (got \"" + v + "\")");
+                }
+                o.cost_per_replica_hour = d;
+                return {};
+              })
+      .Text("--metric-name", "NAME", "name for query_range series without an ebb_metric label",
+            &o.metric_name)
+      .Custom("--max-span-days", "N", "refuse a recording spanning more days (default 400)",
+              whole(&o.max_span_days, 1, 1'000'000, "whole days"))
+      .Custom("--max-ticks", "N", "refuse a recording needing more ticks (default 10000000)",
+              whole(&o.max_ticks, 1, 1'000'000'000'000, "an integer"))
+      .Custom("--gap-warning", "S",
+              "warn about a metric without samples this long (default\n21600)",
+              whole(&o.gap_warning_seconds, 1, 1'000'000'000, "whole seconds"))
+      .Custom("--format", "auto|csv|prometheus", "the recording's format (default auto)",
+              [&o](const std::string& v) -> Result<void> {
+                if (v == "auto") {
+                  o.format = RecordingFormat::kAuto;
+                } else if (v == "csv") {
+                  o.format = RecordingFormat::kCsv;
+                } else if (v == "prometheus") {
+                  o.format = RecordingFormat::kPrometheus;
+                } else {
+                  return MakeError(ErrorCode::kInvalidConfig,
+                                   "must be auto, csv or prometheus (got \"" + v + "\")");
+                }
+                return {};
+              })
+      .Family(
+          spec::IsSettingFlag,
+          [&o](std::string_view flag, const std::string& v) -> Result<void> {
+            decision::Settings scratch;  // checked now, applied over the Simulation's
+            if (auto ok = spec::ApplySettingFlag(flag, v, scratch); !ok) return ok.error();
+            o.setting_flags.emplace_back(std::string(flag), v);
+            return {};
+          },
+          "\nController-level settings (as ebb run takes them; over the Simulation's "
+          "settings:):\n" +
+              spec::SettingFlagsUsage(/*with_env=*/false));
+  return f;
+}
+
 }  // namespace
 
 std::string SimulateUsage() {
-  return "usage: ebb simulate -f AUTOSCALER.yaml --metrics RECORDING [options]\n"
-         "\n"
-         "Replays a recording through the Autoscaler's decision core and reconcile loop with a\n"
-         "simulated clock ticking at its pollingInterval.\n"
-         "\n"
-         "  -f, --filename FILE        Autoscaler documents (YAML or JSON); may also hold a\n"
-         "                             kind: Simulation document with the settings below\n"
-         "  --metrics FILE             recording: CSV timestamp,metric,value or a Prometheus\n"
-         "                             query_range answer (JSON); repeat to merge several\n"
-         "  --simulation FILE          Simulation documents kept in their own file\n"
-         "  --autoscaler NAME          which Autoscaler when the file holds several\n"
-         "  --out FILE                 per-tick timeline CSV (- for stdout)\n"
-         "  --report FILE              self-contained HTML report with charts\n"
-         "  --json                     print the summary as JSON\n"
-         "  --initial-replicas N       replicas at the start (default: Simulation, else min)\n"
-         "  --startup-delay S          seconds before a new replica is ready (default 30)\n"
-         "  --staleness S              a sample older than this is missing (default 300)\n"
-         "  --cost-per-replica-hour X  price used for the cost line\n"
-         "  --metric-name NAME         name for query_range series without an ebb_metric label\n"
-         "  --max-span-days N          refuse a recording spanning more days (default 400)\n"
-         "  --max-ticks N              refuse a recording needing more ticks (default 10000000)\n"
-         "  --gap-warning S            warn about a metric without samples this long (default\n"
-         "                             21600)\n"
-         "  --format auto|csv|prometheus\n"
-         "Controller-level settings (as ebb run takes them; over the Simulation's settings:):\n" +
-         spec::SettingFlagsUsage(/*with_env=*/false);
+  SimulateOptions scratch;
+  return SimulateFlags(scratch).Usage();
 }
 
 Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args) {
   SimulateOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::string value;
-    bool has_inline = false;
-    if (flag.rfind("--", 0) == 0) {
-      if (auto eq = flag.find('='); eq != std::string::npos) {
-        value = flag.substr(eq + 1);
-        flag = flag.substr(0, eq);
-        has_inline = true;
-      }
-    }
-    auto take = [&](std::string& dst) -> bool {
-      if (has_inline) {
-        dst = value;
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      dst = args[++i];
-      return true;
-    };
-    std::string v;
-    if (flag == "-h" || flag == "--help") {
-      o.help = true;
-    } else if (flag == "--json") {
-      o.json = true;
-    } else if (flag == "-f" || flag == "--filename") {
-      if (!take(o.filename)) return Usage(flag + " needs a file");
-    } else if (flag == "--metrics") {
-      if (!take(v)) return Usage("--metrics needs a file");
-      o.metrics.push_back(v);
-    } else if (flag == "--simulation") {
-      if (!take(o.simulation_file)) return Usage("--simulation needs a file");
-    } else if (flag == "--autoscaler") {
-      if (!take(o.autoscaler)) return Usage("--autoscaler needs a name");
-    } else if (flag == "--out") {
-      if (!take(o.out)) return Usage("--out needs a file");
-    } else if (flag == "--report") {
-      if (!take(o.report)) return Usage("--report needs a file");
-    } else if (flag == "--metric-name") {
-      if (!take(o.metric_name)) return Usage("--metric-name needs a name");
-    } else if (flag == "--initial-replicas") {
-      int32_t n = 0;
-      if (!take(v) || !ParseInt(v, n) || n < 0 || n > 100000) {
-        return Usage("--initial-replicas needs an integer between 0 and 100000");
-      }
-      o.initial_replicas = n;
-    } else if (flag == "--startup-delay") {
-      int64_t n = 0;
-      if (!take(v) || !ParseInt(v, n) || n < 0 || n > 86400) {
-        return Usage("--startup-delay needs whole seconds between 0 and 86400");
-      }
-      o.startup_delay_seconds = n;
-    } else if (flag == "--staleness") {
-      int64_t n = 0;
-      if (!take(v) || !ParseInt(v, n) || n < 1 || n > 86400) {
-        return Usage("--staleness needs whole seconds between 1 and 86400");
-      }
-      o.staleness_seconds = n;
-    } else if (flag == "--max-span-days") {
-      int64_t n = 0;
-      if (!take(v) || !ParseInt(v, n) || n < 1 || n > 1'000'000) {
-        return Usage("--max-span-days needs whole days between 1 and 1000000");
-      }
-      o.max_span_days = n;
-    } else if (flag == "--max-ticks") {
-      int64_t n = 0;
-      if (!take(v) || !ParseInt(v, n) || n < 1 || n > 1'000'000'000'000) {
-        return Usage("--max-ticks needs an integer between 1 and 1000000000000");
-      }
-      o.max_ticks = n;
-    } else if (flag == "--gap-warning") {
-      int64_t n = 0;
-      if (!take(v) || !ParseInt(v, n) || n < 1 || n > 1'000'000'000) {
-        return Usage("--gap-warning needs whole seconds between 1 and 1000000000");
-      }
-      o.gap_warning_seconds = n;
-    } else if (flag == "--cost-per-replica-hour") {
-      double d = 0;
-      if (!take(v) || !ParseDouble(v, d) || d < 0) {
-        return Usage("--cost-per-replica-hour needs a number >= 0");
-      }
-      o.cost_per_replica_hour = d;
-    } else if (spec::IsSettingFlag(flag)) {
-      decision::Settings scratch;
-      if (!take(v)) return Usage(flag + " needs a value");
-      if (auto ok = spec::ApplySettingFlag(flag, v, scratch); !ok) return Usage(ok.error().message);
-      o.setting_flags.emplace_back(flag, v);
-    } else if (flag == "--format") {
-      if (!take(v)) return Usage("--format needs auto, csv or prometheus");
-      if (v == "auto") {
-        o.format = RecordingFormat::kAuto;
-      } else if (v == "csv") {
-        o.format = RecordingFormat::kCsv;
-      } else if (v == "prometheus") {
-        o.format = RecordingFormat::kPrometheus;
-      } else {
-        return Usage("--format needs auto, csv or prometheus, not " + v);
-      }
-    } else {
-      return Usage("unknown argument " + args[i]);
-    }
+  cli::FlagSet flags = SimulateFlags(o);
+  auto parsed = flags.Parse(args);
+  if (!parsed) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     parsed.error().message + "\n(see ebb simulate --help)");
   }
-  if (o.help) return o;
+  if (*parsed == cli::ParseOutcome::kHelp) {
+    o.help = true;
+    return o;
+  }
   if (o.filename.empty()) return Usage("-f AUTOSCALER.yaml is required");
   if (o.metrics.empty()) return Usage("--metrics RECORDING is required");
   return o;

@@ -96,8 +96,17 @@ std::optional<int64_t> FieldReader::QuantityMilli(const json& obj, const std::st
   std::string text;
   if (it->is_string()) {
     text = it->get<std::string>();
-  } else if (it->is_number()) {
-    text = it->dump();  // shortest round-trip form: 0.1 stays "0.1"
+  } else if (it->is_number_integer()) {
+    text = it->dump();
+  } else if (it->is_number_float()) {
+    // The CRD types a quantity as int-or-string: the API server rejects a YAML float such as
+    // 0.5 (a whole one, 5.0 or 1e3, is an integer to it). So does ebb, one rule for both.
+    const double d = it->get<double>();
+    if (!std::isfinite(d) || std::trunc(d) != d) {
+      Add(p, "must be an integer or a string: quote it (\"" + it->dump() + "\")");
+      return std::nullopt;
+    }
+    text = it->dump();  // shortest round-trip form: 1000.0
   } else {
     Add(p, "must be a quantity such as \"5\", \"500m\" or \"1Gi\"");
     return std::nullopt;

@@ -34,7 +34,8 @@ YAML
 { autoscaler broken 'sum(ebb_broken) or vector(1)'; autoscaler healthy 'vector(60)';
   autoscaler huge 'sum(ebb_huge) or vector(1)'; } >"$tmp/a.yaml"
 
-expect_rc 0 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 3
+# Exit 3: two Autoscalers decided from no reading; every line still prints.
+expect_rc 3 "$ebb" run --once --dry-run -f "$tmp/a.yaml" --replicas 3
 [ "$(wc -l <"$tmp/out")" = 3 ] || fail "want three lines: $(cat "$tmp/out" "$tmp/err")"
 check() {  # LINE_NUMBER PYTHON_EXPR: the expression over that line's JSON `j` must be True
   sed -n "$1p" "$tmp/out" >"$tmp/line"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `ebb convert` as a user runs it: every fixture's output passes `ebb validate`, warnings go to
-# stderr, nothing convertible exits 2.
+# stderr, nothing convertible exits 2, and a ScaledObject whose Redis password comes from a Secret
+# through a TriggerAuthentication reads a password-protected redis-server once converted.
 set -euo pipefail
 ebb=$1; here=$2
 tmp=$(mktemp -d)
@@ -23,4 +24,41 @@ rc=0
 [ "$rc" = 2 ] || fail "nothing convertible: exit $rc, want 2"
 grep -q 'aws-sqs-queue' "$tmp/err" || fail "unsupported trigger not named: $(cat "$tmp/err")"
 [ ! -s "$tmp/out" ] || fail "output for nothing convertible: $(cat "$tmp/out")"
+# Credentials carried: KEDA's Secret key becomes passwordFromEnv; with that env var set (as the
+# warning says, from the Secret), ebb reads the protected Redis. Without it: NOAUTH, exit 3.
+port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --requirepass 's3cret' \
+  </dev/null >"$tmp/redis.log" 2>&1 &
+redis_pid=$!
+trap 'kill $redis_pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+for _ in $(seq 100); do redis-cli -p "$port" -a s3cret --no-auth-warning ping >/dev/null 2>&1 && break; sleep 0.05; done
+for i in 1 2 3 4 5 6 7; do redis-cli -p "$port" -a s3cret --no-auth-warning rpush tasks "t$i" >/dev/null; done
+cat >"$tmp/keda.yaml" <<YAML
+apiVersion: keda.sh/v1alpha1
+kind: TriggerAuthentication
+metadata: {name: redis-auth, namespace: jobs}
+spec:
+  secretTargetRef:
+    - {parameter: password, name: redis-secret, key: password}
+---
+apiVersion: keda.sh/v1alpha1
+kind: ScaledObject
+metadata: {name: worker, namespace: jobs}
+spec:
+  scaleTargetRef: {name: worker}
+  minReplicaCount: 1
+  triggers:
+    - type: redis
+      metadata: {address: "127.0.0.1:$port", listName: tasks, listLength: "2"}
+      authenticationRef: {name: redis-auth}
+YAML
+"$ebb" convert -f "$tmp/keda.yaml" -o "$tmp/worker.yaml" 2>"$tmp/err" || fail "convert: $(cat "$tmp/err")"
+grep -q 'passwordFromEnv: REDIS_SECRET_PASSWORD' "$tmp/worker.yaml" || fail "password not carried: $(cat "$tmp/worker.yaml")"
+grep -q 'secretKeyRef: {name: redis-secret, key: password}' "$tmp/err" || fail "no env instructions: $(cat "$tmp/err")"
+REDIS_SECRET_PASSWORD=s3cret "$ebb" run --once --dry-run -f "$tmp/worker.yaml" --replicas 1 >"$tmp/out" 2>"$tmp/err" ||
+  fail "run --once with the password: exit $?: $(cat "$tmp/out" "$tmp/err")"
+grep -q '"reading":7.0' "$tmp/out" || fail "protected list not read: $(cat "$tmp/out")"
+rc=0
+"$ebb" run --once --dry-run -f "$tmp/worker.yaml" --replicas 1 >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" = 3 ] || fail "without the env var: exit $rc, want 3 (every metric failed): $(cat "$tmp/out")"
 echo "cli convert: ok"

@@ -32,7 +32,10 @@ std::vector<Converted> ConvertFile(const std::string& name) {
   REQUIRE(docs);
   std::vector<json> auths;
   for (const auto& d : *docs) {
-    if (d.value("kind", "") == "TriggerAuthentication") auths.push_back(d);
+    const std::string kind = d.value("kind", "");
+    if (kind == "TriggerAuthentication" || kind == "ClusterTriggerAuthentication") {
+      auths.push_back(d);
+    }
   }
   std::vector<Converted> out;
   for (const auto& d : *docs) {
@@ -163,7 +166,10 @@ TEST_CASE("KEDA redis ScaledObject: list, scale to zero, fallback, behavior, sec
   CHECK(s.behavior->scale_down.policies[0].value == 50);
   // The TriggerAuthentication's Secret key is named, with the field to set.
   CHECK(Warned(c, "Secret redis-credentials key redis-password"));
-  CHECK(Warned(c, "redis.passwordFromEnv"));
+  // ...and carried: the password comes from an env var of the controller, which the warning
+  // says how to fill from that Secret key (without it the Autoscaler met NOAUTH).
+  CHECK(redis["passwordFromEnv"] == "REDIS_CREDENTIALS_REDIS_PASSWORD");
+  CHECK(Warned(c, "secretKeyRef: {name: redis-credentials, key: redis-password}"));
   CHECK(Warned(c, "celery: {queues: [celery]}"));
 }
 
@@ -272,4 +278,35 @@ TEST_CASE("KEDA: integers in trigger metadata are read whole, wrong types are er
   REQUIRE_FALSE(c);
   INFO(c.error().message);
   CHECK(c.error().message.find("ScaledObject w: malformed") != std::string::npos);
+}
+
+TEST_CASE("KEDA credentials: TriggerAuthentication parameters become the metric's fields") {
+  auto out = ConvertFile("keda-credentials.yaml");
+  REQUIRE(out.size() == 3);
+  SECTION("prometheus: a bearer token from a Secret, the CA and a Vault provider warned") {
+    const auto& c = out[0];
+    const json& p = c.yaml_doc["spec"]["metrics"][0]["prometheus"];
+    CHECK(p["auth"]["bearerTokenFromEnv"] == "THANOS_TOKEN");
+    CHECK(Warned(c, "is now auth.bearerTokenFromEnv: THANOS_TOKEN"));
+    CHECK(Warned(c, "parameter \"ca\" (Secret thanos key ca.crt) is not carried over: mount"));
+    CHECK(Warned(c, "uses hashiCorpVault, which ebb does not read"));
+  }
+  SECTION("redis: a password from the target's env; a ClusterTriggerAuthentication's user") {
+    const auto& c = out[1];
+    const json& r = c.yaml_doc["spec"]["metrics"][0]["redis"];
+    CHECK(r["passwordFromEnv"] == "REDIS_PASS");
+    CHECK(Warned(c, "(the target container's env var REDIS_PASS) is now passwordFromEnv"));
+    const json& r2 = c.yaml_doc["spec"]["metrics"][1]["redis"];
+    CHECK(r2["passwordFromEnv"] == "SHARED_REDIS_PASSWORD");
+    CHECK(Warned(c, "parameter \"username\" (Secret shared-redis key user) is not carried over"));
+    CHECK(Warned(c, "parameter \"sentinelPassword\" (Secret shared-redis key sp) has no ebb"));
+  }
+  SECTION("a TriggerAuthentication of another namespace is not used; basic auth without a user") {
+    const auto& c = out[2];
+    const json& m = c.yaml_doc["spec"]["metrics"];
+    CHECK_FALSE(m[0]["redis"].contains("passwordFromEnv"));
+    CHECK(Warned(c, "authenticationRef TriggerAuthentication/from-env is not in the input"));
+    CHECK_FALSE(m[1]["prometheus"].contains("auth"));
+    CHECK(Warned(c, "basic auth: auth.passwordFromEnv \"BASIC_PASSWORD\" is left out"));
+  }
 }

@@ -62,9 +62,9 @@ TEST_CASE("simulate arguments", "[sim][cli]") {
       {{"--metrics", "r.csv"}, "-f AUTOSCALER.yaml is required"},
       {{"-f", "a.yaml"}, "--metrics RECORDING is required"},
       {{"-f", "a.yaml", "--metrics", "r.csv", "--initial-replicas", "many"},
-       "--initial-replicas needs an integer"},
-      {{"-f", "a.yaml", "--metrics", "r.csv", "--bogus"}, "unknown argument --bogus"},
-      {{"-f"}, "-f needs a file"},
+       "--initial-replicas: must be an integer"},
+      {{"-f", "a.yaml", "--metrics", "r.csv", "--bogus"}, "\"--bogus\": unknown flag"},
+      {{"-f"}, "-f: needs a value"},
   };
   for (const auto& [args, expect] : bad) {
     auto r = ParseSimulateArgs(args);

@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-TEST_CASE("quantities parse to milli-units, rounding up like MilliValue", "[spec]") {
+TEST_CASE("quantities parse to milli-units, rounding up like MilliValue", "[base]") {
   struct Row {
     const char* text;
     int64_t milli;
@@ -23,7 +23,7 @@ TEST_CASE("quantities parse to milli-units, rounding up like MilliValue", "[spec
   }
 }
 
-TEST_CASE("malformed or overflowing quantities are errors with the text", "[spec]") {
+TEST_CASE("malformed or overflowing quantities are errors with the text", "[base]") {
   for (const char* bad :
        {"", "abc", "5x", "1..2", "1Ki2", "--1", "9999999999999999999999", "1E", "e3"}) {
     INFO(bad);
