@@ -20,6 +20,8 @@
 #include "controller/spec/decide_case.h"
 #include "controller/spec/state_json.h"
 #include "controller/spec/timestamps.h"
+#include "metrics/decision_snapshot.h"
+#include "metrics/logging.h"
 
 namespace ebb::live {
 namespace {
@@ -374,6 +376,7 @@ void Controller::LogMetricTransitions(Entry& e, const spec::Autoscaler& a,
   for (std::size_t i = 0; i < d.metrics.size() && i < a.spec.metrics.size(); ++i) {
     const bool failed = d.metrics[i].status != decision::MetricStatus::kOk;
     if (failed == static_cast<bool>(e.failing_metrics.count(i))) continue;
+    const metrics::LogFields metric_field({{"metric", a.spec.metrics[i].name}});
     if (failed) {
       e.failing_metrics.insert(i);
       if (log_) {
@@ -464,6 +467,9 @@ void Controller::Reconcile(const DueItem& item) {
     if (dirty || !restored || (!ep->rec && ep->invalid.empty())) obj_text = ep->object;
   }
   Entry& e = *ep;
+  const auto slash = item.key.find('/');
+  const metrics::LogFields log_fields(
+      {{"namespace", item.key.substr(0, slash)}, {"autoscaler", item.key.substr(slash + 1)}});
   const Timestamp now = clock_.Now();
   const Timestamp queue_now = queue_clock_.Now();
   metrics_.Drift(std::max(0.0, static_cast<double>((queue_now - item.due).count()) / 1000.0));
@@ -544,6 +550,12 @@ void Controller::Reconcile(const DueItem& item) {
       Event(e, "Warning", "AmbiguousScaleTarget", msg, now);
     e.failing = {"AmbiguousScaleTarget"};
     WriteStatus(e, std::move(status));
+    metrics::AutoscalerSnapshot snap = metrics::SnapshotOf(a.namespace_name, a.name, a.spec);
+    snap.target_kind = a.target.kind;
+    snap.target_name = a.target.name;
+    snap.dry_run = options_.dry_run;
+    metrics::SetConditions(snap, conds);
+    metrics_.Observe(snap);
     metrics_.Reconciled("conflict", Seconds(std::chrono::steady_clock::now() - started));
     reschedule(e.interval_s);
     return;
@@ -595,20 +607,8 @@ void Controller::Reconcile(const DueItem& item) {
       Event(e, "Warning", "FailedRescale", outcome.error, now);
     }
     for (std::size_t i = 0; i < d.metrics.size() && i < a.spec.metrics.size(); ++i) {
-      if (d.metrics[i].status == decision::MetricStatus::kOk) {
-        const auto& t = a.spec.metrics[i].target;
-        const bool util = t.type == decision::TargetType::kUtilization;
-        metrics_.SetMetric(a.namespace_name, a.name, a.spec.metrics[i].name,
-                           util ? d.metrics[i].utilization
-                                : static_cast<double>(d.metrics[i].value_milli) / 1000.0,
-                           util ? t.average_utilization
-                           : t.type == decision::TargetType::kValue
-                               ? static_cast<double>(t.value_milli) / 1000.0
-                               : static_cast<double>(t.average_value_milli) / 1000.0);
-        continue;
-      }
+      if (d.metrics[i].status == decision::MetricStatus::kOk) continue;
       const std::string reason = decision::FailedMetricReason(a.spec.metrics[i].type);
-      metrics_.ScalerError(a.namespace_name, a.name, a.spec.metrics[i].name);
       if (failing.insert(reason).second && !e.failing.count(reason)) {
         const std::string msg =
             "spec.metrics[" + std::to_string(i) + "] " + a.spec.metrics[i].name + ": " +
@@ -634,23 +634,49 @@ void Controller::Reconcile(const DueItem& item) {
     stats_.scale_patches.fetch_add(1);
     metrics_.ApiWrite("scale");
     const std::string reason = decision::RescaleReason(a.spec, d);
-    metrics_.ScaleEvent(d.desired_replicas > d.current_replicas ? "up" : "down",
-                        decision::ToString(d.reason));
+    metrics_.RecordScale(a.namespace_name, a.name, d.current_replicas, d.desired_replicas,
+                         decision::ToString(d.reason), /*dry_run=*/false);
     Event(e, "Normal", "SuccessfulRescale",
           "New size: " + std::to_string(d.desired_replicas) + "; reason: " + reason, now);
+    const metrics::LogFields f({{"from", d.current_replicas},
+                                {"to", d.desired_replicas},
+                                {"reason", decision::ToString(d.reason)}});
     if (log_)
       log_->info("autoscaler {}: rescaled {} from {} to {}: {}", e.key, e.target->Describe(),
                  d.current_replicas, d.desired_replicas, decision::Summary(a.spec, d));
-  } else if (log_ && outcome.scale_read && d.scale && options_.dry_run) {
-    log_->info("autoscaler {}: dry run: would rescale {} from {} to {}: {}", e.key,
-               e.target->Describe(), d.current_replicas, d.desired_replicas,
-               decision::Summary(a.spec, d));
+  } else if (outcome.scale_read && d.scale && options_.dry_run) {
+    metrics_.RecordScale(a.namespace_name, a.name, d.current_replicas, d.desired_replicas,
+                         decision::ToString(d.reason), /*dry_run=*/true);
+    const metrics::LogFields f({{"from", d.current_replicas},
+                                {"to", d.desired_replicas},
+                                {"reason", decision::ToString(d.reason)},
+                                {"dry_run", true}});
+    if (log_)
+      log_->info("autoscaler {}: dry run: would rescale {} from {} to {}: {}", e.key,
+                 e.target->Describe(), d.current_replicas, d.desired_replicas,
+                 decision::Summary(a.spec, d));
   } else if (log_ && !outcome.error.empty()) {
     log_->warn("autoscaler {}: {}", e.key, outcome.error);
   }
 
+  {
+    metrics::AutoscalerSnapshot snap = metrics::SnapshotOf(a.namespace_name, a.name, a.spec);
+    snap.target_kind = a.target.kind;
+    snap.target_name = a.target.name;
+    snap.dry_run = options_.dry_run;
+    if (outcome.scale_read) {
+      metrics::AddDecision(snap, a.spec, e.rec->last_observation(), d);
+      if (log_ && log_->should_log(spdlog::level::debug)) {
+        const metrics::LogFields f({{"from", d.current_replicas},
+                                    {"to", d.desired_replicas},
+                                    {"reason", decision::ToString(d.reason)}});
+        log_->debug("autoscaler {}: decided {}", e.key, decision::Summary(a.spec, d));
+      }
+    }
+    metrics::SetConditions(snap, conds);
+    metrics_.Observe(snap);
+  }
   if (outcome.scale_read) {
-    metrics_.SetReplicas(a.namespace_name, a.name, d.current_replicas, d.desired_replicas);
     const std::string key =
         PersistKey(state, clock_.Now(), LongestWindowSeconds(a.spec, options_.settings));
     if (key != e.persisted_key) {

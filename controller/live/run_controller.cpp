@@ -29,7 +29,7 @@ namespace {
 
 struct Flags {
   std::string kubeconfig, context, bind = "0.0.0.0:8080", lease_ns, lease_name = "ebb-controller";
-  std::string identity, log_level;
+  std::string identity, log_level, log_format;
   std::vector<std::string> namespaces;
   int64_t concurrency = 8, default_interval = 15, metrics_timeout = 5;
   int64_t lease_duration = 15, renew_deadline = 10, retry_period = 2;
@@ -151,10 +151,13 @@ Result<Flags> ParseFlags(const std::vector<std::string>& args) {
       if (auto v = next()) f.identity = *v;
     } else if (a == "--log-level") {
       if (auto v = next()) f.log_level = *v;
+    } else if (a == "--log-format") {
+      if (auto v = next()) f.log_format = *v;
     } else {
       bad("unknown argument \"" + args[i] + "\"");
     }
   }
+  if (auto lo = metrics::ParseLogOptions(f.log_level, f.log_format); !lo) bad(lo.error().message);
   if (f.renew_deadline >= f.lease_duration)
     bad("--renew-deadline must be shorter than --lease-duration");
   if (!problems.empty()) return MakeError(ErrorCode::kInvalidConfig, problems);
@@ -181,7 +184,7 @@ int RunController(const std::vector<std::string>& args, std::ostream& err) {
     return 2;
   }
   const Flags& f = *flags;
-  auto log = metrics::SetupJsonLogging(f.log_level);
+  auto log = *metrics::SetupLogging(f.log_level, f.log_format);  // validated by ParseFlags
   auto cfg = kube::ResolveKubeConfig(f.kubeconfig, f.context);
   if (!cfg) {
     err << "ebb run: " << cfg.error().message << "\n";
