@@ -21,10 +21,11 @@ std::string DeadKubeconfig() {
   return path.string();
 }
 
-// Runs `ebb run` for about a second; returns stdout+stderr and the exit code.
+// Runs `ebb run` for 8 s (an ASan build under load needs seconds to reach its signal wait);
+// returns stdout+stderr and the exit code.
 std::string Run(const std::string& env, const std::string& args, int* rc) {
   const std::string out = ebb::testing::Shell(
-      env + " timeout --preserve-status -s INT 2 " EBB_BINARY " run --kubeconfig " +
+      env + " timeout --preserve-status -s INT 8 " EBB_BINARY " run --kubeconfig " +
       DeadKubeconfig() + " --leader-elect=false --metrics-bind-address 127.0.0.1:" +
       std::to_string(ebb::testing::FreePort()) + " " + args + " 2>&1; echo \"rc=$?\"");
   const auto at = out.rfind("rc=");
