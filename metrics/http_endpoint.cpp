@@ -44,6 +44,8 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
                      "--metrics-bind-address " + bind + ": cannot listen: " + ex.what());
   }
   e->exposer_->RegisterCollectable(reg);
+  e->process_ = std::make_shared<ProcessCollector>();
+  e->exposer_->RegisterCollectable(e->process_);
   g_endpoint.store(e.get());
   return e;
 }

@@ -1,5 +1,6 @@
 // One port serving /metrics (prometheus-cpp's Exposer), /healthz and /readyz (civetweb's
-// begin_request hook: the Exposer has no handler API, see docs/toolchain notes).
+// begin_request hook: the Exposer has no handler API, see docs/toolchain notes). /metrics holds
+// the registry's series and the process_* series (they describe the process that serves them).
 #pragma once
 
 #include <prometheus/exposer.h>
@@ -10,6 +11,7 @@
 #include <string>
 
 #include "controller/base/result.h"
+#include "metrics/process_collector.h"
 
 struct CivetCallbacks;
 struct mg_connection;
@@ -32,6 +34,7 @@ class HttpEndpoint {
   static int BeginRequest(::mg_connection* c);
   std::atomic<bool> ready_{false};
   std::unique_ptr<CivetCallbacks> callbacks_;
+  std::shared_ptr<ProcessCollector> process_;  // the Exposer holds it weakly
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

@@ -14,10 +14,10 @@
 #include "controller/cli/commands.h"
 #include "controller/cli/flags.h"
 #include "controller/decision/explain.h"
+#include "controller/kube/custom_metrics.h"
 #include "controller/kube/discovery.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/kube_config.h"
-#include "controller/kube/custom_metrics.h"
 #include "controller/kube/resource_metrics.h"
 #include "controller/kube/scale_target.h"
 #include "controller/live/run_controller.h"
@@ -26,6 +26,7 @@
 #include "controller/sources/scaler_metrics.h"
 #include "controller/spec/decide_case.h"
 #include "controller/spec/settings.h"
+#include "metrics/logging.h"
 #include "scalers/redis_pool.h"
 
 namespace ebb::cli {
@@ -270,8 +271,10 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       .Int("--retry-period", "SECONDS", "(2)", 1, 3600, &c.retry_period, "EBB_RETRY_PERIOD")
       .Text("--identity", "ID", "leader identity; else $POD_NAME; else hostname_pid_random",
             &c.identity, "EBB_IDENTITY")
-      .Text("--log-level", "LEVEL", "trace debug info warn error (info)", &c.log_level,
+      .Text("--log-level", "LEVEL", "trace debug info warn error, any case (info)", &c.log_level,
             "EBB_LOG_LEVEL")
+      .Text("--log-format", "FORMAT", "json or text (logfmt fields) (json)", &c.log_format,
+            "EBB_LOG_FORMAT")
       .Family(
           spec::IsSettingFlag,
           [&c](std::string_view flag, const std::string& value) -> Result<void> {
@@ -298,6 +301,7 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       if (flags.Given(f)) bad(std::string(f) + ": only with --once");
     if (c.renew_deadline >= c.lease_duration)
       bad("--renew-deadline must be shorter than --lease-duration");
+    if (auto lo = metrics::ParseLogOptions(c.log_level, c.log_format); !lo) bad(lo.error().message);
   }
   if (!problems.empty()) {
     err << problems << "(see ebb run --help)\n";

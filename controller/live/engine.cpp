@@ -12,6 +12,7 @@
 #include "controller/live/status.h"
 #include "controller/runtime/reconciler.h"
 #include "controller/spec/state_json.h"
+#include "metrics/decision_snapshot.h"
 
 namespace ebb::live {
 namespace {
@@ -196,6 +197,7 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
   StatusReport report = BuildStatus(in);
   e.failing = std::move(report.failing);
   r.events = std::move(report.events);
+  r.snapshot = Snapshot(e, in, report.status);
   WriteStatus(e, std::move(report.status), r);
   r.kind = kind;
   r.seconds = SecondsSince(w.started);
@@ -204,6 +206,25 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
 }
 
 // ---- its parts -------------------------------------------------------------------------------
+
+std::optional<metrics::AutoscalerSnapshot> Engine::Snapshot(const Entry& e, const StatusInput& in,
+                                                            const nlohmann::json& status) const {
+  if (!e.autoscaler) return std::nullopt;
+  const spec::Autoscaler& a = *e.autoscaler;
+  metrics::AutoscalerSnapshot s = metrics::SnapshotOf(e.ns, e.name, a.spec);
+  s.target_kind = a.target.kind;
+  s.target_name = a.target.name;
+  s.dry_run = e.dry_run;
+  if (in.kind == StatusInput::Kind::kDecided && in.outcome.scale_read && in.decision)
+    metrics::AddDecision(s, a.spec, e.rec->last_observation(), *in.decision);
+  // The conditions as written to status, so the gauges and `kubectl describe` agree.
+  const auto conditions = status.find("conditions");
+  if (conditions != status.end() && conditions->is_array())
+    for (const auto& c : *conditions)
+      if (c.is_object() && c.contains("type") && c["type"].is_string())
+        s.conditions.push_back({c["type"].get<std::string>(), c.value("status", "Unknown")});
+  return s;
+}
 
 void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r) {
   const spec::Autoscaler& a = *e.autoscaler;
@@ -217,7 +238,7 @@ void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileRes
   r.current = d.current_replicas;
   r.desired = d.desired_replicas;
   r.reason = decision::ToString(d.reason);
-  if (o.patched || o.would_patch) r.summary = decision::Summary(a.spec, d);
+  r.summary = decision::Summary(a.spec, d);  // the rescale line, and the debug line per decision
   for (std::size_t i = 0; i < d.metrics.size() && i < a.spec.metrics.size(); ++i) {
     const auto& m = a.spec.metrics[i];
     const bool ok = d.metrics[i].status == decision::MetricStatus::kOk;

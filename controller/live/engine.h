@@ -90,6 +90,8 @@ class Engine {
   void Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r);
   void FollowWallClock(Entry& e, ReconcileResult& r);
   void Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r);
+  std::optional<metrics::AutoscalerSnapshot> Snapshot(const Entry& e, const StatusInput& in,
+                                                      const nlohmann::json& status) const;
   void WriteStatus(Entry& e, nlohmann::json status, ReconcileResult& r);
   std::string Conflict(const Entry& e) const;
   void Reschedule(const Work& w, int32_t interval_s);

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "controller/base/text.h"
+#include "metrics/logging.h"
 
 namespace ebb::live {
 
@@ -29,6 +30,8 @@ ReconcileObserver::ReconcileObserver(metrics::ControllerMetrics& metrics,
 void ReconcileObserver::Report(const ReconcileResult& r, Timestamp now) {
   metrics_.Drift(r.drift_s);
   if (r.kind == ReconcileResult::Kind::kSkipped) return;
+  // Every line about this Autoscaler carries its namespace and name as fields.
+  const metrics::LogFields fields({{"namespace", r.ns}, {"autoscaler", r.name}});
   for (const EventNote& e : r.events) {
     auto recorded = kube_.RecordEvent(r.object, e.type, e.reason, e.message, now);
     stats_.events.fetch_add(1);
@@ -42,25 +45,15 @@ void ReconcileObserver::Report(const ReconcileResult& r, Timestamp now) {
     stats_.status_writes.fetch_add(1);
     metrics_.ApiWrite("status");
   }
-  if (r.scale_read) {
-    stats_.reconciles.fetch_add(1);
-    metrics_.SetReplicas(r.ns, r.name, r.current, r.desired);
-    for (const auto& m : r.metrics) {
-      if (m.ok)
-        metrics_.SetMetric(r.ns, r.name, m.name, m.value, m.target);
-      else
-        metrics_.ScalerError(r.ns, r.name, m.name);
-    }
-  } else if (r.error) {
-    stats_.reconciles.fetch_add(1);
-  }
+  if (r.scale_read || r.error) stats_.reconciles.fetch_add(1);
+  // Once per reconcile: every per-Autoscaler gauge, and one failed read per failing metric.
+  if (r.snapshot) metrics_.Observe(*r.snapshot);
   if (r.patched) {
     stats_.scale_patches.fetch_add(1);
     metrics_.ApiWrite("scale");
   }
-  if (r.patched || r.would_patch) {
-    metrics_.ScaleEvent(r.desired > r.current ? "up" : "down", r.reason, r.would_patch);
-  }
+  if (r.patched || r.would_patch)
+    metrics_.RecordScale(r.ns, r.name, r.current, r.desired, r.reason, r.would_patch);
   Log(r);
   if (r.seconds)
     metrics_.Reconciled(ToString(r.kind), *r.seconds);
@@ -78,6 +71,7 @@ void ReconcileObserver::Log(const ReconcileResult& r) {
   }
   // Failure and recovery of each metric source are logged once, at the transition.
   for (const auto& t : r.transitions) {
+    const metrics::LogFields metric({{"metric", t.name}});
     if (t.failed) {
       log_->warn("autoscaler {}: spec.metrics[{}] {}: read failed: {}", r.key, t.index, t.name,
                  SafeText(t.error, 1024));
@@ -85,13 +79,20 @@ void ReconcileObserver::Log(const ReconcileResult& r) {
       log_->info("autoscaler {}: spec.metrics[{}] {}: read again", r.key, t.index, t.name);
     }
   }
-  if (r.patched) {
-    log_->info("autoscaler {}: rescaled {} from {} to {}: {}", r.key, r.target, r.current,
-               r.desired, r.summary);
-  } else if (r.would_patch) {
-    log_->info("autoscaler {}: dry run: would rescale {} from {} to {}: {}", r.key, r.target,
-               r.current, r.desired, r.summary);
-  } else if (r.contained && r.error) {
+  if (r.scale_read) {
+    const metrics::LogFields decided(
+        {{"from", r.current}, {"to", r.desired}, {"reason", r.reason}, {"dry_run", r.dry_run}});
+    if (r.patched) {
+      log_->info("autoscaler {}: rescaled {} from {} to {}: {}", r.key, r.target, r.current,
+                 r.desired, r.summary);
+    } else if (r.would_patch) {
+      log_->info("autoscaler {}: dry run: would rescale {} from {} to {}: {}", r.key, r.target,
+                 r.current, r.desired, r.summary);
+    } else {
+      log_->debug("autoscaler {}: decided {}", r.key, r.summary);
+    }
+  }
+  if (r.contained && r.error) {
     log_->error("autoscaler {}: reconcile failed: {}", r.key, SafeText(r.error->message, 512));
   } else if (r.error) {
     log_->warn("autoscaler {}: {}", r.key, SafeText(r.error->message, 1024));

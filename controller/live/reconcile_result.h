@@ -9,6 +9,7 @@
 #include "controller/base/result.h"
 #include "controller/live/kube_access.h"
 #include "controller/live/status_report.h"
+#include "metrics/autoscaler_snapshot.h"
 
 namespace ebb::live {
 
@@ -64,6 +65,9 @@ struct ReconcileResult {
     std::string text;
   };
   std::vector<Note> notes;
+  // The series this reconcile exports (metrics::ControllerMetrics::Observe); absent when there
+  // is no parsed spec to describe (an invalid Autoscaler).
+  std::optional<metrics::AutoscalerSnapshot> snapshot;
 };
 
 const char* ToString(ReconcileResult::Kind kind);

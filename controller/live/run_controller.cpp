@@ -41,7 +41,12 @@ int RunController(const ControllerFlags& flags, std::ostream& err) {
   mallopt(M_ARENA_MAX, 2);
   ControllerFlags f = flags;
   if (f.identity.empty()) f.identity = DefaultIdentity();
-  auto log = metrics::SetupJsonLogging(f.log_level);
+  auto logger = metrics::SetupLogging(f.log_level, f.log_format);
+  if (!logger) {
+    err << "ebb run: " << logger.error().message << "\n";
+    return 2;
+  }
+  auto log = *logger;
   auto cfg = kube::ResolveKubeConfig(f.kubeconfig, f.context);
   if (!cfg) {
     err << "ebb run: " << cfg.error().message << "\n";

@@ -16,8 +16,8 @@ namespace ebb::live {
 // flags and environment; the defaults are the documented ones.
 struct ControllerFlags {
   std::string kubeconfig, context, bind = "0.0.0.0:8080", lease_ns, lease_name = "ebb-controller";
-  std::string identity;  // empty: hostname_pid_random, as client-go
-  std::string log_level;
+  std::string identity;               // empty: hostname_pid_random, as client-go
+  std::string log_level, log_format;  // validated by metrics::ParseLogOptions
   std::vector<std::string> namespaces;
   int64_t concurrency = 8, default_interval = 15, metrics_timeout = 5;
   int64_t lease_duration = 15, renew_deadline = 10, retry_period = 2;

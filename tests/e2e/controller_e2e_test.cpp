@@ -217,9 +217,26 @@ TEST_CASE(
   CHECK(ctl.Get("/healthz").find("ok 200") != std::string::npos);
   CHECK(ctl.Get("/readyz").find("ready 200") != std::string::npos);
   const std::string metrics = ctl.Get("/metrics");
-  CHECK(metrics.find("ebb_autoscaler_desired_replicas{name=\"worker\",namespace=\"" + ns +
+  CHECK(metrics.find("ebb_autoscaler_desired_replicas{autoscaler=\"worker\",namespace=\"" + ns +
                      "\"} 8") != std::string::npos);
-  CHECK(metrics.find("ebb_scale_events_total{direction=\"up\"") != std::string::npos);
+  CHECK(metrics.find(
+            "ebb_scale_events_total{autoscaler=\"worker\",direction=\"up\",dry_run=\"false\"") !=
+        std::string::npos);
+  // Per-Autoscaler series labelled namespace+autoscaler; the backlog (40 tasks over 8 replicas)
+  // as read and per replica; conditions as 1/0; the rescale log line's structured fields.
+  const std::string id = "autoscaler=\"worker\",namespace=\"" + ns + "\"";
+  CHECK(metrics.find("ebb_autoscaler_max_replicas{" + id + "} ") != std::string::npos);
+  CHECK(metrics.find("ebb_autoscaler_condition{autoscaler=\"worker\",condition=\"Ready\","
+                     "namespace=\"" +
+                     ns + "\",status=\"true\"} 1") != std::string::npos);
+  CHECK(metrics.find("ebb_autoscaler_metric_value{autoscaler=\"worker\",metric=\"backlog\","
+                     "namespace=\"" +
+                     ns + "\",type=\"Redis\"} 40\n") != std::string::npos);
+  CHECK(metrics.find("ebb_autoscaler_metric_value_per_replica{autoscaler=\"worker\","
+                     "metric=\"backlog\",namespace=\"" +
+                     ns + "\",type=\"Redis\"} 5\n") != std::string::npos);
+  CHECK(ctl.log().find("\"namespace\":\"" + ns + "\",\"autoscaler\":\"worker\",\"from\":") !=
+        std::string::npos);
   CHECK(metrics.find("ebb_leader 1") != std::string::npos);
   CHECK(metrics.find("ebb_loop_drift_seconds_bucket") != std::string::npos);
   CHECK(metrics.find("ebb_scaler_latency_seconds_count{type=\"Redis\"}") != std::string::npos);

@@ -56,7 +56,7 @@ void CheckHeld(const Ctl& ctl, ReplicaMonitor& mon, const std::string& ns, const
       WaitForReason(ns, r.name, "ScalingActive", "FailedGetPrometheusMetric", Seconds(20));
   CHECK(msg.find(r.says) != std::string::npos);
   CHECK(!EventsFor(ns, r.name, "FailedGetPrometheusMetric").empty());
-  const std::string errors = "ebb_scaler_errors_total{metric=\"rps\",name=\"" + r.name + "\"";
+  const std::string errors = "ebb_scaler_errors_total{autoscaler=\"" + r.name + "\",metric=\"rps\"";
   CHECK(WaitFor([&] { return ctl.Metric(errors) >= 3; }, Seconds(15)));
   CHECK(ctl.log().find(ns + "/" + r.name) != std::string::npos);
   INFO(mon.History(r.name));
@@ -160,7 +160,7 @@ TEST_CASE("Prometheus 503 HTML page with non-UTF-8 bytes: the process lives, the
   Install(ns, {{"page", page.url(), "vector(700)", "", "HTTP 503"}}, &names);
   // Started after the page has been read a few times: proof that the process did not restart.
   Ctl ctl(ns, "promutf8");
-  const std::string errors = "ebb_scaler_errors_total{metric=\"rps\",name=\"page\"";
+  const std::string errors = "ebb_scaler_errors_total{autoscaler=\"page\",metric=\"rps\"";
   REQUIRE(WaitFor([&] { return ctl.Metric(errors) >= 3 || !ctl.proc->running(); }, Seconds(20)));
   INFO("log:\n" << ctl.log());
   REQUIRE(ctl.proc->running());

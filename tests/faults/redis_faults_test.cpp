@@ -68,7 +68,8 @@ TEST_CASE("Redis wrong password, wrong key type, ACL denied, down: replicas held
     CHECK(ev[0]["type"] == "Warning");
     CHECK(ev[0]["message"].get<std::string>().find(r.says) != std::string::npos);
     // A few failed reads in a row, each counted; none moves the replicas.
-    const std::string errors = "ebb_scaler_errors_total{metric=\"backlog\",name=\"" + r.name + "\"";
+    const std::string errors =
+        "ebb_scaler_errors_total{autoscaler=\"" + r.name + "\",metric=\"backlog\"";
     CHECK(WaitFor([&] { return ctl.Metric(errors) >= 3; }, Seconds(15)));
     // The log says it once, naming the Autoscaler and the reason (not at every poll).
     const std::string log = ctl.log();
@@ -109,7 +110,7 @@ TEST_CASE("flaky Redis (connections cut): never a scale-down on a failed read, g
   proxy.Set(TcpFault::kFlaky, Seconds(1), Duration(1500));
   ReplicaMonitor mon(ns, {"worker"});
   const int cuts0 = proxy.cuts();
-  const std::string errors = "ebb_scaler_errors_total{metric=\"backlog\",name=\"worker\"";
+  const std::string errors = "ebb_scaler_errors_total{autoscaler=\"worker\",metric=\"backlog\"";
   REQUIRE(
       WaitFor([&] { return proxy.cuts() >= cuts0 + 4 && ctl.Metric(errors) >= 2; }, Seconds(30)));
   INFO(mon.History("worker") << "\nlog:\n" << ctl.log());

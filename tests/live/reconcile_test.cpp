@@ -104,7 +104,8 @@ TEST_CASE("reconcile: a rescale patches once, status and Event say so, metrics c
   CHECK(t.replicas == 4);
   CHECK(ConditionLine(st, "AbleToScale") == "AbleToScale True SucceededRescale");
   CHECK(w.kube.EventsOf("jobs/worker", "SuccessfulRescale").size() == 1);
-  CHECK(w.Metrics().find("ebb_scale_events_total{direction=\"up\",dry_run=\"false\"") !=
+  CHECK(w.Metrics().find(
+            "ebb_scale_events_total{autoscaler=\"worker\",direction=\"up\",dry_run=\"false\"") !=
         std::string::npos);
 
   // Next poll: the new count is observed; nothing to do, nothing patched.
@@ -155,9 +156,10 @@ TEST_CASE("shadow mode beside an HPA: decided, reported, never applied nor refus
         REQUIRE(would.size() == 2);  // every poll; the recorder folds repeats into a count
         CHECK(would[0].message.rfind("Dry run: would rescale from 2 to 4", 0) == 0);
         const std::string m = w.Metrics();
-        CHECK(m.find("ebb_scale_events_total{direction=\"up\",dry_run=\"true\"") !=
-              std::string::npos);
-        CHECK(m.find("ebb_autoscaler_desired_replicas{name=\"web\",namespace=\"jobs\"} 4") !=
+        CHECK(
+            m.find("ebb_scale_events_total{autoscaler=\"web\",direction=\"up\",dry_run=\"true\"") !=
+            std::string::npos);
+        CHECK(m.find("ebb_autoscaler_desired_replicas{autoscaler=\"web\",namespace=\"jobs\"} 4") !=
               std::string::npos);
       } else {
         CHECK(ConditionLine(st, "AbleToScale") == "AbleToScale False AmbiguousScaleTarget");

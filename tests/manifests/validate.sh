@@ -30,11 +30,18 @@ for d in "${dirs[@]}"; do
   fi
   echo "== $d ($(grep -c '^kind:' "$out") objects)"
   node "$tmp/js/k8s-validate.mjs" --crd "$root/manifests/base/crd.yaml" "$out" || status=1
+  # ebb's series carry the Autoscaler's `namespace`: without honorLabels the Operator would
+  # overwrite it with ebb-system and every per-namespace alert would break.
+  if grep -q '^kind: ServiceMonitor$' "$out" &&
+    [ "$(yq -r 'select(.kind == "ServiceMonitor") | .spec.endpoints[] | .honorLabels' "$out" | sort -u)" != true ]; then
+    echo "FAIL $d: a ServiceMonitor endpoint without honorLabels: true"
+    status=1
+  fi
   if grep -q '^kind: Autoscaler$' "$out"; then
     "$ebb" validate -f "$out" || status=1
   fi
 done
-[ "${#dirs[@]}" -ge 5 ] || { echo "FAIL: expected at least 5 kustomizations, found ${#dirs[@]}"; status=1; }
+[ "${#dirs[@]}" -ge 6 ] || { echo "FAIL: expected at least 6 kustomizations, found ${#dirs[@]}"; status=1; }
 # The repository's own examples (examples/*.yaml carry a Simulation too, which has no CRD).
 "$ebb" validate -f "$root/examples/web-api.yaml" -f "$root/examples/celery-worker.yaml" || status=1
 exit $status
