@@ -607,7 +607,7 @@ void Controller::Reconcile(const DueItem& item) {
                                : static_cast<double>(t.average_value_milli) / 1000.0);
         continue;
       }
-      const std::string reason = decision::FailedMetricReason(a.spec.metrics[i].type);
+      const std::string reason = decision::FailedMetricReason(a.spec.metrics[i]);
       metrics_.ScalerError(a.namespace_name, a.name, a.spec.metrics[i].name);
       if (failing.insert(reason).second && !e.failing.count(reason)) {
         const std::string msg =

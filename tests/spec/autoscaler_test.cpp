@@ -56,7 +56,8 @@ TEST_CASE("a valid Autoscaler parses with HPA defaults filled field by field", "
   CHECK(s.max_replicas == 20);
   REQUIRE(s.metrics.size() == 1);
   CHECK(s.metrics[0].name == "backlog");
-  CHECK(s.metrics[0].type == ebb::decision::SourceType::kRedis);
+  CHECK(s.metrics[0].type == ebb::decision::SourceType::kScaler);
+  CHECK(s.metrics[0].scaler == "Redis");
   CHECK(s.metrics[0].target.average_value_milli == 5000);
   REQUIRE(s.behavior.has_value());
   CHECK(s.behavior->scale_up.stabilization_window_seconds == 60);
