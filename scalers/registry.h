@@ -17,15 +17,11 @@
 
 #include "controller/base/result.h"
 #include "controller/decision/types.h"
+#include "controller/net/http_client.h"
+#include "scalers/redis_pool.h"
 #include "scalers/scaler.h"
 
-namespace ebb::net {
-class HttpClient;
-}
-
 namespace ebb::scalers {
-
-class RedisPool;
 
 // Shared by every scaler of the process; must outlive them.
 struct ScalerDeps {
