@@ -17,7 +17,8 @@ Spec QueueSpec() {
   s.max_replicas = 20;
   MetricSpec m;
   m.name = "backlog";
-  m.type = SourceType::kRedis;
+  m.type = SourceType::kScaler;
+  m.scaler = "Redis";
   m.target.type = TargetType::kAverageValue;
   m.target.average_value_milli = 5000;
   s.metrics = {m};

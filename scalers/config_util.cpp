@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/base/quantity.h"
+
 namespace ebb::scalers {
 
 ConfigReader::ConfigReader(const nlohmann::json& obj, std::string path,
@@ -69,6 +71,29 @@ std::optional<int64_t> ConfigReader::Int(std::string_view key, int64_t min, int6
     return std::nullopt;
   }
   return n;
+}
+
+std::optional<int64_t> ConfigReader::QuantityMilli(std::string_view key, bool required) {
+  const nlohmann::json* v = Get(key);
+  if (v == nullptr) {
+    if (required) Problem(key, "required");
+    return std::nullopt;
+  }
+  std::string text;
+  if (v->is_string()) {
+    text = v->get<std::string>();
+  } else if (v->is_number()) {
+    text = v->dump();  // shortest round-trip form: 0.1 stays "0.1"
+  } else {
+    Problem(key, "must be a quantity such as \"5\", \"500m\" or \"1Gi\"");
+    return std::nullopt;
+  }
+  auto q = ParseQuantityMilli(text);
+  if (!q) {
+    Problem(key, q.error().message);
+    return std::nullopt;
+  }
+  return *q;
 }
 
 std::optional<Duration> ConfigReader::Timeout(std::string_view key) {

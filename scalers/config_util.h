@@ -30,6 +30,8 @@ class ConfigReader {
   std::optional<std::string> String(std::string_view key, bool required = false);
   std::optional<bool> Bool(std::string_view key);
   std::optional<int64_t> Int(std::string_view key, int64_t min, int64_t max);
+  // A Kubernetes quantity (number or string: "5", "500m", "1k") in milli-units.
+  std::optional<int64_t> QuantityMilli(std::string_view key, bool required = false);
   // Seconds as a number (2.5) or a duration string ("500ms", "3s", "1m"); must be > 0.
   std::optional<Duration> Timeout(std::string_view key);
   std::optional<std::vector<std::string>> StringList(std::string_view key, bool required = false);

@@ -7,6 +7,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "scalers/http_scaler.h"
 #include "scalers/prometheus_scaler.h"
 #include "scalers/redis_backed.h"
 
@@ -37,6 +38,36 @@ void ReadPrometheus(std::span<Scaler* const> scalers, const std::vector<std::siz
     auto responses = client->SendAll(requests, options.max_http_in_flight);
     for (std::size_t k = 0; k < sent.size(); ++k) {
       out[sent[k]] = static_cast<PrometheusScaler*>(scalers[sent[k]])->Interpret(responses[k]);
+    }
+  }
+}
+
+// Every HttpScaler's requests of this poll in one batch per HTTP client.
+void ReadHttp(std::span<Scaler* const> scalers, const std::vector<std::size_t>& idx,
+              const ReadContext& ctx, const PollOptions& options,
+              std::vector<Result<double>>& out) {
+  std::map<net::HttpClient*, std::vector<std::size_t>> by_client;
+  for (std::size_t i : idx) {
+    by_client[&static_cast<HttpScaler*>(scalers[i])->client()].push_back(i);
+  }
+  for (auto& [client, members] : by_client) {
+    std::vector<net::HttpRequest> requests;
+    std::vector<std::pair<std::size_t, std::size_t>> spans;  // scaler -> [first, count)
+    for (std::size_t i : members) {
+      auto reqs = static_cast<HttpScaler*>(scalers[i])->Requests(ctx);
+      if (!reqs) {
+        out[i] = reqs.error();
+        continue;
+      }
+      spans.emplace_back(i, requests.size());
+      for (auto& r : *reqs) requests.push_back(std::move(r));
+    }
+    auto responses = client->SendAll(requests, options.max_http_in_flight);
+    for (std::size_t k = 0; k < spans.size(); ++k) {
+      const std::size_t first = spans[k].second;
+      const std::size_t end = k + 1 < spans.size() ? spans[k + 1].second : responses.size();
+      out[spans[k].first] = static_cast<HttpScaler*>(scalers[spans[k].first])
+                                ->Interpret(std::span(responses).subspan(first, end - first));
     }
   }
 }
@@ -146,10 +177,12 @@ void ReadRedis(std::span<Scaler* const> scalers, const std::vector<std::size_t>&
 std::vector<Result<double>> ReadAll(std::span<Scaler* const> scalers, const ReadContext& ctx,
                                     PollOptions options) {
   std::vector<Result<double>> out(scalers.size(), MakeError(ErrorCode::kInternal, "not read"));
-  std::vector<std::size_t> prom, redis, other;
+  std::vector<std::size_t> prom, http, redis, other;
   for (std::size_t i = 0; i < scalers.size(); ++i) {
     if (dynamic_cast<PrometheusScaler*>(scalers[i]) != nullptr) {
       prom.push_back(i);
+    } else if (dynamic_cast<HttpScaler*>(scalers[i]) != nullptr) {
+      http.push_back(i);
     } else if (dynamic_cast<RedisBackedScaler*>(scalers[i]) != nullptr) {
       redis.push_back(i);
     } else {
@@ -158,9 +191,12 @@ std::vector<Result<double>> ReadAll(std::span<Scaler* const> scalers, const Read
   }
   {
     // The HTTP batch runs beside the Redis rounds (disjoint slots of `out`).
-    std::jthread http;
-    if (!prom.empty()) {
-      http = std::jthread([&] { ReadPrometheus(scalers, prom, ctx, options, out); });
+    std::jthread http_thread;
+    if (!prom.empty() || !http.empty()) {
+      http_thread = std::jthread([&] {
+        if (!prom.empty()) ReadPrometheus(scalers, prom, ctx, options, out);
+        if (!http.empty()) ReadHttp(scalers, http, ctx, options, out);
+      });
     }
     if (!redis.empty()) ReadRedis(scalers, redis, ctx, options, out);
     for (std::size_t i : other) out[i] = scalers[i]->Read(ctx);

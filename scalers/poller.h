@@ -1,6 +1,7 @@
 // Reads many scalers at once without a thread per autoscaler: every Redis command bound for one
 // shared connection goes out in one pipelined round trip (identical commands sent once), and the
-// Prometheus queries run through the HTTP client's batch call with a bounded number in flight.
+// Prometheus queries and every HttpScaler's requests (RabbitMQ) run through the HTTP client's
+// batch call with a bounded number in flight.
 #pragma once
 
 #include <cstddef>

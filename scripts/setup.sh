@@ -9,7 +9,7 @@ PACKAGES=(
   catch2 libyaml-cpp-dev
   # real servers for the integration tests
   redis-server redis-tools prometheus openssl curl jq python3 python3-celery python3-redis
-  python3-yaml
+  python3-yaml rabbitmq-server python3-amqp
   etcd-server
   # the fault matrix steps the wall clock of one process (LD_PRELOAD)
   libfaketime

@@ -102,32 +102,20 @@ const char* ToString(SourceType t) {
       return "Object";
     case SourceType::kExternal:
       return "External";
-    case SourceType::kPrometheus:
-      return "Prometheus";
-    case SourceType::kRedis:
-      return "Redis";
+    case SourceType::kScaler:
+      return "Scaler";
   }
   return "Unknown";
 }
 
-const char* FailedMetricReason(SourceType t) {
-  switch (t) {
-    case SourceType::kResource:
-      return "FailedGetResourceMetric";
-    case SourceType::kContainerResource:
-      return "FailedGetContainerResourceMetric";
-    case SourceType::kPods:
-      return "FailedGetPodsMetric";
-    case SourceType::kObject:
-      return "FailedGetObjectMetric";
-    case SourceType::kExternal:
-      return "FailedGetExternalMetric";
-    case SourceType::kPrometheus:
-      return "FailedGetPrometheusMetric";
-    case SourceType::kRedis:
-      return "FailedGetRedisMetric";
-  }
-  return "FailedGetMetric";
+std::string SourceName(const MetricSpec& m) {
+  if (m.type == SourceType::kScaler && !m.scaler.empty()) return m.scaler;
+  return ToString(m.type);
+}
+
+std::string FailedMetricReason(const MetricSpec& m) {
+  // FailedGetResourceMetric, ... as upstream; a scaler's own name: FailedGetRedisMetric.
+  return "FailedGet" + SourceName(m) + "Metric";
 }
 
 std::string RescaleReason(const Spec& spec, const Decision& d) {
@@ -184,7 +172,7 @@ std::vector<Condition> Conditions(const Spec& spec, const Decision& d) {
                  "scaling is disabled since the replica count of the target is zero"});
   } else if (!d.scaling_active && d.first_failed_metric >= 0) {
     const auto i = static_cast<size_t>(d.first_failed_metric);
-    c.push_back({"ScalingActive", false, FailedMetricReason(spec.metrics[i].type),
+    c.push_back({"ScalingActive", false, FailedMetricReason(spec.metrics[i]),
                  "the controller was unable to get the metric " + spec.metrics[i].name + ": " +
                      d.metrics[i].error});
   } else if (d.winning_metric >= 0) {

@@ -20,8 +20,11 @@ const char* ToString(Reason r);
 const char* ToString(StabilizationReason r);
 const char* ToString(MetricStatus s);
 const char* ToString(SourceType t);
-// The condition/event reason for a metric that could not be read: FailedGetResourceMetric, ...
-const char* FailedMetricReason(SourceType t);
+// The metric's source as a person wrote it: "Resource", ..., or the scaler's type ("Redis").
+std::string SourceName(const MetricSpec& m);
+// The condition/event reason for a metric that could not be read: FailedGetResourceMetric, ...,
+// FailedGetRedisMetric.
+std::string FailedMetricReason(const MetricSpec& m);
 
 // The rescale reason upstream puts in events: "<metric> above target", "All metrics below
 // target", "Current number of replicas above Spec.MaxReplicas", ... plus ebb's own.

@@ -1,6 +1,7 @@
 #include "controller/decision/replica_calculator.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <string>
 #include <unordered_map>
@@ -370,8 +371,7 @@ void CalculateMetric(const MetricSpec& spec, const MetricReading& reading, const
       return PerPodMetric(spec, reading, obs, in, out);
     case SourceType::kObject:
     case SourceType::kExternal:
-    case SourceType::kPrometheus:
-    case SourceType::kRedis:
+    case SourceType::kScaler:
       return ValueMetric(spec, reading, obs, in, out);
   }
 }
@@ -397,10 +397,12 @@ std::string DescribeMetric(const MetricSpec& spec) {
       return spec.described_kind + " metric " + spec.metric_name;
     case SourceType::kExternal:
       return "external metric " + spec.metric_name + "(" + spec.selector + ")";
-    case SourceType::kPrometheus:
-      return "prometheus metric " + spec.name;
-    case SourceType::kRedis:
-      return "redis metric " + spec.name;
+    case SourceType::kScaler: {
+      // "redis metric backlog": the scaler's type in lower case, as the event reason names it.
+      std::string kind = spec.scaler;
+      for (char& c : kind) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return (kind.empty() ? "scaler" : kind) + " metric " + spec.name;
+    }
   }
   return spec.name;
 }

@@ -20,8 +20,9 @@ enum class SourceType : uint8_t {
   kPods,
   kObject,
   kExternal,
-  kPrometheus,  // ebb: read by a scaler, treated like External
-  kRedis,       // ebb: read by a scaler, treated like External
+  // ebb: one value read by a scaler (MetricSpec::scaler names which), treated like External. The
+  // core knows no scaler by name: the list of scaler types lives in scalers/registry.cpp.
+  kScaler,
 };
 
 enum class TargetType : uint8_t { kUtilization, kValue, kAverageValue };
@@ -41,6 +42,7 @@ struct MetricSpec {
   std::string metric_name;     // Pods/Object/External: the metric's own name
   std::string described_kind;  // Object: kind of the described object (for messages)
   std::string selector;        // External: metric selector text (for messages)
+  std::string scaler;          // kScaler: the metric's `type` as written ("Redis"), for messages
   MetricTarget target;
   // KEDA-style: the metric is active when its value is strictly above this (default 0).
   int64_t activation_threshold_milli = 0;
@@ -142,7 +144,7 @@ struct PodSample {
 struct MetricReading {
   bool ok = false;
   std::string error;  // why the metric could not be read (when !ok)
-  // Object/External/Prometheus/Redis: the value in milli-units (External: the sum of all
+  // Object/External/scaler: the value in milli-units (External: the sum of all
   // series), exact as upstream's Quantity.MilliValue; never a double, so "1011m" stays 1011.
   int64_t value_milli = 0;
   // Resource/ContainerResource/Pods: one sample per pod (pods outside the selector may appear).
@@ -227,7 +229,7 @@ struct MetricResult {
   int32_t proposal = 0;  // replicas this metric asks for (valid when kOk / kFallback)
   bool active = false;   // value strictly above the activation threshold
   // What upstream reports in status.currentMetrics:
-  int64_t value_milli = 0;   // Object/External/Prometheus/Redis value; Pods/Resource average
+  int64_t value_milli = 0;   // Object/External/scaler value; Pods/Resource average
   int32_t utilization = -1;  // Resource Utilization percent, else -1
   double usage_ratio = 0;    // current / target, as compared with the tolerance band
   int32_t ready_pods = 0;    // the count the ratio multiplied (readyPodCount or samples)

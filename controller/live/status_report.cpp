@@ -119,7 +119,7 @@ StatusReport Decided(const StatusInput& in) {
   }
   for (std::size_t i = 0; i < d.metrics.size() && i < a.spec.metrics.size(); ++i) {
     if (d.metrics[i].status == decision::MetricStatus::kOk) continue;
-    Failing(r, in, decision::FailedMetricReason(a.spec.metrics[i].type),
+    Failing(r, in, decision::FailedMetricReason(a.spec.metrics[i]),
             "spec.metrics[" + std::to_string(i) + "] " + a.spec.metrics[i].name + ": " +
                 d.metrics[i].error +
                 (d.reason == decision::Reason::kFailedGetMetrics

@@ -9,14 +9,14 @@ Result<ScalerBinding> BindScalers(const spec::Autoscaler& a, scalers::ScalerDeps
   ScalerBinding b;
   std::string errors;
   for (const spec::MetricSource& src : a.sources) {
-    if (src.type != "Prometheus" && src.type != "Redis") {
+    if (!src.config) {  // not a scaler's metric (Resource, Pods, ...)
       b.by_metric.push_back(nullptr);
       continue;
     }
-    auto s = scalers::MakeScaler(src.type, src.block, src.field_path, deps);
+    auto s = src.config->Make(deps);
     if (!s) {
-      errors += (errors.empty() ? "" : "\n") +
-                ("Autoscaler " + a.namespace_name + "/" + a.name + ": " + s.error().message);
+      errors += (errors.empty() ? "" : "\n") + ("Autoscaler " + a.namespace_name + "/" + a.name +
+                                                ": " + src.field_path + ": " + s.error().message);
       b.by_metric.push_back(nullptr);
       continue;
     }

@@ -83,9 +83,10 @@ void ParseMetric(FieldReader& r, const json& entry, const std::string& path, Met
     r.Add(path, "must be an object");
     return;
   }
-  r.Known(entry, path,
-          {"type", "name", "resource", "containerResource", "pods", "object", "external",
-           "prometheus", "redis"});
+  std::vector<std::string> known = {"type", "name",   "resource", "containerResource",
+                                    "pods", "object", "external"};
+  for (const scalers::ScalerType& t : scalers::ScalerTypes()) known.emplace_back(t.block);
+  r.Known(entry, path, known);
   auto type = r.String(entry, "type", path, true);
   if (!type) return;
   source.type = *type;
@@ -146,20 +147,25 @@ void ParseMetric(FieldReader& r, const json& entry, const std::string& path, Met
     ParseTarget(r, *b, source.field_path, value_targets, m.target);
     ParseActivation(r, *b, source.field_path, m);
     m.name = m.metric_name;
-  } else if (*type == "Prometheus" || *type == "Redis") {
-    const bool prom = *type == "Prometheus";
-    m.type = prom ? SourceType::kPrometheus : SourceType::kRedis;
-    const json* b = block_for(prom ? "prometheus" : "redis");
+  } else if (const scalers::ScalerType* st = scalers::FindScalerType(*type)) {
+    m.type = SourceType::kScaler;
+    m.scaler = *type;
+    const std::string key(st->block);
+    const json* b = block_for(key.c_str());
     if (b == nullptr) return;
-    // The scaler validates its own connection fields; the core needs target and activation.
-    ParseTarget(r, *b, source.field_path, value_targets, m.target);
-    ParseActivation(r, *b, source.field_path, m);
-    m.name = prom ? "prometheus" : "redis";
+    // The whole block, read once by the scaler's reader: target, activation and its own fields.
+    std::vector<std::string> problems;
+    if (auto parsed = scalers::ParseSource(*st, *b, source.field_path, problems)) {
+      m.target = parsed->target;
+      m.activation_threshold_milli = parsed->activation_threshold_milli;
+      source.config = std::move(parsed->config);
+    }
+    for (std::string& p : problems) r.Add("", std::move(p));
+    m.name = key;
   } else {
-    r.Add(Join(path, "type"),
-          "must be one of: Resource, ContainerResource, Pods, Object, External, Prometheus, "
-          "Redis (got \"" +
-              *type + "\")");
+    std::string types = "Resource, ContainerResource, Pods, Object, External";
+    for (const scalers::ScalerType& t : scalers::ScalerTypes()) types += ", " + std::string(t.type);
+    r.Add(Join(path, "type"), "must be one of: " + types + " (got \"" + *type + "\")");
     return;
   }
   if (auto n = r.String(entry, "name", path)) {
@@ -402,9 +408,11 @@ Result<Autoscaler> ParseAutoscaler(const json& doc) {
           can_idle || (m.type != SourceType::kResource && m.type != SourceType::kContainerResource);
     }
     if (!can_idle) {
-      r.Add("spec.minReplicas",
-            "0 needs at least one metric that can become inactive (Pods, Object, External, "
-            "Prometheus or Redis); cpu and memory are always active");
+      std::string kinds = "Pods, Object, External";
+      for (const scalers::ScalerType& t : scalers::ScalerTypes())
+        kinds += ", " + std::string(t.type);
+      r.Add("spec.minReplicas", "0 needs at least one metric that can become inactive (" + kinds +
+                                    "); cpu and memory are always active");
     }
   }
   if (s.paused_replicas && *s.paused_replicas > s.max_replicas) {

@@ -2,6 +2,7 @@
 // core's Spec plus what the adapters need (the target reference, each metric's raw source block).
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 
 #include "controller/base/result.h"
 #include "controller/decision/types.h"
+#include "scalers/registry.h"
 
 namespace ebb::spec {
 
@@ -23,11 +25,13 @@ struct ScaleTargetRef {
   std::string name;
 };
 
-// A metric's source block for the scalers: `prometheus:` or `redis:` (null for HPA types).
+// A metric's source block as written, and for a scaler's block (`redis:`, `rabbitmq:`, ...) its
+// typed config, parsed once with the Autoscaler (null for HPA types).
 struct MetricSource {
-  std::string type;        // "Prometheus", "Redis", "Resource", ...
-  nlohmann::json block;    // the source object as written
-  std::string field_path;  // "spec.metrics[2].redis"
+  std::string type;                                     // "Prometheus", "Redis", "Resource", ...
+  nlohmann::json block;                                 // the source object as written
+  std::string field_path;                               // "spec.metrics[2].redis"
+  std::shared_ptr<const scalers::ScalerConfig> config;  // binds the scaler (BindScalers)
 };
 
 struct Autoscaler {

@@ -317,7 +317,7 @@ json MetricsToJson(const decision::Spec& spec, const decision::Decision& d) {
     const auto& m = d.metrics[i];
     const auto& s = spec.metrics[i];
     json o = {{"name", s.name},
-              {"type", decision::ToString(s.type)},
+              {"type", decision::SourceName(s)},
               {"status", decision::ToString(m.status)}};
     if (m.status == decision::MetricStatus::kFailed) {
       o["error"] = m.error;

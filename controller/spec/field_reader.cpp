@@ -192,4 +192,13 @@ void FieldReader::Known(const json& obj, const std::string& path,
   }
 }
 
+void FieldReader::Known(const json& obj, const std::string& path,
+                        const std::vector<std::string>& known) {
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    bool found = false;
+    for (const std::string& k : known) found = found || it.key() == k;
+    if (!found) Add(Join(path, it.key()), "unknown field");
+  }
+}
+
 }  // namespace ebb::spec

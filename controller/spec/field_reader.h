@@ -43,6 +43,8 @@ class FieldReader {
   // Records "unknown field" for keys outside `known` (typos like minReplica are common).
   void Known(const nlohmann::json& obj, const std::string& path,
              std::initializer_list<const char*> known);
+  void Known(const nlohmann::json& obj, const std::string& path,
+             const std::vector<std::string>& known);
 
  private:
   std::vector<Problem>& problems_;

@@ -152,7 +152,8 @@ TEST_CASE("KEDA redis ScaledObject: list, scale to zero, fallback, behavior, sec
   CHECK(s.polling_interval_seconds == 15);
   CHECK(s.cooldown_period_seconds == 120);
   REQUIRE(s.metrics.size() == 1);
-  CHECK(s.metrics[0].type == ebb::decision::SourceType::kRedis);
+  CHECK(s.metrics[0].type == ebb::decision::SourceType::kScaler);
+  CHECK(s.metrics[0].scaler == "Redis");
   CHECK(s.metrics[0].target.average_value_milli == 10000);
   CHECK(s.metrics[0].activation_threshold_milli == 1000);
   const json& redis = c.yaml_doc["spec"]["metrics"][0]["redis"];

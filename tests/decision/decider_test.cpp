@@ -111,6 +111,27 @@ TEST_CASE("several metrics: partial data scales up but never down", "[decision]"
   CHECK(conditions[1].reason == "FailedGetExternalMetric");
 }
 
+TEST_CASE("a scaler's metric is one generic source named by its scaler type", "[decision]") {
+  // The core knows no scaler by name: reasons and descriptions come from MetricSpec::scaler.
+  Spec s = TwoMetrics();
+  for (MetricSpec& m : s.metrics) {
+    m.type = SourceType::kScaler;
+    m.scaler = "RabbitMQ";
+  }
+  DecisionState st;
+  Decision d = Decide(s, {}, Observe(2, {Value(30), Value(50)}), st, At(0));
+  CHECK(d.desired_replicas == 5);  // treated like External: same arithmetic as above
+  CHECK(RescaleReason(s, d) == "rabbitmq metric b above target");
+  st = {};
+  d = Decide(s, {}, Observe(4, {Failed("a"), Failed("b")}), st, At(0));
+  const auto conditions = Conditions(s, d);
+  REQUIRE(conditions.size() >= 2);
+  CHECK(conditions[1].reason == "FailedGetRabbitMQMetric");
+  CHECK(FailedMetricReason(s.metrics[0]) == "FailedGetRabbitMQMetric");
+  CHECK(SourceName(s.metrics[0]) == "RabbitMQ");
+  CHECK(FailedMetricReason(TwoMetrics().metrics[0]) == "FailedGetExternalMetric");
+}
+
 TEST_CASE("shortcuts: zero replicas disables, outside [min, max] is clamped first", "[decision]") {
   Spec s = TwoMetrics();
   s.min_replicas = 2;

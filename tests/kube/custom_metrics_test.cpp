@@ -367,8 +367,8 @@ TEST_CASE("custom/external metric failures: upstream's messages and FailedGet*Me
           "custom metrics API");
   }
   CHECK(found);
-  CHECK(std::string(decision::FailedMetricReason(h.autoscaler.spec.metrics[1].type)) ==
+  CHECK(std::string(decision::FailedMetricReason(h.autoscaler.spec.metrics[1])) ==
         "FailedGetObjectMetric");
-  CHECK(std::string(decision::FailedMetricReason(h.autoscaler.spec.metrics[2].type)) ==
+  CHECK(std::string(decision::FailedMetricReason(h.autoscaler.spec.metrics[2])) ==
         "FailedGetExternalMetric");
 }

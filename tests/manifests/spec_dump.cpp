@@ -29,22 +29,22 @@ json Dump(const ebb::spec::Autoscaler& a) {
   json metrics = json::array();
   for (size_t i = 0; i < s.metrics.size(); ++i) {
     const d::MetricSpec& m = s.metrics[i];
-    metrics.push_back({{"name", m.name},
-                       {"type", static_cast<int>(m.type)},
-                       {"resource", m.resource},
-                       {"container", m.container},
-                       {"metric", m.metric_name},
-                       {"kind", m.described_kind},
-                       {"selector", m.selector},
-                       {"target",
-                        {static_cast<int>(m.target.type), m.target.average_utilization,
-                         m.target.value_milli, m.target.average_value_milli}},
-                       {"activation", m.activation_threshold_milli},
-                       // Only the scalers read a source block (prometheus:, redis:).
-                       {"block", i < a.sources.size() && (m.type == d::SourceType::kPrometheus ||
-                                                          m.type == d::SourceType::kRedis)
-                                     ? a.sources[i].block
-                                     : json(nullptr)}});
+    metrics.push_back(
+        {{"name", m.name},
+         {"type", static_cast<int>(m.type)},
+         {"resource", m.resource},
+         {"container", m.container},
+         {"metric", m.metric_name},
+         {"kind", m.described_kind},
+         {"selector", m.selector},
+         {"target",
+          {static_cast<int>(m.target.type), m.target.average_utilization, m.target.value_milli,
+           m.target.average_value_milli}},
+         {"activation", m.activation_threshold_milli},
+         {"scaler", m.scaler},
+         // Only the scalers read a source block (prometheus:, redis:, ...).
+         {"block", i < a.sources.size() && m.type == d::SourceType::kScaler ? a.sources[i].block
+                                                                            : json(nullptr)}});
   }
   json out = {{"name", a.namespace_name + "/" + a.name},
               {"target", {a.target.api_version, a.target.kind, a.target.name}},

@@ -28,7 +28,7 @@ decision::MetricReading PollOne(Result<double> value) {
   spec::Autoscaler a;
   a.name = "worker";
   a.spec.metrics = {ValueMetric("q", 1)};
-  a.sources = {{"Prometheus", {}, "spec.metrics[0].prometheus"}};
+  a.sources = {{"Prometheus", {}, "spec.metrics[0].prometheus", nullptr}};
   sources::ScalerBinding b;
   b.by_metric.push_back(std::make_unique<FixedScaler>(std::move(value)));
   const auto polled = sources::PollAll({&a}, {&b}, {At(0), At(3)});

@@ -56,7 +56,8 @@ TEST_CASE("a valid Autoscaler parses with HPA defaults filled field by field", "
   CHECK(s.max_replicas == 20);
   REQUIRE(s.metrics.size() == 1);
   CHECK(s.metrics[0].name == "backlog");
-  CHECK(s.metrics[0].type == ebb::decision::SourceType::kRedis);
+  CHECK(s.metrics[0].type == ebb::decision::SourceType::kScaler);
+  CHECK(s.metrics[0].scaler == "Redis");
   CHECK(s.metrics[0].target.average_value_milli == 5000);
   REQUIRE(s.behavior.has_value());
   CHECK(s.behavior->scale_up.stabilization_window_seconds == 60);
@@ -214,4 +215,36 @@ TEST_CASE("documents: text yaml-cpp decodes to something not UTF-8 is refused", 
   REQUIRE_FALSE(r.has_value());
   CHECK(r.error().message ==
         "guess.yaml: line 1: control character 0x01 (a document must be UTF-8 text)");
+}
+
+TEST_CASE("a scaler's block is read once, with the Autoscaler, into its typed config", "[spec]") {
+  auto a = ParseAutoscaler(Doc(kWorker));
+  REQUIRE(a.has_value());
+  REQUIRE(a->sources.size() == 1);
+  // The scaler is built from this config (runtime::BindScalers): the block is not read again.
+  CHECK(a->sources[0].config != nullptr);
+
+  // The scaler's own fields are judged here, by the scaler's parser, beside the core's fields.
+  nlohmann::json doc = Doc(kWorker);
+  doc["spec"]["metrics"][0]["redis"]["lsts"] = nlohmann::json::array({"q"});
+  doc["spec"]["metrics"][0]["redis"]["target"]["averageValue"] = "0";
+  doc["spec"]["maxReplicas"] = 0;
+  auto bad = ParseAutoscaler(doc);
+  REQUIRE_FALSE(bad.has_value());
+  const std::string& msg = bad.error().message;
+  INFO(msg);
+  CHECK(msg.find("Autoscaler jobs/worker: spec.metrics[0].redis.lsts: unknown field") !=
+        std::string::npos);
+  CHECK(msg.find("Autoscaler jobs/worker: spec.metrics[0].redis.target.averageValue: must be "
+                 "greater than zero") != std::string::npos);
+  CHECK(msg.find("Autoscaler jobs/worker: spec.maxReplicas") != std::string::npos);
+
+  // HPA metric types have no scaler config; an unknown type lists the registry's types.
+  doc = Doc(kWorker);
+  doc["spec"]["metrics"][0] = {{"type", "Kafka"}};
+  auto unknown = ParseAutoscaler(doc);
+  REQUIRE_FALSE(unknown.has_value());
+  CHECK(unknown.error().message.find("must be one of: Resource, ContainerResource, Pods, Object, "
+                                     "External, Prometheus, Redis, RabbitMQ (got \"Kafka\")") !=
+        std::string::npos);
 }
