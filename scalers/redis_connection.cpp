@@ -294,7 +294,16 @@ Result<void> RedisConnection::Handshake(const RedisEndpoint& endpoint, SteadyTim
 Result<void> RedisConnection::Send(std::string_view bytes, SteadyTime deadline,
                                    std::string_view during) {
   while (tls_ != nullptr && !bytes.empty()) {
-    const TlsStream::Io io = tls_->Write(bytes.data(), bytes.size());
+    TlsStream::Io io = tls_->Write(bytes.data(), bytes.size());
+    if (io.status == TlsStream::Status::kFailed && !io.alert) {
+      // TLS 1.3 servers check a client certificate after the client's handshake is done, then
+      // send an alert and close; our first write then meets a reset. The alert is still queued
+      // on the socket (the kernel hands out queued bytes before the error): read it, since it
+      // says why (a certificate required or refused) where the reset does not.
+      std::array<char, 512> probe{};
+      TlsStream::Io said = tls_->Read(probe.data(), probe.size());
+      if (said.status == TlsStream::Status::kFailed && said.alert) io = std::move(said);
+    }
     if (io.status == TlsStream::Status::kDone) {
       bytes.remove_prefix(io.bytes);
     } else if (auto w = WaitTls(io, deadline, during); !w) {

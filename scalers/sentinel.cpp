@@ -21,7 +21,8 @@ std::string Join(const std::vector<HostPort>& v) {
 Result<HostPort> MasterFromReply(const RedisReply& r, const std::string& where,
                                  const std::string& master) {
   if (r.is_error()) return RedisReplyError(r, where + ": SENTINEL get-master-addr-by-name");
-  if (r.type == RedisReply::Type::kNil || (r.type == RedisReply::Type::kArray && r.elements.empty())) {
+  if (r.type == RedisReply::Type::kNil ||
+      (r.type == RedisReply::Type::kArray && r.elements.empty())) {
     return MakeError(ErrorCode::kNotFound,
                      where + ": this sentinel knows no master named \"" + SafeText(master) + "\"");
   }
@@ -138,8 +139,8 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::ConnectViaSentinel(
     target.port = master->port;
     auto m = Connect(target, deadline);
     if (!m) {
-      return MakeError(m.error().code,
-                       where + ": master \"" + SafeText(sc.master_name) + "\": " + m.error().message);
+      return MakeError(m.error().code, where + ": master \"" + SafeText(sc.master_name) +
+                                           "\": " + m.error().message);
     }
     // The sentinels' view may lag a failover: only a server that says it is the master is used.
     const RedisCommand role{"ROLE"};

@@ -45,8 +45,8 @@ Result<std::shared_ptr<ssl_ctx_st>> BuildContext(const TlsClientConfig& c) {
   ERR_clear_error();
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()), SslCtxDeleter{});
   if (!ctx) {
-    return MakeError(ErrorCode::kInternal, c.field + ": cannot create a TLS context: " +
-                                               OpenSslErrors());
+    return MakeError(ErrorCode::kInternal,
+                     c.field + ": cannot create a TLS context: " + OpenSslErrors());
   }
   SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
   SSL_CTX_set_mode(ctx.get(), SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -107,8 +107,10 @@ void ParseTlsBlock(ConfigReader& r, bool scheme_tls, bool scheme_plain, TlsClien
   }
   out->enabled = true;
   t->RejectUnknown(std::vector<std::string_view>(std::begin(kTlsFields), std::end(kTlsFields)));
-  for (auto [key, dest] : {std::pair{"caFile", &out->ca_file}, {"certFile", &out->cert_file},
-                           {"keyFile", &out->key_file}, {"serverName", &out->server_name}}) {
+  for (auto [key, dest] : {std::pair{"caFile", &out->ca_file},
+                           {"certFile", &out->cert_file},
+                           {"keyFile", &out->key_file},
+                           {"serverName", &out->server_name}}) {
     if (auto v = t->String(key)) {
       if (v->empty()) t->Problem(key, "must not be empty");
       *dest = *v;
@@ -120,7 +122,8 @@ void ParseTlsBlock(ConfigReader& r, bool scheme_tls, bool scheme_plain, TlsClien
   }
   if (auto skip = t->Bool("insecureSkipVerify")) out->insecure_skip_verify = *skip;
   if (out->insecure_skip_verify && !out->ca_file.empty()) {
-    t->Problem("insecureSkipVerify", "with insecureSkipVerify the caFile would be ignored; drop one");
+    t->Problem("insecureSkipVerify",
+               "with insecureSkipVerify the caFile would be ignored; drop one");
   }
 }
 

@@ -48,9 +48,9 @@ Result<std::unique_ptr<TlsStream>> TlsStream::Create(int fd, const TlsClientConf
     const int ok = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
                       : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
     if (ok != 1) {
-      return MakeError(ErrorCode::kInvalidConfig,
-                       config.FieldOf("serverName") + ": \"" + SafeText(name) +
-                           "\" cannot be checked against a certificate");
+      return MakeError(ErrorCode::kInvalidConfig, config.FieldOf("serverName") + ": \"" +
+                                                      SafeText(name) +
+                                                      "\" cannot be checked against a certificate");
     }
   }
   return stream;
@@ -100,6 +100,7 @@ TlsStream::Io TlsStream::Outcome(int rc, bool handshake) {
       return io;
     default:
       io.status = Status::kFailed;
+      io.alert = ERR_peek_error() != 0;
       io.error = Failure(handshake);
       return io;
   }
@@ -110,8 +111,8 @@ Error TlsStream::Failure(bool handshake) {
   const std::string stage = handshake ? "TLS handshake" : "TLS";
   const long verify = SSL_get_verify_result(ssl_);  // NOLINT(google-runtime-int)
   if (handshake && !config_.insecure_skip_verify && verify != X509_V_OK) {
-    std::string msg = stage + ": the server's certificate was refused: " +
-                      X509_verify_cert_error_string(verify);
+    std::string msg =
+        stage + ": the server's certificate was refused: " + X509_verify_cert_error_string(verify);
     switch (verify) {
       case X509_V_ERR_HOSTNAME_MISMATCH:
       case X509_V_ERR_IP_ADDRESS_MISMATCH:
@@ -120,8 +121,8 @@ Error TlsStream::Failure(bool handshake) {
         break;
       case X509_V_ERR_CERT_HAS_EXPIRED:
       case X509_V_ERR_CERT_NOT_YET_VALID:
-        msg += " (renew the server's certificate; " + config_.FieldOf("caFile") +
-               " cannot fix this)";
+        msg +=
+            " (renew the server's certificate; " + config_.FieldOf("caFile") + " cannot fix this)";
         break;
       case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
       case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
@@ -173,8 +174,9 @@ Error TlsStream::Failure(bool handshake) {
     case SSL_R_WRONG_VERSION_NUMBER:
     case SSL_R_PACKET_LENGTH_TOO_LONG:
       return MakeError(ErrorCode::kUnavailable,
-                       stage + ": the server did not answer in TLS (is this a plain Redis port? "
-                               "drop rediss:// and tls:) (" +
+                       stage +
+                           ": the server did not answer in TLS (is this a plain Redis port? "
+                           "drop rediss:// and tls:) (" +
                            detail + ")");
     default:
       break;

@@ -20,7 +20,8 @@ class TlsStream {
   struct Io {
     Status status = Status::kDone;
     std::size_t bytes = 0;
-    Error error;  // kFailed: what went wrong and which field to change
+    Error error;         // kFailed: what went wrong and which field to change
+    bool alert = false;  // kFailed by what TLS said (an alert, a bad record), not the socket
   };
 
   // `host` is the address's host: the name sent (SNI) and verified unless config.server_name.
@@ -35,8 +36,7 @@ class TlsStream {
   Io Write(const char* data, std::size_t len);
 
  private:
-  TlsStream(ssl_st* ssl, std::shared_ptr<ssl_ctx_st> ctx, TlsClientConfig config,
-            std::string name);
+  TlsStream(ssl_st* ssl, std::shared_ptr<ssl_ctx_st> ctx, TlsClientConfig config, std::string name);
   Io Outcome(int rc, bool handshake);
   Error Failure(bool handshake);
 

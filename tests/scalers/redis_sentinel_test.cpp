@@ -140,11 +140,10 @@ TEST_CASE("redis sentinel: an unknown master name is kNotFound naming it",
           "[redis][sentinel][integration]") {
   auto& s = Servers();
   RedisPool pool;
-  auto scaler = Make(
-      pool, {{"sentinel",
-              {{"masterName", "nosuch"},
-               {"addresses", {"127.0.0.1:" + std::to_string(s.sentinel_port)}}}},
-             {"lists", {"jobs"}}});
+  auto scaler = Make(pool, {{"sentinel",
+                             {{"masterName", "nosuch"},
+                              {"addresses", {"127.0.0.1:" + std::to_string(s.sentinel_port)}}}},
+                            {"lists", {"jobs"}}});
   auto r = scaler->Read(kCtx);
   REQUIRE_FALSE(r.has_value());
   INFO(r.error().message);
@@ -172,21 +171,20 @@ TEST_CASE("redis sentinel: block problems are reported with field paths", "[conf
 
 TEST_CASE("celery sentinel:// broker URL maps to a sentinel block", "[config][sentinel][convert]") {
   auto b = SentinelBrokerUrlToRedis(
-      "sentinel://:s3cret@s1:26379/2;sentinel://:s3cret@s2:26380/2; sentinel://[::1]/2",
-      "mymaster", "CELERY_BROKER_PASSWORD");
+      "sentinel://:s3cret@s1:26379/2;sentinel://:s3cret@s2:26380/2; sentinel://[::1]/2", "mymaster",
+      "CELERY_BROKER_PASSWORD");
   REQUIRE(b.has_value());
   CHECK(b->password_in_url);
-  CHECK(b->redis == json{{"sentinel",
-                          {{"masterName", "mymaster"},
-                           {"addresses", {"s1:26379", "s2:26380", "[::1]:26379"}}}},
-                         {"db", 2},
-                         {"passwordFromEnv", "CELERY_BROKER_PASSWORD"}});
+  CHECK(b->redis ==
+        json{{"sentinel",
+              {{"masterName", "mymaster"}, {"addresses", {"s1:26379", "s2:26380", "[::1]:26379"}}}},
+             {"db", 2},
+             {"passwordFromEnv", "CELERY_BROKER_PASSWORD"}});
   CHECK(b->redis.dump().find("s3cret") == std::string::npos);
   auto plain = SentinelBrokerUrlToRedis("sentinel://s1:26379", "m", "PW");
   REQUIRE(plain.has_value());
   CHECK_FALSE(plain->password_in_url);
-  CHECK(plain->redis ==
-        json{{"sentinel", {{"masterName", "m"}, {"addresses", {"s1:26379"}}}}});
+  CHECK(plain->redis == json{{"sentinel", {{"masterName", "m"}, {"addresses", {"s1:26379"}}}}});
   CHECK_FALSE(SentinelBrokerUrlToRedis("sentinel://s1:26379", "", "PW").has_value());
   CHECK_FALSE(SentinelBrokerUrlToRedis("redis://s1:6379", "m", "PW").has_value());
   CHECK_FALSE(SentinelBrokerUrlToRedis("sentinel://s1/0;sentinel://s2/1", "m", "PW").has_value());

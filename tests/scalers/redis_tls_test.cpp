@@ -101,13 +101,12 @@ TEST_CASE("redis tls: lists, celery and streams read over TLS with our CA, hostn
   REQUIRE(v.has_value());
   CHECK(*v == 3.0);
   // A plain host:port with a tls: block is TLS too; "localhost" is one of the certificate's names.
-  auto by_name = Make(pool, {{"address", "localhost:" + std::to_string(s.tls_port)},
-                             {"tls", tls},
-                             {"lists", {"jobs"}}});
+  auto by_name = Make(
+      pool,
+      {{"address", "localhost:" + std::to_string(s.tls_port)}, {"tls", tls}, {"lists", {"jobs"}}});
   CHECK(by_name->Read(kCtx).value() == 3.0);
-  auto celery = Make(pool, {{"address", Rediss(s.tls_port)},
-                            {"tls", tls},
-                            {"celery", {{"queues", {"celery"}}}}});
+  auto celery = Make(
+      pool, {{"address", Rediss(s.tls_port)}, {"tls", tls}, {"celery", {{"queues", {"celery"}}}}});
   CHECK(celery->Read(kCtx).value() == 2.0);
   auto stream = Make(pool, {{"address", Rediss(s.tls_port)}, {"tls", tls}, {"stream", "ev"}});
   CHECK(stream->Read(kCtx).value() == 2.0);
@@ -238,10 +237,9 @@ TEST_CASE("redis tls: TLS against a plain port, and plain against a TLS port, fa
           "[redis][tls][integration]") {
   const auto& s = Servers();
   RedisPool pool;
-  auto tls_to_plain =
-      Make(pool, {{"address", Rediss(ebb::testing::SharedServers().redis_port)},
-                  {"tls", {{"caFile", s.file("ca.crt")}}},
-                  {"lists", {"jobs"}}});
+  auto tls_to_plain = Make(pool, {{"address", Rediss(ebb::testing::SharedServers().redis_port)},
+                                  {"tls", {{"caFile", s.file("ca.crt")}}},
+                                  {"lists", {"jobs"}}});
   auto r = tls_to_plain->Read(kCtx);
   REQUIRE_FALSE(r.has_value());
   INFO(r.error().message);
@@ -253,9 +251,10 @@ TEST_CASE("redis tls: TLS against a plain port, and plain against a TLS port, fa
   REQUIRE_FALSE(p.has_value());
 }
 
-TEST_CASE("redis tls: a server that accepts and never answers the handshake times out at the "
-          "read's deadline",
-          "[redis][tls][integration][deadline]") {
+TEST_CASE(
+    "redis tls: a server that accepts and never answers the handshake times out at the "
+    "read's deadline",
+    "[redis][tls][integration][deadline]") {
   ebb::testing::SilentListener silent;
   RedisPool pool;
   auto s = Make(pool, {{"address", Rediss(silent.port())},
@@ -283,12 +282,12 @@ TEST_CASE("redis tls: a rotated client certificate is picked up on the next conn
   Shell("cp " + s.file("rogue-client.crt") + " " + dir + "/c.crt && cp " +
         s.file("rogue-client.key") + " " + dir + "/c.key");
   RedisPool pool;
-  auto r = Make(pool, {{"address", Rediss(s.mtls_port)},
-                       {"tls",
-                        {{"caFile", s.file("ca.crt")},
-                         {"certFile", dir + "/c.crt"},
-                         {"keyFile", dir + "/c.key"}}},
-                       {"lists", {"jobs"}}});
+  auto r = Make(
+      pool,
+      {{"address", Rediss(s.mtls_port)},
+       {"tls",
+        {{"caFile", s.file("ca.crt")}, {"certFile", dir + "/c.crt"}, {"keyFile", dir + "/c.key"}}},
+       {"lists", {"jobs"}}});
   CHECK_FALSE(r->Read(kCtx).has_value());
   Shell("cp " + s.file("client.crt") + " " + dir + "/n.crt && cp " + s.file("client.key") + " " +
         dir + "/n.key && mv " + dir + "/n.crt " + dir + "/c.crt && mv " + dir + "/n.key " + dir +
