@@ -284,6 +284,7 @@ Result<void> RedisConnection::Handshake(const RedisEndpoint& endpoint, SteadyTim
     return MakeError(stream.error().code, where_ + ": " + stream.error().message);
   }
   tls_ = std::move(stream).value();
+  tls_config_ = endpoint.tls;
   while (true) {
     const TlsStream::Io io = tls_->Handshake();
     if (io.status == TlsStream::Status::kDone) return {};
@@ -302,7 +303,21 @@ Result<void> RedisConnection::Send(std::string_view bytes, SteadyTime deadline,
       // says why (a certificate required or refused) where the reset does not.
       std::array<char, 512> probe{};
       TlsStream::Io said = tls_->Read(probe.data(), probe.size());
-      if (said.status == TlsStream::Status::kFailed && said.alert) io = std::move(said);
+      if (said.status == TlsStream::Status::kFailed && said.alert) {
+        io = std::move(said);
+      } else if (!answered_) {
+        // The alert was lost with the reset (OpenSSL gives up on the session after the failed
+        // write): a TLS server that drops a new connection at once has refused the client.
+        const TlsClientConfig& t = tls_config_;
+        io.error =
+            MakeError(ErrorCode::kPermissionDenied,
+                      "TLS: the server closed the connection right after the handshake (" +
+                          io.error.message + "): it " +
+                          (t.cert_file.empty()
+                               ? "requires a client certificate; set " + t.FieldOf("certFile") +
+                                     " and " + t.FieldOf("keyFile")
+                               : "refused the client certificate in " + t.FieldOf("certFile")));
+      }
     }
     if (io.status == TlsStream::Status::kDone) {
       bytes.remove_prefix(io.bytes);
@@ -327,7 +342,10 @@ Result<RedisReply> RedisConnection::ReadReply(SteadyTime deadline, std::string_v
   while (true) {
     auto reply = reader_.Next();
     if (!reply) return Fail(ErrorCode::kParse, during, reply.error().message);
-    if (*reply) return std::move(**reply);
+    if (*reply) {
+      answered_ = true;
+      return std::move(**reply);
+    }
     if (tls_ != nullptr) {
       // Decrypted bytes may already sit in the session: read before waiting on the socket.
       const TlsStream::Io io = tls_->Read(buf.data(), buf.size());

@@ -130,6 +130,8 @@ class RedisConnection {
 
   int fd_;
   std::unique_ptr<TlsStream> tls_;  // null on a plain connection
+  TlsClientConfig tls_config_;      // for messages naming the fields
+  bool answered_ = false;           // a reply has been read on this connection
   RespReader reader_;
   std::string where_;
   bool broken_ = false;
