@@ -297,3 +297,43 @@ TEST_CASE("redis tls: a rotated client certificate is picked up on the next conn
   CHECK(v.has_value());
   Shell("rm -rf " + dir);
 }
+
+TEST_CASE("redis tls config: schemes, the tls block and its problems with field paths",
+          "[config][tls]") {
+  auto parse = [](const json& block, std::string* problems) {
+    std::vector<std::string> p;
+    ConfigReader r(block, "spec.metrics[0].redis", &p);
+    RedisEndpoint ep;
+    Duration timeout{};
+    ParseRedisConnection(r, &ep, &timeout);
+    for (const auto& s : p) *problems += s + "\n";
+    return ep;
+  };
+  std::string none;
+  auto plain = parse({{"address", "redis://r:6379"}}, &none);
+  CHECK_FALSE(plain.tls.enabled);
+  auto tls = parse({{"address", "rediss://r:6380"}}, &none);
+  CHECK(tls.tls.enabled);
+  CHECK_FALSE(tls.tls.insecure_skip_verify);  // verified by default
+  CHECK(tls.host == "r");
+  CHECK(tls.port == 6380);
+  auto block = parse({{"address", "r:6380"}, {"tls", json::object()}}, &none);
+  CHECK(block.tls.enabled);
+  CHECK(none.empty());
+  CHECK(tls.Key() != plain.Key());  // never one pooled connection for both
+
+  std::string p;
+  parse({{"address", "redis://r:6379"},
+         {"tls",
+          {{"certFile", "/c.crt"}, {"insecureSkipVerify", true}, {"caFile", "/ca"}, {"sni", "x"}}}},
+        &p);
+  INFO(p);
+  CHECK(Has(p, "spec.metrics[0].redis.tls: the address says redis://"));
+  CHECK(Has(p, "spec.metrics[0].redis.tls.keyFile: set both certFile and keyFile"));
+  CHECK(Has(p, "spec.metrics[0].redis.tls.insecureSkipVerify"));
+  CHECK(Has(p, "spec.metrics[0].redis.tls.sni: unknown field"));
+  std::string q;
+  parse({{"address", "rediss://user:pw@r:6380/2"}}, &q);
+  CHECK(Has(q, "spec.metrics[0].redis.address: must be"));
+  CHECK_FALSE(Has(q, "pw@"));
+}
