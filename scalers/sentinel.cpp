@@ -204,7 +204,8 @@ Result<SentinelBrokerBlock> SentinelBrokerUrlToRedis(std::string_view url,
       }
     }
     std::string hostport(part);
-    if (hostport.find(':') == std::string::npos) hostport += ":26379";  // kombu's default port
+    // kombu's default port when none is given ("host", "[v6]").
+    if (hostport.find(':') == std::string::npos || hostport.back() == ']') hostport += ":26379";
     auto hp = ParseHostPort(hostport);
     if (!hp) {
       return MakeError(ErrorCode::kInvalidConfig,
