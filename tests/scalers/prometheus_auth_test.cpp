@@ -135,7 +135,8 @@ TEST_CASE("prometheus auth: web.config TLS + client certificate + basic auth",
   auto r = rogue->Read(kCtx);
   REQUIRE_FALSE(r.has_value());
   INFO(r.error().message);
-  CHECK(Has(r.error().message, "tls.certFile"));
+  // Named when the refusal's alert reaches curl before the reset (see above).
+  CHECK((Has(r.error().message, "tls.certFile") || Has(r.error().message, "reset")));
 
   auto wrong_ca = Make(http, {{"serverAddress", s.https()},
                               {"query", "vector(42)"},
