@@ -157,10 +157,18 @@ Result<PrometheusConfig> ParsePrometheusConfig(const nlohmann::json& block, std:
     }
   }
   if (auto tls = r.Object("tls")) {
-    tls->RejectUnknown({"caFile", "insecureSkipVerify"});
-    if (auto ca = tls->String("caFile")) {
-      if (ca->empty()) tls->Problem("caFile", "must not be empty");
-      cfg.tls.ca_file = *ca;
+    tls->RejectUnknown({"caFile", "certFile", "keyFile", "insecureSkipVerify"});
+    for (auto [key, dest] : {std::pair{"caFile", &cfg.tls.ca_file},
+                             {"certFile", &cfg.tls.cert_file},
+                             {"keyFile", &cfg.tls.key_file}}) {
+      if (auto v = tls->String(key)) {
+        if (v->empty()) tls->Problem(key, "must not be empty");
+        *dest = *v;
+      }
+    }
+    if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
+      tls->Problem(cfg.tls.cert_file.empty() ? "certFile" : "keyFile",
+                   "set both certFile and keyFile (a client certificate and its key)");
     }
     if (auto skip = tls->Bool("insecureSkipVerify")) cfg.tls.insecure_skip_verify = *skip;
     if (!cfg.server_address.empty() && cfg.server_address.rfind("https://", 0) != 0) {

@@ -24,7 +24,7 @@ struct PrometheusConfig {
   SecretRef bearer_token;  // auth.bearerTokenFromEnv | auth.bearerTokenFile
   std::string username;    // auth.username (basic auth)
   SecretRef password;      // auth.passwordFromEnv | auth.passwordFile
-  net::TlsOptions tls;     // tls.caFile, tls.insecureSkipVerify
+  net::TlsOptions tls;     // tls.caFile, tls.certFile + tls.keyFile, tls.insecureSkipVerify
   Duration timeout = Seconds(3);
   bool empty_as_zero = false;
   bool evaluate_at_now = false;  // send time=<ctx.now> (simulation, backtests)

@@ -130,18 +130,41 @@ bool StartsWith(std::string_view s, std::string_view p) {
 
 std::string RedisEndpoint::Key() const {
   return host + ":" + std::to_string(port) + "/" + std::to_string(db) + "?user=" + username +
-         "&secret=" + password.Describe();
+         "&secret=" + password.Describe() + "&" + tls.Key() + "&" + sentinel.Key();
 }
 
 std::string RedisEndpoint::Describe() const {
-  std::string s = "redis://";
+  std::string s = tls.enabled ? "rediss://" : "redis://";
   if (!username.empty()) s += username + "@";
+  if (sentinel.enabled()) {
+    // The master's address is not known here: name it and the sentinels asked.
+    std::string sentinels;
+    for (const auto& hp : sentinel.sentinels) {
+      sentinels += (sentinels.empty() ? "" : ",") + hp.host + ":" + std::to_string(hp.port);
+    }
+    return SafeText(s + "master " + sentinel.master_name + "/" + std::to_string(db) +
+                    " (sentinels " + sentinels + ")");
+  }
   return SafeText(s + host + ":" + std::to_string(port) + "/" + std::to_string(db));
 }
 
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout) {
-  if (auto address = r.String("address", /*required=*/true)) {
+  bool scheme_tls = false;
+  bool scheme_plain = false;
+  ParseSentinelBlock(r, &endpoint->sentinel);
+  const bool by_sentinel = r.Has("sentinel");
+  if (by_sentinel && r.Has("address")) {
+    r.Problem("address", "set either address or sentinel (the sentinels name the master)");
+  }
+  if (auto address = r.String("address", /*required=*/!by_sentinel)) {
     std::string_view a = *address;
+    if (StartsWith(a, "rediss://")) {
+      scheme_tls = true;
+      a.remove_prefix(9);
+    } else if (StartsWith(a, "redis://")) {
+      scheme_plain = true;
+      a.remove_prefix(8);
+    }
     const auto colon = a.rfind(':');
     std::string_view host = colon == std::string_view::npos ? a : a.substr(0, colon);
     if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
@@ -156,8 +179,10 @@ void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* ti
       }
     }
     if (host.empty() || !port_ok || port < 1 || port > 65535 ||
-        a.find("://") != std::string_view::npos) {
-      r.Problem("address", "must be \"host:port\" (e.g. \"redis:6379\")");
+        a.find_first_of("/@?#") != std::string_view::npos) {
+      r.Problem("address",
+                "must be \"host:port\", \"redis://host:port\" or \"rediss://host:port\" (TLS), "
+                "e.g. \"redis:6379\"; the db, user and password have their own fields");
     } else {
       endpoint->host = std::string(host);
       endpoint->port = port;
@@ -166,6 +191,7 @@ void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* ti
   if (auto db = r.Int("db", 0, 1 << 20)) endpoint->db = static_cast<int>(*db);
   if (auto user = r.String("username")) endpoint->username = *user;
   endpoint->password = ReadSecretRef(r, "password");
+  ParseTlsBlock(r, scheme_tls, scheme_plain, &endpoint->tls);
   if (auto t = r.Timeout("timeout")) *timeout = *t;
 }
 
@@ -214,6 +240,7 @@ Result<std::optional<RedisReply>> RespReader::Next() {
 RedisConnection::RedisConnection(int fd, std::string where) : fd_(fd), where_(std::move(where)) {}
 
 RedisConnection::~RedisConnection() {
+  tls_.reset();  // the session goes before its socket
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -233,8 +260,71 @@ Result<void> RedisConnection::Wait(short events, SteadyTime deadline, std::strin
   }
 }
 
+Result<void> RedisConnection::WaitTls(const TlsStream::Io& io, SteadyTime deadline,
+                                      std::string_view during) {
+  switch (io.status) {
+    case TlsStream::Status::kWantRead:
+      return Wait(POLLIN, deadline, during);
+    case TlsStream::Status::kWantWrite:
+      return Wait(POLLOUT, deadline, during);
+    case TlsStream::Status::kClosed:
+      return Fail(ErrorCode::kUnavailable, during, "server closed the connection");
+    case TlsStream::Status::kFailed:
+      return Fail(io.error.code, during, io.error.message);
+    case TlsStream::Status::kDone:
+      break;
+  }
+  return {};
+}
+
+Result<void> RedisConnection::Handshake(const RedisEndpoint& endpoint, SteadyTime deadline) {
+  auto stream = TlsStream::Create(fd_, endpoint.tls, endpoint.host);
+  if (!stream) {
+    broken_ = true;
+    return MakeError(stream.error().code, where_ + ": " + stream.error().message);
+  }
+  tls_ = std::move(stream).value();
+  tls_config_ = endpoint.tls;
+  while (true) {
+    const TlsStream::Io io = tls_->Handshake();
+    if (io.status == TlsStream::Status::kDone) return {};
+    if (auto w = WaitTls(io, deadline, "TLS handshake"); !w) return w.error();
+  }
+}
+
 Result<void> RedisConnection::Send(std::string_view bytes, SteadyTime deadline,
                                    std::string_view during) {
+  while (tls_ != nullptr && !bytes.empty()) {
+    TlsStream::Io io = tls_->Write(bytes.data(), bytes.size());
+    if (io.status == TlsStream::Status::kFailed && !io.alert) {
+      // TLS 1.3 servers check a client certificate after the client's handshake is done, then
+      // send an alert and close; our first write then meets a reset. The alert is still queued
+      // on the socket (the kernel hands out queued bytes before the error): read it, since it
+      // says why (a certificate required or refused) where the reset does not.
+      std::array<char, 512> probe{};
+      TlsStream::Io said = tls_->Read(probe.data(), probe.size());
+      if (said.status == TlsStream::Status::kFailed && said.alert) {
+        io = std::move(said);
+      } else if (!answered_) {
+        // The alert was lost with the reset (OpenSSL gives up on the session after the failed
+        // write): a TLS server that drops a new connection at once has refused the client.
+        const TlsClientConfig& t = tls_config_;
+        io.error =
+            MakeError(ErrorCode::kPermissionDenied,
+                      "TLS: the server closed the connection right after the handshake (" +
+                          io.error.message + "): it " +
+                          (t.cert_file.empty()
+                               ? "requires a client certificate; set " + t.FieldOf("certFile") +
+                                     " and " + t.FieldOf("keyFile")
+                               : "refused the client certificate in " + t.FieldOf("certFile")));
+      }
+    }
+    if (io.status == TlsStream::Status::kDone) {
+      bytes.remove_prefix(io.bytes);
+    } else if (auto w = WaitTls(io, deadline, during); !w) {
+      return w.error();
+    }
+  }
   while (!bytes.empty()) {
     if (auto w = Wait(POLLOUT, deadline, during); !w) return w.error();
     const ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
@@ -252,7 +342,22 @@ Result<RedisReply> RedisConnection::ReadReply(SteadyTime deadline, std::string_v
   while (true) {
     auto reply = reader_.Next();
     if (!reply) return Fail(ErrorCode::kParse, during, reply.error().message);
-    if (*reply) return std::move(**reply);
+    if (*reply) {
+      answered_ = true;
+      return std::move(**reply);
+    }
+    if (tls_ != nullptr) {
+      // Decrypted bytes may already sit in the session: read before waiting on the socket.
+      const TlsStream::Io io = tls_->Read(buf.data(), buf.size());
+      if (io.status != TlsStream::Status::kDone) {
+        if (auto w = WaitTls(io, deadline, during); !w) return w.error();
+        continue;
+      }
+      if (auto fed = reader_.Feed({buf.data(), io.bytes}); !fed) {
+        return Fail(ErrorCode::kParse, during, fed.error().message);
+      }
+      continue;
+    }
     if (auto w = Wait(POLLIN, deadline, during); !w) return w.error();
     const ssize_t n = ::recv(fd_, buf.data(), buf.size(), 0);
     if (n == 0) return Fail(ErrorCode::kUnavailable, during, "server closed the connection");
@@ -268,6 +373,7 @@ Result<RedisReply> RedisConnection::ReadReply(SteadyTime deadline, std::string_v
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEndpoint& endpoint,
                                                                   SteadyTime deadline) {
+  if (endpoint.sentinel.enabled()) return ConnectViaSentinel(endpoint, deadline);
   const std::string where = endpoint.Describe();
   // Resolve the secret before touching the network: a missing secret is a config problem.
   auto password = ResolveSecret(endpoint.password);
@@ -311,6 +417,9 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
     conn = std::move(candidate);
   }
   if (conn == nullptr) return last;
+  if (endpoint.tls.enabled) {
+    if (auto h = conn->Handshake(endpoint, deadline); !h) return h.error();
+  }
 
   std::vector<RedisCommand> setup;
   if (!password->empty() || !endpoint.username.empty()) {

@@ -18,6 +18,9 @@
 #include "controller/base/result.h"
 #include "controller/base/time.h"
 #include "scalers/config_util.h"
+#include "scalers/sentinel.h"
+#include "scalers/tls_config.h"
+#include "scalers/tls_stream.h"
 
 struct redisReader;
 
@@ -27,15 +30,17 @@ struct RedisEndpoint {
   std::string host;
   int port = 6379;
   int db = 0;
-  std::string username;  // ACL user; empty = "default"
-  SecretRef password;    // resolved when connecting; never stored in messages
+  std::string username;     // ACL user; empty = "default"
+  SecretRef password;       // resolved when connecting; never stored in messages
+  TlsClientConfig tls;      // `rediss://` or a `tls:` block
+  SentinelConfig sentinel;  // `sentinel:`: host/port are found by asking the sentinels
 
   // Identity of the shared connection: address, db, user and where the password comes from (the
   // reference, not the secret). Autoscalers naming the same secret share one connection; one that
   // names another secret gets its own, so it can never ride on a connection someone else's
   // credentials opened.
   std::string Key() const;
-  // "redis://user@host:port/db" -- safe to log.
+  // "redis://user@host:port/db" ("rediss://" over TLS) -- safe to log.
   std::string Describe() const;
 };
 
@@ -58,11 +63,13 @@ inline SteadyTime DeadlineAfter(Duration budget) {
   return std::chrono::steady_clock::now() + budget;
 }
 
-// Parses the connection part shared by the Redis scalers: `address` ("host:port", required),
-// `db` (0), `username`, `passwordFromEnv` | `passwordFile`, `timeout` (seconds, default 3).
+// Parses the connection part shared by the Redis scalers: `address` ("host:port",
+// "redis://host:port" or "rediss://host:port" for TLS; required), `db` (0), `username`,
+// `passwordFromEnv` | `passwordFile`, `tls` (tls_config.h), `sentinel` (sentinel.h; instead of
+// `address`), `timeout` (seconds, default 3).
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout);
 inline constexpr std::string_view kRedisConnectionFields[] = {
-    "address", "db", "username", "passwordFromEnv", "passwordFile", "timeout"};
+    "address", "db", "username", "passwordFromEnv", "passwordFile", "timeout", "tls", "sentinel"};
 
 // The error for a Redis error reply: NOAUTH/WRONGPASS/NOPERM -> kPermissionDenied, WRONGTYPE ->
 // kInvalidValue, LOADING/BUSY/MASTERDOWN -> kUnavailable, else kInternal. The server's text is
@@ -90,11 +97,16 @@ class RespReader {
 
 class RedisConnection {
  public:
-  // Resolves, connects, then AUTHs (username + password when set) and SELECTs the db, all by
-  // `deadline`; kTimeout when it passes.
+  // Resolves, connects, completes the TLS handshake when the endpoint asks for TLS, then AUTHs
+  // (username + password when set) and SELECTs the db, all by `deadline`; kTimeout when it passes.
   static Result<std::unique_ptr<RedisConnection>> Connect(const RedisEndpoint& endpoint,
                                                           SteadyTime deadline);
   ~RedisConnection();
+  // With a `sentinel:` block: asks the sentinels in order for the master's address, connects to
+  // it (TLS, AUTH, SELECT as configured) and checks with ROLE that it is the master, all by
+  // `deadline`. A failover is followed on the next connect.
+  static Result<std::unique_ptr<RedisConnection>> ConnectViaSentinel(const RedisEndpoint& endpoint,
+                                                                     SteadyTime deadline);
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
@@ -112,8 +124,14 @@ class RedisConnection {
   Result<void> Wait(short events, SteadyTime deadline, std::string_view during);
   Result<void> Send(std::string_view bytes, SteadyTime deadline, std::string_view during);
   Result<RedisReply> ReadReply(SteadyTime deadline, std::string_view during);
+  Result<void> Handshake(const RedisEndpoint& endpoint, SteadyTime deadline);
+  // One TLS step's outcome: wait for what it needs, or fail.
+  Result<void> WaitTls(const TlsStream::Io& io, SteadyTime deadline, std::string_view during);
 
   int fd_;
+  std::unique_ptr<TlsStream> tls_;  // null on a plain connection
+  TlsClientConfig tls_config_;      // for messages naming the fields
+  bool answered_ = false;           // a reply has been read on this connection
   RespReader reader_;
   std::string where_;
   bool broken_ = false;

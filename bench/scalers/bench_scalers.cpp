@@ -4,6 +4,8 @@
 //   1. N Redis list autoscalers (one list each) -- one poll = one pipeline on the shared connection
 //   2. N Celery autoscalers (4 priority lists each)
 //   3. N Prometheus instant queries with M in flight (curl multi, keep-alive)
+//   4. 1. and 2. again over TLS (rediss://, verified) against a TLS-only redis-server started by
+//      tests/scalers/fixtures/redis_tls.sh; the first poll includes the TLS handshake
 // and, for comparison, the same reads one by one through Scaler::Read. Without ports it starts
 // redis-server and prometheus (with recorded history) through tests/scalers/fixtures/servers.sh
 // and stops them by PID at the end.
@@ -155,7 +157,6 @@ int main(int argc, char** argv) try {
           " >/dev/null") != 0) {
     throw std::runtime_error("redis-cli fill failed");
   }
-  if (srv.dir.empty()) ::unlink(fill.c_str());
 
   net::CurlHttpClient http;
   RedisPool pool;
@@ -204,8 +205,68 @@ int main(int argc, char** argv) try {
   Bench("prometheus: batched, 1 in flight", prom, ctx, 1, one, want_prom, nullptr);
   std::printf("%-44s n=%zu  %.2f ms\n", "prometheus: one by one (Read)", prom.size(),
               OneByOne(prom, ctx));
+  // The same 1,000 list and Celery autoscalers over TLS (rediss://, verified against the test CA)
+  // on a TLS-only redis-server from tests/scalers/fixtures/redis_tls.sh.
+  {
+    char tmpl[] = "/tmp/ebb-bench-redis-tls-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
+    const std::string tls_dir = tmpl;
+    struct Stop {
+      std::string dir;
+      ~Stop() {
+        Run(std::string(EBB_SCALERS_FIXTURES) + "/redis_tls.sh stop " + dir + " >/dev/null 2>&1");
+        Run("rm -rf " + dir);
+      }
+    } stop{tls_dir};
+    if (Run(std::string(EBB_SCALERS_FIXTURES) + "/redis_tls.sh start " + tls_dir + " >/dev/null") !=
+        0) {
+      throw std::runtime_error("could not start the TLS redis-server");
+    }
+    int tls_port = 0;
+    std::ifstream env(tls_dir + "/env");
+    std::string line;
+    while (std::getline(env, line)) {
+      if (line.rfind("TLS_PORT=", 0) == 0) tls_port = std::stoi(line.substr(9));
+    }
+    const std::string cli = "redis-cli --tls --cacert " + tls_dir + "/ca.crt -h 127.0.0.1 -p " +
+                            std::to_string(tls_port) + " -n 11";
+    if (Run(cli + " < " + fill + " >/dev/null") != 0) {
+      throw std::runtime_error("redis-cli --tls fill failed");
+    }
+    RedisPool tls_pool;
+    ScalerDeps tls_deps{&http, &tls_pool, true};
+    const json tls = {{"caFile", tls_dir + "/ca.crt"}};
+    const std::string rediss = "rediss://127.0.0.1:" + std::to_string(tls_port);
+    std::vector<Scaler*> tls_lists, tls_celery;
+    for (int i = 0; i < n; ++i) {
+      auto l = MakeScaler("Redis",
+                          json{{"address", rediss},
+                               {"tls", tls},
+                               {"db", 11},
+                               {"lists", {"list" + std::to_string(i)}}},
+                          "bench", tls_deps);
+      auto c = MakeScaler("Redis",
+                          json{{"address", rediss},
+                               {"tls", tls},
+                               {"db", 11},
+                               {"celery", {{"queues", {"cq" + std::to_string(i)}}}}},
+                          "bench", tls_deps);
+      if (!l || !c) throw std::runtime_error("tls config");
+      tls_lists.push_back(l->get());
+      tls_celery.push_back(c->get());
+      owned.push_back(std::move(l).value());
+      owned.push_back(std::move(c).value());
+    }
+    Bench("redis TLS lists: batched (cold: TLS handshake)", tls_lists, ctx, polls, opts, want_lists,
+          &tls_pool);
+    Bench("redis TLS celery (4 lists each): batched", tls_celery, ctx, polls, opts, want_celery,
+          &tls_pool);
+    std::printf("%-44s n=%zu  %.2f ms\n", "redis TLS lists: one by one (Read)", tls_lists.size(),
+                OneByOne(tls_lists, ctx));
+  }
   std::printf("redis connections: %zu, connects: %llu\n", pool.connection_count(),
               static_cast<unsigned long long>(pool.stats().connects));
+  if (srv.dir.empty()) ::unlink(fill.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "bench_scalers: %s\n", e.what());

@@ -29,6 +29,8 @@ ErrorCode CodeForCurl(CURLcode code) {
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
       return ErrorCode::kInvalidConfig;
+    case CURLE_SSL_CLIENTCERT:  // the server refused our certificate (or wanted one)
+      return ErrorCode::kPermissionDenied;
     case CURLE_PEER_FAILED_VERIFICATION:
       return ErrorCode::kPermissionDenied;
     case CURLE_WRITE_ERROR:
@@ -36,6 +38,33 @@ ErrorCode CodeForCurl(CURLcode code) {
     default:
       return ErrorCode::kUnavailable;
   }
+}
+
+// What to change for a TLS failure, in the metric block's field names (tls.caFile, ...). The
+// server's refusal of our certificate arrives as a TLS alert on a read (TLS 1.3 checks it after
+// the handshake), so it is recognised by the alert's text.
+std::string TlsHint(CURLcode code, std::string_view detail, ErrorCode* error_code) {
+  switch (code) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return " (the server's certificate is not trusted: check tls.caFile)";
+    case CURLE_SSL_CACERT_BADFILE:
+      return " (tls.caFile)";
+    case CURLE_SSL_CERTPROBLEM:
+      return " (tls.certFile / tls.keyFile)";
+    case CURLE_SSL_CLIENTCERT:
+      return " (the server wants a client certificate it accepts: tls.certFile / tls.keyFile)";
+    default:
+      break;
+  }
+  for (std::string_view alert : {"alert certificate required", "alert unknown ca",
+                                 "alert bad certificate", "alert handshake failure"}) {
+    if (detail.find(alert) != std::string_view::npos) {
+      *error_code = ErrorCode::kPermissionDenied;
+      return " (the server refused the client certificate, or wants one: tls.certFile / "
+             "tls.keyFile)";
+    }
+  }
+  return "";
 }
 
 }  // namespace
@@ -152,6 +181,10 @@ Result<void> CurlHttpClient::Prepare(Transfer& t, const HttpRequest& request) {
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, request.tls.insecure_skip_verify ? 0L : 2L);
   if (!request.tls.ca_file.empty())
     curl_easy_setopt(h, CURLOPT_CAINFO, request.tls.ca_file.c_str());
+  if (!request.tls.cert_file.empty()) {
+    curl_easy_setopt(h, CURLOPT_SSLCERT, request.tls.cert_file.c_str());
+    curl_easy_setopt(h, CURLOPT_SSLKEY, request.tls.key_file.c_str());
+  }
   if (!request.basic_user.empty()) {
     curl_easy_setopt(h, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC));
     curl_easy_setopt(h, CURLOPT_USERNAME, request.basic_user.c_str());
@@ -198,7 +231,9 @@ Result<HttpResponse> CurlHttpClient::Finish(Transfer& t, CURLcode code) {
       detail = "no response within " + std::to_string(t.request->timeout.count()) + " ms (" +
                detail + ")";
     }
-    out = MakeError(CodeForCurl(code), where + ": " + detail);
+    ErrorCode error_code = CodeForCurl(code);
+    detail += TlsHint(code, detail, &error_code);
+    out = MakeError(error_code, where + ": " + detail);
   }
   t.headers.reset();
   // Drop our pointers into `t` before the handle goes back to the pool.

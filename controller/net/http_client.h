@@ -18,6 +18,8 @@ enum class HttpMethod { kGet, kPost };
 
 struct TlsOptions {
   std::string ca_file;                // PEM bundle; empty = system trust store
+  std::string cert_file;              // client certificate (PEM), with key_file
+  std::string key_file;               // its private key (PEM, unencrypted)
   bool insecure_skip_verify = false;  // only when the user asked for it
 };
 

@@ -164,7 +164,7 @@ TEST_CASE("redis config: every problem is reported at once", "[config][redis]") 
                      p + ".timeout: must be", p + ".password: unknown field"});
   ExpectProblems(ParseRedisListConfig(json{{"address", "redis:99999"}, {"lists", {"a", ""}}}, p),
                  {p + ".address: must be", p + ".lists[1]: must not be empty"});
-  ExpectProblems(ParseRedisListConfig(json{{"address", "redis://r:6379"}, {"lists", {"a"}}}, p),
+  ExpectProblems(ParseRedisListConfig(json{{"address", "redis://r:6379/0"}, {"lists", {"a"}}}, p),
                  {p + ".address: must be"});
   ExpectProblems(ParseRedisListConfig(json{{"address", "r:1"}, {"celery", {{"queue", "a"}}}}, p),
                  {p + ".celery.queues: required", p + ".celery.queue: unknown field"});

@@ -1,0 +1,339 @@
+// Redis over TLS against real TLS-only redis-servers (fixtures/redis_tls.sh: certificates made by
+// the openssl CLI in a temp dir): verification on by default with the hostname checked, a wrong
+// CA, an expired server certificate, a wrong server name, a server that requires a client
+// certificate (given, missing, signed by another CA), insecureSkipVerify, lists, Celery queues
+// and streams over TLS, and the TLS handshake inside the read's one deadline.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+
+#include "scalers/poller.h"
+#include "scalers/registry.h"
+#include "tests/scalers/support.h"
+
+using nlohmann::json;
+using namespace ebb;
+using namespace ebb::scalers;
+using ebb::testing::At;
+using ebb::testing::Shell;
+
+namespace {
+
+const ReadContext kCtx{At(1700000000), At(1700000000) + Seconds(5)};
+
+struct TlsServers {
+  std::string dir;
+  int tls_port = 0;
+  int expired_port = 0;
+  int mtls_port = 0;
+  std::string file(const std::string& name) const { return dir + "/" + name; }
+  ~TlsServers() {
+    if (!dir.empty()) {
+      const std::string cmd = ebb::testing::FixturesDir() + "/redis_tls.sh stop " + dir +
+                              " >/dev/null 2>&1 && rm -rf " + dir;
+      [[maybe_unused]] const int rc = std::system(cmd.c_str());
+    }
+  }
+};
+
+const TlsServers& Servers() {
+  static TlsServers s = [] {
+    TlsServers t;
+    char tmpl[] = "/tmp/ebb-redis-tls-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) FAIL("mkdtemp failed");
+    Shell(ebb::testing::FixturesDir() + "/redis_tls.sh start " + tmpl + " >/dev/null");
+    std::ifstream in(std::string(tmpl) + "/env");
+    std::map<std::string, int> kv;
+    std::string line;
+    while (std::getline(in, line)) {
+      const auto eq = line.find('=');
+      if (eq != std::string::npos) kv[line.substr(0, eq)] = std::stoi(line.substr(eq + 1));
+    }
+    t.dir = tmpl;
+    t.tls_port = kv.at("TLS_PORT");
+    t.expired_port = kv.at("EXPIRED_PORT");
+    t.mtls_port = kv.at("MTLS_PORT");
+    return t;
+  }();
+  return s;
+}
+
+// redis-cli over TLS with our client certificate (accepted by every fixture server).
+void Cli(int port, const std::string& commands) {
+  const auto& s = Servers();
+  Shell("printf '" + commands + "' | redis-cli --tls --cacert " + s.file("ca.crt") + " --cert " +
+        s.file("client.crt") + " --key " + s.file("client.key") + " -h 127.0.0.1 -p " +
+        std::to_string(port) + " >/dev/null");
+}
+
+std::unique_ptr<Scaler> Make(RedisPool& pool, const json& block) {
+  ScalerDeps deps{nullptr, &pool};
+  auto s = MakeScaler("Redis", block, "spec.metrics[0].redis", deps);
+  if (!s) FAIL(s.error().message);
+  return std::move(s).value();
+}
+
+std::string Rediss(int port, const std::string& host = "127.0.0.1") {
+  return "rediss://" + host + ":" + std::to_string(port);
+}
+
+bool Has(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("redis tls: lists, celery and streams read over TLS with our CA, hostname checked",
+          "[redis][tls][integration]") {
+  const auto& s = Servers();
+  Cli(s.tls_port,
+      "DEL jobs\\nRPUSH jobs a b c\\nDEL celery\\nRPUSH celery t1 t2\\nDEL ev\\n"
+      "XADD ev * k v\\nXADD ev * k w\\n");
+  RedisPool pool;
+  const json tls = {{"caFile", s.file("ca.crt")}};
+  auto list = Make(pool, {{"address", Rediss(s.tls_port)}, {"tls", tls}, {"lists", {"jobs"}}});
+  auto v = list->Read(kCtx);
+  INFO((v ? "" : v.error().message));
+  REQUIRE(v.has_value());
+  CHECK(*v == 3.0);
+  // A plain host:port with a tls: block is TLS too; "localhost" is one of the certificate's names.
+  auto by_name = Make(
+      pool,
+      {{"address", "localhost:" + std::to_string(s.tls_port)}, {"tls", tls}, {"lists", {"jobs"}}});
+  CHECK(by_name->Read(kCtx).value() == 3.0);
+  auto celery = Make(
+      pool, {{"address", Rediss(s.tls_port)}, {"tls", tls}, {"celery", {{"queues", {"celery"}}}}});
+  CHECK(celery->Read(kCtx).value() == 2.0);
+  auto stream = Make(pool, {{"address", Rediss(s.tls_port)}, {"tls", tls}, {"stream", "ev"}});
+  CHECK(stream->Read(kCtx).value() == 2.0);
+  // The batched poll goes over the same TLS connections.
+  std::vector<Scaler*> all{list.get(), celery.get(), stream.get()};
+  auto results = ReadAll(all, kCtx);
+  CHECK(results[0].value() == 3.0);
+  CHECK(results[1].value() == 2.0);
+  CHECK(results[2].value() == 2.0);
+  CHECK(list->Describe().find("rediss://127.0.0.1") != std::string::npos);
+}
+
+TEST_CASE("redis tls: a server not signed by the CA is refused, naming tls.caFile",
+          "[redis][tls][integration]") {
+  const auto& s = Servers();
+  RedisPool pool;
+  auto wrong = Make(pool, {{"address", Rediss(s.tls_port)},
+                           {"tls", {{"caFile", s.file("wrong-ca.crt")}}},
+                           {"lists", {"jobs"}}});
+  auto r = wrong->Read(kCtx);
+  REQUIRE_FALSE(r.has_value());
+  INFO(r.error().message);
+  CHECK(r.error().code == ErrorCode::kPermissionDenied);
+  CHECK(Has(r.error().message, "TLS handshake"));
+  CHECK(Has(r.error().message, "spec.metrics[0].redis.tls.caFile"));
+  // Verified by default: without a caFile the system store does not know our CA either.
+  auto system = Make(pool, {{"address", Rediss(s.tls_port)}, {"lists", {"jobs"}}});
+  auto sys = system->Read(kCtx);
+  REQUIRE_FALSE(sys.has_value());
+  INFO(sys.error().message);
+  CHECK(sys.error().code == ErrorCode::kPermissionDenied);
+  CHECK(Has(sys.error().message, "system trust store"));
+  // insecureSkipVerify (opt-in) reads anyway.
+  auto insecure = Make(pool, {{"address", Rediss(s.tls_port)},
+                              {"tls", {{"insecureSkipVerify", true}}},
+                              {"lists", {"jobs"}}});
+  auto i = insecure->Read(kCtx);
+  INFO((i ? "" : i.error().message));
+  CHECK(i.has_value());
+}
+
+TEST_CASE("redis tls: an expired server certificate is refused", "[redis][tls][integration]") {
+  const auto& s = Servers();
+  RedisPool pool;
+  auto expired = Make(pool, {{"address", Rediss(s.expired_port)},
+                             {"tls", {{"caFile", s.file("ca.crt")}}},
+                             {"lists", {"jobs"}}});
+  auto r = expired->Read(kCtx);
+  REQUIRE_FALSE(r.has_value());
+  INFO(r.error().message);
+  CHECK(r.error().code == ErrorCode::kPermissionDenied);
+  CHECK(Has(r.error().message, "certificate has expired"));
+}
+
+TEST_CASE("redis tls: a server name the certificate does not hold is refused, naming serverName",
+          "[redis][tls][integration]") {
+  const auto& s = Servers();
+  RedisPool pool;
+  auto other = Make(pool, {{"address", Rediss(s.tls_port)},
+                           {"tls", {{"caFile", s.file("ca.crt")}, {"serverName", "redis.other"}}},
+                           {"lists", {"jobs"}}});
+  auto r = other->Read(kCtx);
+  REQUIRE_FALSE(r.has_value());
+  INFO(r.error().message);
+  CHECK(r.error().code == ErrorCode::kPermissionDenied);
+  CHECK(Has(r.error().message, "redis.other"));
+  CHECK(Has(r.error().message, "spec.metrics[0].redis.tls.serverName"));
+  // The name the certificate holds passes (SNI and check by name while dialing the IP).
+  auto named = Make(pool, {{"address", Rediss(s.tls_port)},
+                           {"tls", {{"caFile", s.file("ca.crt")}, {"serverName", "localhost"}}},
+                           {"lists", {"jobs"}}});
+  CHECK(named->Read(kCtx).has_value());
+}
+
+TEST_CASE("redis tls: client certificates -- given, missing, from another CA",
+          "[redis][tls][integration][mtls]") {
+  const auto& s = Servers();
+  Cli(s.mtls_port, "DEL jobs\\nRPUSH jobs a b c d\\n");
+  RedisPool pool;
+  auto good = Make(pool, {{"address", Rediss(s.mtls_port)},
+                          {"tls",
+                           {{"caFile", s.file("ca.crt")},
+                            {"certFile", s.file("client.crt")},
+                            {"keyFile", s.file("client.key")}}},
+                          {"lists", {"jobs"}}});
+  auto g = good->Read(kCtx);
+  INFO((g ? "" : g.error().message));
+  REQUIRE(g.has_value());
+  CHECK(*g == 4.0);
+
+  auto missing = Make(pool, {{"address", Rediss(s.mtls_port)},
+                             {"tls", {{"caFile", s.file("ca.crt")}}},
+                             {"lists", {"jobs"}}});
+  auto m = missing->Read(kCtx);
+  REQUIRE_FALSE(m.has_value());
+  INFO(m.error().message);
+  CHECK(m.error().code == ErrorCode::kPermissionDenied);
+  CHECK(Has(m.error().message, "requires a client certificate"));
+  CHECK(Has(m.error().message, "spec.metrics[0].redis.tls.certFile"));
+
+  auto rogue = Make(pool, {{"address", Rediss(s.mtls_port)},
+                           {"tls",
+                            {{"caFile", s.file("ca.crt")},
+                             {"certFile", s.file("rogue-client.crt")},
+                             {"keyFile", s.file("rogue-client.key")}}},
+                           {"lists", {"jobs"}}});
+  auto r = rogue->Read(kCtx);
+  REQUIRE_FALSE(r.has_value());
+  INFO(r.error().message);
+  CHECK(r.error().code == ErrorCode::kPermissionDenied);
+  CHECK(Has(r.error().message, "spec.metrics[0].redis.tls.certFile"));
+
+  // A key that is not the certificate's is a config error naming keyFile, before any I/O.
+  auto mismatched = Make(pool, {{"address", Rediss(s.mtls_port)},
+                                {"tls",
+                                 {{"caFile", s.file("ca.crt")},
+                                  {"certFile", s.file("client.crt")},
+                                  {"keyFile", s.file("rogue-client.key")}}},
+                                {"lists", {"jobs"}}});
+  auto k = mismatched->Read(kCtx);
+  REQUIRE_FALSE(k.has_value());
+  INFO(k.error().message);
+  CHECK(k.error().code == ErrorCode::kInvalidConfig);
+  CHECK(Has(k.error().message, "spec.metrics[0].redis.tls.keyFile"));
+}
+
+TEST_CASE("redis tls: TLS against a plain port, and plain against a TLS port, fail clearly",
+          "[redis][tls][integration]") {
+  const auto& s = Servers();
+  RedisPool pool;
+  auto tls_to_plain = Make(pool, {{"address", Rediss(ebb::testing::SharedServers().redis_port)},
+                                  {"tls", {{"caFile", s.file("ca.crt")}}},
+                                  {"lists", {"jobs"}}});
+  auto r = tls_to_plain->Read(kCtx);
+  REQUIRE_FALSE(r.has_value());
+  INFO(r.error().message);
+  CHECK(Has(r.error().message, "TLS"));
+  auto plain_to_tls = Make(pool, {{"address", "127.0.0.1:" + std::to_string(s.tls_port)},
+                                  {"lists", {"jobs"}},
+                                  {"timeout", "300ms"}});
+  auto p = plain_to_tls->Read(kCtx);
+  REQUIRE_FALSE(p.has_value());
+}
+
+TEST_CASE(
+    "redis tls: a server that accepts and never answers the handshake times out at the "
+    "read's deadline",
+    "[redis][tls][integration][deadline]") {
+  ebb::testing::SilentListener silent;
+  RedisPool pool;
+  auto s = Make(pool, {{"address", Rediss(silent.port())},
+                       {"tls", {{"insecureSkipVerify", true}}},
+                       {"lists", {"jobs"}},
+                       {"timeout", "400ms"}});
+  const auto start = std::chrono::steady_clock::now();
+  auto r = s->Read(kCtx);
+  const auto took = std::chrono::steady_clock::now() - start;
+  REQUIRE_FALSE(r.has_value());
+  INFO(r.error().message);
+  CHECK(r.error().code == ErrorCode::kTimeout);
+  CHECK(Has(r.error().message, "TLS handshake"));
+  CHECK(took >= std::chrono::milliseconds(390));
+  CHECK(took < std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("redis tls: a rotated client certificate is picked up on the next connect",
+          "[redis][tls][integration][mtls]") {
+  const auto& s = Servers();
+  char tmpl[] = "/tmp/ebb-rot-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  const std::string dir = tmpl;
+  // Starts with the rogue pair (refused), then the good pair is renamed over it.
+  Shell("cp " + s.file("rogue-client.crt") + " " + dir + "/c.crt && cp " +
+        s.file("rogue-client.key") + " " + dir + "/c.key");
+  RedisPool pool;
+  auto r = Make(
+      pool,
+      {{"address", Rediss(s.mtls_port)},
+       {"tls",
+        {{"caFile", s.file("ca.crt")}, {"certFile", dir + "/c.crt"}, {"keyFile", dir + "/c.key"}}},
+       {"lists", {"jobs"}}});
+  CHECK_FALSE(r->Read(kCtx).has_value());
+  Shell("cp " + s.file("client.crt") + " " + dir + "/n.crt && cp " + s.file("client.key") + " " +
+        dir + "/n.key && mv " + dir + "/n.crt " + dir + "/c.crt && mv " + dir + "/n.key " + dir +
+        "/c.key");
+  auto v = r->Read(kCtx);
+  INFO((v ? "" : v.error().message));
+  CHECK(v.has_value());
+  Shell("rm -rf " + dir);
+}
+
+TEST_CASE("redis tls config: schemes, the tls block and its problems with field paths",
+          "[config][tls]") {
+  auto parse = [](const json& block, std::string* problems) {
+    std::vector<std::string> p;
+    ConfigReader r(block, "spec.metrics[0].redis", &p);
+    RedisEndpoint ep;
+    Duration timeout{};
+    ParseRedisConnection(r, &ep, &timeout);
+    for (const auto& s : p) *problems += s + "\n";
+    return ep;
+  };
+  std::string none;
+  auto plain = parse({{"address", "redis://r:6379"}}, &none);
+  CHECK_FALSE(plain.tls.enabled);
+  auto tls = parse({{"address", "rediss://r:6380"}}, &none);
+  CHECK(tls.tls.enabled);
+  CHECK_FALSE(tls.tls.insecure_skip_verify);  // verified by default
+  CHECK(tls.host == "r");
+  CHECK(tls.port == 6380);
+  auto block = parse({{"address", "r:6380"}, {"tls", json::object()}}, &none);
+  CHECK(block.tls.enabled);
+  CHECK(none.empty());
+  CHECK(tls.Key() != plain.Key());  // never one pooled connection for both
+
+  std::string p;
+  parse({{"address", "redis://r:6379"},
+         {"tls",
+          {{"certFile", "/c.crt"}, {"insecureSkipVerify", true}, {"caFile", "/ca"}, {"sni", "x"}}}},
+        &p);
+  INFO(p);
+  CHECK(Has(p, "spec.metrics[0].redis.tls: the address says redis://"));
+  CHECK(Has(p, "spec.metrics[0].redis.tls.keyFile: set both certFile and keyFile"));
+  CHECK(Has(p, "spec.metrics[0].redis.tls.insecureSkipVerify"));
+  CHECK(Has(p, "spec.metrics[0].redis.tls.sni: unknown field"));
+  std::string q;
+  parse({{"address", "rediss://user:pw@r:6380/2"}}, &q);
+  CHECK(Has(q, "spec.metrics[0].redis.address: must be"));
+  CHECK_FALSE(Has(q, "pw@"));
+}
