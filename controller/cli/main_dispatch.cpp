@@ -5,6 +5,9 @@
 #ifdef EBB_HAVE_SIM
 #include "controller/sim/simulate_command.h"
 #endif
+#ifdef EBB_HAVE_TUNE
+#include "controller/tune/tune_command.h"
+#endif
 
 namespace ebb::cli {
 namespace {
@@ -16,6 +19,9 @@ void Usage(std::ostream& o) {
     << "  ebb simulate -f autoscaler.yaml --metrics recorded.csv [--out timeline.csv]\n"
     << "               [--report report.html] [--json] [--initial-replicas N]\n"
     << "                                         replay a recording (docs/simulate.md)\n"
+    << "  ebb tune -f autoscaler.yaml --metrics recorded.csv\n"
+    << "                                         cheapest settings meeting an SLO "
+       "(docs/tuning.md)\n"
     << "  ebb validate -f autoscaler.yaml       check Autoscaler documents\n"
     << "  ebb run --once --dry-run -f autoscalers.yaml --replicas N\n"
     << "                                         read every metric now, decide, print JSON\n"
@@ -40,6 +46,9 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (args[0] == "convert") return ConvertCommand(rest, out, err);
 #ifdef EBB_HAVE_SIM
   if (args[0] == "simulate") return sim::SimulateMain(rest, out, err);
+#endif
+#ifdef EBB_HAVE_TUNE
+  if (args[0] == "tune") return tune::TuneMain(rest, out, err);
 #endif
   err << "ebb: unknown command \"" << args[0] << "\"\n\n";
   Usage(err);

@@ -154,6 +154,8 @@ std::string LoadCaption(const ModelConfig& model) {
       return "total demand";
     case ModelType::kReplay:
       return "recorded value";
+    case ModelType::kArrivalRate:
+      return "arrivals per second over the window (the queue's, as rate())";
   }
   return "";
 }

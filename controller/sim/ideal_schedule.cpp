@@ -1,0 +1,110 @@
+#include "controller/sim/ideal_schedule.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace ebb::sim {
+namespace {
+
+// Runs one block of arrivals through `q` with `replicas` ready.
+void RunBlock(PoolQueue& q, const std::vector<RateSegment>& arrivals, size_t first, double b0,
+              double b1, int64_t slots) {
+  double t = b0;
+  for (size_t k = first; k < arrivals.size() && arrivals[k].start < b1; ++k) {
+    const RateSegment& s = arrivals[k];
+    const double a = std::max(s.start, b0);
+    const double b = std::min(s.end, b1);
+    if (!(b > a)) continue;
+    if (a > t) q.Advance(t, a, 0, slots);
+    q.Advance(a, b, s.rate, slots);
+    t = b;
+  }
+  if (b1 > t) q.Advance(t, b1, 0, slots);
+}
+
+}  // namespace
+
+IdealResult ComputeIdeal(const IdealInput& in) {
+  IdealResult out;
+  out.block_seconds = in.block_seconds;
+  const double share = 1.0 - in.slo.percentile / 100.0;
+  const int32_t lo_bound = std::max(0, in.min_replicas);
+  const int32_t hi_bound = std::max(lo_bound, in.max_replicas);
+  PoolQueue q(in.service, in.seed);
+  q.set_wait_limit(in.slo.wait_seconds);
+  Histogram waits;
+  size_t first = 0;
+  int32_t prev = lo_bound;
+  double replica_seconds = 0;
+  double startup_seconds = 0;
+  bool met = true;
+  const auto blocks =
+      static_cast<int64_t>(std::ceil(std::max(0.0, in.end_seconds) / in.block_seconds));
+  out.replicas.reserve(static_cast<size_t>(std::max<int64_t>(blocks, 0)));
+  for (int64_t k = 0; k < blocks; ++k) {
+    const double b0 = static_cast<double>(k) * in.block_seconds;
+    const double b1 = std::min(in.end_seconds, b0 + in.block_seconds);
+    while (first < in.arrivals.size() && in.arrivals[first].end <= b0) ++first;
+    auto passes = [&](int32_t r) {
+      PoolQueue trial = q;
+      RunBlock(trial, in.arrivals, first, b0, b1, int64_t{r} * in.concurrency);
+      return static_cast<double>(trial.exceeded()) <= share * trial.arrived() + 1e-9 &&
+             trial.OldestWait(b1) <= in.slo.wait_seconds;
+    };
+    int32_t lo = lo_bound;
+    int32_t hi = hi_bound;
+    if (!passes(hi)) {
+      lo = hi;
+      met = false;
+    }
+    while (lo < hi) {
+      const int32_t mid = lo + (hi - lo) / 2;
+      if (passes(mid)) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    const int32_t r = lo;
+    q.set_sink(&waits);
+    RunBlock(q, in.arrivals, first, b0, b1, int64_t{r} * in.concurrency);
+    q.set_sink(nullptr);
+    if (k > 0 && r != prev) ++out.scale_events;
+    if (r > prev) startup_seconds += (r - prev) * in.startup_seconds;
+    replica_seconds += r * (b1 - b0);
+    out.replicas.push_back(r);
+    prev = r;
+  }
+  q.AddCensoredWaits(in.end_seconds, waits);
+  out.replica_hours = (replica_seconds + startup_seconds) / 3600.0;
+  out.startup_replica_hours = startup_seconds / 3600.0;
+  out.work_bound_hours = q.work_seconds() / std::max(1, in.concurrency) / 3600.0;
+  out.wait_quantile = waits.Quantile(in.slo.percentile / 100.0);
+  out.met = met && out.wait_quantile <= in.slo.wait_seconds;
+  return out;
+}
+
+std::optional<IdealResult> IdealForRun(const SimulationInput& input, const RunInfo& info) {
+  if (!input.slo) return std::nullopt;
+  for (size_t i = 0; i < input.models.size() && i < info.arrival_history.size(); ++i) {
+    const ModelConfig& m = input.models[i];
+    if (m.type != ModelType::kQueue || m.queue_kind != QueueKind::kPool) continue;
+    IdealInput in;
+    in.arrivals = info.arrival_history[i];
+    in.end_seconds = static_cast<double>((info.last - info.first).count()) / 1000.0;
+    in.block_seconds = std::max<int32_t>(1, input.spec.polling_interval_seconds);
+    in.startup_seconds = static_cast<double>(input.startup_delay.count()) / 1000.0;
+    in.min_replicas = input.spec.min_replicas;
+    in.max_replicas = input.spec.max_replicas;
+    in.concurrency = m.concurrency;
+    in.service = EffectiveServiceTime(m);
+    in.seed = input.seed + i;  // the stream the run's pool used (Workload)
+    in.slo = *input.slo;
+    IdealResult r = ComputeIdeal(in);
+    r.metric = input.spec.metrics[i].name;
+    return r;
+  }
+  return std::nullopt;
+}
+
+}  // namespace ebb::sim
