@@ -103,7 +103,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   if (!a) return a.error();
   auto models = sim::ResolveModels(cfg, a->spec, a->name);
   if (!models) return models.error();
-  Context ctx{autoscaler, cfg, recording};
+  Context ctx{autoscaler, cfg, recording, 0, "", 0, 4};
   bool found_queue = false;
   for (size_t i = 0; i < models->size(); ++i) {
     if ((*models)[i].type == sim::ModelType::kQueue) {

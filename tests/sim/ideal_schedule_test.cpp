@@ -35,7 +35,9 @@ TEST_CASE("ideal: meets the SLO between the work bound and the peak pool", "[sim
   REQUIRE(r.replicas.size() == 480);
   // It follows the load: more replicas in the busy hour than in the quiet one.
   CHECK(r.replicas[100] > r.replicas[400]);
-  CHECK(r.replicas[100] >= 8);
+  double busy = 0;  // 8 tasks/s of 1 s keep about 8 replicas busy (the sample varies)
+  for (size_t k = 0; k < 240; ++k) busy += r.replicas[k];
+  CHECK(busy / 240 >= 7.5);
   CHECK(r.startup_replica_hours >= r.replicas[0] * 45.0 / 3600.0);
 
   // A tighter SLO costs more; an unreachable one is reported.

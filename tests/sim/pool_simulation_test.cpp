@@ -88,6 +88,39 @@ TEST_CASE("pool: the summary judges the SLO and gives the ideal schedule", "[sim
   CHECK(text.out.find("SLO p99 wait <= 60.0 s") != std::string::npos);
   CHECK(text.out.find("ideal schedule") != std::string::npos);
   CHECK(text.out.find("policy / ideal") != std::string::npos);
+
+  // The report draws the ideal schedule over the replicas, capacity over load, the SLO line over
+  // the waits, and the in-flight tasks beside the backlog.
+  const std::string html = dir.File("r.html");
+  REQUIRE(Simulate({"-f", spec, "--metrics", rec, "--report", html}).code == 0);
+  const std::string page = testing::ReadFile(html);
+  CHECK(page.find("ideal (clairvoyant)") != std::string::npos);
+  CHECK(page.find("capacity of the ready replicas") != std::string::npos);
+  CHECK(page.find("SLO 60 s") != std::string::npos);
+  CHECK(page.find("in flight") != std::string::npos);
+  CHECK(page.find("x ideal") != std::string::npos);
+}
+
+TEST_CASE("pool: the report flags flapping", "[sim][pool]") {
+  TempDir dir;
+  // No scale-down window and a tiny target: every burst of this alternating load moves replicas.
+  std::string spec =
+      Spec(1, 20, "", "{type: queue, queueModel: pool, intervalSeconds: 60, serviceRate: 1}");
+  spec.replace(spec.find("averageValue: \"5\""), 17, "averageValue: \"1\"");
+  spec.replace(
+      spec.find("  cooldownPeriod: 60\n"), 21,
+      "  cooldownPeriod: 60\n  behavior:\n    scaleDown: {stabilizationWindowSeconds: 0}\n");
+  std::string rows;
+  for (int m = 0; m < 120; ++m) rows += Rows(m, 1, m % 2 == 0 ? 600 : 0);
+  const std::string file = dir.File("a.yaml", spec);
+  const std::string rec = dir.File("r.csv", rows);
+  const std::string html = dir.File("r.html");
+  const Run r = Simulate({"-f", file, "--metrics", rec, "--report", html, "--json"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["scaleEventsPerHour"].get<double>() > 4);
+  CHECK(testing::ReadFile(html).find("flapping") != std::string::npos);
 }
 
 TEST_CASE("pool: with minReplicas 0, in-flight tasks keep the pool active", "[sim][pool]") {
