@@ -74,6 +74,16 @@ double PoolQueue::OldestWait(double now) const {
   return waiting_.empty() ? 0 : std::max(0.0, now - waiting_.front().arrival);
 }
 
+int64_t PoolQueue::WaitingLongerThan(double now, double limit) const {
+  int64_t n = 0;
+  // FIFO: the oldest come first.
+  for (const Task& t : waiting_) {
+    if (now - t.arrival <= limit) break;
+    ++n;
+  }
+  return n;
+}
+
 void PoolQueue::AddCensoredWaits(double now, Histogram& into) const {
   for (const Task& t : waiting_) into.Add(std::max(0.0, now - t.arrival));
 }

@@ -45,6 +45,8 @@ class PoolQueue {
   int64_t started() const { return started_; }
   void AddCensoredWaits(double now, Histogram& into) const;
   double OldestWait(double now) const;
+  // Tasks still queued at `now` that have waited longer than `limit`.
+  int64_t WaitingLongerThan(double now, double limit) const;
 
  private:
   struct Task {
