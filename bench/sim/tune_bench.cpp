@@ -3,6 +3,7 @@
 // under 60 s on 2 cores. Prints the wall time and the command's output; exits 1 when too slow or
 // when no policy met the SLO.
 //   bench_tune [--threads N]
+//   bench_tune tune ARGS...   runs `ebb tune ARGS...` without the rest of the controller
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -13,6 +14,10 @@
 #include "controller/tune/tune_command.h"
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "tune") {
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    return ebb::tune::TuneMain(args, std::cout, std::cerr);
+  }
   std::string threads = "2";
   for (int i = 1; i + 1 < argc; ++i) {
     if (std::string(argv[i]) == "--threads") threads = argv[i + 1];

@@ -48,15 +48,24 @@ IdealResult ComputeIdeal(const IdealInput& in) {
       const double b0 = block_start(k);
       const double b1 = block_end(k);
       while (first < in.arrivals.size() && in.arrivals[first].end <= b0) ++first;
-      auto passes = [&](int32_t r) {
+      // When even maxReplicas falls behind (a burst beyond the pool, or a budget spent by an
+      // earlier one), the fewest replicas that do as well as maxReplicas; otherwise every later
+      // block would run at the maximum until the budget recovered.
+      auto run = [&](int32_t r) {
         PoolQueue trial = q;
         RunBlock(trial, in.arrivals, first, b0, b1, int64_t{r} * in.concurrency);
-        return static_cast<double>(trial.exceeded()) <= share * trial.arrived() + 1e-9 &&
-               trial.OldestWait(b1) <= in.slo.wait_seconds;
+        return std::pair<double, double>(
+            static_cast<double>(trial.exceeded()) - share * trial.arrived(), trial.OldestWait(b1));
+      };
+      const auto at_max = run(hi_bound);
+      const double over_limit = std::max(0.0, at_max.first) + 1e-9;
+      const double oldest_limit = std::max(in.slo.wait_seconds, at_max.second);
+      auto passes = [&](int32_t r) {
+        const auto [over, oldest] = run(r);
+        return over <= over_limit && oldest <= oldest_limit;
       };
       int32_t lo = lo_bound;
       int32_t hi = hi_bound;
-      if (!passes(hi)) lo = hi;
       while (lo < hi) {
         const int32_t mid = lo + (hi - lo) / 2;
         if (passes(mid)) {
