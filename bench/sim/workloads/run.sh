@@ -23,11 +23,11 @@ for w in "$@"; do
     continue
   fi
   jq -r --arg w "$w" --arg t "$((end - start)) s" '
-    def cell(i): (.comparison[i]) as $c | (.comparison[0].ideal.replicaHours) as $id |
+    def cell(i): (.comparison[i]) as $c | (.comparison[1].ideal.replicaHours) as $id |
       "\($c.replicaHours * 10 | round / 10) h (\($c.replicaHours / $id * 100 | round / 100)x, "
       + (if $c.sloMet then "met" else "missed" end)
       + ", \($c.scaleEventsPerHour * 10 | round / 10) ev/h)";
-    "| \($w) (\(.slo.waitSeconds) s) | \(.comparison[0].ideal.replicaHours * 10 | round / 10) h | "
+    "| \($w) (\(.slo.waitSeconds) s) | \(.comparison[1].ideal.replicaHours * 10 | round / 10) h | "
     + cell(0) + " | " + cell(2) + " | " + cell(3) + " | " + cell(1) + " | \($t) |"
   ' "workloads-data/$w.json"
 done
