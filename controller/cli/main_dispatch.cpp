@@ -3,6 +3,7 @@
 #include "controller/cli/commands.h"
 #include "controller/cli/version.h"
 #include "controller/sim/simulate_command.h"
+#include "controller/tune/tune_command.h"
 
 namespace ebb::cli {
 namespace {
@@ -18,6 +19,7 @@ void Usage(std::ostream& o) {
     << "  convert -f FILE [-o OUT]       HorizontalPodAutoscaler / KEDA ScaledObject ->\n"
     << "                                 Autoscaler (docs/migrating.md)\n"
     << "  simulate -f FILE --metrics REC replay a recording (docs/simulate.md)\n"
+    << "  tune -f FILE --metrics REC     the cheapest settings meeting an SLO (docs/tuning.md)\n"
     << "  decide -f CASE.json            one decision as JSON (docs/decide.md)\n"
     << "  version                        print the version (also --version)\n"
     << "  help                           print this help (also -h, --help)\n";
@@ -44,6 +46,7 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
   if (args[0] == "run") return RunCommand(rest, out, err);
   if (args[0] == "convert") return ConvertCommand(rest, out, err);
   if (args[0] == "simulate") return sim::SimulateMain(rest, out, err);
+  if (args[0] == "tune") return tune::TuneMain(rest, out, err);
   err << "ebb: unknown command \"" << args[0] << "\"\n\n";
   Usage(err);
   return kExitBadInput;

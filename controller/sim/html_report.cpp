@@ -20,6 +20,11 @@ constexpr const char* kReplicasColor = "#059669";
 constexpr const char* kReadyColor = "#84cc16";
 constexpr const char* kDesiredColor = "#64748b";
 constexpr const char* kLimitColor = "#94a3b8";
+constexpr const char* kIdealColor = "#16a34a";
+constexpr const char* kCapacityColor = "#0f766e";
+constexpr const char* kSloColor = "#dc2626";
+// Scale events per hour above which the report flags the run as flapping.
+constexpr double kFlappingPerHour = 4;
 
 constexpr const char* kStyle = R"css(
 :root{--fg:#0f172a;--muted:#64748b;--line:#e2e8f0;--bg:#f8fafc;--card:#fff;--accent:#059669}
@@ -154,6 +159,8 @@ std::string LoadCaption(const ModelConfig& model) {
       return "total demand";
     case ModelType::kReplay:
       return "recorded value";
+    case ModelType::kArrivalRate:
+      return "arrivals per second over the window (the queue's, as rate())";
   }
   return "";
 }
@@ -164,6 +171,7 @@ ReportBuilder::ReportBuilder(const SimulationInput& input, size_t max_points)
     : input_(input), replicas_(max_points), ready_(max_points), desired_(max_points) {
   for (size_t i = 0; i < input.spec.metrics.size(); ++i) {
     metrics_.push_back({MinMaxSeries(max_points), MinMaxSeries(max_points),
+                        MinMaxSeries(max_points), MinMaxSeries(max_points),
                         MinMaxSeries(max_points), MinMaxSeries(max_points)});
   }
 }
@@ -174,8 +182,15 @@ void ReportBuilder::OnTick(const TickRecord& tick) {
     metrics_[i].load.Add(tick.at, m.load);
     metrics_[i].compared.Add(tick.at, m.compared);
     if (i < input_.models.size() && input_.models[i].type == ModelType::kQueue) {
+      const ModelConfig& model = input_.models[i];
       metrics_[i].backlog.Add(tick.at, m.backlog);
       metrics_[i].wait.Add(tick.at, m.oldest_wait);
+      metrics_[i].in_flight.Add(tick.at, m.in_flight);
+      const double per_replica =
+          model.queue_kind == QueueKind::kPool
+              ? (MeanServiceSeconds(model) > 0 ? model.concurrency / MeanServiceSeconds(model) : 0)
+              : model.service_rate;
+      metrics_[i].capacity.Add(tick.at, tick.ready * per_replica);
     }
   }
   replicas_.Add(tick.at, tick.replicas_after);
@@ -221,8 +236,23 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
   h += Card(
       "replicas", FormatFixed(s.mean_replicas, 2),
       "mean · min " + std::to_string(s.min_replicas) + " · max " + std::to_string(s.max_replicas));
+  const double per_hour = ScaleEventsPerHour(s);
   h += Card("scale events", std::to_string(s.scale_ups + s.scale_downs),
-            std::to_string(s.scale_ups) + " up · " + std::to_string(s.scale_downs) + " down");
+            std::to_string(s.scale_ups) + " up · " + std::to_string(s.scale_downs) + " down · " +
+                FormatFixed(per_hour, 1) + "/h" +
+                (per_hour > kFlappingPerHour ? " · flapping" : ""));
+  if (s.slo) {
+    std::string note = "p" + FormatFixed(s.slo->percentile, 0) + " wait " +
+                       FormatFixed(s.slo_wait, 1) + " s, objective " +
+                       FormatFixed(s.slo->wait_seconds, 1) + " s";
+    std::string value = s.slo_met ? "met" : "missed";
+    if (s.ideal && s.ideal->replica_hours > 0) {
+      note += " · ideal " + FormatFixed(s.ideal->replica_hours, 1) + " replica-h (work bound " +
+              FormatFixed(s.ideal->work_bound_hours, 1) + ")";
+      value += " · " + FormatFixed(s.replica_hours / s.ideal->replica_hours, 2) + "x ideal";
+    }
+    h += Card("SLO", value, note);
+  }
   h += Card("at maxReplicas", FormatShare(s.seconds_at_max, s.duration_seconds, "–"),
             FormatSpan(s.seconds_at_max) + " at " + std::to_string(s.spec_max));
   for (const auto& q : s.queues) {
@@ -236,6 +266,19 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
         "backlog p95 " + FormatFixed(q.backlog_p95, 1) + " · max " + FormatFixed(q.backlog_max, 1));
   }
   h += "</div>";
+  if (per_hour > kFlappingPerHour || s.zero_while_busy > 0) {
+    h += "<div class=\"warn\">";
+    if (per_hour > kFlappingPerHour) {
+      h += "<div>⚠ flapping: " + FormatFixed(per_hour, 1) + " scale events per hour (more than " +
+           FormatFixed(kFlappingPerHour, 0) +
+           "); see the replicas chart and lengthen the scale-down window</div>";
+    }
+    if (s.zero_while_busy > 0) {
+      h += "<div>⚠ scaled to 0 while busy " + std::to_string(s.zero_while_busy) +
+           " times: the metric does not count the tasks in flight</div>";
+    }
+    h += "</div>";
+  }
   if (!s.warnings.empty()) {
     h += "<div class=\"warn\">";
     for (const auto& w : s.warnings) h += "<div>⚠ " + HtmlEscape(w) + "</div>";
@@ -262,6 +305,17 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
         {"ready", kReadyColor, &ready_, SeriesStyle::kStep, false, false},
         {"replicas", kReplicasColor, &replicas_, SeriesStyle::kStep, false, true},
     };
+    // The ideal schedule over the policy's, on the same buckets' scale.
+    MinMaxSeries ideal;
+    if (s.ideal) {
+      const int64_t step_ms = std::llround(s.ideal->block_seconds * 1000.0);
+      const int64_t t0 = ToUnixMillis(s.start);
+      for (size_t k = 0; k < s.ideal->replicas.size(); ++k) {
+        ideal.Add(FromUnixMillis(t0 + static_cast<int64_t>(k) * step_ms), s.ideal->replicas[k]);
+      }
+      series.push_back(
+          {"ideal (clairvoyant)", kIdealColor, &ideal, SeriesStyle::kStep, true, false});
+    }
     h += "<div class=\"panel\">" + RenderChart(o, series) + "</div>";
   }
   for (size_t i = 0; i < spec.metrics.size(); ++i) {
@@ -274,7 +328,14 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
       o.unit = LoadCaption(model);
       o.height = 210;
       h += "<div class=\"panel\">" +
-           RenderChart(o, {{"load", kLoadColor, &pm.load, SeriesStyle::kArea, false, true}}) +
+           RenderChart(
+               o, model.type == ModelType::kQueue
+                      ? std::vector<ChartSeries>{{"load", kLoadColor, &pm.load, SeriesStyle::kArea,
+                                                  false, true},
+                                                 {"capacity of the ready replicas", kCapacityColor,
+                                                  &pm.capacity, SeriesStyle::kStep, false, false}}
+                      : std::vector<ChartSeries>{{"load", kLoadColor, &pm.load, SeriesStyle::kArea,
+                                                  false, true}}) +
            "</div>";
     }
     if (model.type == ModelType::kQueue) {
@@ -283,13 +344,22 @@ void ReportBuilder::Write(std::ostream& out, const Summary& s, const ReportDocum
       o.unit = "tasks";
       o.height = 210;
       h += "<div class=\"panel\">" +
-           RenderChart(o,
-                       {{"backlog", kBacklogColor, &pm.backlog, SeriesStyle::kArea, false, true}}) +
+           RenderChart(o, model.queue_kind == QueueKind::kPool
+                              ? std::vector<ChartSeries>{{"backlog", kBacklogColor, &pm.backlog,
+                                                          SeriesStyle::kArea, false, true},
+                                                         {"in flight", kReadyColor, &pm.in_flight,
+                                                          SeriesStyle::kLine, false, false}}
+                              : std::vector<ChartSeries>{{"backlog", kBacklogColor, &pm.backlog,
+                                                          SeriesStyle::kArea, false, true}}) +
            "</div>";
       ChartOptions w = base;
       w.title = "Oldest queued task · " + m.name;
       w.unit = "seconds waited";
       w.height = 190;
+      if (s.slo) {
+        w.lines = {
+            {s.slo->wait_seconds, "SLO " + FormatFixed(s.slo->wait_seconds, 0) + " s", kSloColor}};
+      }
       h +=
           "<div class=\"panel\">" +
           RenderChart(w, {{"oldest wait", kWaitColor, &pm.wait, SeriesStyle::kLine, false, true}}) +

@@ -35,6 +35,8 @@ class ReportBuilder final : public TickObserver {
     MinMaxSeries compared;
     MinMaxSeries backlog;
     MinMaxSeries wait;
+    MinMaxSeries in_flight;  // pool queues
+    MinMaxSeries capacity;   // queues: tasks/s the ready replicas can serve
   };
   struct Event {
     Timestamp at;

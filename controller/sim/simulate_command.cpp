@@ -266,6 +266,10 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
     err << models.error().message << "\n";
     return kExitUsage;
   }
+  if (auto ok = LoadServiceTimes(*models); !ok) {
+    err << ls.sim.origin << ": " << ok.error().message << "\n";
+    return kExitUsage;
+  }
 
   SimulationInput input;
   input.autoscaler = ls.autoscaler.name;
@@ -282,6 +286,9 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
   if (o.max_span_days) input.max_span_days = *o.max_span_days;
   if (o.max_ticks) input.max_ticks = *o.max_ticks;
   if (o.gap_warning_seconds) input.gap_warning = Seconds(*o.gap_warning_seconds);
+  input.seed = ls.sim.seed;
+  input.slo = ls.sim.slo;
+  input.keep_history = input.slo.has_value();
 
   auto source = OpenRecordings(o.metrics, o.format, o.metric_name);
   if (!source) {

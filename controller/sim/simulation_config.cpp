@@ -57,6 +57,62 @@ std::optional<int64_t> QuantityMilli(const nlohmann::json& j) {
   return std::nullopt;
 }
 
+void ParseServiceTime(const std::string& path, const nlohmann::json& j, ModelConfig& m,
+                      Problems& p) {
+  if (!j.is_object()) {
+    p.Add(path, "must be an object {distribution, meanSeconds, cv, file}");
+    return;
+  }
+  ServiceTime st;
+  bool has_mean = false;
+  for (const auto& [key, value] : j.items()) {
+    const std::string fp = path + "." + key;
+    if (key == "distribution") {
+      const std::string t = value.is_string() ? value.get<std::string>() : "";
+      if (t == "exponential") {
+        st.distribution = ServiceDistribution::kExponential;
+      } else if (t == "constant") {
+        st.distribution = ServiceDistribution::kConstant;
+      } else if (t == "lognormal") {
+        st.distribution = ServiceDistribution::kLognormal;
+      } else if (t == "recorded") {
+        st.distribution = ServiceDistribution::kRecorded;
+      } else {
+        p.Add(fp, "must be one of exponential, constant, lognormal, recorded");
+      }
+    } else if (key == "meanSeconds") {
+      const auto v = Number(value);
+      if (!v || !std::isfinite(*v) || *v <= 0 || *v > 86400) {
+        p.Add(fp, "must be a number of seconds in (0, 86400]");
+      } else {
+        st.mean_seconds = *v;
+        has_mean = true;
+      }
+    } else if (key == "cv") {
+      const auto v = Number(value);
+      if (!v || !std::isfinite(*v) || *v < 0 || *v > 100) {
+        p.Add(fp, "must be a number in [0, 100] (standard deviation / mean)");
+      } else {
+        st.cv = *v;
+      }
+    } else if (key == "file") {
+      if (!value.is_string() || value.get<std::string>().empty()) {
+        p.Add(fp, "must be a file of durations in seconds");
+      } else {
+        st.file = value.get<std::string>();
+      }
+    } else {
+      p.Add(fp, "unknown field (known: distribution, meanSeconds, cv, file)");
+    }
+  }
+  const bool recorded = st.distribution == ServiceDistribution::kRecorded;
+  if (recorded && st.file.empty()) p.Add(path + ".file", "required for distribution recorded");
+  if (!recorded && !st.file.empty())
+    p.Add(path + ".file", "only distribution recorded reads a file");
+  if (!recorded && !has_mean) p.Add(path + ".meanSeconds", "required");
+  m.service_time = st;
+}
+
 void ParseModel(const std::string& path, const nlohmann::json& j, ModelConfig& m, Problems& p) {
   if (!j.is_object()) {
     p.Add(path, "must be an object {type: replay|demand|queue, ...}");
@@ -72,8 +128,50 @@ void ParseModel(const std::string& path, const nlohmann::json& j, ModelConfig& m
         m.type = ModelType::kDemand;
       } else if (t == "queue") {
         m.type = ModelType::kQueue;
+      } else if (t == "arrivalRate") {
+        m.type = ModelType::kArrivalRate;
       } else {
-        p.Add(fp, "must be one of replay, demand, queue");
+        p.Add(fp, "must be one of replay, demand, queue, arrivalRate");
+      }
+    } else if (key == "queueModel") {
+      const std::string t = value.is_string() ? value.get<std::string>() : "";
+      if (t == "fluid") {
+        m.queue_kind = QueueKind::kFluid;
+      } else if (t == "pool") {
+        m.queue_kind = QueueKind::kPool;
+      } else {
+        p.Add(fp, "must be fluid or pool");
+      }
+    } else if (key == "reading") {
+      const std::string t = value.is_string() ? value.get<std::string>() : "";
+      if (t == "backlog") {
+        m.reading = QueueReading::kBacklog;
+      } else if (t == "backlogAndInFlight") {
+        m.reading = QueueReading::kBacklogAndInFlight;
+      } else {
+        p.Add(fp, "must be backlog or backlogAndInFlight");
+      }
+    } else if (key == "concurrency") {
+      const auto v = Integer(value);
+      if (!v || *v < 1 || *v > 10000) {
+        p.Add(fp, "must be an integer between 1 and 10000 (tasks a replica runs at once)");
+      } else {
+        m.concurrency = static_cast<int32_t>(*v);
+      }
+    } else if (key == "serviceTime") {
+      ParseServiceTime(fp, value, m, p);
+    } else if (key == "of") {
+      if (!value.is_string() || value.get<std::string>().empty()) {
+        p.Add(fp, "must name the queue metric whose arrivals this rate reads");
+      } else {
+        m.of = value.get<std::string>();
+      }
+    } else if (key == "windowSeconds") {
+      const auto v = Number(value);
+      if (!v || !std::isfinite(*v) || *v < 1 || *v > 86400) {
+        p.Add(fp, "must be a number of seconds in [1, 86400]");
+      } else {
+        m.window_seconds = *v;
       }
     } else if (key == "scale") {
       const auto v = Number(value);
@@ -113,13 +211,61 @@ void ParseModel(const std::string& path, const nlohmann::json& j, ModelConfig& m
     } else {
       p.Add(fp,
             "unknown field (known: type, scale, serviceRate, intervalSeconds, request, "
-            "perPodBaseline)");
+            "perPodBaseline, queueModel, reading, concurrency, serviceTime, of, windowSeconds)");
     }
   }
-  if (!j.contains("type")) p.Add(path + ".type", "required (replay, demand or queue)");
-  if (m.type == ModelType::kQueue && m.service_rate <= 0 && !j.contains("serviceRate")) {
-    p.Add(path + ".serviceRate", "required for a queue model");
+  if (!j.contains("type")) p.Add(path + ".type", "required (replay, demand, queue or arrivalRate)");
+  const bool pool_with_time = m.queue_kind == QueueKind::kPool && j.contains("serviceTime");
+  if (m.type == ModelType::kQueue && m.service_rate <= 0 && !j.contains("serviceRate") &&
+      !pool_with_time) {
+    p.Add(path + ".serviceRate",
+          "required for a queue model (or serviceTime with queueModel: pool)");
   }
+  if (m.type != ModelType::kQueue || m.queue_kind != QueueKind::kPool) {
+    for (const char* k : {"concurrency", "serviceTime"}) {
+      if (j.contains(k)) p.Add(path + "." + k, "only a queue with queueModel: pool has it");
+    }
+  }
+  if (m.type != ModelType::kQueue && j.contains("reading")) {
+    p.Add(path + ".reading", "only a queue model has it");
+  }
+  if (m.type == ModelType::kArrivalRate && m.of.empty()) {
+    p.Add(path + ".of", "required: the queue metric whose arrivals this rate reads");
+  }
+  if (m.type != ModelType::kArrivalRate && j.contains("of")) {
+    p.Add(path + ".of", "only an arrivalRate model has it");
+  }
+}
+
+void ParseSlo(const std::string& path, const nlohmann::json& j, SimulationConfig& cfg,
+              Problems& p) {
+  if (!j.is_object()) {
+    p.Add(path, "must be an object {waitSeconds, percentile}");
+    return;
+  }
+  Slo slo;
+  for (const auto& [key, value] : j.items()) {
+    const std::string fp = path + "." + key;
+    if (key == "waitSeconds") {
+      const auto v = Number(value);
+      if (!v || !std::isfinite(*v) || *v <= 0 || *v > 86400) {
+        p.Add(fp, "must be a number of seconds in (0, 86400]");
+      } else {
+        slo.wait_seconds = *v;
+      }
+    } else if (key == "percentile") {
+      const auto v = Number(value);
+      if (!v || !std::isfinite(*v) || *v < 50 || *v > 100) {
+        p.Add(fp, "must be a percentile in [50, 100] such as 95 or 99");
+      } else {
+        slo.percentile = *v;
+      }
+    } else {
+      p.Add(fp, "unknown field (known: waitSeconds, percentile)");
+    }
+  }
+  if (!j.contains("waitSeconds")) p.Add(path + ".waitSeconds", "required");
+  cfg.slo = slo;
 }
 
 }  // namespace
@@ -132,8 +278,41 @@ const char* ToString(ModelType t) {
       return "demand";
     case ModelType::kQueue:
       return "queue";
+    case ModelType::kArrivalRate:
+      return "arrivalRate";
   }
   return "?";
+}
+
+double MeanServiceSeconds(const ModelConfig& m) {
+  if (m.service_time) {
+    const ServiceTime& s = *m.service_time;
+    if (s.distribution == ServiceDistribution::kRecorded && s.recorded && !s.recorded->empty()) {
+      double sum = 0;
+      for (double d : *s.recorded) sum += d;
+      return sum / static_cast<double>(s.recorded->size());
+    }
+    return s.mean_seconds;
+  }
+  return m.service_rate > 0 ? m.concurrency / m.service_rate : 0;
+}
+
+Result<void> LoadServiceTimes(std::vector<ModelConfig>& models) {
+  for (auto& m : models) {
+    if (!m.service_time || m.service_time->distribution != ServiceDistribution::kRecorded) continue;
+    auto d = LoadDurations(m.service_time->file);
+    if (!d) return d.error();
+    m.service_time->recorded = std::make_shared<const std::vector<double>>(std::move(*d));
+  }
+  return {};
+}
+
+ServiceTime EffectiveServiceTime(const ModelConfig& m) {
+  if (m.service_time) return *m.service_time;
+  ServiceTime s;
+  s.distribution = ServiceDistribution::kExponential;
+  s.mean_seconds = MeanServiceSeconds(m);
+  return s;
 }
 
 bool IsPerPodMetric(decision::SourceType type) {
@@ -215,10 +394,19 @@ Result<SimulationConfig> ParseSimulation(const nlohmann::json& doc, const std::s
         ParseModel(fp + "." + metric, model, m, p);
         cfg.models[metric] = m;
       }
+    } else if (key == "seed") {
+      const auto v = Integer(value);
+      if (!v || *v < 0) {
+        p.Add(fp, "must be an integer >= 0");
+      } else {
+        cfg.seed = static_cast<uint64_t>(*v);
+      }
+    } else if (key == "slo") {
+      ParseSlo(fp, value, cfg, p);
     } else {
       p.Add(fp,
             "unknown field (known: autoscaler, initialReplicas, startupDelaySeconds, "
-            "costPerReplicaHour, stalenessSeconds, settings, models)");
+            "costPerReplicaHour, stalenessSeconds, settings, models, seed, slo)");
     }
   }
   if (!p.empty()) return p.ToError(cfg.origin);
@@ -251,6 +439,21 @@ Result<std::vector<ModelConfig>> ResolveModels(const SimulationConfig& config,
             "a queue model needs a value metric (External, Object, Prometheus, "
             "Redis); " +
                 m.name + " is read per pod");
+    }
+    if ((model.type == ModelType::kArrivalRate) && per_pod) {
+      p.Add(path + ".type",
+            "an arrivalRate model needs a value metric (External, Object, "
+            "Prometheus, Redis); " +
+                m.name + " is read per pod");
+    }
+    if (model.type == ModelType::kArrivalRate) {
+      bool ok = false;
+      for (const auto& [other, om] : config.models) {
+        ok = ok || (other == model.of && om.type == ModelType::kQueue);
+      }
+      if (!ok) {
+        p.Add(path + ".of", model.of + " is not a metric with a queue model");
+      }
     }
     const bool resource = m.type == decision::SourceType::kResource ||
                           m.type == decision::SourceType::kContainerResource;

@@ -14,6 +14,13 @@
 //     models:
 //       backlog: {type: queue, serviceRate: 0.5, intervalSeconds: 60, scale: 10}
 //       cpu: {type: demand, request: 500m, perPodBaseline: 20m}
+//     seed: 1                        # the pool model's random arrivals and service times
+//     slo: {waitSeconds: 120, percentile: 99}   # the objective the ideal schedule meets
+//
+// A queue model is a fluid by default; `queueModel: pool` simulates tasks in a worker pool:
+//       backlog: {type: queue, queueModel: pool, concurrency: 4, reading: backlogAndInFlight,
+//                 serviceTime: {distribution: lognormal, meanSeconds: 8, cv: 1.5}}
+//       arrivals: {type: arrivalRate, of: backlog, windowSeconds: 120}
 #pragma once
 
 #include <cstdint>
@@ -25,12 +32,17 @@
 
 #include "controller/base/result.h"
 #include "controller/decision/types.h"
+#include "controller/sim/service_time.h"
 
 namespace ebb::sim {
 
 inline constexpr const char* kSimulationKind = "Simulation";
 
-enum class ModelType : uint8_t { kReplay, kDemand, kQueue };
+enum class ModelType : uint8_t { kReplay, kDemand, kQueue, kArrivalRate };
+enum class QueueKind : uint8_t { kFluid, kPool };
+// What a queue metric reads: the tasks waiting, or those plus the tasks being worked on (what
+// KEDA recommends for queues, and what keeps a pool with minReplicas 0 active while busy).
+enum class QueueReading : uint8_t { kBacklog, kBacklogAndInFlight };
 
 const char* ToString(ModelType t);
 
@@ -47,6 +59,22 @@ struct ModelConfig {
   std::optional<int64_t> request_milli;
   // demand on per-pod metrics: usage every ready pod has regardless of load (memory footprint).
   int64_t per_pod_baseline_milli = 0;
+  // queue: the fluid (rates) or the pool (tasks, random arrivals, service times, slots).
+  QueueKind queue_kind = QueueKind::kFluid;
+  QueueReading reading = QueueReading::kBacklog;
+  int32_t concurrency = 1;  // pool: tasks one ready replica runs at once
+  // pool: unset means exponential with mean concurrency / serviceRate.
+  std::optional<ServiceTime> service_time;
+  // arrivalRate: the queue metric whose arrivals it reads, as Prometheus' rate() over the window.
+  std::string of;
+  double window_seconds = 60;
+};
+
+// The service-level objective a run is judged by, and the ideal schedule is built to meet: the
+// given percentile of every task's wait at most waitSeconds.
+struct Slo {
+  double wait_seconds = 0;
+  double percentile = 99;
 };
 
 struct SimulationConfig {
@@ -58,6 +86,8 @@ struct SimulationConfig {
   int64_t staleness_seconds = 300;
   decision::Settings settings;  // upstream's kube-controller-manager flags (spec::ParseSettings)
   std::map<std::string, ModelConfig> models;
+  uint64_t seed = 1;
+  std::optional<Slo> slo;
   // Where it came from, for errors and the report: "file.yaml: Simulation celery-day".
   std::string origin;
 };
@@ -71,6 +101,14 @@ Result<SimulationConfig> ParseSimulation(const nlohmann::json& doc, const std::s
 Result<std::vector<ModelConfig>> ResolveModels(const SimulationConfig& config,
                                                const decision::Spec& spec,
                                                const std::string& autoscaler_name);
+
+// Mean service seconds of a pool model (its serviceTime, else concurrency / serviceRate).
+double MeanServiceSeconds(const ModelConfig& m);
+// The service time a pool draws from (the configured one, else exponential at the mean).
+ServiceTime EffectiveServiceTime(const ModelConfig& m);
+
+// Reads the durations of every pool model whose serviceTime is `recorded` (paths as given).
+Result<void> LoadServiceTimes(std::vector<ModelConfig>& models);
 
 // True for metrics the core reads per pod (Resource, ContainerResource, Pods).
 bool IsPerPodMetric(decision::SourceType type);

@@ -81,7 +81,8 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
   if (auto ok = check_sample(); !ok) return ok.error();
   SimulatedClock clock(info.first);
   SimulatedTarget target(input.initial_replicas, input.startup_delay, info.first);
-  Workload workload(input.spec, input.models, target, info.first, input.staleness);
+  Workload workload(input.spec, input.models, target, info.first, input.staleness, input.seed);
+  workload.set_keep_history(input.keep_history);
   runtime::Reconciler reconciler(input.autoscaler, input.spec, input.settings, target, workload);
 
   const size_t n = input.spec.metrics.size();
@@ -153,9 +154,11 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
           }
         }
       }
-      if (const FluidQueue* q = workload.queue(i)) {
-        mt.backlog = q->backlog();
-        mt.oldest_wait = q->OldestWait(static_cast<double>((now - info.first).count()) / 1000.0);
+      if (workload.is_queue(i)) {
+        mt.backlog = workload.backlog(i);
+        mt.in_flight = workload.in_flight(i);
+        mt.oldest_wait =
+            workload.oldest_wait(i, static_cast<double>((now - info.first).count()) / 1000.0);
       }
     }
     TickRecord rec;
@@ -177,12 +180,15 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
 
   info.final_queues.resize(n);
   info.is_queue.resize(n);
+  info.arrival_history.resize(n);
+  const double end_seconds = static_cast<double>((info.last - info.first).count()) / 1000.0;
   for (size_t i = 0; i < n; ++i) {
-    if (const FluidQueue* q = workload.queue(i)) {
-      info.final_queues[i] = *q;
+    if (workload.is_queue(i)) {
+      info.final_queues[i] = workload.Totals(i, end_seconds);
       info.is_queue[i] = true;
+      info.arrival_history[i] = workload.arrival_history(i);
     }
-    if (workload.samples(i) == 0) {
+    if (workload.samples(i) == 0 && workload.model(i).type != ModelType::kArrivalRate) {
       info.warnings.push_back("the recording has no samples for metric " +
                               input.spec.metrics[i].name + " (spec.metrics[" + std::to_string(i) +
                               "]); every reading of it failed");

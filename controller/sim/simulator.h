@@ -4,14 +4,15 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "controller/decision/types.h"
-#include "controller/sim/fluid_queue.h"
 #include "controller/sim/sample_source.h"
 #include "controller/sim/simulation_config.h"
+#include "controller/sim/workload.h"
 
 namespace ebb::sim {
 
@@ -31,6 +32,9 @@ struct SimulationInput {
   int64_t max_ticks = 10'000'000;
   // A metric without samples for longer than this is reported as a warning, with its position.
   Duration gap_warning = Seconds(6 * 3600);
+  uint64_t seed = 1;          // the pool models' random arrivals and service times
+  std::optional<Slo> slo;     // judged in the summary; the ideal schedule is built to meet it
+  bool keep_history = false;  // keep queue arrival rates for the ideal schedule (RunInfo)
 };
 
 struct MetricTick {
@@ -38,7 +42,8 @@ struct MetricTick {
   double value = 0;        // what the core was given; NaN when the reading failed
   double compared = 0;     // the number the core compared with the target (NaN: none)
   int32_t proposal = -1;   // -1 when the metric failed
-  double backlog = 0;      // queue models
+  double backlog = 0;      // queue models: tasks waiting
+  double in_flight = 0;    // pool models: tasks being worked on
   double oldest_wait = 0;  // queue models: seconds the oldest queued task has waited
 };
 
@@ -71,8 +76,10 @@ struct RunInfo {
   std::vector<std::string> warnings;
   int64_t long_gaps = 0;  // gaps longer than SimulationInput::gap_warning, over all metrics
   // Per spec metric: the queue at the end of the run (queue models only; empty otherwise).
-  std::vector<FluidQueue> final_queues;
+  std::vector<QueueTotals> final_queues;
   std::vector<bool> is_queue;
+  // Per spec metric: its arrival rate over the run (queue models, with keep_history).
+  std::vector<std::vector<RateSegment>> arrival_history;
 };
 
 // Runs the whole recording; observers see every tick. Errors: the recording is malformed, empty

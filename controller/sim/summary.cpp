@@ -66,6 +66,13 @@ void SummaryBuilder::OnTick(const TickRecord& tick) {
   for (size_t i = 0; i < tick.metrics.size() && i < failed_.size(); ++i) {
     if (tick.metrics[i].proposal < 0) ++failed_[i];
   }
+  if (tick.patched && tick.replicas_after == 0 && tick.replicas_before > 0) {
+    bool busy = false;
+    for (const auto& q : queues_) {
+      busy = busy || tick.metrics[q.metric].backlog > 0 || tick.metrics[q.metric].in_flight > 0;
+    }
+    if (busy) ++zero_while_busy_;
+  }
   for (auto& q : queues_) {
     const MetricTick& mt = tick.metrics[q.metric];
     q.backlog.Add(mt.backlog);
@@ -94,6 +101,7 @@ Summary SummaryBuilder::Finish(const RunInfo& info) const {
   s.settings = input_.settings;
   s.seconds_at_min = seconds_at_min_;
   s.seconds_at_max = seconds_at_max_;
+  s.zero_while_busy = zero_while_busy_;
   for (const auto& m : input_.spec.metrics) s.metrics.push_back(m.name);
   s.failed_readings = failed_;
   for (const auto& q : queues_) {
@@ -105,24 +113,43 @@ Summary SummaryBuilder::Finish(const RunInfo& info) const {
     qs.backlog_max = q.backlog.max();
     qs.seconds_above_target = q.seconds_above;
     if (q.metric < info.final_queues.size() && info.is_queue[q.metric]) {
-      const FluidQueue& fq = info.final_queues[q.metric];
-      qs.arrived = fq.arrived();
-      qs.served = fq.served();
-      qs.backlog_end = fq.backlog();
-      Histogram waits = fq.waits();
-      fq.AddCensoredWaits(static_cast<double>((info.last - info.first).count()) / 1000.0, waits);
-      qs.censored = fq.backlog();
+      const QueueTotals& t = info.final_queues[q.metric];
+      qs.arrived = t.arrived;
+      qs.served = t.served;
+      qs.backlog_end = t.backlog;
+      qs.in_flight_end = t.in_flight;
+      qs.work_seconds = t.work_seconds;
+      const Histogram& waits = t.waits;
+      qs.censored = t.backlog;
       qs.wait_p50 = waits.Quantile(0.50);
       qs.wait_p95 = waits.Quantile(0.95);
       qs.wait_p99 = waits.Quantile(0.99);
       qs.wait_max = waits.max();
       qs.wait_mean = waits.mean();
+      if (input_.slo && !s.slo) {
+        s.slo = input_.slo;
+        s.slo_wait = waits.Quantile(input_.slo->percentile / 100.0);
+        s.slo_met = s.slo_wait <= input_.slo->wait_seconds;
+      }
     }
     s.queues.push_back(qs);
   }
+  if (input_.keep_history) s.ideal = IdealForRun(input_, info);
   s.warnings = info.warnings;
   return s;
 }
+
+double ScaleEventsPerHour(const Summary& s) {
+  return s.duration_seconds > 0 ? (s.scale_ups + s.scale_downs) / (s.duration_seconds / 3600.0) : 0;
+}
+
+namespace {
+
+std::string PercentileName(double p) {
+  return "p" + FormatFixed(p, p == std::floor(p) ? 0 : 1);
+}
+
+}  // namespace
 
 std::string FormatSummaryText(const Summary& s) {
   std::string o;
@@ -153,6 +180,11 @@ std::string FormatSummaryText(const Summary& s) {
   line("time at maxReplicas", FormatSpan(s.seconds_at_max) + " (" +
                                   FormatShare(s.seconds_at_max, s.duration_seconds, "-") +
                                   ", max " + std::to_string(s.spec_max) + ")");
+  if (s.zero_while_busy > 0) {
+    line("scaled to 0 while busy", std::to_string(s.zero_while_busy) +
+                                       " times (tasks queued or in flight; read "
+                                       "backlogAndInFlight to count them as activity)");
+  }
   for (size_t i = 0; i < s.metrics.size(); ++i) {
     if (s.failed_readings[i] > 0) {
       line("failed readings",
@@ -172,6 +204,25 @@ std::string FormatSummaryText(const Summary& s) {
     line("backlog above target", FormatSpan(q.seconds_above_target) + " (" +
                                      FormatShare(q.seconds_above_target, s.duration_seconds, "-") +
                                      ")");
+    if (q.in_flight_end > 0) line("in flight at the end", FormatFixed(q.in_flight_end, 0));
+  }
+  if (s.slo) {
+    o += "SLO " + PercentileName(s.slo->percentile) +
+         " wait <= " + FormatFixed(s.slo->wait_seconds, 1) + " s\n";
+    line("policy", FormatFixed(s.slo_wait, 1) + " s: " + (s.slo_met ? "met" : "MISSED"));
+    if (s.ideal) {
+      const IdealResult& id = *s.ideal;
+      line("work bound",
+           FormatFixed(id.work_bound_hours, 2) + " replica-hours (every slot busy all the time)");
+      line("ideal schedule", FormatFixed(id.replica_hours, 2) + " replica-hours (incl. " +
+                                 FormatFixed(id.startup_replica_hours, 2) + " of start-ups), " +
+                                 PercentileName(s.slo->percentile) + " wait " +
+                                 FormatFixed(id.wait_quantile, 1) + " s" +
+                                 (id.met ? "" : ", SLO not reachable within maxReplicas"));
+      if (id.replica_hours > 0) {
+        line("policy / ideal", FormatFixed(s.replica_hours / id.replica_hours, 2) + "x");
+      }
+    }
   }
   for (const auto& w : s.warnings) o += "warning: " + w + "\n";
   return o;
@@ -193,6 +244,7 @@ nlohmann::json SummaryToJson(const Summary& s) {
   j["replicas"] = {{"min", s.min_replicas}, {"mean", s.mean_replicas}, {"max", s.max_replicas}};
   j["secondsAtMinReplicas"] = s.seconds_at_min;
   j["secondsAtMaxReplicas"] = s.seconds_at_max;
+  j["scaledToZeroWhileBusy"] = s.zero_while_busy;
   j["minReplicas"] = s.spec_min;
   j["maxReplicas"] = s.spec_max;
   j["settings"] = spec::SettingsToJson(s.settings);
@@ -217,9 +269,31 @@ nlohmann::json SummaryToJson(const Summary& s) {
                         {"max", q.wait_max},
                         {"mean", q.wait_mean},
                         {"censoredTasks", q.censored}}},
+                      {"inFlightAtEnd", q.in_flight_end},
+                      {"workSeconds", q.work_seconds},
                       {"secondsAboveTarget", q.seconds_above_target}});
   }
   j["queues"] = queues;
+  j["scaleEventsPerHour"] = ScaleEventsPerHour(s);
+  if (s.slo) {
+    nlohmann::json slo = {{"waitSeconds", s.slo->wait_seconds},
+                          {"percentile", s.slo->percentile},
+                          {"policyWaitSeconds", s.slo_wait},
+                          {"met", s.slo_met}};
+    if (s.ideal) {
+      slo["ideal"] = {
+          {"metric", s.ideal->metric},
+          {"replicaHours", s.ideal->replica_hours},
+          {"startupReplicaHours", s.ideal->startup_replica_hours},
+          {"workBoundReplicaHours", s.ideal->work_bound_hours},
+          {"waitSeconds", s.ideal->wait_quantile},
+          {"met", s.ideal->met},
+          {"scaleEvents", s.ideal->scale_events},
+          {"policyOverIdeal",
+           s.ideal->replica_hours > 0 ? s.replica_hours / s.ideal->replica_hours : 0.0}};
+    }
+    j["slo"] = slo;
+  }
   j["warnings"] = s.warnings;
   return j;
 }

@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "controller/sim/histogram.h"
+#include "controller/sim/ideal_schedule.h"
 #include "controller/sim/simulator.h"
 
 namespace ebb::sim {
@@ -17,6 +19,8 @@ struct QueueSummary {
   double arrived = 0;
   double served = 0;
   double backlog_end = 0;
+  double in_flight_end = 0;
+  double work_seconds = 0;  // pool: service seconds of every task
   double backlog_p50 = 0, backlog_p95 = 0, backlog_p99 = 0, backlog_max = 0;
   // Over every task that arrived: the served ones with their wait, the ones still queued at the
   // end (`censored`, = backlog_end) with their wait so far, a lower bound.
@@ -47,11 +51,20 @@ struct Summary {
   decision::Settings settings;  // the controller-level settings the run used
   double seconds_at_min = 0;
   double seconds_at_max = 0;
+  // Scale-downs to 0 while a queue metric still had tasks waiting or in flight.
+  int32_t zero_while_busy = 0;
   std::vector<std::string> metrics;
   std::vector<int64_t> failed_readings;  // per metric
   std::vector<QueueSummary> queues;
+  // The SLO (when the Simulation has one), judged on the first queue metric's waits.
+  std::optional<Slo> slo;
+  double slo_wait = 0;  // that queue's wait at the SLO's percentile
+  bool slo_met = false;
+  std::optional<IdealResult> ideal;  // the clairvoyant schedule at the SLO (pool queues)
   std::vector<std::string> warnings;
 };
+
+double ScaleEventsPerHour(const Summary& s);
 
 // Replica time counts the replicas after each tick's patch for the interval up to the next tick,
 // so a run of n ticks covers (n - 1) intervals and the last tick only sets the final count.
@@ -81,6 +94,7 @@ class SummaryBuilder final : public TickObserver {
   double seconds_at_max_ = 0;
   int32_t min_ = 0, max_ = 0;
   int32_t ups_ = 0, downs_ = 0;
+  int32_t zero_while_busy_ = 0;
   std::vector<int64_t> failed_;
   std::vector<QueueAcc> queues_;
 };

@@ -16,7 +16,7 @@ constexpr Duration kSampleWindow = Seconds(15);
 }  // namespace
 
 Workload::Workload(const decision::Spec& spec, std::vector<ModelConfig> models,
-                   SimulatedTarget& target, Timestamp start, Duration staleness)
+                   SimulatedTarget& target, Timestamp start, Duration staleness, uint64_t seed)
     : spec_(spec),
       target_(target),
       start_(start),
@@ -38,7 +38,79 @@ Workload::Workload(const decision::Spec& spec, std::vector<ModelConfig> models,
       for (const auto& r : pod_requests_) dup = dup || (r.resource == ms.resource);
       if (!dup) pod_requests_.push_back({ms.resource, "", *m.model.request_milli});
     }
+    if (m.model.type == ModelType::kQueue && m.model.queue_kind == QueueKind::kPool) {
+      m.pool = std::make_unique<PoolQueue>(EffectiveServiceTime(m.model), seed + i);
+      m.pool_waits = std::make_unique<Histogram>();
+      m.pool->set_sink(m.pool_waits.get());
+    }
   }
+  for (size_t i = 0; i < metrics_.size(); ++i) {
+    MetricState& m = metrics_[i];
+    if (m.model.type != ModelType::kArrivalRate) continue;
+    m.of = IndexOf(m.model.of);
+    if (m.of >= 0) {
+      MetricState& src = metrics_[static_cast<size_t>(m.of)];
+      src.window_ms = std::max(src.window_ms, m.model.window_seconds * 1000.0);
+    }
+  }
+}
+
+double Workload::Arrived(const MetricState& m) const {
+  return m.pool ? m.pool->arrived() : m.queue.arrived();
+}
+
+double Workload::RateOf(const MetricState& src, double window_ms) const {
+  // As rate() over a range: the increase between the oldest and newest counter values inside
+  // the window, per second between them.
+  if (src.counter.size() < 2) return 0;
+  const auto& last = src.counter.back();
+  const auto* first = &src.counter.front();
+  for (const auto& c : src.counter) {
+    if (static_cast<double>(last.first - c.first) <= window_ms) {
+      first = &c;
+      break;
+    }
+  }
+  if (first->first >= last.first) return 0;
+  return (last.second - first->second) / (static_cast<double>(last.first - first->first) / 1000.0);
+}
+
+double Workload::backlog(size_t i) const {
+  const MetricState& m = metrics_[i];
+  if (m.pool) return m.pool->backlog();
+  return IsFluid(m) ? m.queue.backlog() : 0;
+}
+
+double Workload::in_flight(size_t i) const {
+  const MetricState& m = metrics_[i];
+  return m.pool ? m.pool->in_flight() : 0;
+}
+
+double Workload::oldest_wait(size_t i, double now_seconds) const {
+  const MetricState& m = metrics_[i];
+  if (m.pool) return m.pool->OldestWait(now_seconds);
+  return IsFluid(m) ? m.queue.OldestWait(now_seconds) : 0;
+}
+
+QueueTotals Workload::Totals(size_t i, double now_seconds) const {
+  const MetricState& m = metrics_[i];
+  QueueTotals t;
+  if (m.pool) {
+    t.arrived = m.pool->arrived();
+    t.served = m.pool->served();
+    t.backlog = m.pool->backlog();
+    t.in_flight = m.pool->in_flight();
+    t.work_seconds = m.pool->work_seconds();
+    t.waits = *m.pool_waits;
+    m.pool->AddCensoredWaits(now_seconds, t.waits);
+  } else if (IsFluid(m)) {
+    t.arrived = m.queue.arrived();
+    t.served = m.queue.served();
+    t.backlog = m.queue.backlog();
+    t.waits = m.queue.waits();
+    m.queue.AddCensoredWaits(now_seconds, t.waits);
+  }
+  return t;
 }
 
 int32_t Workload::IndexOf(std::string_view name) const {
@@ -86,7 +158,15 @@ void Workload::AdvanceTo(Timestamp now) {
   const int64_t to = ToUnixMillis(now);
   if (to <= advanced_ms_) return;
   for (auto& m : metrics_) {
-    if (m.model.type == ModelType::kQueue) AdvanceQueue(m, advanced_ms_, to);
+    if (m.model.type != ModelType::kQueue) continue;
+    AdvanceQueue(m, advanced_ms_, to);
+    if (m.window_ms > 0) {
+      m.counter.emplace_back(to, Arrived(m));
+      // Keep one value at or before the window's start.
+      while (m.counter.size() > 2 && static_cast<double>(to - m.counter[1].first) >= m.window_ms) {
+        m.counter.pop_front();
+      }
+    }
   }
   advanced_ms_ = to;
 }
@@ -117,11 +197,24 @@ void Workload::AdvanceQueue(MetricState& m, int64_t from_ms, int64_t to_ms) {
     for (const auto& s : m.segments) {
       if (s.start_ms <= a && s.end_ms >= b) rate += s.rate;
     }
-    const double capacity = target_.ReadyAt(FromUnixMillis(a)) * m.model.service_rate;
+    const int32_t ready = target_.ReadyAt(FromUnixMillis(a));
     const double t0 = static_cast<double>(a - origin) / 1000.0;
     const double t1 = static_cast<double>(b - origin) / 1000.0;
-    m.queue.Advance(t0, t1, rate, capacity);
-    m.tick_arrivals += rate * (t1 - t0);
+    if (m.pool) {
+      const double before = m.pool->arrived();
+      m.pool->Advance(t0, t1, rate, int64_t{ready} * m.model.concurrency);
+      m.tick_arrivals += m.pool->arrived() - before;
+    } else {
+      m.queue.Advance(t0, t1, rate, ready * m.model.service_rate);
+      m.tick_arrivals += rate * (t1 - t0);
+    }
+    if (keep_history_ && rate > 0) {
+      if (!m.history.empty() && m.history.back().end == t0 && m.history.back().rate == rate) {
+        m.history.back().end = t1;
+      } else {
+        m.history.push_back({t0, t1, rate});
+      }
+    }
   }
   std::erase_if(m.segments, [to_ms](const Segment& s) { return s.end_ms <= to_ms; });
 }
@@ -130,6 +223,9 @@ double Workload::load(size_t i) const {
   const MetricState& m = metrics_[i];
   if (m.model.type == ModelType::kQueue) {
     return m.tick_seconds > 0 ? m.tick_arrivals / m.tick_seconds : 0;
+  }
+  if (m.model.type == ModelType::kArrivalRate) {
+    return m.of >= 0 ? load(static_cast<size_t>(m.of)) : 0;
   }
   return m.has_sample ? m.last_value : 0;
 }
@@ -168,16 +264,26 @@ void Workload::Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Ob
     r.value_milli = 0;
     r.ok = false;
     m.last_read = std::nan("");
-    if (!m.has_sample) {
-      r.error = "no sample of " + names_[i] + " in the recording yet";
+    const bool rate_model = m.model.type == ModelType::kArrivalRate;
+    const MetricState* src = rate_model && m.of >= 0 ? &metrics_[static_cast<size_t>(m.of)] : &m;
+    if (!src->has_sample) {
+      r.error = "no sample of " + names_[rate_model && m.of >= 0 ? static_cast<size_t>(m.of) : i] +
+                " in the recording yet";
       continue;
     }
-    if (m.model.type != ModelType::kQueue && now - m.last_at > staleness_) {
+    // Queues and the rates read from them never go stale: a missing row is no arrivals.
+    if (m.model.type != ModelType::kQueue && !rate_model && now - m.last_at > staleness_) {
       r.error = "latest sample of " + names_[i] + " is older than " +
                 std::to_string(staleness_.count() / 1000) + "s";
       continue;
     }
-    const double recorded = m.model.type == ModelType::kQueue ? m.queue.backlog() : m.last_value;
+    double recorded = m.last_value;
+    if (m.model.type == ModelType::kQueue) {
+      recorded = backlog(i);
+      if (m.model.reading == QueueReading::kBacklogAndInFlight) recorded += in_flight(i);
+    } else if (rate_model) {
+      recorded = RateOf(*src, m.model.window_seconds * 1000.0);
+    }
     if (m.per_pod) {
       double per_pod = recorded;
       if (m.model.type == ModelType::kDemand) per_pod = ready > 0 ? recorded / ready : 0;

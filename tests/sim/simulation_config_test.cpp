@@ -16,6 +16,16 @@ json Doc(json spec) {
               {"spec", std::move(spec)}};
 }
 
+ModelConfig Model(ModelType type, double service_rate, std::optional<double> interval,
+                  std::optional<int64_t> request_milli) {
+  ModelConfig m;
+  m.type = type;
+  m.service_rate = service_rate;
+  m.interval_seconds = interval;
+  m.request_milli = request_milli;
+  return m;
+}
+
 TEST_CASE("a Simulation document parses with defaults", "[sim][config]") {
   auto c = ParseSimulation(
       Doc({{"autoscaler", "worker"},
@@ -82,7 +92,7 @@ TEST_CASE("models are checked against the Autoscaler's metrics", "[sim][config]"
                Catch::Contains("f.yaml: Simulation s1: spec.models.cpu.request: required"));
   }
   SECTION("a queue on a per-pod metric and an unknown metric") {
-    cfg.models["cpu"] = ModelConfig{ModelType::kQueue, 1, 1, {}, 500, 0};
+    cfg.models["cpu"] = Model(ModelType::kQueue, 1, {}, 500);
     cfg.models["latency"] = ModelConfig{};
     auto r = ResolveModels(cfg, spec, "web");
     REQUIRE_FALSE(r.has_value());
@@ -92,8 +102,8 @@ TEST_CASE("models are checked against the Autoscaler's metrics", "[sim][config]"
                                "(its metrics: cpu, backlog)"));
   }
   SECTION("valid") {
-    cfg.models["cpu"] = ModelConfig{ModelType::kDemand, 1, 0, {}, 500, 0};
-    cfg.models["backlog"] = ModelConfig{ModelType::kQueue, 1, 0.5, 60.0, {}, 0};
+    cfg.models["cpu"] = Model(ModelType::kDemand, 0, {}, 500);
+    cfg.models["backlog"] = Model(ModelType::kQueue, 0.5, 60.0, {});
     auto r = ResolveModels(cfg, spec, "web");
     REQUIRE(r.has_value());
     REQUIRE(r->size() == 2);

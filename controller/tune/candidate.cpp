@@ -1,0 +1,104 @@
+#include "controller/tune/candidate.h"
+
+#include <cmath>
+#include <cstdio>
+
+namespace ebb::tune {
+namespace {
+
+nlohmann::json Policy(const char* type, int value, int period) {
+  return {{"type", type}, {"value", value}, {"periodSeconds", period}};
+}
+
+nlohmann::json UpPolicies(int i) {
+  if (i == 1) return {Policy("Percent", 200, 15), Policy("Pods", 8, 15)};
+  return {Policy("Percent", 100, 15), Policy("Pods", 4, 15)};
+}
+
+nlohmann::json DownPolicies(int i) {
+  switch (i) {
+    case 1:
+      return {Policy("Percent", 25, 60)};
+    case 2:
+      return {Policy("Percent", 50, 60)};
+    case 3:
+      return {Policy("Percent", 100, 15)};
+    default:
+      return {Policy("Percent", 10, 60)};
+  }
+}
+
+const char* UpText(int i) {
+  return i == 1 ? "200%|8/15s" : "100%|4/15s";
+}
+
+const char* DownText(int i) {
+  switch (i) {
+    case 1:
+      return "25%/60s";
+    case 2:
+      return "50%/60s";
+    case 3:
+      return "100%/15s";
+    default:
+      return "10%/60s";
+  }
+}
+
+}  // namespace
+
+std::string QuantityText(double value) {
+  const auto milli = static_cast<int64_t>(std::llround(value * 1000.0));
+  if (milli % 1000 == 0) return std::to_string(milli / 1000);
+  return std::to_string(milli) + "m";
+}
+
+std::string Candidate::Key() const {
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%.4f|%d|%d|%d|%d|%d|%.4f|%d", target, up_window, down_window,
+                up_policy, down_policy, floor, rate_target, rate_window);
+  return buf;
+}
+
+std::string Candidate::Describe() const {
+  std::string s = "target " + QuantityText(target) + ", up " + std::to_string(up_window) + " s " +
+                  UpText(up_policy) + ", down " + std::to_string(down_window) + " s " +
+                  DownText(down_policy) + ", min " + std::to_string(floor);
+  if (rate_target > 0) s += ", rate " + QuantityText(rate_target) + "/s per replica";
+  return s;
+}
+
+nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_index,
+                              const Candidate& c, const std::string& rate_name) {
+  nlohmann::json doc = autoscaler;
+  nlohmann::json& spec = doc["spec"];
+  spec["minReplicas"] = c.floor;
+  nlohmann::json& metrics = spec["metrics"];
+  nlohmann::json& entry = metrics[queue_index];
+  for (auto& [key, block] : entry.items()) {
+    if (block.is_object() && block.contains("target")) {
+      block["target"] = {{"type", "AverageValue"}, {"averageValue", QuantityText(c.target)}};
+    }
+  }
+  spec["behavior"] = {{"scaleUp",
+                       {{"stabilizationWindowSeconds", c.up_window},
+                        {"selectPolicy", "Max"},
+                        {"policies", UpPolicies(c.up_policy)}}},
+                      {"scaleDown",
+                       {{"stabilizationWindowSeconds", c.down_window},
+                        {"selectPolicy", "Max"},
+                        {"policies", DownPolicies(c.down_policy)}}}};
+  if (c.rate_target > 0) {
+    metrics.push_back(
+        {{"type", "Prometheus"},
+         {"name", rate_name},
+         {"prometheus",
+          {{"serverAddress", "http://prometheus:9090"},
+           {"query", "sum(rate(TASKS_RECEIVED_TOTAL[" + std::to_string(c.rate_window) + "s]))"},
+           {"target",
+            {{"type", "AverageValue"}, {"averageValue", QuantityText(c.rate_target)}}}}}});
+  }
+  return doc;
+}
+
+}  // namespace ebb::tune

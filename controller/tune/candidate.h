@@ -1,0 +1,40 @@
+// One point of the search: the Autoscaler settings `ebb tune` varies, and how they are written
+// into the user's Autoscaler document (everything else in it is kept as written).
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+namespace ebb::tune {
+
+// Scale-up and scale-down policy sets the search chooses from (index in Candidate).
+inline constexpr int kUpPolicies = 2;    // HPA's default (100 % or 4 pods / 15 s), twice that
+inline constexpr int kDownPolicies = 4;  // 10 %, 25 %, 50 % per minute, HPA's 100 % / 15 s
+
+struct Candidate {
+  double target = 5;  // the queue metric's averageValue (tasks per replica)
+  int32_t up_window = 0;
+  int32_t down_window = 300;
+  int up_policy = 0;
+  int down_policy = 0;
+  int32_t floor = 1;  // minReplicas
+  // A second metric: the queue's arrivals per second per replica (AverageValue); 0: none.
+  double rate_target = 0;
+  int32_t rate_window = 120;
+
+  std::string Key() const;
+  // "target 2.5, up 0 s 100%|4/15s, down 300 s 10%/60s, min 1, rate 0.35/s per replica"
+  std::string Describe() const;
+};
+
+// An averageValue as Kubernetes writes a quantity: "3", "2500m".
+std::string QuantityText(double value);
+
+// The Autoscaler document with the candidate's settings: minReplicas, the target of
+// spec.metrics[queue_index], spec.behavior, and (rate_target > 0) one more metric named
+// `rate_name`, a Prometheus query over the queue's arrivals counter.
+nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_index,
+                              const Candidate& c, const std::string& rate_name);
+
+}  // namespace ebb::tune

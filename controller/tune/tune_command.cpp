@@ -1,0 +1,363 @@
+#include "controller/tune/tune_command.h"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+
+#include "controller/convert/convert.h"
+#include "controller/sim/number_text.h"
+#include "controller/sim/timestamp_text.h"
+#include "controller/spec/autoscaler.h"
+#include "controller/spec/documents.h"
+#include "controller/tune/comparison.h"
+
+namespace ebb::tune {
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitOutput = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNotFound = 3;
+
+Error Usage(const std::string& what) {
+  return MakeError(ErrorCode::kInvalidConfig, "ebb tune: " + what + " (see ebb tune --help)");
+}
+
+bool ParseDouble(const std::string& s, double& out) {
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && !s.empty() && std::isfinite(out);
+}
+
+std::string KindOf(const nlohmann::json& d) {
+  return d.is_object() && d.contains("kind") && d["kind"].is_string() ? d["kind"].get<std::string>()
+                                                                      : "";
+}
+
+std::string NameOf(const nlohmann::json& d) {
+  if (!d.is_object() || !d.contains("metadata") || !d["metadata"].is_object()) return "";
+  const auto& md = d["metadata"];
+  return md.contains("name") && md["name"].is_string() ? md["name"].get<std::string>() : "";
+}
+
+struct Loaded {
+  nlohmann::json autoscaler;
+  sim::SimulationConfig sim;
+};
+
+Result<Loaded> Load(const TuneCommandOptions& o) {
+  auto docs = spec::LoadDocuments(o.filename);
+  if (!docs) return docs.error();
+  std::vector<nlohmann::json> autoscalers;
+  std::vector<std::pair<nlohmann::json, std::string>> sims;
+  for (auto& d : *docs) {
+    if (KindOf(d) == spec::kKind) autoscalers.push_back(d);
+    if (KindOf(d) == sim::kSimulationKind) sims.emplace_back(d, o.filename);
+  }
+  if (!o.simulation_file.empty()) {
+    auto more = spec::LoadDocuments(o.simulation_file);
+    if (!more) return more.error();
+    for (auto& d : *more) {
+      if (KindOf(d) == sim::kSimulationKind) sims.emplace_back(d, o.simulation_file);
+    }
+  }
+  std::string name = o.autoscaler;
+  Loaded out;
+  bool have_sim = false;
+  for (const auto& [doc, source] : sims) {
+    auto s = sim::ParseSimulation(doc, source);
+    if (!s) return s.error();
+    if (name.empty() || s->autoscaler.empty() || s->autoscaler == name) {
+      out.sim = *s;  // a later one (--simulation) wins, as in ebb simulate
+      have_sim = true;
+    }
+  }
+  if (!have_sim) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     o.filename + ": no Simulation document (ebb tune needs its models and slo)");
+  }
+  if (name.empty()) name = out.sim.autoscaler;
+  const nlohmann::json* chosen = nullptr;
+  for (const auto& a : autoscalers) {
+    if (name.empty() ? autoscalers.size() == 1 : NameOf(a) == name) chosen = &a;
+  }
+  if (chosen == nullptr) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     o.filename + (name.empty() ? ": needs exactly one Autoscaler (or --autoscaler)"
+                                                : ": no Autoscaler named " + name));
+  }
+  out.autoscaler = *chosen;
+  for (auto& [metric, model] : out.sim.models) {
+    if (!model.service_time ||
+        model.service_time->distribution != sim::ServiceDistribution::kRecorded) {
+      continue;
+    }
+    auto d = sim::LoadDurations(model.service_time->file);
+    if (!d) {
+      return MakeError(d.error().code, out.sim.origin + ": spec.models." + metric +
+                                           ".serviceTime.file: " + d.error().message);
+    }
+    model.service_time->recorded = std::make_shared<const std::vector<double>>(std::move(*d));
+  }
+  return out;
+}
+
+std::string Percentile(const sim::SimulationConfig& c) {
+  return "p" + sim::FormatFixed(c.slo->percentile,
+                                c.slo->percentile == std::floor(c.slo->percentile) ? 0 : 1);
+}
+
+std::string Line(const sim::Summary& s) {
+  const std::string wait = s.slo ? sim::FormatFixed(s.slo_wait, 1) + " s" : "-";
+  std::string o = sim::FormatFixed(s.replica_hours, 1) + " replica-hours, wait " + wait + " (" +
+                  (s.slo_met ? "SLO met" : "SLO MISSED") + "), " +
+                  sim::FormatFixed(sim::ScaleEventsPerHour(s), 2) + " scale events/h";
+  if (s.ideal && s.ideal->replica_hours > 0) {
+    o += ", " + sim::FormatFixed(s.replica_hours / s.ideal->replica_hours, 2) + "x the ideal " +
+         sim::FormatFixed(s.ideal->replica_hours, 1);
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string TuneUsage() {
+  return "usage: ebb tune -f AUTOSCALER.yaml --metrics RECORDING [options]\n"
+         "\n"
+         "Searches the queue metric's target, the scale-up/scale-down windows and policies,\n"
+         "minReplicas and a second (arrival-rate) metric for the fewest replica-hours that meet\n"
+         "the Simulation's slo: with a bounded scale-event rate, in simulation on the first part\n"
+         "of the recording; checks the result on the held-out rest; prints the comparison with\n"
+         "the ideal schedule and the defaults, the cost-vs-latency front and the Autoscaler.\n"
+         "\n"
+         "  -f, --filename FILE          the Autoscaler and its Simulation (models, slo, seed)\n"
+         "  --metrics FILE               recording (as ebb simulate); repeat to merge several\n"
+         "  --simulation FILE            Simulation documents kept in their own file\n"
+         "  --autoscaler NAME            which Autoscaler when the file holds several\n"
+         "  --holdout SHARE              the last share of the span kept for the check (0.25)\n"
+         "  --max-events-per-hour N      scale events per hour allowed (default 4)\n"
+         "  --threads N                  simulations run at once (default 2)\n"
+         "  --out FILE                   write the recommended Autoscaler (YAML) there\n"
+         "  --json                       print the result as JSON\n"
+         "  --metric-name NAME, --format auto|csv|prometheus   as ebb simulate\n"
+         "Exit codes: 0 found, 3 no policy met the SLO (the closest is printed), 1 output, 2 "
+         "input.\n";
+}
+
+Result<TuneCommandOptions> ParseTuneArgs(std::span<const std::string> args) {
+  TuneCommandOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::string value;
+    bool inline_value = false;
+    if (flag.rfind("--", 0) == 0) {
+      if (auto eq = flag.find('='); eq != std::string::npos) {
+        value = flag.substr(eq + 1);
+        flag = flag.substr(0, eq);
+        inline_value = true;
+      }
+    }
+    auto take = [&](std::string& dst) {
+      if (inline_value) {
+        dst = value;
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      dst = args[++i];
+      return true;
+    };
+    std::string v;
+    double d = 0;
+    if (flag == "-h" || flag == "--help") {
+      o.help = true;
+    } else if (flag == "--json") {
+      o.json = true;
+    } else if (flag == "-f" || flag == "--filename") {
+      if (!take(o.filename)) return Usage(flag + " needs a file");
+    } else if (flag == "--metrics") {
+      if (!take(v)) return Usage("--metrics needs a file");
+      o.metrics.push_back(v);
+    } else if (flag == "--simulation") {
+      if (!take(o.simulation_file)) return Usage("--simulation needs a file");
+    } else if (flag == "--autoscaler") {
+      if (!take(o.autoscaler)) return Usage("--autoscaler needs a name");
+    } else if (flag == "--out") {
+      if (!take(o.out)) return Usage("--out needs a file");
+    } else if (flag == "--metric-name") {
+      if (!take(o.metric_name)) return Usage("--metric-name needs a name");
+    } else if (flag == "--holdout") {
+      if (!take(v) || !ParseDouble(v, d) || d < 0 || d > 0.9) {
+        return Usage("--holdout needs a share between 0 and 0.9");
+      }
+      o.tune.holdout = d;
+    } else if (flag == "--max-events-per-hour") {
+      if (!take(v) || !ParseDouble(v, d) || d <= 0) {
+        return Usage("--max-events-per-hour needs a number > 0");
+      }
+      o.tune.max_events_per_hour = d;
+    } else if (flag == "--threads") {
+      if (!take(v) || !ParseDouble(v, d) || d < 1 || d > 64 || d != std::floor(d)) {
+        return Usage("--threads needs an integer between 1 and 64");
+      }
+      o.tune.threads = static_cast<int>(d);
+    } else if (flag == "--format") {
+      if (!take(v)) return Usage("--format needs auto, csv or prometheus");
+      if (v == "auto") {
+        o.format = sim::RecordingFormat::kAuto;
+      } else if (v == "csv") {
+        o.format = sim::RecordingFormat::kCsv;
+      } else if (v == "prometheus") {
+        o.format = sim::RecordingFormat::kPrometheus;
+      } else {
+        return Usage("--format needs auto, csv or prometheus, not " + v);
+      }
+    } else {
+      return Usage("unknown argument " + args[i]);
+    }
+  }
+  if (o.help) return o;
+  if (o.filename.empty()) return Usage("-f AUTOSCALER.yaml is required");
+  if (o.metrics.empty()) return Usage("--metrics RECORDING is required");
+  return o;
+}
+
+int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.help) {
+    out << TuneUsage();
+    return kExitOk;
+  }
+  auto loaded = Load(o);
+  if (!loaded) {
+    err << loaded.error().message << "\n";
+    return kExitUsage;
+  }
+  auto source = sim::OpenRecordings(o.metrics, o.format, o.metric_name);
+  if (!source) {
+    err << source.error().message << "\n";
+    return kExitUsage;
+  }
+  auto rec = BufferedRecording::Read(**source);
+  if (!rec) {
+    err << rec.error().message << "\n";
+    return kExitUsage;
+  }
+  auto result = Tune(loaded->autoscaler, loaded->sim, *rec, o.tune);
+  if (!result) {
+    err << result.error().message << "\n";
+    return kExitUsage;
+  }
+  const TuneResult& r = *result;
+
+  // The comparison on the whole recording: the tuned policy, the one given, and the defaults
+  // HPA and KEDA users get when they write only the target.
+  sim::SimulationConfig cfg = loaded->sim;
+  sim::ModelConfig rate;
+  rate.type = sim::ModelType::kArrivalRate;
+  rate.window_seconds = r.best.rate_window;
+  std::vector<std::pair<std::string, nlohmann::json>> policies;
+  policies.emplace_back("tuned", r.recommended);
+  policies.emplace_back("as given", loaded->autoscaler);
+  nlohmann::json hpa = loaded->autoscaler;
+  hpa["spec"].erase("behavior");
+  policies.emplace_back("HPA default behavior", hpa);
+  nlohmann::json keda = hpa;
+  keda["spec"]["pollingInterval"] = 30;
+  policies.emplace_back("KEDA default (30 s)", keda);
+  std::vector<ComparedPolicy> rows;
+  {
+    auto a = spec::ParseAutoscaler(loaded->autoscaler);
+    if (a) {
+      for (const auto& [name, model] : cfg.models) {
+        if (model.type == sim::ModelType::kQueue && rate.of.empty()) {
+          for (const auto& m : a->spec.metrics) {
+            if (m.name == name) rate.of = name;
+          }
+        }
+      }
+    }
+    cfg.models[RateMetricName(loaded->autoscaler)] = rate;
+  }
+  for (size_t i = 0; i < policies.size(); ++i) {
+    BufferedRecording::Source src(*rec, rec->first_ms(), rec->last_ms() + 1);
+    // The ideal within the bounds as given (the tuned floor would raise it).
+    auto s = RunPolicy(policies[i].second, cfg, src, /*with_ideal=*/i == 1);
+    if (!s) {
+      err << policies[i].first << ": " << s.error().message << "\n";
+      return kExitUsage;
+    }
+    rows.push_back({policies[i].first, std::move(*s)});
+  }
+
+  const std::string yaml = convert::ToYaml(nlohmann::ordered_json::parse(r.recommended.dump()));
+  if (!o.out.empty()) {
+    std::ofstream f(o.out, std::ios::binary | std::ios::trunc);
+    f << yaml;
+    f.close();
+    if (!f) {
+      err << o.out << ": cannot write the recommended Autoscaler\n";
+      return kExitOutput;
+    }
+  }
+  const auto& slo = *loaded->sim.slo;
+  if (o.json) {
+    nlohmann::json j;
+    j["found"] = r.found;
+    j["settings"] = r.best.Describe();
+    j["runs"] = r.runs;
+    j["seconds"] = r.seconds;
+    j["slo"] = {{"waitSeconds", slo.wait_seconds}, {"percentile", slo.percentile}};
+    j["maxEventsPerHour"] = o.tune.max_events_per_hour;
+    j["training"] = sim::SummaryToJson(r.train);
+    if (r.holdout.ticks > 0) j["heldOut"] = sim::SummaryToJson(r.holdout);
+    j["comparison"] = ComparisonToJson(rows);
+    nlohmann::json front = nlohmann::json::array();
+    for (const auto& e : r.front) {
+      front.push_back({{"replicaHours", e.replica_hours},
+                       {"waitSeconds", e.wait},
+                       {"scaleEventsPerHour", e.events_per_hour},
+                       {"sloMet", e.slo_met},
+                       {"settings", e.candidate.Describe()}});
+    }
+    j["front"] = front;
+    j["recommended"] = r.recommended;
+    out << j.dump(2) << "\n";
+  } else {
+    out << "Tuning " << r.train.autoscaler << " for " << Percentile(loaded->sim)
+        << " wait <= " << sim::FormatFixed(slo.wait_seconds, 1)
+        << " s and <= " << sim::FormatFixed(o.tune.max_events_per_hour, 1) << " scale events/h\n";
+    out << "  " << r.runs << " policies simulated in " << sim::FormatFixed(r.seconds, 1) << " s on "
+        << sim::FormatRfc3339(r.train.start) << " .. " << sim::FormatRfc3339(r.train.end) << "\n";
+    out << (r.found ? "Recommended: " : "No policy met the SLO; the closest: ") << r.best.Describe()
+        << "\n";
+    out << "  training:  " << Line(r.train) << "\n";
+    if (r.holdout.ticks > 0) {
+      out << "  held out:  " << Line(r.holdout) << " (" << sim::FormatRfc3339(r.holdout.start)
+          << " .. " << sim::FormatRfc3339(r.holdout.end) << ", not seen by the search)\n";
+    }
+    out << "\nOn the whole recording:\n" << FormatComparison(rows);
+    out << "\nCost-vs-latency front (training part; " << Percentile(loaded->sim) << " wait):\n";
+    for (const auto& e : r.front) {
+      out << "  " << sim::FormatFixed(e.replica_hours, 1) << " replica-h  "
+          << sim::FormatFixed(e.wait, 1) << " s  " << sim::FormatFixed(e.events_per_hour, 2)
+          << " events/h  " << (e.feasible ? "ok    " : (e.slo_met ? "flaps " : "missed")) << "  "
+          << e.candidate.Describe() << "\n";
+    }
+    out << "\nRecommended Autoscaler";
+    if (r.best.rate_target > 0) {
+      out << " (replace TASKS_RECEIVED_TOTAL with the counter of tasks published to the queue, "
+             "and the serverAddress)";
+    }
+    out << ":\n---\n" << yaml;
+  }
+  return r.found ? kExitOk : kExitNotFound;
+}
+
+int TuneMain(std::span<const std::string> args, std::ostream& out, std::ostream& err) {
+  auto o = ParseTuneArgs(args);
+  if (!o) {
+    err << o.error().message << "\n";
+    return kExitUsage;
+  }
+  return RunTuneCommand(*o, out, err);
+}
+
+}  // namespace ebb::tune

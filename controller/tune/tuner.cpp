@@ -1,0 +1,250 @@
+#include "controller/tune/tuner.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <optional>
+#include <thread>
+
+#include "controller/spec/autoscaler.h"
+#include "controller/tune/comparison.h"
+
+namespace ebb::tune {
+namespace {
+
+constexpr double kInfeasible = 1e12;
+
+struct Context {
+  const nlohmann::json& doc;
+  sim::SimulationConfig cfg;  // with the rate model added
+  const BufferedRecording& rec;
+  size_t queue_index = 0;
+  std::string rate_name;
+  int64_t train_to_ms = 0;
+  double bound = 4;
+};
+
+double Score(const Evaluated& e, const Context& ctx) {
+  if (e.feasible) return e.replica_hours;
+  const double w = ctx.cfg.slo->wait_seconds;
+  const double miss = std::max(0.0, e.wait / w - 1.0) +
+                      std::max(0.0, e.events_per_hour / std::max(ctx.bound, 1e-9) - 1.0);
+  return kInfeasible * (1.0 + std::min(miss, 1e3)) + e.replica_hours;
+}
+
+Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c) {
+  BufferedRecording::Source src(ctx.rec, ctx.rec.first_ms(), ctx.train_to_ms);
+  const auto doc = ApplyCandidate(ctx.doc, ctx.queue_index, c, ctx.rate_name);
+  auto s = RunPolicy(doc, ctx.cfg, src, /*with_ideal=*/false);
+  if (!s) return s.error();
+  Evaluated e;
+  e.candidate = c;
+  e.replica_hours = s->replica_hours;
+  e.wait = s->slo_wait;
+  e.slo_met = s->slo_met;
+  e.events_per_hour = sim::ScaleEventsPerHour(*s);
+  e.feasible = e.slo_met && e.events_per_hour <= ctx.bound;
+  return e;
+}
+
+// Evaluates the candidates not seen yet, `threads` at a time.
+Result<void> EvaluateAll(const Context& ctx, const std::vector<Candidate>& batch, int threads,
+                         std::map<std::string, Evaluated>& seen) {
+  std::vector<Candidate> todo;
+  for (const auto& c : batch) {
+    if (seen.find(c.Key()) == seen.end() &&
+        std::none_of(todo.begin(), todo.end(),
+                     [&](const Candidate& t) { return t.Key() == c.Key(); })) {
+      todo.push_back(c);
+    }
+  }
+  std::vector<std::optional<Result<Evaluated>>> results(todo.size());
+  std::atomic<size_t> next{0};
+  auto work = [&]() {
+    for (size_t i = next++; i < todo.size(); i = next++) results[i] = Evaluate(ctx, todo[i]);
+  };
+  std::vector<std::thread> pool;
+  const int n = std::clamp(threads, 1, 64);
+  for (int t = 1; t < n; ++t) pool.emplace_back(work);
+  work();
+  for (auto& t : pool) t.join();
+  for (size_t i = 0; i < todo.size(); ++i) {
+    if (!*results[i]) return results[i]->error();
+    seen[todo[i].Key()] = **results[i];
+  }
+  return {};
+}
+
+}  // namespace
+
+std::string RateMetricName(const nlohmann::json& autoscaler) {
+  std::string name = "arrivals";
+  auto a = spec::ParseAutoscaler(autoscaler);
+  if (!a) return name;
+  for (int k = 2;; ++k) {
+    bool taken = false;
+    for (const auto& m : a->spec.metrics) taken = taken || m.name == name;
+    if (!taken) return name;
+    name = "arrivals-" + std::to_string(k);
+  }
+}
+
+Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationConfig& cfg,
+                        const BufferedRecording& recording, const TuneOptions& options) {
+  const auto started = std::chrono::steady_clock::now();
+  if (!cfg.slo) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     cfg.origin + ": spec.slo is required to tune (the objective to meet)");
+  }
+  auto a = spec::ParseAutoscaler(autoscaler);
+  if (!a) return a.error();
+  auto models = sim::ResolveModels(cfg, a->spec, a->name);
+  if (!models) return models.error();
+  Context ctx{autoscaler, cfg, recording, 0, "", 0, 4};
+  bool found_queue = false;
+  for (size_t i = 0; i < models->size(); ++i) {
+    if ((*models)[i].type == sim::ModelType::kQueue) {
+      ctx.queue_index = i;
+      found_queue = true;
+      break;
+    }
+  }
+  if (!found_queue) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     cfg.origin + ": spec.models needs a queue model for one of " + a->name +
+                         "'s metrics to tune it");
+  }
+  if (recording.empty()) return MakeError(ErrorCode::kInvalidConfig, "the recording is empty");
+  const sim::ModelConfig& q = (*models)[ctx.queue_index];
+  const std::string queue_name = a->spec.metrics[ctx.queue_index].name;
+  ctx.rate_name = RateMetricName(autoscaler);
+  sim::ModelConfig rate;
+  rate.type = sim::ModelType::kArrivalRate;
+  rate.of = queue_name;
+  rate.window_seconds = 120;
+  ctx.cfg.models[ctx.rate_name] = rate;
+  ctx.bound = options.max_events_per_hour;
+  const int64_t span = recording.last_ms() - recording.first_ms();
+  const double holdout = std::clamp(options.holdout, 0.0, 0.9);
+  ctx.train_to_ms = recording.first_ms() +
+                    static_cast<int64_t>(std::llround(static_cast<double>(span) * (1 - holdout)));
+  if (holdout == 0) ctx.train_to_ms = recording.last_ms() + 1;
+
+  // The scale of the grid: tasks one replica finishes within the wait objective, and tasks one
+  // replica finishes per second.
+  const double w = cfg.slo->wait_seconds;
+  double per_second = q.service_rate;
+  if (q.queue_kind == sim::QueueKind::kPool) {
+    const double mean = sim::MeanServiceSeconds(q);
+    per_second = mean > 0 ? q.concurrency / mean : q.service_rate;
+  }
+  const double k = std::max(0.05, per_second * w);
+  std::vector<double> targets;
+  for (double m : {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0}) {
+    const double t = std::max(0.05, std::round(k * m * 20) / 20);
+    if (std::find(targets.begin(), targets.end(), t) == targets.end()) targets.push_back(t);
+  }
+  std::vector<double> rates{0};
+  for (double u : {0.5, 0.7, 0.85}) rates.push_back(std::max(0.001, per_second * u));
+  const int32_t min0 = a->spec.min_replicas;
+  std::vector<int32_t> floors;
+  for (int32_t f : {min0, min0 + 1, min0 + 2, min0 + 4}) {
+    if (f <= a->spec.max_replicas && std::find(floors.begin(), floors.end(), f) == floors.end()) {
+      floors.push_back(f);
+    }
+  }
+
+  Candidate best;
+  best.target = targets[std::min<size_t>(3, targets.size() - 1)];
+  best.floor = min0;
+  std::map<std::string, Evaluated> seen;
+  auto best_of = [&](const std::vector<Candidate>& batch) -> Result<void> {
+    if (auto ok = EvaluateAll(ctx, batch, options.threads, seen); !ok) return ok.error();
+    double s = Score(seen.at(best.Key()), ctx);
+    for (const auto& c : batch) {
+      const double cs = Score(seen.at(c.Key()), ctx);
+      if (cs < s) {
+        s = cs;
+        best = c;
+      }
+    }
+    return {};
+  };
+  auto vary = [&](auto set, const auto& values) {
+    std::vector<Candidate> batch{best};
+    for (const auto& v : values) {
+      Candidate c = best;
+      set(c, v);
+      batch.push_back(c);
+    }
+    return batch;
+  };
+  for (int pass = 0; pass < std::max(1, options.passes); ++pass) {
+    const std::string before = best.Key();
+    const std::vector<std::function<std::vector<Candidate>()>> steps{
+        [&] { return vary([](Candidate& c, double v) { c.target = v; }, targets); },
+        [&] { return vary([](Candidate& c, double v) { c.rate_target = v; }, rates); },
+        [&] {
+          return vary([](Candidate& c, int32_t v) { c.down_window = v; },
+                      std::vector<int32_t>{60, 180, 300, 600, 900});
+        },
+        [&] {
+          return vary([](Candidate& c, int v) { c.down_policy = v; }, std::vector<int>{0, 1, 2, 3});
+        },
+        [&] {
+          return vary([](Candidate& c, int32_t v) { c.up_window = v; },
+                      std::vector<int32_t>{0, 30, 60, 120});
+        },
+        [&] {
+          return vary([](Candidate& c, int v) { c.up_policy = v; }, std::vector<int>{0, 1});
+        },
+        [&] { return vary([](Candidate& c, int32_t v) { c.floor = v; }, floors); },
+        // The target again: the windows and the floor move where it is best.
+        [&] { return vary([](Candidate& c, double v) { c.target = v; }, targets); },
+    };
+    for (const auto& step : steps) {
+      if (auto ok = best_of(step()); !ok) return ok.error();
+    }
+    if (pass > 0 && best.Key() == before) break;
+  }
+
+  TuneResult out;
+  out.best = best;
+  out.found = seen.at(best.Key()).feasible;
+  out.recommended = ApplyCandidate(autoscaler, ctx.queue_index, best, ctx.rate_name);
+  out.runs = static_cast<int64_t>(seen.size());
+  out.holdout_from_ms = ctx.train_to_ms;
+  {
+    BufferedRecording::Source src(recording, recording.first_ms(), ctx.train_to_ms);
+    auto s = RunPolicy(out.recommended, ctx.cfg, src, /*with_ideal=*/true);
+    if (!s) return s.error();
+    out.train = std::move(*s);
+  }
+  if (ctx.train_to_ms <= recording.last_ms()) {
+    BufferedRecording::Source src(recording, ctx.train_to_ms, recording.last_ms() + 1);
+    auto s = RunPolicy(out.recommended, ctx.cfg, src, /*with_ideal=*/true);
+    if (!s) return s.error();
+    out.holdout = std::move(*s);
+  }
+  // The Pareto front: no other candidate is both cheaper and faster.
+  std::vector<Evaluated> all;
+  for (const auto& [key, e] : seen) all.push_back(e);
+  std::sort(all.begin(), all.end(), [](const Evaluated& x, const Evaluated& y) {
+    return x.replica_hours < y.replica_hours ||
+           (x.replica_hours == y.replica_hours && x.wait < y.wait);
+  });
+  double best_wait = 1e300;
+  for (const auto& e : all) {
+    if (e.wait < best_wait) {
+      out.front.push_back(e);
+      best_wait = e.wait;
+    }
+  }
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return out;
+}
+
+}  // namespace ebb::tune

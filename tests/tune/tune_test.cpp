@@ -1,0 +1,149 @@
+// `ebb tune`: candidates written into the Autoscaler, the search finding a policy that meets
+// the SLO where the given one misses it, the held-out check, and the command's errors.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "controller/spec/autoscaler.h"
+#include "controller/spec/documents.h"
+#include "controller/tune/candidate.h"
+#include "controller/tune/tune_command.h"
+#include "controller/tune/tuner.h"
+#include "tests/sim/sim_test_support.h"
+
+namespace ebb::tune {
+namespace {
+
+using sim::testing::TempDir;
+
+constexpr int64_t kT0 = 1'700'006'400;  // a multiple of 60
+
+std::string Spec(const std::string& average_value, const std::string& slo) {
+  return "apiVersion: ebb.dev/v1alpha1\nkind: Autoscaler\nmetadata: {name: worker}\n"
+         "spec:\n  scaleTargetRef: {kind: Deployment, name: worker}\n"
+         "  minReplicas: 1\n  maxReplicas: 30\n  metrics:\n    - type: External\n"
+         "      external:\n        metric: {name: backlog}\n"
+         "        target: {type: AverageValue, averageValue: \"" +
+         average_value +
+         "\"}\n  behavior:\n    scaleDown: {stabilizationWindowSeconds: 0}\n"
+         "---\napiVersion: ebb.dev/v1alpha1\nkind: Simulation\nmetadata: {name: s}\nspec:\n"
+         "  startupDelaySeconds: 45\n  seed: 2\n" +
+         slo +
+         "  models:\n    backlog: {type: queue, queueModel: pool, intervalSeconds: 60, "
+         "serviceTime: {distribution: exponential, meanSeconds: 2}}\n";
+}
+
+// A day and a half of a diurnal load: 1 to 7 tasks/s, minute by minute.
+std::string Diurnal() {
+  std::string s;
+  for (int m = 0; m < 36 * 60; ++m) {
+    const double rate = 4 + 3 * std::sin(2 * 3.14159265 * m / 1440.0);
+    s += std::to_string(kT0 + m * 60) + ",backlog," + std::to_string(std::lround(rate * 60)) + "\n";
+  }
+  return s;
+}
+
+nlohmann::json AutoscalerDoc(const std::string& file) {
+  auto docs = spec::LoadDocuments(file);
+  REQUIRE(docs);
+  return docs->front();
+}
+
+TEST_CASE("tune: a candidate is written into the Autoscaler", "[tune]") {
+  TempDir dir;
+  const auto doc = AutoscalerDoc(dir.File("a.yaml", Spec("5", "")));
+  Candidate c;
+  c.target = 2.5;
+  c.floor = 3;
+  c.up_window = 30;
+  c.down_window = 600;
+  c.down_policy = 1;
+  c.rate_target = 0.35;
+  const auto out = ApplyCandidate(doc, 0, c, "arrivals");
+  auto a = spec::ParseAutoscaler(out);
+  INFO(out.dump());
+  REQUIRE(a);
+  CHECK(a->spec.min_replicas == 3);
+  REQUIRE(a->spec.metrics.size() == 2);
+  CHECK(a->spec.metrics[0].target.average_value_milli == 2500);
+  CHECK(a->spec.metrics[1].name == "arrivals");
+  CHECK(a->spec.metrics[1].target.average_value_milli == 350);
+  REQUIRE(a->spec.behavior);
+  CHECK(a->spec.behavior->scale_up.stabilization_window_seconds == 30);
+  CHECK(a->spec.behavior->scale_down.stabilization_window_seconds == 600);
+  CHECK(a->spec.behavior->scale_down.policies.front().value == 25);
+  CHECK(QuantityText(3) == "3");
+  CHECK(QuantityText(0.05) == "50m");
+  CHECK(RateMetricName(out) == "arrivals-2");
+}
+
+TEST_CASE("tune: finds a policy meeting the SLO the given one misses, checks it held out",
+          "[tune]") {
+  TempDir dir;
+  // 40 tasks per replica at 2 s each is 80 s of queue per replica: a 30 s objective is missed.
+  const std::string spec =
+      dir.File("a.yaml", Spec("40", "  slo: {waitSeconds: 30, percentile: 99}\n"));
+  const std::string rec = dir.File("r.csv", "timestamp,metric,value\n" + Diurnal());
+  std::ostringstream out, err;
+  const int code = TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json",
+                                                     "--max-events-per-hour", "6"},
+                            out, err);
+  INFO(err.str());
+  INFO(out.str());
+  REQUIRE(code == 0);
+  const auto j = nlohmann::json::parse(out.str());
+  CHECK(j["found"].get<bool>());
+  CHECK(j["training"]["slo"]["met"].get<bool>());
+  CHECK(j["training"]["scaleEventsPerHour"].get<double>() <= 6.0);
+  REQUIRE(j.contains("heldOut"));
+  CHECK(j["heldOut"]["ticks"].get<int64_t>() > 0);
+  CHECK(j["heldOut"]["slo"].contains("ideal"));
+  // The comparison: the tuned policy meets the SLO, the given one does not.
+  const auto& cmp = j["comparison"];
+  REQUIRE(cmp.size() == 4);
+  CHECK(cmp[0]["policy"] == "tuned");
+  CHECK(cmp[0]["sloMet"].get<bool>());
+  CHECK(cmp[1]["policy"] == "as given");
+  CHECK_FALSE(cmp[1]["sloMet"].get<bool>());
+  CHECK(cmp[0]["replicaHours"].get<double>() >=
+        cmp[1]["ideal"]["replicaHours"].get<double>() * 0.9);
+  // The front runs from cheap and slow to dear and fast.
+  const auto& front = j["front"];
+  REQUIRE(front.size() >= 2);
+  for (size_t i = 1; i < front.size(); ++i) {
+    CHECK(front[i]["replicaHours"].get<double>() >= front[i - 1]["replicaHours"].get<double>());
+    CHECK(front[i]["waitSeconds"].get<double>() < front[i - 1]["waitSeconds"].get<double>());
+  }
+  CHECK(spec::ParseAutoscaler(j["recommended"]));
+
+  // The text form ends with the Autoscaler as YAML.
+  std::ostringstream text, terr;
+  const std::string yaml = dir.File("tuned.yaml");
+  REQUIRE(TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--out", yaml,
+                                            "--max-events-per-hour", "6"},
+                   text, terr) == 0);
+  CHECK(text.str().find("ideal (clairvoyant)") != std::string::npos);
+  CHECK(text.str().find("Recommended Autoscaler") != std::string::npos);
+  auto written = spec::LoadAutoscalers(yaml);
+  REQUIRE(written);
+  CHECK(written->size() == 1);
+}
+
+TEST_CASE("tune: needs an SLO and a Simulation", "[tune]") {
+  TempDir dir;
+  const std::string spec = dir.File("a.yaml", Spec("5", ""));
+  const std::string rec = dir.File("r.csv", "timestamp,metric,value\n" + Diurnal());
+  std::ostringstream out, err;
+  CHECK(TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec}, out, err) == 2);
+  CHECK(err.str().find("spec.slo is required") != std::string::npos);
+  std::ostringstream o2, e2;
+  CHECK(TuneMain(std::vector<std::string>{"-f", spec}, o2, e2) == 2);
+  CHECK(e2.str().find("--metrics RECORDING is required") != std::string::npos);
+  std::ostringstream o3, e3;
+  CHECK(TuneMain(std::vector<std::string>{"--holdout", "2", "-f", spec}, o3, e3) == 2);
+  CHECK(e3.str().find("--holdout needs a share") != std::string::npos);
+}
+
+}  // namespace
+}  // namespace ebb::tune
