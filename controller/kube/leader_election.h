@@ -14,6 +14,7 @@
 
 #include "controller/base/time.h"
 #include "controller/kube/kube_client.h"
+#include "controller/kube/lease_lock.h"
 
 namespace ebb::kube {
 
@@ -25,9 +26,6 @@ struct LeaderElectionConfig {
   Duration renew_deadline = Seconds(10);
   Duration retry_period = Seconds(2);
 };
-
-// MicroTime as the API server parses it: exactly six fraction digits.
-std::string FormatMicroTime(Timestamp t);
 
 class LeaderElector {
  public:
@@ -44,21 +42,16 @@ class LeaderElector {
 
  private:
   void Run();
-  bool TryAcquireOrRenew();
   void SetLeader(bool v);
-  std::string Path() const;
 
-  KubeClient& client_;
   LeaderElectionConfig config_;
+  LeaseLock lock_;
   OnChange on_change_;
   std::atomic<bool> leader_{false};
   std::atomic<bool> stop_{false};
   std::mutex mu_;
   std::condition_variable cv_;
   std::thread thread_;
-  // The holder's record as last seen and when (our steady clock) it last changed.
-  std::string observed_record_;
-  std::chrono::steady_clock::time_point observed_at_{};
 };
 
 }  // namespace ebb::kube

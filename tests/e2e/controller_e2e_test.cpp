@@ -676,3 +676,110 @@ spec:
   CHECK(st["currentMetrics"][0].dump().find("180") != std::string::npos);
   std::ofstream(metrics_file) << "{}";
 }
+
+// Issue 12.6: three controllers split the Autoscalers over shard Leases. Every Autoscaler is
+// acted on (no orphan) before and after one replica is killed and another joins, and by one
+// replica at a time (each rescale logged by exactly one process, and no more rescales logged
+// than the Deployments actually changed).
+TEST_CASE("sharded controllers: 3 replicas, one killed, one added: every target scaled, "
+          "by one writer",
+          "[e2e][kube]") {
+  InstallCrds();
+  const std::string ns = NewNamespace("e2e-shard");
+  {
+    std::ifstream in(RepoDir() + "/manifests/components/sharding/rbac-sharding.yaml");
+    std::stringstream text;
+    text << in.rdbuf();
+    REQUIRE_FALSE(text.str().empty());
+    ApplyYaml(text.str(), "ebb-system");
+    ApplyYaml(R"(apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ebb-sharding-test, namespace: ebb-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ebb-sharding}
+subjects: [{kind: ServiceAccount, name: ebb, namespace: ebb-system}]
+)");
+  }
+  Redis redis;
+  const int n = 12;
+  std::vector<std::string> names;
+  for (int i = 0; i < n; ++i) {
+    const std::string name = "w" + std::to_string(i);
+    names.push_back(name);
+    CreateTarget(ns, name, 1);
+    ApplyYaml(R"(apiVersion: ebb.dev/v1alpha1
+kind: Autoscaler
+metadata: {name: )" + name + R"(}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: )" +
+                  name + R"(}
+  minReplicas: 1
+  maxReplicas: 10
+  pollingInterval: 1
+  metrics:
+    - type: Redis
+      name: backlog
+      redis:
+        address: 127.0.0.1:)" +
+                  std::to_string(redis.port()) + R"(
+        lists: [q)" + std::to_string(i) + R"(]
+        target: {type: AverageValue, averageValue: "5"}
+  behavior:
+    scaleUp: {stabilizationWindowSeconds: 0}
+    scaleDown: {stabilizationWindowSeconds: 3600}
+)",
+              ns);
+  }
+  auto push_to = [&](int tasks) {
+    for (int i = 0; i < n; ++i) {
+      std::string args = "del q" + std::to_string(i);
+      redis.Cli(args);
+      args = "rpush q" + std::to_string(i);
+      for (int t = 0; t < tasks; ++t) args += " t" + std::to_string(t);
+      redis.Cli(args);
+    }
+  };
+  auto all_at = [&](int replicas) {
+    for (const auto& name : names)
+      if (SpecReplicas(ns, name) != replicas) return false;
+    return true;
+  };
+  const std::string group = Unique("shards");
+  auto start = [&](const std::string& id) {
+    return std::make_unique<Ctl>(
+        ns, group, id,
+        std::vector<std::string>{"--shards", "6", "--lease-duration", "6", "--renew-deadline",
+                                 "4", "--retry-period", "1"});
+  };
+  std::map<std::string, std::unique_ptr<Ctl>> ctl;
+  for (const char* id : {"r1", "r2", "r3"}) ctl[id] = start(id);
+
+  push_to(10);  // 2 replicas each
+  REQUIRE(WaitFor([&] { return all_at(2); }, Seconds(40)));
+
+  ctl["r2"]->proc->Signal(SIGKILL);
+  ctl["r2"]->proc->Wait();
+  const auto killed = Steady::now();
+  push_to(20);  // 4 each: r2's Autoscalers only once its shards are taken over
+  REQUIRE(WaitFor([&] { return all_at(4); }, Seconds(30)));
+  // A lease duration (6 s) plus a retry and a poll.
+  CHECK(Since(killed) < 6 + 1 + 1 + 4);
+
+  ctl["r4"] = start("r4");
+  push_to(30);  // 6 each
+  REQUIRE(WaitFor([&] { return all_at(6); }, Seconds(40)));
+
+  // One writer per change: each target went 1 -> 2 -> 4 -> 6, and a second writer acting on
+  // the same step would have logged a second "rescaled" line for it.
+  std::map<std::string, int> logged;
+  for (auto& [id, c] : ctl) {
+    const std::string log = c->log();
+    for (const auto& name : names)
+      logged[name] += Count(log, "autoscaler " + ns + "/" + name + ": rescaled");
+  }
+  for (const auto& name : names) {
+    INFO(name);
+    CHECK(logged[name] == 3);
+  }
+  for (auto& [id, c] : ctl)
+    if (id != "r2") CHECK(c->proc->running());
+}
