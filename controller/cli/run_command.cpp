@@ -263,6 +263,10 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
            &c.metrics_timeout, "EBB_METRICS_TIMEOUT")
       .Switch("--leader-elect", "Lease-based leader election (true)", &c.leader_elect,
               "EBB_LEADER_ELECT")
+      .Int("--shards", "N",
+           "split the Autoscalers over N shard Leases among the replicas instead of electing a "
+           "leader (0: off; docs/sharding.md)",
+           0, 4096, &c.shards, "EBB_SHARDS")
       .Text("--leader-election-namespace", "NS", "the Lease's namespace (the config's)",
             &c.lease_ns, "EBB_LEADER_ELECTION_NAMESPACE")
       .Text("--leader-election-id", "NAME", "the Lease's name (ebb-controller)", &c.lease_name)

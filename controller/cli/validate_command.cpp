@@ -12,6 +12,7 @@
 #include "controller/spec/autoscaler.h"
 #include "controller/spec/documents.h"
 #include "scalers/redis_pool.h"
+#include "scalers/registry.h"
 
 namespace ebb::cli {
 namespace {
@@ -23,26 +24,25 @@ std::string Member(const nlohmann::json& obj, const char* key) {
 }
 
 // The scaler blocks as written, whatever the rest of the document holds: the scalers' own
-// parsers judge them (through BindScalers, the controller's path) even when the spec has errors.
-std::string ScalerBlockProblems(const nlohmann::json& doc, scalers::ScalerDeps& deps) {
-  spec::Autoscaler raw;
-  const nlohmann::json md = doc.value("metadata", nlohmann::json::object());
-  raw.name = Member(md, "name").empty() ? "?" : Member(md, "name");
-  if (!Member(md, "namespace").empty()) raw.namespace_name = Member(md, "namespace");
+// parsers (the registry's ParseSource, the controller's path) judge them even when the spec has
+// errors, so one run reports both.
+std::string ScalerBlockProblems(const nlohmann::json& doc) {
   const nlohmann::json sp = doc.value("spec", nlohmann::json::object());
   const auto metrics = sp.is_object() ? sp.value("metrics", nlohmann::json()) : nlohmann::json();
   if (!metrics.is_array()) return "";
+  std::vector<std::string> problems;
   for (size_t i = 0; i < metrics.size(); ++i) {
-    const std::string type = Member(metrics[i], "type");
-    if (type.empty()) continue;
-    std::string key = type;
-    key[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(key[0])));
-    const auto block = metrics[i].value(key, nlohmann::json());
+    const scalers::ScalerType* type = scalers::FindScalerType(Member(metrics[i], "type"));
+    if (type == nullptr || !metrics[i].is_object()) continue;
+    const auto block = metrics[i].value(std::string(type->block), nlohmann::json());
     if (!block.is_object()) continue;  // the spec's parser reports a missing or mistyped block
-    raw.sources.push_back({type, block, "spec.metrics[" + std::to_string(i) + "]." + key});
+    (void)scalers::ParseSource(
+        *type, block, "spec.metrics[" + std::to_string(i) + "]." + std::string(type->block),
+        problems);
   }
-  auto bound = sources::BindScalers(raw, deps);
-  return bound ? "" : bound.error().message;
+  std::string out;
+  for (const auto& p : problems) out += p + "\n";
+  return out;
 }
 
 }  // namespace
@@ -60,9 +60,6 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
     err << "ebb validate: -f FILE is required\n(see ebb validate --help)\n";
     return kExitBadInput;
   }
-  net::CurlHttpClient http;
-  scalers::RedisPool redis;
-  scalers::ScalerDeps deps{&http, &redis, false};
   int rc = kExitOk;
   for (const auto& f : files) {
     auto docs = spec::LoadDocuments(f);
@@ -78,7 +75,7 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
       if (Member(d, "kind") != spec::kKind) continue;
       auto a = spec::ParseAutoscaler(d);
       const std::string problems = a ? "" : a.error().message;
-      const std::string blocks = ScalerBlockProblems(d, deps);
+      const std::string blocks = ScalerBlockProblems(d);
       // A line both parsers report is shown once.
       std::set<std::string> seen;
       std::string all;

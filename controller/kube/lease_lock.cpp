@@ -14,8 +14,9 @@ std::string FormatMicroTime(Timestamp t) {
 
 std::string LeaseObservation::Observe(const nlohmann::json& lease,
                                       std::chrono::steady_clock::time_point now) {
-  const nlohmann::json spec =
-      lease.contains("spec") && lease["spec"].is_object() ? lease["spec"] : nlohmann::json::object();
+  const nlohmann::json spec = lease.contains("spec") && lease["spec"].is_object()
+                                  ? lease["spec"]
+                                  : nlohmann::json::object();
   std::string record = spec.dump();
   if (record != record_) {
     record_ = std::move(record);

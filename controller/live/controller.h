@@ -48,6 +48,8 @@ class Controller {
   // From leader election. Gaining leadership re-restores every decision state from the stored
   // status (the previous leader kept it current).
   void SetLeading(bool leading);
+  // Sharding: see Engine::SetOwnership.
+  void SetOwnership(Engine::Ownership owns) { engine_.SetOwnership(std::move(owns)); }
   // Stops taking work and waits for the reconciles in flight, patches included.
   void Stop();
   const ControllerStats& stats() const { return observer_.stats(); }

@@ -68,15 +68,29 @@ std::optional<DueItem> DueQueue::Take(const Clock& clock) {
 }
 
 void DueQueue::Done(const std::string& key) {
+  bool rescheduled = false;
   {
     std::lock_guard lock(mu_);
     processing_.erase(key);
     auto it = deferred_.find(key);
-    if (it == deferred_.end()) return;
-    Insert(key, it->second);
-    deferred_.erase(it);
+    if (it != deferred_.end()) {
+      Insert(key, it->second);
+      deferred_.erase(it);
+      rescheduled = true;
+    }
   }
-  cv_.notify_one();
+  idle_cv_.notify_all();
+  if (rescheduled) cv_.notify_one();
+}
+
+void DueQueue::WaitIdle(const std::vector<std::string>& keys) {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] {
+    if (shutdown_) return true;
+    for (const auto& k : keys)
+      if (processing_.count(k)) return false;
+    return true;
+  });
 }
 
 std::optional<Timestamp> DueQueue::NextDue() const {
@@ -96,6 +110,7 @@ void DueQueue::Shutdown() {
     shutdown_ = true;
   }
   cv_.notify_all();
+  idle_cv_.notify_all();
 }
 
 }  // namespace ebb::live

@@ -35,6 +35,9 @@ class DueQueue {
   std::optional<DueItem> Take(const Clock& clock);
   // The worker is finished with the key; a Schedule() made meanwhile applies now.
   void Done(const std::string& key);
+  // Blocks until no worker holds any of `keys` (e.g. before the shard they belong to is handed
+  // to another replica).
+  void WaitIdle(const std::vector<std::string>& keys);
   std::optional<Timestamp> NextDue() const;
   std::size_t size() const;
   void Shutdown();
@@ -43,6 +46,7 @@ class DueQueue {
   void Insert(const std::string& key, Timestamp due);  // mu_ held
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable idle_cv_;  // Done() was called
   std::set<std::pair<Timestamp, std::string>> order_;
   std::map<std::string, Timestamp> due_;
   std::set<std::string> processing_;

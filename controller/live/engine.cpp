@@ -93,6 +93,7 @@ struct Engine::Entry {
   bool dirty = true;
   bool restored = false;
   bool shadow = false;  // the dry-run annotation, for the conflict check of other Autoscalers
+  bool owned = true;    // this replica's shard (always, without sharding)
   std::string target_key;
   // Owned by the worker holding the key: the queue never hands one key to two workers.
   std::string key, ns, name, uid;
@@ -368,7 +369,7 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
       }
       w->entry = it->second;
       Entry& e = *w->entry;
-      if (!leading_.load()) {
+      if (!leading_.load() || !Owned(item.key)) {
         // Not acted on: restore and rebuild when leading.
         Reschedule(*w, e.interval_s);
         ReconcileResult r = Begin(*w);
@@ -552,6 +553,35 @@ void Engine::SetLeading(bool leading) {
   observer_.Leading(leading);
 }
 
+bool Engine::Owned(const std::string& key) const {
+  std::lock_guard lock(own_mu_);
+  return !owns_ || owns_(key);
+}
+
+void Engine::SetOwnership(Ownership owns) {
+  {
+    std::lock_guard lock(own_mu_);
+    owns_ = std::move(owns);
+  }
+  std::vector<std::string> dropped;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [k, e] : entries_) {
+      const bool owned = Owned(k);
+      if (owned && !e->owned) {
+        // Gained: its previous owner kept status current; restore from it and act now.
+        e->restored = false;
+        queue_.Schedule(k, FirstDue(e->interval_s));
+      } else if (!owned && e->owned) {
+        dropped.push_back(k);
+      }
+      e->owned = owned;
+    }
+  }
+  for (const auto& k : dropped) observer_.Disowned(k);
+  queue_.WaitIdle(dropped);
+}
+
 void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
   std::lock_guard lock(mu_);
   auto it = entries_.find(key);
@@ -577,6 +607,7 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
   if (is_new) {
     auto e = std::make_shared<Entry>();
     e->key = key;
+    e->owned = Owned(key);
     it = entries_.emplace(key, std::move(e)).first;
   }
   Entry& e = *it->second;

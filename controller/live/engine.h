@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,11 @@ class Engine {
   // Gaining leadership re-restores every decision state from the stored status (the previous
   // leader kept it current) and acts at once.
   void SetLeading(bool leading);
+  // Sharding (controller/shard): the Autoscalers this replica acts on, by key; unset, all of
+  // them. Returns once the reconciles in flight for Autoscalers it no longer owns have finished,
+  // so the caller may then hand their shard over.
+  using Ownership = std::function<bool(const std::string& key)>;
+  void SetOwnership(Ownership owns);
   std::size_t size() const;
   DueQueue& queue() { return queue_; }
 
@@ -105,6 +111,9 @@ class Engine {
   const Clock& mono_;
   DueQueue queue_;
   std::atomic<bool> leading_{false};
+  bool Owned(const std::string& key) const;
+  mutable std::mutex own_mu_;  // guards owns_ (taken after mu_, never before it)
+  Ownership owns_;
 
   mutable std::mutex mu_;  // guards the maps below and Entry::object/fingerprint/dirty/shadow
   std::map<std::string, std::shared_ptr<Entry>> entries_;

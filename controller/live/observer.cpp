@@ -119,6 +119,11 @@ void ReconcileObserver::Deleted(const std::string& key) {
   if (log_) log_->info("autoscaler {} deleted; its target is left as it is", key);
 }
 
+void ReconcileObserver::Disowned(const std::string& key) {
+  const auto slash = key.find('/');
+  metrics_.Forget(key.substr(0, slash), key.substr(slash + 1));
+}
+
 void ReconcileObserver::WatchEventFailed(bool hpa, const std::string& key,
                                          const std::string& what) {
   metrics_.Reconciled("error");

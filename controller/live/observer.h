@@ -34,6 +34,8 @@ class ReconcileObserver {
   void Leading(bool leading);
   void Autoscalers(std::size_t count);
   void Deleted(const std::string& key);
+  // Its shard went to another replica, which reports it from now on.
+  void Disowned(const std::string& key);
   // A watch event that could not be applied (only an object shaped against the schema).
   void WatchEventFailed(bool hpa, const std::string& key, const std::string& what);
 

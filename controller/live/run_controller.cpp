@@ -16,6 +16,7 @@
 #include "controller/kube/leader_election.h"
 #include "controller/live/api_call_log.h"
 #include "controller/live/controller.h"
+#include "controller/shard/shard_manager.h"
 #include "controller/spec/settings.h"
 #include "metrics/controller_metrics.h"
 #include "metrics/http_endpoint.h"
@@ -95,7 +96,28 @@ int RunController(const ControllerFlags& flags, std::ostream& err) {
     controller.Start();
 
     std::unique_ptr<kube::LeaderElector> elector;
-    if (f.leader_elect) {
+    std::unique_ptr<shard::ShardManager> shards;
+    if (f.shards > 0) {
+      shard::ShardConfig sc;
+      sc.ns = f.lease_ns.empty() ? cfg->namespace_name : f.lease_ns;
+      sc.group = f.lease_name;
+      sc.shards = static_cast<int32_t>(f.shards);
+      sc.identity = f.identity;
+      sc.lease_duration = Seconds(f.lease_duration);
+      sc.renew_deadline = Seconds(f.renew_deadline);
+      sc.retry_period = Seconds(f.retry_period);
+      log->info("sharding: {} shards over Leases {}/{}-shard-*", sc.shards, sc.ns, sc.group);
+      // `shards` outlives every call: the controller is stopped before it is reset.
+      auto owns = [&shards](const std::string& key) { return shards && shards->Owns(key); };
+      shards = std::make_unique<shard::ShardManager>(
+          client, sc, [&controller, log, owns](const std::set<int32_t>& held) {
+            log->info("sharding: holding shards [{}]", fmt::join(held, ","));
+            controller.SetOwnership(owns);
+          });
+      controller.SetOwnership(owns);  // nothing until the first shard is held
+      controller.SetLeading(true);
+      shards->Start();
+    } else if (f.leader_elect) {
       kube::LeaderElectionConfig lc;
       lc.ns = f.lease_ns.empty() ? cfg->namespace_name : f.lease_ns;
       lc.name = f.lease_name;
@@ -160,6 +182,7 @@ int RunController(const ControllerFlags& flags, std::ostream& err) {
     metrics.SetReady(false);
     controller.Stop();
     if (elector) elector->Stop(/*release=*/true);
+    if (shards) shards->Stop(/*release=*/true);
     log->info("stopped: {} reconciles, {} scale patches, {} status writes",
               controller.stats().reconciles.load(), controller.stats().scale_patches.load(),
               controller.stats().status_writes.load());

@@ -22,6 +22,9 @@ struct ControllerFlags {
   int64_t concurrency = 8, default_interval = 15, metrics_timeout = 5;
   int64_t lease_duration = 15, renew_deadline = 10, retry_period = 2;
   bool dry_run = false, leader_elect = true;
+  // > 0: split the Autoscalers over this many shard Leases among the replicas (docs/sharding.md)
+  // instead of electing one leader.
+  int64_t shards = 0;
   decision::Settings settings;
 };
 

@@ -17,11 +17,12 @@ ShardManager::ShardManager(kube::KubeClient& client, ShardConfig config, OnChang
     : client_(client),
       config_(std::move(config)),
       on_change_(std::move(on_change)),
-      member_(client, kube::LeaseLockConfig{config_.ns,
-                                            config_.group + "-member-" + config_.identity,
-                                            config_.identity,
-                                            config_.lease_duration,
-                                            {{kGroupLabel, config_.group}, {kRoleLabel, "member"}}}) {
+      member_(client,
+              kube::LeaseLockConfig{config_.ns,
+                                    config_.group + "-member-" + config_.identity,
+                                    config_.identity,
+                                    config_.lease_duration,
+                                    {{kGroupLabel, config_.group}, {kRoleLabel, "member"}}}) {
   if (config_.shards < 1) throw std::invalid_argument("ShardManager: shards must be >= 1");
   for (int32_t i = 0; i < config_.shards; ++i)
     shard_locks_.push_back(std::make_unique<kube::LeaseLock>(
@@ -88,9 +89,8 @@ void ShardManager::Run() {
   while (!stop_) {
     Tick();
     // Jittered like client-go's acquire loop, so replicas started together spread their writes.
-    const Duration wait =
-        config_.retry_period +
-        Duration(std::uniform_int_distribution<int64_t>(0, config_.retry_period.count() / 5)(rng));
+    const Duration wait = config_.retry_period + Duration(std::uniform_int_distribution<int64_t>(
+                                                     0, config_.retry_period.count() / 5)(rng));
     std::unique_lock lock(wait_mu_);
     cv_.wait_for(lock, wait, [&] { return stop_.load(); });
   }
@@ -153,7 +153,7 @@ void ShardManager::Tick() {
     if (const auto* lease = listed(ShardLeaseName(i))) lock.Observe(*lease);
     const auto& seen = lock.observation();
     view.holders.push_back(seen.Live(now) && seen.holder() != config_.identity ? seen.holder()
-                                                                                : "");
+                                                                               : "");
   }
 
   const ShardPlan plan = PlanShards(view, config_.identity, Fnv1a64(config_.identity));

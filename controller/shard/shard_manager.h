@@ -30,7 +30,7 @@
 namespace ebb::shard {
 
 struct ShardConfig {
-  std::string ns = "default";           // where the Leases live
+  std::string ns = "default";            // where the Leases live
   std::string group = "ebb-controller";  // Lease name prefix and label value
   int32_t shards = 1;
   std::string identity;  // unique per process

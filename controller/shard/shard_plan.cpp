@@ -35,7 +35,8 @@ ShardPlan PlanShards(const ShardView& view, const std::string& self, uint64_t of
   const auto have = static_cast<int32_t>(mine.size());
   if (have > keep) {
     // Give up the highest-numbered ones: a stable choice, so repeated plans agree.
-    for (int32_t i = have - 1; i >= keep; --i) plan.release.push_back(mine[static_cast<std::size_t>(i)]);
+    for (int32_t i = have - 1; i >= keep; --i)
+      plan.release.push_back(mine[static_cast<std::size_t>(i)]);
   } else if (have < keep && !free.empty()) {
     const auto start = static_cast<std::size_t>(offset % free.size());
     std::rotate(free.begin(), free.begin() + static_cast<std::ptrdiff_t>(start), free.end());

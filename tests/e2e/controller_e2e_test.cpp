@@ -681,9 +681,10 @@ spec:
 // acted on (no orphan) before and after one replica is killed and another joins, and by one
 // replica at a time (each rescale logged by exactly one process, and no more rescales logged
 // than the Deployments actually changed).
-TEST_CASE("sharded controllers: 3 replicas, one killed, one added: every target scaled, "
-          "by one writer",
-          "[e2e][kube]") {
+TEST_CASE(
+    "sharded controllers: 3 replicas, one killed, one added: every target scaled, "
+    "by one writer",
+    "[e2e][kube]") {
   InstallCrds();
   const std::string ns = NewNamespace("e2e-shard");
   {
@@ -708,7 +709,8 @@ subjects: [{kind: ServiceAccount, name: ebb, namespace: ebb-system}]
     CreateTarget(ns, name, 1);
     ApplyYaml(R"(apiVersion: ebb.dev/v1alpha1
 kind: Autoscaler
-metadata: {name: )" + name + R"(}
+metadata: {name: )" +
+                  name + R"(}
 spec:
   scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: )" +
                   name + R"(}
@@ -721,7 +723,8 @@ spec:
       redis:
         address: 127.0.0.1:)" +
                   std::to_string(redis.port()) + R"(
-        lists: [q)" + std::to_string(i) + R"(]
+        lists: [q)" +
+                  std::to_string(i) + R"(]
         target: {type: AverageValue, averageValue: "5"}
   behavior:
     scaleUp: {stabilizationWindowSeconds: 0}
@@ -747,8 +750,8 @@ spec:
   auto start = [&](const std::string& id) {
     return std::make_unique<Ctl>(
         ns, group, id,
-        std::vector<std::string>{"--shards", "6", "--lease-duration", "6", "--renew-deadline",
-                                 "4", "--retry-period", "1"});
+        std::vector<std::string>{"--shards", "6", "--lease-duration", "6", "--renew-deadline", "4",
+                                 "--retry-period", "1"});
   };
   std::map<std::string, std::unique_ptr<Ctl>> ctl;
   for (const char* id : {"r1", "r2", "r3"}) ctl[id] = start(id);

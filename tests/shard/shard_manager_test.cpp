@@ -1,6 +1,8 @@
 // Three (then four) ShardManagers against the real API server, as three controller replicas
 // would run: every shard held by exactly one, a crash absorbed within one lease duration, a
 // joining replica given its share; a sampler checks all along that no shard is ever held twice.
+#include "controller/shard/shard_manager.h"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -13,7 +15,6 @@
 #include <sstream>
 #include <thread>
 
-#include "controller/shard/shard_manager.h"
 #include "tests/kube/kube_support.h"
 
 using namespace ebb;
@@ -109,9 +110,10 @@ struct Fleet {
 
 }  // namespace
 
-TEST_CASE("sharding: 3 replicas split 8 shards, a crash is absorbed within a lease, a joiner "
-          "gets its share, never two holders",
-          "[shard][kube]") {
+TEST_CASE(
+    "sharding: 3 replicas split 8 shards, a crash is absorbed within a lease, a joiner "
+    "gets its share, never two holders",
+    "[shard][kube]") {
   ApplyShardingRbac();
   Fleet fleet("shard-" + std::to_string(::getpid()), 8);
   for (const char* id : {"a", "b", "c"}) fleet.Add(id);

@@ -1,3 +1,5 @@
+#include "controller/shard/shard_plan.h"
+
 #include <catch2/catch.hpp>
 #include <map>
 #include <set>
@@ -5,7 +7,6 @@
 #include <vector>
 
 #include "controller/shard/shard_hash.h"
-#include "controller/shard/shard_plan.h"
 
 using ebb::shard::JumpHash;
 using ebb::shard::PlanShards;
@@ -73,8 +74,7 @@ std::map<std::string, int> Counts(const std::vector<std::string>& holders) {
 
 }  // namespace
 
-TEST_CASE("shard plan: every shard held, spread within one, stable once settled",
-          "[shard][unit]") {
+TEST_CASE("shard plan: every shard held, spread within one, stable once settled", "[shard][unit]") {
   struct Case {
     const char* what;
     int shards;
@@ -85,10 +85,14 @@ TEST_CASE("shard plan: every shard held, spread within one, stable once settled"
       {"one replica takes every shard", 4, {"a"}, {}},
       {"three replicas start together", 12, {"a", "b", "c"}, {}},
       {"4 shards over 3 replicas: 2/1/1, not 2/2/0", 4, {"a", "b", "c"}, {"a", "a", "b", "b"}},
-      {"a replica joins empty", 12, {"a", "b", "c"}, {"a", "a", "a", "a", "a", "a", "b", "b", "b",
-                                                       "b", "b", "b"}},
-      {"a replica died: its shards are free", 12, {"a", "b"}, {"a", "a", "a", "a", "", "", "",
-                                                             "", "b", "b", "b", "b"}},
+      {"a replica joins empty",
+       12,
+       {"a", "b", "c"},
+       {"a", "a", "a", "a", "a", "a", "b", "b", "b", "b", "b", "b"}},
+      {"a replica died: its shards are free",
+       12,
+       {"a", "b"},
+       {"a", "a", "a", "a", "", "", "", "", "b", "b", "b", "b"}},
       {"more replicas than shards", 2, {"a", "b", "c", "d"}, {}},
   };
   for (const auto& c : cases) {
@@ -119,6 +123,5 @@ TEST_CASE("shard plan: a holder not seen as a member still holds (until its leas
           "[shard][unit]") {
   // "z" holds shard 0 but its membership Lease is gone: shard 0 is not free to take yet.
   const auto plan = PlanShards({{"z", "", "", ""}, {"a"}}, "a", 0);
-  CHECK(std::set<int32_t>(plan.acquire.begin(), plan.acquire.end()) ==
-        std::set<int32_t>{1, 2, 3});
+  CHECK(std::set<int32_t>(plan.acquire.begin(), plan.acquire.end()) == std::set<int32_t>{1, 2, 3});
 }
