@@ -49,7 +49,7 @@ AutoscalerSnapshot SnapshotOf(const std::string& ns, const std::string& name,
   for (const auto& m : spec.metrics) {
     MetricSnapshot ms;
     ms.name = m.name;
-    ms.source = decision::ToString(m.type);
+    ms.source = decision::SourceName(m);  // "Redis", not the generic "Scaler"
     ms.target_type = TargetTypeName(m.target.type);
     ms.target = TargetOf(m.target);
     s.metrics.push_back(std::move(ms));

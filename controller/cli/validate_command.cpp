@@ -85,7 +85,12 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
           size_t end = text->find('\n', start);
           if (end == std::string::npos) end = text->size();
           std::string line = text->substr(start, end - start);
-          if (!line.empty() && seen.insert(line).second) all += line + "\n";
+          // The spec's first line carries "Autoscaler ns/name: "; compare without it.
+          std::string bare = line;
+          if (bare.rfind("Autoscaler ", 0) == 0)
+            if (auto colon = bare.find(": "); colon != std::string::npos)
+              bare = bare.substr(colon + 2);
+          if (!line.empty() && seen.insert(bare).second) all += line + "\n";
           start = end + 1;
         }
       }

@@ -106,7 +106,7 @@ TEST_CASE("flags: the environment first, the command line wins", "[cli][flags]")
   unsetenv("EBB_TEST_METRICS");
 }
 
-TEST_CASE("flags: -h/--help anywhere wins; usage lists every flag", "[cli][flags]") {
+TEST_CASE("flags: -h/--help anywhere wins, usage lists every flag", "[cli][flags]") {
   for (const char* h : {"-h", "--help"}) {
     Parsed p;
     auto r = Parse(p, {"--bogus", h});

@@ -246,7 +246,7 @@ TEST_CASE("failures of the scale: typed errors, conditions and Events", "[unit][
   CHECK(!ConditionLine(w.Status("worker"), "ScalingActive").empty());
 }
 
-TEST_CASE("a follower does nothing; leadership restores state from the stored status",
+TEST_CASE("a follower does nothing, leadership restores state from the stored status",
           "[unit][reconcile]") {
   World w;
   w.engine->SetLeading(false);

@@ -141,7 +141,7 @@ TEST_CASE("Observe: the metric's value and its per-replica value are separate se
   CHECK(CountSeries(text, "ebb_autoscaler_metric_utilization_percent{") == 1);
 }
 
-TEST_CASE("Observe: a failed metric counts an error and drops its values; a removed one goes",
+TEST_CASE("Observe: a failed metric counts an error and drops its values, a removed one goes",
           "[metrics]") {
   Served srv;
   srv.metrics.Observe(Worker());

@@ -54,7 +54,7 @@ TEST_CASE("snapshot: External AverageValue is the sum read and the average per r
   CHECK(rps.target == 100);
 }
 
-TEST_CASE("snapshot: a Pods metric is averaged by nature; its value is the sum over the pods",
+TEST_CASE("snapshot: a Pods metric is averaged by nature, its value is the sum over the pods",
           "[metrics]") {
   decision::MetricSpec queue;
   queue.name = "queue_length";

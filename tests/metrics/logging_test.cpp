@@ -36,7 +36,7 @@ struct NoEnv {
 
 }  // namespace
 
-TEST_CASE("log level: any case, the usual aliases; an unknown one is an error naming it",
+TEST_CASE("log level: any case, the usual aliases, an unknown one is an error naming it",
           "[metrics][logging]") {
   NoEnv a("EBB_LOG_LEVEL"), b("EBB_LOG_FORMAT");
   const std::pair<const char*, spdlog::level::level_enum> rows[] = {
@@ -67,7 +67,7 @@ TEST_CASE("log level: any case, the usual aliases; an unknown one is an error na
   CHECK_THAT(env_bad.error().message, Catch::Contains("\"loud\""));
 }
 
-TEST_CASE("log format: json or text in any case; an unknown one is an error naming it",
+TEST_CASE("log format: json or text in any case, an unknown one is an error naming it",
           "[metrics][logging]") {
   NoEnv a("EBB_LOG_LEVEL"), b("EBB_LOG_FORMAT");
   CHECK(ParseLogOptions("", "TEXT")->format == LogFormat::kText);
