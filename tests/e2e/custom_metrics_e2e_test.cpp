@@ -223,3 +223,86 @@ spec:
   std::this_thread::sleep_for(std::chrono::seconds(3));
   CHECK(SpecReplicas(ns, "web") == 2);
 }
+
+// docs/migrating.md, "The switch-over", as a user runs it: convert the HPA, validate the result,
+// run it in shadow beside the HPA (decides, reports, never patches), then delete the HPA and
+// remove the annotation: ebb scales from its next poll.
+TEST_CASE("migration walk-through: convert, validate, shadow beside the HPA, switch",
+          "[e2e][kube][custom]") {
+  InstallCrds();
+  const std::string dir = CustomDir();
+  const std::string ns = NewNamespace("e2e-migrate");
+  const auto pods = ReadyDeployment(ns, "web", 2);
+  json usage = json::object();
+  json custom = json::array();
+  for (const auto& p : pods) {
+    usage[p]["main"] = {{"cpu", "50m"}, {"memory", "32Mi"}};
+    custom.push_back(
+        {{"resource", "pods"}, {"name", p}, {"metric", "queue_length"}, {"value", "10"}});
+  }
+  std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
+  std::ofstream(dir + "/" + ns + ".json") << json{{"custom", custom}}.dump();
+
+  // The HPA in place (autoscaling/v2beta2: what this API server serves; no HPA controller runs
+  // in the test cluster, so it holds the target without acting, as a paused one would).
+  const std::string hpa_spec = R"(
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 10
+  metrics:
+    - type: Pods
+      pods:
+        metric: {name: queue_length}
+        target: {type: AverageValue, averageValue: "5"}
+  behavior:
+    scaleUp:
+      stabilizationWindowSeconds: 0
+      policies: [{type: Percent, value: 100, periodSeconds: 15}]
+)";
+  ApplyYaml(
+      "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: "
+      "web}\nspec:" +
+          hpa_spec,
+      ns);
+  // 1. Convert (the file a user exports, as autoscaling/v2).
+  const std::string hpa = TheCluster().dir + "/" + ns + "-hpa.yaml";
+  std::ofstream(hpa) << "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: "
+                        "{name: web}\nspec:"
+                     << hpa_spec;
+  const std::string out = TheCluster().dir + "/" + ns + "-autoscaler.yaml";
+  const std::string convert =
+      Shell(std::string(EBB_BINARY) + " convert -f " + hpa + " -o " + out + " 2>&1; echo rc=$?");
+  INFO(convert);
+  REQUIRE(convert.find("rc=0") != std::string::npos);
+  // 2. Validate.
+  const std::string validate =
+      Shell(std::string(EBB_BINARY) + " validate -f " + out + " 2>&1; echo rc=$?");
+  INFO(validate);
+  REQUIRE(validate.find("rc=0") != std::string::npos);
+  std::ifstream in(out);
+  const std::string converted((std::istreambuf_iterator<char>(in)), {});
+  INFO(converted);
+  // 4. Shadow: the annotation on this Autoscaler only.
+  ApplyYaml(converted, ns);
+  REQUIRE(Admin().MergePatch("/apis/ebb.dev/v1alpha1/namespaces/" + ns + "/autoscalers/web",
+                             {{"metadata", {{"annotations", {{"ebb.dev/dry-run", "true"}}}}}}));
+  Ctl ctl(ns, Unique("lease"));
+  REQUIRE(WaitFor([&] { return HasEvent(ns, "WouldRescale", "would rescale from 2 to 4"); },
+                  Seconds(30)));
+  const auto st = Status(ns, "web");
+  INFO(st.dump());
+  CHECK(st["desiredReplicas"] == 4);
+  CHECK(st["currentReplicas"] == 2);
+  CHECK(Condition(st, "Ready").value("reason", "") == "DryRun");
+  CHECK_FALSE(HasEvent(ns, "AmbiguousScaleTarget", ""));
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  CHECK(SpecReplicas(ns, "web") == 2);  // shadow never patches
+  // 5. Switch: the HPA goes, then the annotation.
+  REQUIRE(Admin().Delete("/apis/autoscaling/v2beta2/namespaces/" + ns +
+                         "/horizontalpodautoscalers/web"));
+  REQUIRE(Admin().MergePatch("/apis/ebb.dev/v1alpha1/namespaces/" + ns + "/autoscalers/web",
+                             {{"metadata", {{"annotations", {{"ebb.dev/dry-run", nullptr}}}}}}));
+  INFO(ctl.proc->log());
+  REQUIRE(WaitFor([&] { return SpecReplicas(ns, "web") == 4; }, Seconds(30)));
+  CHECK(HasEvent(ns, "SuccessfulRescale", "New size: 4"));
+}
