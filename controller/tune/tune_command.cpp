@@ -4,6 +4,7 @@
 #include <cmath>
 #include <fstream>
 
+#include "controller/cli/flags.h"
 #include "controller/convert/convert.h"
 #include "controller/sim/number_text.h"
 #include "controller/sim/timestamp_text.h"
@@ -120,101 +121,86 @@ std::string Line(const sim::Summary& s) {
 
 }  // namespace
 
+namespace {
+
+// Declares every flag of `ebb tune` on the one argument parser (controller/cli/flags.h), so the
+// parsing, `--help` and the usage cannot disagree.
+cli::FlagSet TuneFlags(TuneCommandOptions& o) {
+  cli::FlagSet flags(
+      "ebb tune", {"ebb tune -f AUTOSCALER.yaml --metrics RECORDING [flags]"},
+      "Searches the queue metric's target, the scale-up/scale-down windows and policies,\n"
+      "minReplicas and a second (arrival-rate) metric for the fewest replica-hours that meet\n"
+      "the Simulation's slo: with a bounded scale-event rate, in simulation on the first part\n"
+      "of the recording; checks the result on the held-out rest; prints the comparison with\n"
+      "the ideal schedule and the defaults, the cost-vs-latency front and the Autoscaler.\n"
+      "Exit codes: 0 found, 3 no policy met the SLO (the closest is printed), 1 output, 2 input.");
+  auto number = [](double* dst, double lo, double hi, bool lo_open, const std::string& what) {
+    return [=](const std::string& v) -> Result<void> {
+      double d = 0;
+      if (!ParseDouble(v, d) || d > hi || (lo_open ? d <= lo : d < lo))
+        return MakeError(ErrorCode::kInvalidConfig, what + ", not \"" + v + "\"");
+      *dst = d;
+      return {};
+    };
+  };
+  flags
+      .Text("-f,--filename", "FILE", "the Autoscaler and its Simulation (models, slo, seed)",
+            &o.filename)
+      .Texts("--metrics", "FILE", "recording (as ebb simulate); repeat to merge several",
+             &o.metrics)
+      .Text("--simulation", "FILE", "Simulation documents kept in their own file",
+            &o.simulation_file)
+      .Text("--autoscaler", "NAME", "which Autoscaler when the file holds several", &o.autoscaler)
+      .Custom("--holdout", "SHARE", "the last share of the span kept for the check (0.25)",
+              number(&o.tune.holdout, 0, 0.9, false, "a share between 0 and 0.9"))
+      .Custom("--max-events-per-hour", "N", "scale events per hour allowed (4)",
+              number(&o.tune.max_events_per_hour, 0, 1e9, true, "a number > 0"))
+      .Custom("--threads", "N", "simulations run at once (2)",
+              [&o](const std::string& v) -> Result<void> {
+                double d = 0;
+                if (!ParseDouble(v, d) || d < 1 || d > 64 || d != std::floor(d))
+                  return MakeError(ErrorCode::kInvalidConfig,
+                                   "an integer between 1 and 64, not \"" + v + "\"");
+                o.tune.threads = static_cast<int>(d);
+                return {};
+              })
+      .Text("--out", "FILE", "write the recommended Autoscaler (YAML) there", &o.out)
+      .Switch("--json", "print the result as JSON", &o.json)
+      .Text("--metric-name", "NAME", "as ebb simulate", &o.metric_name)
+      .Custom("--format", "auto|csv|prometheus", "the recording's format, as ebb simulate (auto)",
+              [&o](const std::string& v) -> Result<void> {
+                if (v == "auto") {
+                  o.format = sim::RecordingFormat::kAuto;
+                } else if (v == "csv") {
+                  o.format = sim::RecordingFormat::kCsv;
+                } else if (v == "prometheus") {
+                  o.format = sim::RecordingFormat::kPrometheus;
+                } else {
+                  return MakeError(ErrorCode::kInvalidConfig,
+                                   "auto, csv or prometheus, not \"" + v + "\"");
+                }
+                return {};
+              });
+  return flags;
+}
+
+}  // namespace
+
 std::string TuneUsage() {
-  return "usage: ebb tune -f AUTOSCALER.yaml --metrics RECORDING [options]\n"
-         "\n"
-         "Searches the queue metric's target, the scale-up/scale-down windows and policies,\n"
-         "minReplicas and a second (arrival-rate) metric for the fewest replica-hours that meet\n"
-         "the Simulation's slo: with a bounded scale-event rate, in simulation on the first part\n"
-         "of the recording; checks the result on the held-out rest; prints the comparison with\n"
-         "the ideal schedule and the defaults, the cost-vs-latency front and the Autoscaler.\n"
-         "\n"
-         "  -f, --filename FILE          the Autoscaler and its Simulation (models, slo, seed)\n"
-         "  --metrics FILE               recording (as ebb simulate); repeat to merge several\n"
-         "  --simulation FILE            Simulation documents kept in their own file\n"
-         "  --autoscaler NAME            which Autoscaler when the file holds several\n"
-         "  --holdout SHARE              the last share of the span kept for the check (0.25)\n"
-         "  --max-events-per-hour N      scale events per hour allowed (default 4)\n"
-         "  --threads N                  simulations run at once (default 2)\n"
-         "  --out FILE                   write the recommended Autoscaler (YAML) there\n"
-         "  --json                       print the result as JSON\n"
-         "  --metric-name NAME, --format auto|csv|prometheus   as ebb simulate\n"
-         "Exit codes: 0 found, 3 no policy met the SLO (the closest is printed), 1 output, 2 "
-         "input.\n";
+  TuneCommandOptions o;
+  return TuneFlags(o).Usage();
 }
 
 Result<TuneCommandOptions> ParseTuneArgs(std::span<const std::string> args) {
   TuneCommandOptions o;
-  for (size_t i = 0; i < args.size(); ++i) {
-    std::string flag = args[i];
-    std::string value;
-    bool inline_value = false;
-    if (flag.rfind("--", 0) == 0) {
-      if (auto eq = flag.find('='); eq != std::string::npos) {
-        value = flag.substr(eq + 1);
-        flag = flag.substr(0, eq);
-        inline_value = true;
-      }
-    }
-    auto take = [&](std::string& dst) {
-      if (inline_value) {
-        dst = value;
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      dst = args[++i];
-      return true;
-    };
-    std::string v;
-    double d = 0;
-    if (flag == "-h" || flag == "--help") {
-      o.help = true;
-    } else if (flag == "--json") {
-      o.json = true;
-    } else if (flag == "-f" || flag == "--filename") {
-      if (!take(o.filename)) return Usage(flag + " needs a file");
-    } else if (flag == "--metrics") {
-      if (!take(v)) return Usage("--metrics needs a file");
-      o.metrics.push_back(v);
-    } else if (flag == "--simulation") {
-      if (!take(o.simulation_file)) return Usage("--simulation needs a file");
-    } else if (flag == "--autoscaler") {
-      if (!take(o.autoscaler)) return Usage("--autoscaler needs a name");
-    } else if (flag == "--out") {
-      if (!take(o.out)) return Usage("--out needs a file");
-    } else if (flag == "--metric-name") {
-      if (!take(o.metric_name)) return Usage("--metric-name needs a name");
-    } else if (flag == "--holdout") {
-      if (!take(v) || !ParseDouble(v, d) || d < 0 || d > 0.9) {
-        return Usage("--holdout needs a share between 0 and 0.9");
-      }
-      o.tune.holdout = d;
-    } else if (flag == "--max-events-per-hour") {
-      if (!take(v) || !ParseDouble(v, d) || d <= 0) {
-        return Usage("--max-events-per-hour needs a number > 0");
-      }
-      o.tune.max_events_per_hour = d;
-    } else if (flag == "--threads") {
-      if (!take(v) || !ParseDouble(v, d) || d < 1 || d > 64 || d != std::floor(d)) {
-        return Usage("--threads needs an integer between 1 and 64");
-      }
-      o.tune.threads = static_cast<int>(d);
-    } else if (flag == "--format") {
-      if (!take(v)) return Usage("--format needs auto, csv or prometheus");
-      if (v == "auto") {
-        o.format = sim::RecordingFormat::kAuto;
-      } else if (v == "csv") {
-        o.format = sim::RecordingFormat::kCsv;
-      } else if (v == "prometheus") {
-        o.format = sim::RecordingFormat::kPrometheus;
-      } else {
-        return Usage("--format needs auto, csv or prometheus, not " + v);
-      }
-    } else {
-      return Usage("unknown argument " + args[i]);
-    }
+  cli::FlagSet flags = TuneFlags(o);
+  auto parsed = flags.Parse(args);
+  if (!parsed)
+    return MakeError(ErrorCode::kInvalidConfig, parsed.error().message + "\n(see ebb tune --help)");
+  if (*parsed == cli::ParseOutcome::kHelp) {
+    o.help = true;
+    return o;
   }
-  if (o.help) return o;
   if (o.filename.empty()) return Usage("-f AUTOSCALER.yaml is required");
   if (o.metrics.empty()) return Usage("--metrics RECORDING is required");
   return o;

@@ -142,7 +142,15 @@ TEST_CASE("tune: needs an SLO and a Simulation", "[tune]") {
   CHECK(e2.str().find("--metrics RECORDING is required") != std::string::npos);
   std::ostringstream o3, e3;
   CHECK(TuneMain(std::vector<std::string>{"--holdout", "2", "-f", spec}, o3, e3) == 2);
-  CHECK(e3.str().find("--holdout needs a share") != std::string::npos);
+  CHECK(e3.str().find("ebb tune: --holdout: a share between 0 and 0.9, not \"2\"") !=
+        std::string::npos);
+  // The one argument parser: --help on stdout, exit 0; an unknown flag named.
+  std::ostringstream o4, e4;
+  CHECK(TuneMain(std::vector<std::string>{"--help"}, o4, e4) == 0);
+  CHECK(o4.str().find("--max-events-per-hour N") != std::string::npos);
+  std::ostringstream o5, e5;
+  CHECK(TuneMain(std::vector<std::string>{"--bogus", "-f", spec}, o5, e5) == 2);
+  CHECK(e5.str().find("--bogus") != std::string::npos);
 }
 
 }  // namespace
