@@ -217,36 +217,6 @@ void ControllerMetrics::Forget(const std::string& ns, const std::string& name) {
   per_.erase(it);
 }
 
-void ControllerMetrics::SetReplicas(const std::string& ns, const std::string& name, int32_t current,
-                                    int32_t desired) {
-  const prometheus::Labels id{{"namespace", ns}, {"autoscaler", name}};
-  std::lock_guard lock(mu_);
-  SetGauges(per_[Key(ns, name)],
-            {{{&current_, id}, static_cast<double>(current)},
-             {{&desired_, id}, static_cast<double>(desired)}},
-            /*drop_others=*/false);
-}
-
-void ControllerMetrics::SetMetric(const std::string& ns, const std::string& name,
-                                  const std::string& metric, double value, double target) {
-  const prometheus::Labels l{{"namespace", ns}, {"autoscaler", name}, {"metric", metric}};
-  std::lock_guard lock(mu_);
-  SetGauges(per_[Key(ns, name)], {{{&metric_value_, l}, value}, {{&metric_target_, l}, target}},
-            /*drop_others=*/false);
-}
-
-void ControllerMetrics::ScalerError(const std::string& ns, const std::string& name,
-                                    const std::string& metric) {
-  std::lock_guard lock(mu_);
-  CounterFor(per_[Key(ns, name)], scaler_errors_,
-             {{"namespace", ns}, {"autoscaler", name}, {"metric", metric}})
-      .Increment();
-}
-
-void ControllerMetrics::ScaleEvent(const std::string& direction, const std::string& reason) {
-  scale_events_.Add({{"direction", direction}, {"reason", reason}}).Increment();
-}
-
 void ControllerMetrics::ScalerLatency(const std::string& type, double seconds) {
   scaler_latency_.Add({{"type", type}}, LatencyBuckets()).Observe(seconds);
 }

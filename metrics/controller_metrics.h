@@ -33,15 +33,6 @@ class ControllerMetrics {
   // The Autoscaler is gone: every series labelled with it is removed.
   void Forget(const std::string& ns, const std::string& name);
 
-  // Deprecated: Observe replaces these three, RecordScale replaces ScaleEvent (which has no
-  // namespace or autoscaler). They still work, for the call sites not moved yet.
-  void SetReplicas(const std::string& ns, const std::string& name, int32_t current,
-                   int32_t desired);
-  void SetMetric(const std::string& ns, const std::string& name, const std::string& metric,
-                 double value, double target);
-  void ScalerError(const std::string& ns, const std::string& name, const std::string& metric);
-  void ScaleEvent(const std::string& direction, const std::string& reason);
-
   void ScalerLatency(const std::string& type, double seconds);
   // result: ok, error, invalid, conflict
   void Reconciled(const std::string& result, double seconds);

@@ -64,7 +64,6 @@ class LeaseLock {
     observed_.Observe(lease, std::chrono::steady_clock::now());
   }
   const LeaseObservation& observation() const { return observed_; }
-  const LeaseLockConfig& config() const { return config_; }
   std::string Path() const;
 
  private:

@@ -239,18 +239,12 @@ void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileRes
   r.current = d.current_replicas;
   r.desired = d.desired_replicas;
   r.reason = decision::ToString(d.reason);
-  r.summary = decision::Summary(a.spec, d);  // the rescale line, and the debug line per decision
+  // The text of the rescale line, and of the debug line per decision when that level is on:
+  // not built for every reconcile of every Autoscaler just to be dropped.
+  if (o.patched || o.would_patch || observer_.LogsDecisions())
+    r.summary = decision::Summary(a.spec, d);
   for (std::size_t i = 0; i < d.metrics.size() && i < a.spec.metrics.size(); ++i) {
     const auto& m = a.spec.metrics[i];
-    const bool ok = d.metrics[i].status == decision::MetricStatus::kOk;
-    const bool util = m.target.type == decision::TargetType::kUtilization;
-    r.metrics.push_back(
-        {m.name, ok,
-         util ? d.metrics[i].utilization : static_cast<double>(d.metrics[i].value_milli) / 1000.0,
-         util ? m.target.average_utilization
-         : m.target.type == decision::TargetType::kValue
-             ? static_cast<double>(m.target.value_milli) / 1000.0
-             : static_cast<double>(m.target.average_value_milli) / 1000.0});
     const bool failed = d.metrics[i].status != decision::MetricStatus::kOk;
     if (failed == static_cast<bool>(e.failing_metrics.count(i))) continue;
     if (failed)

@@ -88,7 +88,7 @@ void ReconcileObserver::Log(const ReconcileResult& r) {
     } else if (r.would_patch) {
       log_->info("autoscaler {}: dry run: would rescale {} from {} to {}: {}", r.key, r.target,
                  r.current, r.desired, r.summary);
-    } else {
+    } else if (LogsDecisions()) {
       log_->debug("autoscaler {}: decided {}", r.key, r.summary);
     }
   }

@@ -40,6 +40,8 @@ class ReconcileObserver {
   void WatchEventFailed(bool hpa, const std::string& key, const std::string& what);
 
   const ControllerStats& stats() const { return stats_; }
+  // Whether the debug line per decision is logged (so its text is worth building).
+  bool LogsDecisions() const { return log_ && log_->should_log(spdlog::level::debug); }
 
  private:
   void Log(const ReconcileResult& r);

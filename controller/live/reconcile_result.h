@@ -41,12 +41,6 @@ struct ReconcileResult {
   std::optional<Error> error;
   bool contained = false;  // the reconcile threw: `error` is what
 
-  struct Metric {
-    std::string name;
-    bool ok = false;
-    double value = 0, target = 0;
-  };
-  std::vector<Metric> metrics;
   // spec.metrics entries whose read started failing (with why) or read again.
   struct Transition {
     std::size_t index = 0;

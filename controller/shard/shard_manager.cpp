@@ -143,7 +143,6 @@ void ShardManager::Tick() {
     if (seen.Renewing(now)) view.members.push_back(seen.holder());
   }
   view.members.push_back(config_.identity);
-  members_seen_ = static_cast<int32_t>(view.members.size());
   for (int32_t i = 0; i < config_.shards; ++i) {
     if (held.count(i)) {
       view.holders.push_back(config_.identity);

@@ -58,8 +58,6 @@ class ShardManager {
   bool Owns(std::string_view autoscaler_key) const;
   std::set<int32_t> held() const;
   int32_t shard_of(std::string_view autoscaler_key) const;
-  int32_t members_seen() const { return members_seen_.load(); }
-  const ShardConfig& config() const { return config_; }
 
  private:
   void Run();
@@ -78,7 +76,6 @@ class ShardManager {
 
   mutable std::mutex mu_;
   std::set<int32_t> held_;
-  std::atomic<int32_t> members_seen_{0};
   std::atomic<bool> stop_{false};
   std::mutex wait_mu_;
   std::condition_variable cv_;

@@ -12,8 +12,8 @@ ShardPlan PlanShards(const ShardView& view, const std::string& self, uint64_t of
   members.insert(self);
   const auto m = static_cast<int32_t>(members.size());
   if (shards == 0) return plan;
-  plan.fair_floor = shards / m;
-  plan.fair_ceiling = plan.fair_floor + (shards % m != 0 ? 1 : 0);
+  const int32_t fair_floor = shards / m;
+  const int32_t fair_ceiling = fair_floor + (shards % m != 0 ? 1 : 0);
 
   std::map<std::string, int32_t> held;
   for (const auto& member : members) held[member] = 0;
@@ -29,9 +29,9 @@ ShardPlan PlanShards(const ShardView& view, const std::string& self, uint64_t of
   }
   bool other_below_floor = false;
   for (const auto& member : members)
-    if (member != self && held[member] < plan.fair_floor) other_below_floor = true;
+    if (member != self && held[member] < fair_floor) other_below_floor = true;
 
-  const int32_t keep = other_below_floor ? plan.fair_floor : plan.fair_ceiling;
+  const int32_t keep = other_below_floor ? fair_floor : fair_ceiling;
   const auto have = static_cast<int32_t>(mine.size());
   if (have > keep) {
     // Give up the highest-numbered ones: a stable choice, so repeated plans agree.

@@ -26,8 +26,6 @@ struct ShardView {
 struct ShardPlan {
   std::vector<int32_t> release;  // held by us, to give up
   std::vector<int32_t> acquire;  // free, to try to take (in this order)
-  int32_t fair_floor = 0;        // f above
-  int32_t fair_ceiling = 0;      // c above
 };
 
 // `offset` rotates the order in which free shards are tried, so replicas starting together do

@@ -692,19 +692,7 @@ TEST_CASE(
     "[e2e][kube]") {
   InstallCrds();
   const std::string ns = NewNamespace("e2e-shard");
-  {
-    std::ifstream in(RepoDir() + "/manifests/components/sharding/rbac-sharding.yaml");
-    std::stringstream text;
-    text << in.rdbuf();
-    REQUIRE_FALSE(text.str().empty());
-    ApplyYaml(text.str(), "ebb-system");
-    ApplyYaml(R"(apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ebb-sharding-test, namespace: ebb-system}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ebb-sharding}
-subjects: [{kind: ServiceAccount, name: ebb, namespace: ebb-system}]
-)");
-  }
+  ApplyShardingRbac();
   Redis redis;
   const int n = 12;
   std::vector<std::string> names;
@@ -783,6 +771,15 @@ spec:
       Seconds(30)));
   push_to(10);  // 2 replicas each
   REQUIRE(WaitFor([&] { return all_at(2); }, Seconds(40)));
+  // The Deployment changes before the reconcile that patched it logs: let every 1 -> 2 be logged
+  // before r2 is killed, or a line lost with it would read as a missing rescale below.
+  REQUIRE(WaitFor(
+      [&] {
+        int lines = 0;
+        for (const char* id : {"r1", "r2", "r3"}) lines += Count(ctl[id]->log(), "from 1 to 2");
+        return lines == n;
+      },
+      Seconds(10)));
 
   // r2's Autoscalers (by the same hash the controllers use) wait for its Leases to run out.
   const std::set<int32_t> r2_shards = holding("r2");
@@ -804,6 +801,8 @@ spec:
   CHECK(Since(killed) < 6 + 1 + 1 + 4);
 
   ctl["r4"] = start("r4");
+  // The joiner gets its share (2 of 6) from the two survivors before the next step.
+  REQUIRE(WaitFor([&] { return holding("r4").size() == 2; }, Seconds(20)));
   push_to(30);  // 6 each
   REQUIRE(WaitFor([&] { return all_at(6); }, Seconds(40)));
 

@@ -43,30 +43,6 @@ std::string CustomDir() {
   return dir;
 }
 
-// A Deployment whose pods are Running and Ready since long ago (no kubelet here); their names.
-std::vector<std::string> ReadyDeployment(const std::string& ns, const std::string& name, int n) {
-  REQUIRE(Admin().Post("/apis/apps/v1/namespaces/" + ns + "/deployments", Deployment(name, n)));
-  std::vector<std::string> pods;
-  REQUIRE(WaitFor(
-      [&] {
-        pods.clear();
-        const json list = GetObject("/api/v1/namespaces/" + ns + "/pods");
-        for (const auto& p : list["items"]) pods.push_back(p["metadata"]["name"]);
-        return static_cast<int>(pods.size()) == n;
-      },
-      Seconds(20)));
-  const std::string long_ago = "2020-01-01T00:00:00Z";
-  for (const auto& p : pods) {
-    json st;
-    st["status"]["phase"] = "Running";
-    st["status"]["startTime"] = long_ago;
-    st["status"]["conditions"] =
-        json::array({{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", long_ago}}});
-    REQUIRE(Admin().MergePatch("/api/v1/namespaces/" + ns + "/pods/" + p + "/status", st));
-  }
-  return pods;
-}
-
 json Status(const std::string& ns, const std::string& name) {
   return GetObject("/apis/ebb.dev/v1alpha1/namespaces/" + ns + "/autoscalers/" + name)
       .value("status", json::object());
@@ -76,6 +52,35 @@ json Condition(const json& status, const std::string& type) {
   for (const auto& c : status.value("conditions", json::array()))
     if (c.value("type", "") == type) return c;
   return json::object();
+}
+
+// Every pod at cpu 50m / memory 32Mi (metrics.k8s.io) and queue_length 10
+// (custom.metrics.k8s.io), as the test adapters serve them for `ns`.
+void FeedPodMetrics(const std::string& ns, const std::vector<std::string>& pods) {
+  json usage = json::object();
+  json custom = json::array();
+  for (const auto& p : pods) {
+    usage[p]["main"] = {{"cpu", "50m"}, {"memory", "32Mi"}};
+    custom.push_back(
+        {{"resource", "pods"}, {"name", p}, {"metric", "queue_length"}, {"value", "10"}});
+  }
+  std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
+  std::ofstream(CustomDir() + "/" + ns + ".json") << json{{"custom", custom}}.dump();
+}
+
+// `ebb convert -f HPA -o OUT` as a user runs it; the output file.
+std::string Convert(const std::string& ns, const std::string& hpa_file) {
+  const std::string out = TheCluster().dir + "/" + ns + "-autoscaler.yaml";
+  const std::string convert = Shell(std::string(EBB_BINARY) + " convert -f " + hpa_file + " -o " +
+                                    out + " 2>&1; echo rc=$?");
+  INFO(convert);
+  REQUIRE(convert.find("rc=0") != std::string::npos);
+  return out;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
 bool HasEvent(const std::string& ns, const std::string& reason, const std::string& text) {
@@ -91,20 +96,11 @@ bool HasEvent(const std::string& ns, const std::string& reason, const std::strin
 TEST_CASE("the HPA of issue 9, converted, scales a Deployment on its Pods metric",
           "[e2e][kube][custom]") {
   InstallCrds();
-  const std::string dir = CustomDir();
   const std::string ns = NewNamespace("e2e-hpa9");
   const auto pods = ReadyDeployment(ns, "web", 2);
   // cpu 50 % and memory 50 % of their requests (targets 70 % and 80 %: they would scale down),
   // queue_length 10 per pod against 5: the Pods metric asks for 4.
-  json usage = json::object();
-  json custom = json::array();
-  for (const auto& p : pods) {
-    usage[p]["main"] = {{"cpu", "50m"}, {"memory", "32Mi"}};
-    custom.push_back(
-        {{"resource", "pods"}, {"name", p}, {"metric", "queue_length"}, {"value", "10"}});
-  }
-  std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
-  std::ofstream(dir + "/" + ns + ".json") << json{{"custom", custom}}.dump();
+  FeedPodMetrics(ns, pods);
 
   const std::string hpa = TheCluster().dir + "/" + ns + "-hpa.yaml";
   std::ofstream(hpa) << R"(apiVersion: autoscaling/v2
@@ -131,13 +127,8 @@ spec:
       stabilizationWindowSeconds: 300
       policies: [{type: Percent, value: 10, periodSeconds: 60}]
 )";
-  const std::string out = TheCluster().dir + "/" + ns + "-autoscaler.yaml";
-  const std::string convert =
-      Shell(std::string(EBB_BINARY) + " convert -f " + hpa + " -o " + out + " 2>&1; echo rc=$?");
-  INFO(convert);
-  REQUIRE(convert.find("rc=0") != std::string::npos);
-  std::ifstream in(out);
-  const std::string converted((std::istreambuf_iterator<char>(in)), {});
+  const std::string out = Convert(ns, hpa);
+  const std::string converted = ReadFile(out);
   INFO(converted);
   ApplyYaml(converted, ns);
 
@@ -230,18 +221,9 @@ spec:
 TEST_CASE("migration walk-through: convert, validate, shadow beside the HPA, switch",
           "[e2e][kube][custom]") {
   InstallCrds();
-  const std::string dir = CustomDir();
   const std::string ns = NewNamespace("e2e-migrate");
   const auto pods = ReadyDeployment(ns, "web", 2);
-  json usage = json::object();
-  json custom = json::array();
-  for (const auto& p : pods) {
-    usage[p]["main"] = {{"cpu", "50m"}, {"memory", "32Mi"}};
-    custom.push_back(
-        {{"resource", "pods"}, {"name", p}, {"metric", "queue_length"}, {"value", "10"}});
-  }
-  std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
-  std::ofstream(dir + "/" + ns + ".json") << json{{"custom", custom}}.dump();
+  FeedPodMetrics(ns, pods);
 
   // The HPA in place (autoscaling/v2beta2: what this API server serves; no HPA controller runs
   // in the test cluster, so it holds the target without acting, as a paused one would).
@@ -269,18 +251,13 @@ TEST_CASE("migration walk-through: convert, validate, shadow beside the HPA, swi
   std::ofstream(hpa) << "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: "
                         "{name: web}\nspec:"
                      << hpa_spec;
-  const std::string out = TheCluster().dir + "/" + ns + "-autoscaler.yaml";
-  const std::string convert =
-      Shell(std::string(EBB_BINARY) + " convert -f " + hpa + " -o " + out + " 2>&1; echo rc=$?");
-  INFO(convert);
-  REQUIRE(convert.find("rc=0") != std::string::npos);
+  const std::string out = Convert(ns, hpa);
   // 2. Validate.
   const std::string validate =
       Shell(std::string(EBB_BINARY) + " validate -f " + out + " 2>&1; echo rc=$?");
   INFO(validate);
   REQUIRE(validate.find("rc=0") != std::string::npos);
-  std::ifstream in(out);
-  const std::string converted((std::istreambuf_iterator<char>(in)), {});
+  const std::string converted = ReadFile(out);
   INFO(converted);
   // 4. Shadow: the annotation on this Autoscaler only.
   ApplyYaml(converted, ns);

@@ -37,38 +37,6 @@ std::string Requests(const std::string& ns) {
   return s.str();
 }
 
-// A Deployment whose pods are Running and Ready (there is no kubelet here); their names.
-std::vector<std::string> ReadyDeployment(const std::string& ns, const std::string& name, int n) {
-  REQUIRE(Admin().Post("/apis/apps/v1/namespaces/" + ns + "/deployments", Deployment(name, n)));
-  std::vector<std::string> pods;
-  REQUIRE(WaitFor(
-      [&] {
-        pods.clear();
-        const auto list = GetObject("/api/v1/namespaces/" + ns + "/pods");
-        for (const auto& p : list["items"]) pods.push_back(p["metadata"]["name"]);
-        return static_cast<int>(pods.size()) == n;
-      },
-      Seconds(20)));
-  const std::string long_ago = "2020-01-01T00:00:00Z";
-  for (const auto& p : pods) {
-    json st;
-    st["status"]["phase"] = "Running";
-    st["status"]["startTime"] = long_ago;
-    st["status"]["conditions"] =
-        json::array({{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", long_ago}}});
-    REQUIRE(Admin().MergePatch("/api/v1/namespaces/" + ns + "/pods/" + p + "/status", st));
-  }
-  // The scale's status.selector (the pods' selector) is set once the controller manager saw it.
-  REQUIRE(WaitFor(
-      [&] {
-        return GetObject("/apis/apps/v1/namespaces/" + ns + "/deployments/" + name + "/scale")
-                   .value("status", json::object())
-                   .value("selector", "") != "";
-      },
-      Seconds(20)));
-  return pods;
-}
-
 spec::Autoscaler Parse(const std::string& ns, const std::string& metrics) {
   const std::string yaml =
       "apiVersion: ebb.dev/v1alpha1\nkind: Autoscaler\nmetadata: {name: a, "

@@ -256,3 +256,57 @@ std::string Redis::Cli(const std::string& args) const {
 }
 
 }  // namespace ebb::testing
+
+namespace ebb::testing {
+
+std::vector<std::string> ReadyDeployment(const std::string& ns, const std::string& name, int n) {
+  auto created =
+      Admin().Post("/apis/apps/v1/namespaces/" + ns + "/deployments", Deployment(name, n));
+  if (!created) throw std::runtime_error(created.error().message);
+  std::vector<std::string> pods;
+  const bool listed = WaitFor(
+      [&] {
+        pods.clear();
+        const auto list = GetObject("/api/v1/namespaces/" + ns + "/pods");
+        for (const auto& p : list["items"]) pods.push_back(p["metadata"]["name"]);
+        return static_cast<int>(pods.size()) == n;
+      },
+      Seconds(20));
+  if (!listed) throw std::runtime_error("deployment " + name + ": its pods never appeared");
+  const std::string long_ago = "2020-01-01T00:00:00Z";
+  for (const auto& p : pods) {
+    nlohmann::json st;
+    st["status"]["phase"] = "Running";
+    st["status"]["startTime"] = long_ago;
+    st["status"]["conditions"] = nlohmann::json::array(
+        {{{"type", "Ready"}, {"status", "True"}, {"lastTransitionTime", long_ago}}});
+    auto patched = Admin().MergePatch("/api/v1/namespaces/" + ns + "/pods/" + p + "/status", st);
+    if (!patched) throw std::runtime_error(patched.error().message);
+  }
+  // The scale's status.selector (the pods' selector) is set once the controller manager saw it.
+  const bool selected = WaitFor(
+      [&] {
+        return GetObject("/apis/apps/v1/namespaces/" + ns + "/deployments/" + name + "/scale")
+                   .value("status", nlohmann::json::object())
+                   .value("selector", "") != "";
+      },
+      Seconds(20));
+  if (!selected) throw std::runtime_error("deployment " + name + ": no scale selector");
+  return pods;
+}
+
+void ApplyShardingRbac() {
+  std::ifstream in(RepoDir() + "/manifests/components/sharding/rbac-sharding.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  if (text.str().empty()) throw std::runtime_error("manifests/components/sharding: no Role");
+  ApplyYaml(text.str(), "ebb-system");
+  ApplyYaml(R"(apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ebb-sharding-test, namespace: ebb-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ebb-sharding}
+subjects: [{kind: ServiceAccount, name: ebb, namespace: ebb-system}]
+)");
+}
+
+}  // namespace ebb::testing

@@ -37,6 +37,12 @@ void InstallCrds();  // manifests/base/crd.yaml + a WorkerPool test kind, waits 
 nlohmann::json Deployment(const std::string& name, int replicas);
 int32_t SpecReplicas(const std::string& ns, const std::string& deployment);
 nlohmann::json GetObject(const std::string& path);
+// A Deployment of `n` pods marked Running and Ready since long ago (no kubelet here), whose
+// scale's status.selector is set; returns the pods' names.
+std::vector<std::string> ReadyDeployment(const std::string& ns, const std::string& name, int n);
+// What manifests/components/sharding grants, bound to the tests' controller identity
+// (ebb-system/ebb).
+void ApplyShardingRbac();
 
 // Polls `pred` every 100 ms until it returns true or `timeout` passes.
 bool WaitFor(const std::function<bool()>& pred, Duration timeout);

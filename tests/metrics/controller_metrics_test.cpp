@@ -204,8 +204,6 @@ TEST_CASE("Forget: every series of a deleted Autoscaler is removed, the others s
   failing.metrics[0].failed = true;
   srv.metrics.Observe(failing);
   srv.metrics.RecordScale("shop", "worker", 3, 6, "DesiredWithinRange", false);
-  srv.metrics.ScalerError("shop", "worker", "legacy");
-  srv.metrics.SetMetric("shop", "worker", "legacy", 1, 2);
   REQUIRE(srv.Scrape().find(R"(autoscaler="worker")") != std::string::npos);
 
   srv.metrics.Forget("shop", "worker");
@@ -238,21 +236,6 @@ TEST_CASE("the endpoint serves the process_* series next to the registry's", "[m
   }
   CHECK(text.find("# TYPE process_cpu_seconds_total counter") != std::string::npos);
   CHECK(text.find("# TYPE process_open_fds gauge") != std::string::npos);
-}
-
-TEST_CASE("deprecated setters still report, under the new labels", "[metrics]") {
-  Served srv;
-  srv.metrics.SetReplicas("shop", "worker", 3, 4);
-  srv.metrics.SetMetric("shop", "worker", "rps", 12, 10);
-  srv.metrics.ScalerError("shop", "worker", "rps");
-  const std::string text = srv.Scrape();
-  INFO(text);
-  CHECK(Sample(text, "ebb_autoscaler_current_replicas{" + kId + "}") == 3);
-  CHECK(Sample(text, "ebb_autoscaler_desired_replicas{" + kId + "}") == 4);
-  CHECK(Sample(text, R"(ebb_autoscaler_metric_value{autoscaler="worker",metric="rps",)"
-                     R"(namespace="shop"})") == 12);
-  CHECK(Sample(text, R"(ebb_scaler_errors_total{autoscaler="worker",metric="rps",)"
-                     R"(namespace="shop"})") == 1);
 }
 
 }  // namespace ebb::metrics

@@ -24,41 +24,19 @@ namespace {
 const ReadContext kCtx{At(1700000000), At(1700000000) + Seconds(5)};
 
 struct AuthServers {
-  std::string dir;
-  int prom_port = 0;
-  int proxy_port = 0;
-  std::string file(const std::string& name) const { return dir + "/" + name; }
+  // In front of the shared Prometheus: its own TLS + basic auth, and a header-checking proxy.
+  ebb::testing::FixtureServers fixture{"prometheus_auth.sh",
+                                       std::to_string(ebb::testing::SharedServers().prom_port)};
+  std::string dir = fixture.dir();
+  int prom_port = fixture.port("PROM_AUTH_PORT");
+  int proxy_port = fixture.port("PROXY_PORT");
+  std::string file(const std::string& name) const { return fixture.file(name); }
   std::string https() const { return "https://127.0.0.1:" + std::to_string(prom_port); }
   std::string proxy() const { return "http://127.0.0.1:" + std::to_string(proxy_port); }
-  ~AuthServers() {
-    if (!dir.empty()) {
-      const std::string cmd = ebb::testing::FixturesDir() + "/prometheus_auth.sh stop " + dir +
-                              " >/dev/null 2>&1 && rm -rf " + dir;
-      [[maybe_unused]] const int rc = std::system(cmd.c_str());
-    }
-  }
 };
 
 const AuthServers& Servers() {
-  static AuthServers s = [] {
-    AuthServers a;
-    const int upstream = ebb::testing::SharedServers().prom_port;
-    char tmpl[] = "/tmp/ebb-prom-auth-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) FAIL("mkdtemp failed");
-    Shell(ebb::testing::FixturesDir() + "/prometheus_auth.sh start " + tmpl + " " +
-          std::to_string(upstream) + " >/dev/null");
-    std::ifstream in(std::string(tmpl) + "/env");
-    std::map<std::string, int> kv;
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto eq = line.find('=');
-      if (eq != std::string::npos) kv[line.substr(0, eq)] = std::stoi(line.substr(eq + 1));
-    }
-    a.dir = tmpl;
-    a.prom_port = kv.at("PROM_AUTH_PORT");
-    a.proxy_port = kv.at("PROXY_PORT");
-    return a;
-  }();
+  static const AuthServers s;
   return s;
 }
 

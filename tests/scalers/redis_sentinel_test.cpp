@@ -27,38 +27,15 @@ namespace {
 const ReadContext kCtx{At(1700000000), At(1700000000) + Seconds(5)};
 
 struct SentinelServers {
-  std::string dir;
-  int master_port = 0;
-  int replica_port = 0;
-  int sentinel_port = 0;
-  ~SentinelServers() {
-    if (!dir.empty()) {
-      const std::string cmd = ebb::testing::FixturesDir() + "/redis_sentinel.sh stop " + dir +
-                              " >/dev/null 2>&1 && rm -rf " + dir;
-      [[maybe_unused]] const int rc = std::system(cmd.c_str());
-    }
-  }
+  ebb::testing::FixtureServers fixture{"redis_sentinel.sh"};
+  std::string dir = fixture.dir();
+  int master_port = fixture.port("MASTER_PORT");
+  int replica_port = fixture.port("REPLICA_PORT");
+  int sentinel_port = fixture.port("SENTINEL_PORT");
 };
 
 SentinelServers& Servers() {
-  static SentinelServers s = [] {
-    SentinelServers t;
-    char tmpl[] = "/tmp/ebb-redis-sentinel-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) FAIL("mkdtemp failed");
-    Shell(ebb::testing::FixturesDir() + "/redis_sentinel.sh start " + tmpl + " >/dev/null");
-    std::ifstream in(std::string(tmpl) + "/env");
-    std::map<std::string, int> kv;
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto eq = line.find('=');
-      if (eq != std::string::npos) kv[line.substr(0, eq)] = std::stoi(line.substr(eq + 1));
-    }
-    t.dir = tmpl;
-    t.master_port = kv.at("MASTER_PORT");
-    t.replica_port = kv.at("REPLICA_PORT");
-    t.sentinel_port = kv.at("SENTINEL_PORT");
-    return t;
-  }();
+  static SentinelServers s;
   return s;
 }
 

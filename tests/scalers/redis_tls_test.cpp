@@ -26,39 +26,16 @@ namespace {
 const ReadContext kCtx{At(1700000000), At(1700000000) + Seconds(5)};
 
 struct TlsServers {
-  std::string dir;
-  int tls_port = 0;
-  int expired_port = 0;
-  int mtls_port = 0;
-  std::string file(const std::string& name) const { return dir + "/" + name; }
-  ~TlsServers() {
-    if (!dir.empty()) {
-      const std::string cmd = ebb::testing::FixturesDir() + "/redis_tls.sh stop " + dir +
-                              " >/dev/null 2>&1 && rm -rf " + dir;
-      [[maybe_unused]] const int rc = std::system(cmd.c_str());
-    }
-  }
+  ebb::testing::FixtureServers fixture{"redis_tls.sh"};
+  std::string dir = fixture.dir();
+  int tls_port = fixture.port("TLS_PORT");
+  int expired_port = fixture.port("EXPIRED_PORT");
+  int mtls_port = fixture.port("MTLS_PORT");
+  std::string file(const std::string& name) const { return fixture.file(name); }
 };
 
 const TlsServers& Servers() {
-  static TlsServers s = [] {
-    TlsServers t;
-    char tmpl[] = "/tmp/ebb-redis-tls-XXXXXX";
-    if (::mkdtemp(tmpl) == nullptr) FAIL("mkdtemp failed");
-    Shell(ebb::testing::FixturesDir() + "/redis_tls.sh start " + tmpl + " >/dev/null");
-    std::ifstream in(std::string(tmpl) + "/env");
-    std::map<std::string, int> kv;
-    std::string line;
-    while (std::getline(in, line)) {
-      const auto eq = line.find('=');
-      if (eq != std::string::npos) kv[line.substr(0, eq)] = std::stoi(line.substr(eq + 1));
-    }
-    t.dir = tmpl;
-    t.tls_port = kv.at("TLS_PORT");
-    t.expired_port = kv.at("EXPIRED_PORT");
-    t.mtls_port = kv.at("MTLS_PORT");
-    return t;
-  }();
+  static const TlsServers s;
   return s;
 }
 

@@ -30,7 +30,8 @@ struct OwnServers {
   }
 };
 
-Servers ReadEnvFile(const std::string& dir) {
+// A fixture's DIR/env: KEY=port lines.
+std::map<std::string, int> ReadPorts(const std::string& dir) {
   std::ifstream in(dir + "/env");
   if (!in) throw std::runtime_error("no fixture env file in " + dir);
   std::map<std::string, int> kv;
@@ -39,6 +40,11 @@ Servers ReadEnvFile(const std::string& dir) {
     const auto eq = line.find('=');
     if (eq != std::string::npos) kv[line.substr(0, eq)] = std::stoi(line.substr(eq + 1));
   }
+  return kv;
+}
+
+Servers ReadEnvFile(const std::string& dir) {
+  const std::map<std::string, int> kv = ReadPorts(dir);
   Servers s;
   s.dir = dir;
   s.redis_port = kv.at("REDIS_PORT");
@@ -52,6 +58,26 @@ Servers ReadEnvFile(const std::string& dir) {
 
 std::string FixturesDir() {
   return EBB_SCALERS_FIXTURES;
+}
+
+FixtureServers::FixtureServers(const std::string& script, const std::string& args)
+    : script_(script) {
+  std::string tmpl = "/tmp/ebb-" + script + "-XXXXXX";
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  Shell(FixturesDir() + "/" + script_ + " start " + dir_ + (args.empty() ? "" : " " + args) +
+        " >/dev/null");
+  ports_ = ReadPorts(dir_);
+}
+
+FixtureServers::~FixtureServers() {
+  const std::string cmd =
+      FixturesDir() + "/" + script_ + " stop " + dir_ + " >/dev/null 2>&1 && rm -rf " + dir_;
+  [[maybe_unused]] const int rc = std::system(cmd.c_str());
+}
+
+int FixtureServers::port(const std::string& key) const {
+  return ports_.at(key);
 }
 
 const Servers& SharedServers() {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -28,6 +29,24 @@ struct Servers {
 const Servers& SharedServers();
 
 std::string FixturesDir();
+
+// Servers a fixture script runs in a fresh temporary folder: `<script> start DIR [args]` writes
+// DIR/env as KEY=port lines; the destructor runs `<script> stop DIR` and removes the folder.
+class FixtureServers {
+ public:
+  FixtureServers(const std::string& script, const std::string& args = "");
+  ~FixtureServers();
+  FixtureServers(const FixtureServers&) = delete;
+  FixtureServers& operator=(const FixtureServers&) = delete;
+  int port(const std::string& key) const;  // throws when the script wrote no such key
+  const std::string& dir() const { return dir_; }
+  std::string file(const std::string& name) const { return dir_ + "/" + name; }
+
+ private:
+  std::string script_;
+  std::string dir_;
+  std::map<std::string, int> ports_;
+};
 // Sends the lines to `redis-cli -p port -n db` (with the default password when `password` set).
 std::string RedisCli(int port, int db, const std::vector<std::string>& lines,
                      const std::string& password = "");

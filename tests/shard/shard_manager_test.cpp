@@ -22,22 +22,6 @@ using namespace ebb::testing;
 
 namespace {
 
-// Grants the controller's service account what manifests/components/sharding grants.
-void ApplyShardingRbac() {
-  std::ifstream in(RepoDir() + "/manifests/components/sharding/rbac-sharding.yaml");
-  std::stringstream text;
-  text << in.rdbuf();
-  REQUIRE_FALSE(text.str().empty());
-  ApplyYaml(text.str(), "ebb-system");
-  // The test cluster's controller identity is the service account ebb-system/ebb.
-  ApplyYaml(R"(apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ebb-sharding-test, namespace: ebb-system}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ebb-sharding}
-subjects: [{kind: ServiceAccount, name: ebb, namespace: ebb-system}]
-)");
-}
-
 struct Fleet {
   kube::KubeClient client{*kube::LoadKubeconfig(TheCluster().sa_kubeconfig())};
   std::string group;
