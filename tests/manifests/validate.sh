@@ -37,6 +37,16 @@ for d in "${dirs[@]}"; do
     echo "FAIL $d: a ServiceMonitor endpoint without honorLabels: true"
     status=1
   fi
+  # components/sharding swaps leader election for --shards (docs/sharding.md): 3 replicas.
+  if [ "$d" = manifests/overlays/prd-sharded ]; then
+    sharded=$(yq -c 'select(.kind == "Deployment") |
+      [.spec.replicas, .spec.template.spec.containers[0].args]' "$out")
+    case "$sharded" in
+      '[3,["--shards=12",'*) ;;
+      *) echo "FAIL $d: expected 3 replicas started with --shards=12, got $sharded"; status=1 ;;
+    esac
+    [[ "$sharded" != *--leader-elect* ]] || { echo "FAIL $d: --leader-elect beside --shards"; status=1; }
+  fi
   if grep -q '^kind: Autoscaler$' "$out"; then
     "$ebb" validate -f "$out" || status=1
   fi
