@@ -43,6 +43,7 @@ std::string NameOf(const nlohmann::json& d) {
 struct Loaded {
   nlohmann::json autoscaler;
   sim::SimulationConfig sim;
+  nlohmann::json simulation_doc;  // as written, for --out
 };
 
 Result<Loaded> Load(const TuneCommandOptions& o) {
@@ -69,6 +70,7 @@ Result<Loaded> Load(const TuneCommandOptions& o) {
     if (!s) return s.error();
     if (name.empty() || s->autoscaler.empty() || s->autoscaler == name) {
       out.sim = *s;  // a later one (--simulation) wins, as in ebb simulate
+      out.simulation_doc = doc;
       have_sim = true;
     }
   }
@@ -164,7 +166,8 @@ cli::FlagSet TuneFlags(TuneCommandOptions& o) {
                 o.tune.threads = static_cast<int>(d);
                 return {};
               })
-      .Text("--out", "FILE", "write the recommended Autoscaler (YAML) there", &o.out)
+      .Text("--out", "FILE", "write the recommended Autoscaler and its Simulation (YAML) there",
+            &o.out)
       .Switch("--json", "print the result as JSON", &o.json)
       .Text("--metric-name", "NAME", "as ebb simulate", &o.metric_name)
       .Custom("--format", "auto|csv|prometheus", "the recording's format, as ebb simulate (auto)",
@@ -275,8 +278,15 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
 
   const std::string yaml = convert::ToYaml(nlohmann::ordered_json::parse(r.recommended.dump()));
   if (!o.out.empty()) {
+    // With the Simulation it was tuned in (and the arrival-rate model of its rate metric), so
+    // `ebb simulate -f OUT --metrics RECORDING` replays exactly what was tuned.
+    nlohmann::json simulation = loaded->simulation_doc;
+    if (r.best.rate_target > 0) {
+      simulation["spec"]["models"][RateMetricName(loaded->autoscaler)] = {
+          {"type", "arrivalRate"}, {"of", rate.of}, {"windowSeconds", rate.window_seconds}};
+    }
     std::ofstream f(o.out, std::ios::binary | std::ios::trunc);
-    f << yaml;
+    f << yaml << "---\n" << convert::ToYaml(nlohmann::ordered_json::parse(simulation.dump()));
     f.close();
     if (!f) {
       err << o.out << ": cannot write the recommended Autoscaler\n";

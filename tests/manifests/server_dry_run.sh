@@ -150,6 +150,14 @@ k -n ebb-rbac-check create rolebinding ebb-rbac-check --role=ebb-rbac-check \
   --serviceaccount="ebb-rbac-check:$sa" --dry-run=client -o json | k apply -f - >/dev/null
 lease=$(jq -r '.rules[] | select(.resourceNames) | .resourceNames[0]' "$lrole")
 as=(--as="system:serviceaccount:ebb-rbac-check:$sa")
+# The authorizer learns of new bindings from its informers, a moment after the writes above (on a
+# loaded CI machine, seconds): wait until both bindings are seen before judging any verb.
+for _ in $(seq 1 150); do
+  [ "$(k auth can-i "${as[@]}" list autoscalers.ebb.dev 2>/dev/null)" = yes ] &&
+    [ "$(k auth can-i "${as[@]}" get "leases.coordination.k8s.io/$lease" -n ebb-rbac-check 2>/dev/null)" = yes ] &&
+    break
+  sleep 0.2
+done
 can() { # expect(yes|no) verb resource [namespace [subresource]]
   local got
   # can-i exits 1 for "no"; a misspelt resource is also a "no", with a warning: fail on that.

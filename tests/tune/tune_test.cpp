@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "controller/sim/simulate_command.h"
 #include "controller/spec/autoscaler.h"
 #include "controller/spec/documents.h"
 #include "controller/tune/candidate.h"
@@ -125,9 +126,21 @@ TEST_CASE("tune: finds a policy meeting the SLO the given one misses, checks it 
                    text, terr) == 0);
   CHECK(text.str().find("ideal (clairvoyant)") != std::string::npos);
   CHECK(text.str().find("Recommended Autoscaler") != std::string::npos);
-  auto written = spec::LoadAutoscalers(yaml);
+  // ... beside the Simulation it was tuned in, so `ebb simulate -f OUT` replays the same run.
+  std::vector<nlohmann::json> others;
+  auto written = spec::LoadAutoscalers(yaml, &others);
   REQUIRE(written);
   CHECK(written->size() == 1);
+  REQUIRE(others.size() == 1);
+  CHECK(others[0]["kind"] == "Simulation");
+  CHECK(others[0]["spec"].contains("slo"));
+  std::ostringstream replay, rerr;
+  REQUIRE(sim::SimulateMain(std::vector<std::string>{"-f", yaml, "--metrics", rec, "--json"},
+                            replay, rerr) == 0);
+  const auto replayed = nlohmann::json::parse(replay.str());
+  CHECK(replayed["replicaHours"].get<double>() ==
+        Approx(cmp[0]["replicaHours"].get<double>()).epsilon(1e-9));
+  CHECK(replayed["slo"]["met"].get<bool>() == cmp[0]["sloMet"].get<bool>());
 }
 
 TEST_CASE("tune: needs an SLO and a Simulation", "[tune]") {
