@@ -9,6 +9,8 @@
 # service account and `kubectl auth can-i` proves it allows what ebb does and nothing more.
 # usage: server_dry_run.sh   (env EBB_KUBE_CLUSTER_DIR: the running test cluster)
 set -euo pipefail
+# set -e ends the script without a word: say which command did it.
+trap 'echo "FAIL: server_dry_run.sh:$LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cdir=${EBB_KUBE_CLUSTER_DIR:?set by the kube_cluster fixture}
@@ -121,7 +123,9 @@ header=$(head -1 <<<"$table" | tr -s ' ')
 row=$(tail -1 <<<"$table" | tr -s ' ' | cut -d' ' -f1-13)
 [ "$row" = "cols Deployment/cols rps: 3/10 (avg) 1 5 2 3 True False False True" ] ||
   fail "kubectl get eas: the row reads: $row"
-wide=$(k -n ebb-columns get eas cols -o wide | head -1 | tr -s ' ')
+# (Read whole, then cut: `kubectl | head -1` can end kubectl with SIGPIPE, and pipefail with it.)
+wide=$(k -n ebb-columns get eas cols -o wide)
+wide=$(head -1 <<<"$wide" | tr -s ' ')
 [[ "$wide" == *" REASON AGE" ]] || fail "kubectl get eas -o wide: $wide"
 k delete namespace ebb-columns --wait=false >/dev/null
 
