@@ -3,9 +3,9 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "controller/api/decide_case.h"
+#include "controller/api/documents.h"
 #include "controller/decision/decider.h"
-#include "controller/spec/decide_case.h"
-#include "controller/spec/documents.h"
 #include "fuzz/fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // JSON only: ParseDocuments would accept YAML too, which the documents target covers.
   const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return 0;
-  auto c = spec::ParseDecideCase(doc);
+  auto c = api::ParseDecideCase(doc);
   if (!c) {
     fuzz::CheckMessage(c.error().message);
     return 0;
@@ -25,6 +25,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::Check(d.desired_replicas >= 0 && d.desired_replicas <= c->autoscaler.spec.max_replicas,
                 "scaled outside [0, maxReplicas]", text);
   }
-  fuzz::CheckDumps(spec::DecisionToJson(c->autoscaler, d, state));
+  fuzz::CheckDumps(api::DecisionToJson(c->autoscaler, d, state));
   return 0;
 }

@@ -8,11 +8,11 @@
 #include <optional>
 #include <string>
 
+#include "controller/api/autoscaler.h"
+#include "controller/api/documents.h"
 #include "controller/net/http_client.h"
 #include "controller/sim/simulation_config.h"
 #include "controller/sources/scaler_metrics.h"
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
 #include "fuzz/fuzz_check.h"
 #include "scalers/redis_pool.h"
 
@@ -37,18 +37,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   const std::string_view text = fuzz::AsText(data, size);
   const bool utf8 = IsValidUtf8(text);
-  const auto docs = spec::ParseDocuments(text, "fuzz.yaml");
+  const auto docs = api::ParseDocuments(text, "fuzz.yaml");
   if (!docs) {
     if (utf8) fuzz::CheckMessage(docs.error().message);
     return 0;
   }
-  std::optional<spec::Autoscaler> autoscaler;
+  std::optional<api::Autoscaler> autoscaler;
   for (const auto& doc : *docs) {
     fuzz::CheckDumps(doc);
     const bool is_simulation =
         doc.is_object() && doc.contains("kind") && doc["kind"] == sim::kSimulationKind;
     if (is_simulation) continue;
-    auto a = spec::ParseAutoscaler(doc);
+    auto a = api::ParseAutoscaler(doc);
     if (utf8) fuzz::CheckError(a);
     if (!a) continue;
     fuzz::Check(a->spec.min_replicas <= a->spec.max_replicas, "minReplicas above maxReplicas");

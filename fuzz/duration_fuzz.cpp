@@ -1,4 +1,4 @@
-// Durations and times as documents and flags spell them: spec::ParseDurationSeconds (settings
+// Durations and times as documents and flags spell them: api::ParseDurationSeconds (settings
 // flags: "300", "5m0s"), a scaler's `timeout` (seconds or "500ms"), and RFC 3339 timestamps
 // (pod start times, recordings, decide documents). Whatever parses formats back to the same value.
 #include <cstddef>
@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/spec/settings.h"
-#include "controller/spec/timestamps.h"
+#include "controller/api/settings.h"
+#include "controller/api/timestamps.h"
 #include "fuzz/fuzz_check.h"
 #include "scalers/config_util.h"
 
@@ -15,15 +15,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace ebb;
   const std::string_view text = fuzz::AsText(data, size);
 
-  if (const auto secs = spec::ParseDurationSeconds(text)) {
+  if (const auto secs = api::ParseDurationSeconds(text)) {
     fuzz::Check(*secs >= 0, "negative duration", text);
-    const auto plain = spec::ParseDurationSeconds(std::to_string(*secs));
-    const auto go = spec::ParseDurationSeconds(std::to_string(*secs) + "s");
+    const auto plain = api::ParseDurationSeconds(std::to_string(*secs));
+    const auto go = api::ParseDurationSeconds(std::to_string(*secs) + "s");
     fuzz::Check(plain == secs && go == secs, "duration does not re-parse to itself", text);
   }
   decision::Settings settings;
-  const auto flag =
-      spec::ApplySettingFlag("--downscale-stabilization", std::string(text), settings);
+  const auto flag = api::ApplySettingFlag("--downscale-stabilization", std::string(text), settings);
   if (IsValidUtf8(text)) fuzz::CheckError(flag);
 
   // A scaler's timeout reads a JSON string; only valid UTF-8 reaches it from a parsed document.
@@ -37,14 +36,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   for (const bool missing_zone_is_utc : {false, true}) {
-    const auto t = spec::ParseRfc3339(text, missing_zone_is_utc);
+    const auto t = api::ParseRfc3339(text, missing_zone_is_utc);
     if (!t) continue;
-    const std::string formatted = spec::FormatRfc3339(*t);
-    const auto again = spec::ParseRfc3339(formatted);
+    const std::string formatted = api::FormatRfc3339(*t);
+    const auto again = api::ParseRfc3339(formatted);
     fuzz::Check(again && *again == *t, "timestamp does not re-parse to itself",
                 std::string(text) + " -> " + formatted);
     std::string appended;
-    spec::AppendRfc3339(appended, *t);
+    api::AppendRfc3339(appended, *t);
     fuzz::Check(appended == formatted, "AppendRfc3339 and FormatRfc3339 differ", text);
   }
   return 0;

@@ -6,13 +6,13 @@
 #include <cstdint>
 #include <string>
 
+#include "controller/api/autoscaler.h"
+#include "controller/api/state_json.h"
 #include "controller/kube/discovery.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/resource_metrics.h"
 #include "controller/kube/scale_target.h"
 #include "controller/live/status.h"
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/state_json.h"
 #include "fuzz/fuzz_check.h"
 
 namespace {
@@ -22,7 +22,7 @@ using ebb::fuzz::CheckDumps;
 using ebb::fuzz::CheckError;
 
 void Autoscaler(const nlohmann::json& obj) {
-  const auto a = ebb::spec::ParseAutoscaler(obj);
+  const auto a = ebb::api::ParseAutoscaler(obj);
   CheckError(a);
   if (a) {
     Check(a->spec.min_replicas <= a->spec.max_replicas, "minReplicas above maxReplicas");
@@ -32,9 +32,9 @@ void Autoscaler(const nlohmann::json& obj) {
   const auto status = obj.find("status");
   if (status == obj.end() || !status->is_object()) return;
   if (const auto st = status->find("decisionState"); st != status->end()) {
-    const auto state = ebb::spec::StateFromJson(*st, "status.decisionState");
+    const auto state = ebb::api::StateFromJson(*st, "status.decisionState");
     CheckError(state);
-    if (state) CheckDumps(ebb::spec::StateToJson(*state));
+    if (state) CheckDumps(ebb::api::StateToJson(*state));
   }
   if (const auto conds = status->find("conditions"); conds != status->end()) {
     const std::vector<ebb::decision::Condition> now = {

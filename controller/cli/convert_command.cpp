@@ -2,13 +2,13 @@
 #include <fstream>
 #include <ostream>
 
+#include "controller/api/autoscaler.h"
+#include "controller/api/documents.h"
 #include "controller/cli/commands.h"
 #include "controller/cli/flags.h"
 #include "controller/convert/convert.h"
 #include "controller/net/curl_http_client.h"
 #include "controller/sources/scaler_metrics.h"
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
 #include "scalers/redis_pool.h"
 
 namespace ebb::cli {
@@ -35,7 +35,7 @@ int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std:
   std::vector<nlohmann::json> docs;
   int rc = kExitOk;
   for (const auto& f : files) {
-    auto d = spec::LoadDocuments(f);
+    auto d = api::LoadDocuments(f);
     if (!d) {
       err << d.error().message << "\n";
       rc = kExitBadInput;
@@ -73,7 +73,7 @@ int ConvertCommand(const std::vector<std::string>& args, std::ostream& out, std:
     for (const auto& w : c->warnings) err << "warning: " << w << "\n";
     // The output must pass `ebb validate`; a failure here is a bug in the conversion or an
     // invalid input (e.g. maxReplicas < minReplicas), reported the way `ebb validate` does.
-    auto parsed = spec::ParseAutoscaler(nlohmann::json(c->autoscaler));
+    auto parsed = api::ParseAutoscaler(nlohmann::json(c->autoscaler));
     if (!parsed) {
       err << "error: the converted Autoscaler is invalid:\n" << parsed.error().message << "\n";
       rc = kExitBadInput;

@@ -1,10 +1,10 @@
 #include <ostream>
 
+#include "controller/api/decide_case.h"
+#include "controller/api/documents.h"
 #include "controller/cli/commands.h"
 #include "controller/cli/flags.h"
 #include "controller/decision/decider.h"
-#include "controller/spec/decide_case.h"
-#include "controller/spec/documents.h"
 
 namespace ebb::cli {
 
@@ -22,7 +22,7 @@ int DecideCommand(const std::vector<std::string>& args, std::ostream& out, std::
     err << "ebb decide: -f FILE is required (a file, or - for stdin)\n(see ebb decide --help)\n";
     return kExitBadInput;
   }
-  auto docs = spec::LoadDocuments(input);
+  auto docs = api::LoadDocuments(input);
   if (!docs) {
     err << "ebb decide: " << docs.error().message << "\n";
     return kExitBadInput;
@@ -32,7 +32,7 @@ int DecideCommand(const std::vector<std::string>& args, std::ostream& out, std::
         << "\n";
     return kExitBadInput;
   }
-  auto c = spec::ParseDecideCase(docs->front());
+  auto c = api::ParseDecideCase(docs->front());
   if (!c) {
     err << "ebb decide: " << input << ": " << c.error().message << "\n";
     return kExitBadInput;
@@ -40,7 +40,7 @@ int DecideCommand(const std::vector<std::string>& args, std::ostream& out, std::
   decision::DecisionState state = c->state;
   const decision::Decision d =
       decision::Decide(c->autoscaler.spec, c->settings, c->observation, state, c->now);
-  out << spec::DecisionToJson(c->autoscaler, d, state).dump(compact ? -1 : 2) << "\n";
+  out << api::DecisionToJson(c->autoscaler, d, state).dump(compact ? -1 : 2) << "\n";
   return kExitOk;
 }
 

@@ -10,6 +10,8 @@
 #include <ostream>
 #include <stdexcept>
 
+#include "controller/api/decide_case.h"
+#include "controller/api/settings.h"
 #include "controller/base/text.h"
 #include "controller/cli/commands.h"
 #include "controller/cli/flags.h"
@@ -24,8 +26,6 @@
 #include "controller/net/curl_http_client.h"
 #include "controller/runtime/reconciler.h"
 #include "controller/sources/scaler_metrics.h"
-#include "controller/spec/decide_case.h"
-#include "controller/spec/settings.h"
 #include "metrics/logging.h"
 #include "scalers/redis_pool.h"
 
@@ -65,7 +65,7 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-nlohmann::json ErrorLine(const spec::Autoscaler& a, const std::string& why) {
+nlohmann::json ErrorLine(const api::Autoscaler& a, const std::string& why) {
   return {{"name", a.name},
           {"namespace", a.namespace_name},
           {"reason", "Error"},
@@ -78,7 +78,7 @@ struct OnceResult {
   bool every_metric_failed = false;
 };
 
-OnceResult Once(const spec::Autoscaler& a, const std::vector<decision::MetricReading>& polled,
+OnceResult Once(const api::Autoscaler& a, const std::vector<decision::MetricReading>& polled,
                 const decision::Settings& settings, int32_t replicas, Cluster* cluster,
                 Timestamp now) {
   std::unique_ptr<runtime::ScaleTarget> target;
@@ -107,7 +107,7 @@ OnceResult Once(const spec::Autoscaler& a, const std::vector<decision::MetricRea
   }
   const decision::Decision& d = rec.last_decision();
   const auto& readings = rec.last_observation().readings;
-  nlohmann::json metrics = spec::MetricsToJson(a.spec, d);
+  nlohmann::json metrics = api::MetricsToJson(a.spec, d);
   bool any_ok = false;
   for (size_t m = 0; m < metrics.size() && m < readings.size(); ++m) {
     // In units, from the milli-units the decision used (1011m prints as 1.011).
@@ -130,7 +130,7 @@ int RunOnce(const OnceOptions& o, const live::ControllerFlags& c, bool use_clust
             std::ostream& out, std::ostream& err) {
   // Documents of other kinds (a Simulation beside its Autoscaler) are skipped, as validate does.
   std::vector<nlohmann::json> others;
-  auto autoscalers = spec::LoadAutoscalers(o.file, &others);
+  auto autoscalers = api::LoadAutoscalers(o.file, &others);
   if (!autoscalers) {
     err << autoscalers.error().message << "\n";
     return kExitBadInput;
@@ -166,7 +166,7 @@ int RunOnce(const OnceOptions& o, const live::ControllerFlags& c, bool use_clust
       err << errors << "\n";
       rc = kExitBadInput;
     } else {
-      std::vector<const spec::Autoscaler*> as;
+      std::vector<const api::Autoscaler*> as;
       std::vector<sources::ScalerBinding*> bs;
       for (size_t i = 0; i < autoscalers->size(); ++i) {
         as.push_back(&(*autoscalers)[i]);
@@ -191,7 +191,7 @@ int RunOnce(const OnceOptions& o, const live::ControllerFlags& c, bool use_clust
       }
       bool scale_failed = false, blind = false;
       for (size_t i = 0; i < as.size(); ++i) {
-        const spec::Autoscaler& a = *as[i];
+        const api::Autoscaler& a = *as[i];
         OnceResult r;
         try {
           if (!failed[i].empty()) throw std::runtime_error("reading metrics: " + failed[i]);
@@ -232,7 +232,7 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       "skipped. Exit codes: 0 ok; 1 a target's scale could not be read; 2 bad flags or\n"
       "documents; 3 every metric of an Autoscaler failed (it decided from no reading).\n"
       "Every flag also reads the environment variable shown; a flag wins over it.");
-  if (auto ok = spec::ApplySettingsFromEnv(c.settings); !ok) {
+  if (auto ok = api::ApplySettingsFromEnv(c.settings); !ok) {
     err << "ebb run: " << ok.error().message << "\n";
     return kExitBadInput;
   }
@@ -280,15 +280,15 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
       .Text("--log-format", "FORMAT", "json or text (logfmt fields) (json)", &c.log_format,
             "EBB_LOG_FORMAT")
       .Family(
-          spec::IsSettingFlag,
+          api::IsSettingFlag,
           [&c](std::string_view flag, const std::string& value) -> Result<void> {
-            auto ok = spec::ApplySettingFlag(flag, value, c.settings);
+            auto ok = api::ApplySettingFlag(flag, value, c.settings);
             if (!ok) return ok.error();
             return {};
           },
           "\nController-level settings (upstream's kube-controller-manager flags; also for "
           "--once):\n" +
-              spec::SettingFlagsUsage(/*with_env=*/true));
+              api::SettingFlagsUsage(/*with_env=*/true));
   if (int rc = HandleParse(flags, flags.Parse(args), out, err); rc >= 0) return rc;
   if (c.identity.empty())
     if (const char* pod = std::getenv("POD_NAME")) c.identity = pod;

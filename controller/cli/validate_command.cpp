@@ -5,12 +5,12 @@
 #include <ostream>
 #include <set>
 
+#include "controller/api/autoscaler.h"
+#include "controller/api/documents.h"
 #include "controller/cli/commands.h"
 #include "controller/cli/flags.h"
 #include "controller/net/curl_http_client.h"
 #include "controller/sources/scaler_metrics.h"
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
 #include "scalers/redis_pool.h"
 #include "scalers/registry.h"
 
@@ -62,18 +62,18 @@ int ValidateCommand(const std::vector<std::string>& args, std::ostream& out, std
   }
   int rc = kExitOk;
   for (const auto& f : files) {
-    auto docs = spec::LoadDocuments(f);
+    auto docs = api::LoadDocuments(f);
     if (!docs) {
       err << docs.error().message << "\n";
       rc = kExitBadInput;
       continue;
     }
-    std::vector<spec::Autoscaler> valid;
+    std::vector<api::Autoscaler> valid;
     bool file_ok = true;
     for (size_t i = 0; i < docs->size(); ++i) {
       const nlohmann::json& d = (*docs)[i];
-      if (Member(d, "kind") != spec::kKind) continue;
-      auto a = spec::ParseAutoscaler(d);
+      if (Member(d, "kind") != api::kKind) continue;
+      auto a = api::ParseAutoscaler(d);
       const std::string problems = a ? "" : a.error().message;
       const std::string blocks = ScalerBlockProblems(d);
       // A line both parsers report is shown once.

@@ -5,12 +5,12 @@
 #include <set>
 #include <unordered_map>
 
+#include "controller/api/timestamps.h"
 #include "controller/base/quantity.h"
 #include "controller/base/text.h"
 #include "controller/kube/discovery.h"
 #include "controller/kube/resource_metrics.h"
 #include "controller/net/http_client.h"
-#include "controller/spec/timestamps.h"
 
 namespace ebb::kube {
 namespace {
@@ -214,7 +214,7 @@ decision::MetricReading ReadingFromPodsMetricList(const json& list) {
     else
       r.pod_samples.push_back({pod, *v});
     if (i == 0) {
-      if (auto t = spec::ParseRfc3339(Text(items[i], "timestamp"))) r.sample_time = *t;
+      if (auto t = api::ParseRfc3339(Text(items[i], "timestamp"))) r.sample_time = *t;
       r.sample_window = WindowOf(items[i]);
     }
   }
@@ -232,7 +232,7 @@ decision::MetricReading ReadingFromObjectMetricList(const json& list) {
   decision::MetricReading r;
   r.ok = true;
   r.value_milli = *v;
-  if (auto t = spec::ParseRfc3339(Text(items[0], "timestamp"))) r.sample_time = *t;
+  if (auto t = api::ParseRfc3339(Text(items[0], "timestamp"))) r.sample_time = *t;
   return r;
 }
 
@@ -247,12 +247,12 @@ decision::MetricReading ReadingFromExternalMetricList(const json& list) {
       return Failed("unable to fetch metrics from external metrics API: " + v.error().message);
     r.value_milli = SaturatingAdd(r.value_milli, *v);
   }
-  if (auto t = spec::ParseRfc3339(Text(items[0], "timestamp"))) r.sample_time = *t;
+  if (auto t = api::ParseRfc3339(Text(items[0], "timestamp"))) r.sample_time = *t;
   return r;
 }
 
 CustomMetricsReader::CustomMetricsReader(runtime::MetricReader& inner, KubeClient& client,
-                                         const spec::Autoscaler& autoscaler,
+                                         const api::Autoscaler& autoscaler,
                                          std::function<std::string()> selector)
     : inner_(inner), client_(client), autoscaler_(autoscaler), selector_(std::move(selector)) {
   for (const auto& m : autoscaler_.spec.metrics) {

@@ -12,9 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "controller/api/autoscaler.h"
 #include "controller/kube/kube_client.h"
 #include "controller/runtime/reconciler.h"
-#include "controller/spec/autoscaler.h"
 
 namespace ebb::kube {
 
@@ -44,7 +44,7 @@ class CustomMetricsReader final : public runtime::MetricReader {
   // `inner` reads everything else (scalers, Resource metrics) first; `selector` is the target's
   // pod selector, read at each Read. `autoscaler` must outlive the reader.
   CustomMetricsReader(runtime::MetricReader& inner, KubeClient& client,
-                      const spec::Autoscaler& autoscaler, std::function<std::string()> selector);
+                      const api::Autoscaler& autoscaler, std::function<std::string()> selector);
   void Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Observation& obs) override;
   bool needs_cluster() const { return needs_; }
 
@@ -58,7 +58,7 @@ class CustomMetricsReader final : public runtime::MetricReader {
 
   runtime::MetricReader& inner_;
   KubeClient& client_;
-  const spec::Autoscaler& autoscaler_;
+  const api::Autoscaler& autoscaler_;
   std::function<std::string()> selector_;
   bool needs_ = false;
   bool needs_pods_ = false;

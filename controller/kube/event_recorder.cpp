@@ -2,8 +2,8 @@
 
 #include <cstdio>
 
+#include "controller/api/timestamps.h"
 #include "controller/base/text.h"
-#include "controller/spec/timestamps.h"
 
 namespace ebb::kube {
 
@@ -39,7 +39,7 @@ Result<void> EventRecorder::Record(const ObjectRef& obj, const std::string& type
   if (repeat) {
     auto r = client_.MergePatch(
         base + "/" + seen.name,
-        {{"count", seen.count}, {"lastTimestamp", spec::FormatRfc3339(now)}, {"message", message}});
+        {{"count", seen.count}, {"lastTimestamp", api::FormatRfc3339(now)}, {"message", message}});
     if (r || r.error().code != ErrorCode::kNotFound) {
       if (!r) return r.error();
       return {};
@@ -61,8 +61,8 @@ Result<void> EventRecorder::Record(const ObjectRef& obj, const std::string& type
                        {"source", {{"component", component_}}},
                        {"reportingComponent", component_},
                        {"reportingInstance", instance_},
-                       {"firstTimestamp", spec::FormatRfc3339(seen.first)},
-                       {"lastTimestamp", spec::FormatRfc3339(now)},
+                       {"firstTimestamp", api::FormatRfc3339(seen.first)},
+                       {"lastTimestamp", api::FormatRfc3339(now)},
                        {"count", seen.count}};
   auto r = client_.Post(base, ev);
   if (!r) return r.error();

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/api/documents.h"
 #include "controller/base/text.h"
-#include "controller/spec/documents.h"
 
 namespace ebb::kube {
 namespace {
@@ -143,11 +143,11 @@ Result<KubeConfig> FromYaml(const YAML::Node& root, const std::string& path,
 }  // namespace
 
 Result<KubeConfig> LoadKubeconfig(const std::string& path, const std::string& context) {
-  auto text = spec::ReadDocumentFile(path);
+  auto text = api::ReadDocumentFile(path);
   if (!text) return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + text.error().message);
   // The limits every document has (size, nesting, aliases, duplicate keys) before yaml-cpp
   // builds its own tree.
-  if (auto checked = spec::ParseDocuments(*text, path); !checked) {
+  if (auto checked = api::ParseDocuments(*text, path); !checked) {
     return MakeError(ErrorCode::kInvalidConfig, "kubeconfig " + checked.error().message);
   }
   try {

@@ -1,11 +1,11 @@
 #include "controller/kube/lease_lock.h"
 
-#include "controller/spec/timestamps.h"
+#include "controller/api/timestamps.h"
 
 namespace ebb::kube {
 
 std::string FormatMicroTime(Timestamp t) {
-  std::string s = spec::FormatRfc3339(t);  // "...:05Z" or "...:05.123Z"
+  std::string s = api::FormatRfc3339(t);  // "...:05Z" or "...:05.123Z"
   if (s.empty() || s.back() != 'Z') return s;
   s.pop_back();
   if (s.find('.') == std::string::npos) s += ".000";

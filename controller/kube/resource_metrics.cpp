@@ -3,9 +3,9 @@
 #include <cstdint>
 #include <map>
 
+#include "controller/api/timestamps.h"
 #include "controller/base/quantity.h"
 #include "controller/net/http_client.h"
-#include "controller/spec/timestamps.h"
 
 namespace ebb::kube {
 namespace {
@@ -85,7 +85,7 @@ std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
                 : phase == "Succeeded" ? decision::PodPhase::kSucceeded
                 : phase == "Failed"    ? decision::PodPhase::kFailed
                                        : decision::PodPhase::kUnknown;
-    if (auto st = spec::ParseRfc3339(Text(status, "startTime"))) pod.start_time = *st;
+    if (auto st = api::ParseRfc3339(Text(status, "startTime"))) pod.start_time = *st;
     pod.ready = decision::ConditionStatus::kNone;
     for (const auto& c : Member(status, "conditions", /*array=*/true)) {
       if (Text(c, "type") != "Ready") continue;
@@ -93,8 +93,7 @@ std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
       pod.ready = s == "True"    ? decision::ConditionStatus::kTrue
                   : s == "False" ? decision::ConditionStatus::kFalse
                                  : decision::ConditionStatus::kUnknown;
-      if (auto t = spec::ParseRfc3339(Text(c, "lastTransitionTime")))
-        pod.ready_transition_time = *t;
+      if (auto t = api::ParseRfc3339(Text(c, "lastTransitionTime"))) pod.ready_transition_time = *t;
     }
     std::map<std::string, int64_t> total;
     std::map<std::string, bool> missing;
@@ -131,7 +130,7 @@ decision::MetricReading ReadingFromPodMetrics(const nlohmann::json& list,
     }
     if (!found) continue;
     r.pod_samples.push_back({Text(Member(item, "metadata"), "name"), sum});
-    if (auto t = spec::ParseRfc3339(Text(item, "timestamp"))) r.sample_time = *t;
+    if (auto t = api::ParseRfc3339(Text(item, "timestamp"))) r.sample_time = *t;
     // "30s", "15.5s": seconds in milli-units are milliseconds.
     const std::string w = Text(item, "window");
     if (auto ms = ParseQuantityMilli(w.empty() || w.back() != 's' ? w : w.substr(0, w.size() - 1));

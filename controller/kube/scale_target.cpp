@@ -64,7 +64,7 @@ Result<ScaleObject> ParseScale(const nlohmann::json& scale) {
 }
 
 KubeScaleTarget::KubeScaleTarget(KubeClient& client, Discovery& discovery, std::string ns,
-                                 spec::ScaleTargetRef ref)
+                                 api::ScaleTargetRef ref)
     : client_(client), discovery_(discovery), ns_(std::move(ns)), ref_(std::move(ref)) {}
 
 std::string KubeScaleTarget::Describe() const {

@@ -6,10 +6,10 @@
 #include <optional>
 #include <string>
 
+#include "controller/api/autoscaler.h"
 #include "controller/kube/discovery.h"
 #include "controller/kube/kube_client.h"
 #include "controller/runtime/reconciler.h"
-#include "controller/spec/autoscaler.h"
 
 namespace ebb::kube {
 
@@ -27,7 +27,7 @@ Result<ScaleObject> ParseScale(const nlohmann::json& scale);
 class KubeScaleTarget final : public runtime::ScaleTarget {
  public:
   KubeScaleTarget(KubeClient& client, Discovery& discovery, std::string ns,
-                  spec::ScaleTargetRef ref);
+                  api::ScaleTargetRef ref);
 
   Result<runtime::ScaleInfo> GetScale(Timestamp now) override;
   // The patch carries the resourceVersion of the last GetScale, so a concurrent change is a 409
@@ -46,7 +46,7 @@ class KubeScaleTarget final : public runtime::ScaleTarget {
   KubeClient& client_;
   Discovery& discovery_;
   std::string ns_;
-  spec::ScaleTargetRef ref_;
+  api::ScaleTargetRef ref_;
   mutable std::mutex mu_;
   std::optional<ResourceRef> resource_;
   std::string resource_version_;

@@ -14,7 +14,7 @@ constexpr const char* kGroupVersion = "ebb.dev/v1alpha1";
 
 class ApiServerTarget final : public TargetAccess {
  public:
-  ApiServerTarget(kube::KubeClient& client, kube::Discovery& discovery, const spec::Autoscaler& a)
+  ApiServerTarget(kube::KubeClient& client, kube::Discovery& discovery, const api::Autoscaler& a)
       : scale_(client, discovery, a.namespace_name, a.target),
         resource_(client, a.namespace_name, a.spec, [this] { return scale_.selector(); }),
         custom_(resource_, client, a, [this] { return scale_.selector(); }) {}
@@ -40,7 +40,7 @@ struct ScalerBindingHolder final : SourceAccess::Binding {
 ApiServerAccess::ApiServerAccess(kube::KubeClient& client, const std::string& identity)
     : client_(client), discovery_(client), events_(client, "ebb", identity) {}
 
-std::unique_ptr<TargetAccess> ApiServerAccess::Target(const spec::Autoscaler& autoscaler) {
+std::unique_ptr<TargetAccess> ApiServerAccess::Target(const api::Autoscaler& autoscaler) {
   return std::make_unique<ApiServerTarget>(client_, discovery_, autoscaler);
 }
 
@@ -61,7 +61,7 @@ Result<void> ApiServerAccess::RecordEvent(const ObjectRef& object, const std::st
 }
 
 Result<std::unique_ptr<SourceAccess::Binding>> ScalerSources::Bind(
-    const spec::Autoscaler& autoscaler) {
+    const api::Autoscaler& autoscaler) {
   scalers::ScalerDeps deps{&http_, &redis_, false};
   auto bound = sources::BindScalers(autoscaler, deps);
   if (!bound) return bound.error();
@@ -71,7 +71,7 @@ Result<std::unique_ptr<SourceAccess::Binding>> ScalerSources::Bind(
 }
 
 std::vector<std::vector<decision::MetricReading>> ScalerSources::Poll(
-    const std::vector<const spec::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
+    const std::vector<const api::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
     Timestamp now, Timestamp deadline) {
   std::vector<sources::ScalerBinding*> bs;
   bs.reserve(bindings.size());

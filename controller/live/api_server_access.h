@@ -22,7 +22,7 @@ class ApiServerAccess final : public KubeAccess {
   // The scale subresource, and the cluster-served readings: metrics.k8s.io (Resource and
   // ContainerResource) through kube::ResourceMetricsReader, custom.metrics.k8s.io and
   // external.metrics.k8s.io (Pods, Object, External) through kube::CustomMetricsReader.
-  std::unique_ptr<TargetAccess> Target(const spec::Autoscaler& autoscaler) override;
+  std::unique_ptr<TargetAccess> Target(const api::Autoscaler& autoscaler) override;
   Result<void> PatchStatus(const std::string& ns, const std::string& name,
                            const nlohmann::json& status_patch) override;
   Result<void> RecordEvent(const ObjectRef& object, const std::string& type,
@@ -37,10 +37,10 @@ class ApiServerAccess final : public KubeAccess {
 
 class ScalerSources final : public SourceAccess {
  public:
-  Result<std::unique_ptr<Binding>> Bind(const spec::Autoscaler& autoscaler) override;
+  Result<std::unique_ptr<Binding>> Bind(const api::Autoscaler& autoscaler) override;
   std::vector<std::vector<decision::MetricReading>> Poll(
-      const std::vector<const spec::Autoscaler*>& autoscalers,
-      const std::vector<Binding*>& bindings, Timestamp now, Timestamp deadline) override;
+      const std::vector<const api::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
+      Timestamp now, Timestamp deadline) override;
 
  private:
   net::CurlHttpClient http_;

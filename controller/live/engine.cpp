@@ -7,11 +7,11 @@
 #include <stdexcept>
 #include <utility>
 
+#include "controller/api/state_json.h"
 #include "controller/base/text.h"
 #include "controller/decision/explain.h"
 #include "controller/live/status.h"
 #include "controller/runtime/reconciler.h"
-#include "controller/spec/state_json.h"
 #include "metrics/decision_snapshot.h"
 
 namespace ebb::live {
@@ -26,7 +26,7 @@ constexpr Duration kClockStepTolerance{1000};
 
 // The latency histogram's `type` label and the batch key: every source type of the Autoscaler
 // ("Prometheus+Redis"), a small fixed set; a slow source holds up only the batches it is in.
-std::string SourceTypesLabel(const spec::Autoscaler& a) {
+std::string SourceTypesLabel(const api::Autoscaler& a) {
   std::set<std::string> types;
   for (const auto& s : a.sources) types.insert(s.type);
   std::string label;
@@ -99,7 +99,7 @@ struct Engine::Entry {
   std::string key, ns, name, uid;
   int64_t generation = 0;
   bool dry_run = false;  // this Autoscaler is in shadow mode (flag or annotation)
-  std::optional<spec::Autoscaler> autoscaler;
+  std::optional<api::Autoscaler> autoscaler;
   std::string invalid;
   std::unique_ptr<SourceAccess::Binding> binding;
   std::string source_types;
@@ -211,7 +211,7 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
 std::optional<metrics::AutoscalerSnapshot> Engine::Snapshot(const Entry& e, const StatusInput& in,
                                                             const nlohmann::json& status) const {
   if (!e.autoscaler) return std::nullopt;
-  const spec::Autoscaler& a = *e.autoscaler;
+  const api::Autoscaler& a = *e.autoscaler;
   metrics::AutoscalerSnapshot s = metrics::SnapshotOf(e.ns, e.name, a.spec);
   s.target_kind = a.target.kind;
   s.target_name = a.target.name;
@@ -228,7 +228,7 @@ std::optional<metrics::AutoscalerSnapshot> Engine::Snapshot(const Entry& e, cons
 }
 
 void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r) {
-  const spec::Autoscaler& a = *e.autoscaler;
+  const api::Autoscaler& a = *e.autoscaler;
   const decision::Decision& d = e.rec->last_decision();
   r.error = o.error;
   r.scale_read = o.scale_read;
@@ -257,7 +257,7 @@ void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileRes
       PersistKey(e.rec->state(), wall_.Now(), LongestWindowSeconds(a.spec, options_.settings));
   if (key != e.persisted_key) {
     e.persisted_key = key;
-    e.persisted_state = spec::StateToJson(e.rec->state());
+    e.persisted_state = api::StateToJson(e.rec->state());
   }
 }
 
@@ -406,7 +406,7 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
 std::vector<std::vector<decision::MetricReading>> Engine::Poll(const Batch& batch) {
   std::vector<std::vector<decision::MetricReading>> out(batch.items.size());
   if (batch.types.empty()) return out;  // nothing to poll: invalid or failed to build
-  std::vector<const spec::Autoscaler*> as;
+  std::vector<const api::Autoscaler*> as;
   std::vector<SourceAccess::Binding*> bs;
   int32_t interval = 86400;
   for (const auto& w : batch.items) {
@@ -470,11 +470,11 @@ void Engine::Rebuild(Entry& e, const nlohmann::json& obj) {
     e.autoscaler.reset();
     e.rec.reset();
   };
-  auto parsed = spec::ParseAutoscaler(obj);
+  auto parsed = api::ParseAutoscaler(obj);
   if (!parsed) return fail(parsed.error().message);
   auto dry_run = DryRunAnnotation(obj);
   if (!dry_run) return fail("Autoscaler " + e.key + ": " + dry_run.error().message);
-  spec::Autoscaler a = std::move(*parsed);
+  api::Autoscaler a = std::move(*parsed);
   if (!Member(obj, "spec").contains("pollingInterval"))
     a.spec.polling_interval_seconds = options_.default_polling_interval_s;
   auto binding = sources_.Bind(a);
@@ -488,7 +488,7 @@ void Engine::Rebuild(Entry& e, const nlohmann::json& obj) {
   if (e.rec) keep = e.rec->state();
   e.rec.reset();  // holds references to the target replaced below
   e.autoscaler = std::move(a);
-  const spec::Autoscaler& as = *e.autoscaler;
+  const api::Autoscaler& as = *e.autoscaler;
   e.target = kube_.Target(as);
   e.rec = std::make_unique<runtime::Reconciler>(as.namespace_name + "/" + as.name, as.spec,
                                                 options_.settings, *e.target,
@@ -508,7 +508,7 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   e.persisted_key.clear();
   e.persisted_state = e.last_status.value("decisionState", nlohmann::json());
   if (!e.rec || !e.last_status.contains("decisionState")) return;
-  auto st = spec::StateFromJson(e.last_status["decisionState"], "status.decisionState");
+  auto st = api::StateFromJson(e.last_status["decisionState"], "status.decisionState");
   if (!st) {
     r.notes.push_back({true, "stored decision state ignored: " + st.error().message});
     return;

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "controller/api/autoscaler.h"
 #include "controller/base/result.h"
 #include "controller/base/time.h"
 #include "controller/decision/types.h"
 #include "controller/runtime/reconciler.h"
-#include "controller/spec/autoscaler.h"
 
 namespace ebb::live {
 
@@ -35,7 +35,7 @@ class TargetAccess : public runtime::ScaleTarget {
 class KubeAccess {
  public:
   virtual ~KubeAccess() = default;
-  virtual std::unique_ptr<TargetAccess> Target(const spec::Autoscaler& autoscaler) = 0;
+  virtual std::unique_ptr<TargetAccess> Target(const api::Autoscaler& autoscaler) = 0;
   // A merge patch of the Autoscaler's status subresource.
   virtual Result<void> PatchStatus(const std::string& ns, const std::string& name,
                                    const nlohmann::json& status_patch) = 0;
@@ -54,12 +54,12 @@ class SourceAccess {
   };
   virtual ~SourceAccess() = default;
   // kInvalidConfig naming every misconfigured source.
-  virtual Result<std::unique_ptr<Binding>> Bind(const spec::Autoscaler& autoscaler) = 0;
+  virtual Result<std::unique_ptr<Binding>> Bind(const api::Autoscaler& autoscaler) = 0;
   // One batched round over every Autoscaler given: readings per Autoscaler, per spec metric (a
   // metric no scaler serves reads as failed; the cluster's readings replace it later).
   virtual std::vector<std::vector<decision::MetricReading>> Poll(
-      const std::vector<const spec::Autoscaler*>& autoscalers,
-      const std::vector<Binding*>& bindings, Timestamp now, Timestamp deadline) = 0;
+      const std::vector<const api::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
+      Timestamp now, Timestamp deadline) = 0;
 };
 
 }  // namespace ebb::live

@@ -12,12 +12,12 @@
 #include <random>
 #include <thread>
 
+#include "controller/api/settings.h"
 #include "controller/kube/kube_config.h"
 #include "controller/kube/leader_election.h"
 #include "controller/live/api_call_log.h"
 #include "controller/live/controller.h"
 #include "controller/shard/shard_manager.h"
-#include "controller/spec/settings.h"
 #include "metrics/controller_metrics.h"
 #include "metrics/http_endpoint.h"
 #include "metrics/logging.h"

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <set>
 
+#include "controller/api/state_json.h"
+#include "controller/api/timestamps.h"
 #include "controller/base/quantity.h"
 #include "controller/base/text.h"
-#include "controller/spec/state_json.h"
-#include "controller/spec/timestamps.h"
 
 namespace ebb::live {
 namespace {
@@ -17,7 +17,7 @@ constexpr std::size_t kConditionMessageBytes = 2048;
 nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions,
                               const nlohmann::json& previous, int64_t generation, Timestamp now) {
   nlohmann::json out = nlohmann::json::array();
-  const std::string now_text = spec::FormatRfc3339(std::chrono::floor<std::chrono::seconds>(now));
+  const std::string now_text = api::FormatRfc3339(std::chrono::floor<std::chrono::seconds>(now));
   for (const auto& c : conditions) {
     const std::string status = c.status ? "True" : "False";
     std::string since = now_text;
@@ -30,7 +30,7 @@ nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions
       for (const auto& p : previous) {
         if (text(p, "type") == c.type && text(p, "status") == status) {
           const std::string t = text(p, "lastTransitionTime");
-          if (spec::ParseRfc3339(t)) since = t;
+          if (api::ParseRfc3339(t)) since = t;
           break;
         }
       }
@@ -108,7 +108,7 @@ int64_t LongestWindowSeconds(const decision::Spec& spec, const decision::Setting
   return std::max<int64_t>(w, 1);
 }
 
-std::string ReferenceText(const spec::ScaleTargetRef& target) {
+std::string ReferenceText(const api::ScaleTargetRef& target) {
   return target.kind + "/" + target.name;
 }
 

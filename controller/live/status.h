@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "controller/api/autoscaler.h"
 #include "controller/base/time.h"
 #include "controller/decision/explain.h"
 #include "controller/decision/types.h"
-#include "controller/spec/autoscaler.h"
 
 namespace ebb::live {
 
@@ -42,7 +42,7 @@ void ShiftStateTimes(decision::DecisionState& state, Duration by);
 int64_t LongestWindowSeconds(const decision::Spec& spec, const decision::Settings& settings);
 
 // `status.reference` for the REFERENCE column, as `kubectl get hpa` prints it: "Deployment/web".
-std::string ReferenceText(const spec::ScaleTargetRef& target);
+std::string ReferenceText(const api::ScaleTargetRef& target);
 
 // `status.targets` for the TARGETS column: every metric as "name: current/target", with "%" for
 // utilization, "(avg)" for per-pod averages of Object/External/Prometheus/Redis values and

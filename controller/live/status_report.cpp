@@ -1,9 +1,9 @@
 #include "controller/live/status_report.h"
 
+#include "controller/api/decide_case.h"
+#include "controller/api/timestamps.h"
 #include "controller/decision/explain.h"
 #include "controller/live/status.h"
-#include "controller/spec/decide_case.h"
-#include "controller/spec/timestamps.h"
 
 namespace ebb::live {
 namespace {
@@ -87,7 +87,7 @@ StatusReport Contained(const StatusInput& in) {
 
 StatusReport Decided(const StatusInput& in) {
   StatusReport r;
-  const spec::Autoscaler& a = *in.autoscaler;
+  const api::Autoscaler& a = *in.autoscaler;
   const decision::Decision& d = *in.decision;
   const runtime::ReconcileOutcome& o = in.outcome;
   r.status = Base(in);
@@ -142,21 +142,20 @@ StatusReport Decided(const StatusInput& in) {
   r.status["currentReplicas"] = d.current_replicas;
   r.status["desiredReplicas"] = d.desired_replicas;
   const decision::DecisionState& state = *in.state;
-  if (state.last_scale_time)
-    r.status["lastScaleTime"] = spec::FormatRfc3339(*state.last_scale_time);
+  if (state.last_scale_time) r.status["lastScaleTime"] = api::FormatRfc3339(*state.last_scale_time);
   // Only while inactive: then it is fixed and says when the cooldown started; while active it
   // would be "now" at every poll, a status write each time for nothing.
   if (!d.active && state.last_active_time)
-    r.status["lastActiveTime"] = spec::FormatRfc3339(*state.last_active_time);
+    r.status["lastActiveTime"] = api::FormatRfc3339(*state.last_active_time);
   if (d.paused && a.spec.paused_replicas) r.status["pausedReplicas"] = *a.spec.paused_replicas;
-  r.status["currentMetrics"] = spec::MetricsToJson(a.spec, d);
+  r.status["currentMetrics"] = api::MetricsToJson(a.spec, d);
   r.status["decisionState"] = in.persisted_state;
   return r;
 }
 
 }  // namespace
 
-EventNote RescaleEvent(const spec::Autoscaler& a, const decision::Decision& d, bool dry_run) {
+EventNote RescaleEvent(const api::Autoscaler& a, const decision::Decision& d, bool dry_run) {
   const std::string reason = decision::RescaleReason(a.spec, d);
   if (dry_run) {
     return {"Normal", "WouldRescale",

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "controller/api/autoscaler.h"
 #include "controller/base/time.h"
 #include "controller/decision/types.h"
 #include "controller/runtime/reconciler.h"
-#include "controller/spec/autoscaler.h"
 
 namespace ebb::live {
 
@@ -38,7 +38,7 @@ struct StatusInput {
   bool dry_run = false;
   std::string message;
   // kDecided only.
-  const spec::Autoscaler* autoscaler = nullptr;
+  const api::Autoscaler* autoscaler = nullptr;
   const decision::Decision* decision = nullptr;
   const decision::DecisionState* state = nullptr;
   runtime::ReconcileOutcome outcome;
@@ -56,6 +56,6 @@ StatusReport BuildStatus(const StatusInput& in);
 
 // The Event reason and message of a rescale ("New size: 5; reason: ..."), and of a rescale a dry
 // run leaves unapplied ("WouldRescale").
-EventNote RescaleEvent(const spec::Autoscaler& a, const decision::Decision& d, bool dry_run);
+EventNote RescaleEvent(const api::Autoscaler& a, const decision::Decision& d, bool dry_run);
 
 }  // namespace ebb::live

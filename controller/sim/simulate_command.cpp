@@ -5,15 +5,15 @@
 #include <fstream>
 #include <type_traits>
 
+#include "controller/api/autoscaler.h"
+#include "controller/api/documents.h"
+#include "controller/api/settings.h"
 #include "controller/cli/flags.h"
 #include "controller/sim/html_report.h"
 #include "controller/sim/simulation_config.h"
 #include "controller/sim/simulator.h"
 #include "controller/sim/summary.h"
 #include "controller/sim/timeline_writer.h"
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
-#include "controller/spec/settings.h"
 
 namespace ebb::sim {
 namespace {
@@ -53,24 +53,24 @@ std::string NameOf(const nlohmann::json& doc) {
 }
 
 struct LoadedSpec {
-  spec::Autoscaler autoscaler;
+  api::Autoscaler autoscaler;
   nlohmann::json autoscaler_doc;
   SimulationConfig sim;
   nlohmann::json sim_doc;  // null when there is none
 };
 
 Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
-  auto docs = spec::LoadDocuments(o.filename);
+  auto docs = api::LoadDocuments(o.filename);
   if (!docs) return docs.error();
   std::vector<nlohmann::json> autoscalers;
   std::vector<std::pair<nlohmann::json, std::string>> sims;  // doc, source file
   for (auto& d : *docs) {
     const std::string kind = KindOf(d);
-    if (kind == spec::kKind) autoscalers.push_back(d);
+    if (kind == api::kKind) autoscalers.push_back(d);
     if (kind == kSimulationKind) sims.emplace_back(d, o.filename);
   }
   if (!o.simulation_file.empty()) {
-    auto more = spec::LoadDocuments(o.simulation_file);
+    auto more = api::LoadDocuments(o.simulation_file);
     if (!more) return more.error();
     size_t found = 0;
     for (auto& d : *more) {
@@ -110,7 +110,7 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
   if (autoscalers.empty()) {
     return MakeError(
         ErrorCode::kInvalidConfig,
-        o.filename + ": no document of kind Autoscaler (apiVersion " + spec::kApiVersion + ")");
+        o.filename + ": no document of kind Autoscaler (apiVersion " + api::kApiVersion + ")");
   }
   const nlohmann::json* doc = nullptr;
   std::string names;
@@ -130,7 +130,7 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
     return MakeError(ErrorCode::kInvalidConfig,
                      o.filename + ": no Autoscaler named " + name + " (found: " + names + ")");
   }
-  auto a = spec::ParseAutoscaler(*doc);
+  auto a = api::ParseAutoscaler(*doc);
   if (!a) {
     return MakeError(ErrorCode::kInvalidConfig, o.filename + ": " + a.error().message);
   }
@@ -213,16 +213,16 @@ cli::FlagSet SimulateFlags(SimulateOptions& o) {
                 return {};
               })
       .Family(
-          spec::IsSettingFlag,
+          api::IsSettingFlag,
           [&o](std::string_view flag, const std::string& v) -> Result<void> {
             decision::Settings scratch;  // checked now, applied over the Simulation's
-            if (auto ok = spec::ApplySettingFlag(flag, v, scratch); !ok) return ok.error();
+            if (auto ok = api::ApplySettingFlag(flag, v, scratch); !ok) return ok.error();
             o.setting_flags.emplace_back(std::string(flag), v);
             return {};
           },
           "\nController-level settings (as ebb run takes them; over the Simulation's "
           "settings:):\n" +
-              spec::SettingFlagsUsage(/*with_env=*/false));
+              api::SettingFlagsUsage(/*with_env=*/false));
   return f;
 }
 
@@ -277,7 +277,7 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
   input.models = std::move(*models);
   input.settings = ls.sim.settings;
   for (const auto& [flag, value] : o.setting_flags)
-    (void)spec::ApplySettingFlag(flag, value, input.settings);  // checked when parsed
+    (void)api::ApplySettingFlag(flag, value, input.settings);  // checked when parsed
   input.initial_replicas =
       o.initial_replicas.value_or(ls.sim.initial_replicas.value_or(input.spec.min_replicas));
   input.startup_delay = Seconds(o.startup_delay_seconds.value_or(ls.sim.startup_delay_seconds));

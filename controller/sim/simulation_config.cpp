@@ -2,8 +2,8 @@
 
 #include <cmath>
 
+#include "controller/api/settings.h"
 #include "controller/base/quantity.h"
-#include "controller/spec/settings.h"
 
 namespace ebb::sim {
 namespace {
@@ -381,8 +381,8 @@ Result<SimulationConfig> ParseSimulation(const nlohmann::json& doc, const std::s
       }
     } else if (key == "settings") {
       // The controller-level settings, as `ebb run` takes them in flags: simulate with the same.
-      std::vector<spec::Problem> problems;
-      cfg.settings = spec::ParseSettings(value, fp, {}, problems);
+      std::vector<api::Problem> problems;
+      cfg.settings = api::ParseSettings(value, fp, {}, problems);
       for (auto& pr : problems) p.Add(std::move(pr.path), std::move(pr.message));
     } else if (key == "models") {
       if (!value.is_object()) {

@@ -84,7 +84,7 @@ struct SimulationConfig {
   int64_t startup_delay_seconds = 30;
   double cost_per_replica_hour = 0;
   int64_t staleness_seconds = 300;
-  decision::Settings settings;  // upstream's kube-controller-manager flags (spec::ParseSettings)
+  decision::Settings settings;  // upstream's kube-controller-manager flags (api::ParseSettings)
   std::map<std::string, ModelConfig> models;
   uint64_t seed = 1;
   std::optional<Slo> slo;

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "controller/api/settings.h"
 #include "controller/sim/number_text.h"
 #include "controller/sim/timestamp_text.h"
-#include "controller/spec/settings.h"
 
 namespace ebb::sim {
 namespace {
@@ -247,7 +247,7 @@ nlohmann::json SummaryToJson(const Summary& s) {
   j["scaledToZeroWhileBusy"] = s.zero_while_busy;
   j["minReplicas"] = s.spec_min;
   j["maxReplicas"] = s.spec_max;
-  j["settings"] = spec::SettingsToJson(s.settings);
+  j["settings"] = api::SettingsToJson(s.settings);
   nlohmann::json failed = nlohmann::json::object();
   for (size_t i = 0; i < s.metrics.size(); ++i) failed[s.metrics[i]] = s.failed_readings[i];
   j["failedReadings"] = failed;

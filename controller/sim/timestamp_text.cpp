@@ -8,7 +8,7 @@ namespace ebb::sim {
 
 std::optional<Timestamp> ParseTimestamp(std::string_view text) {
   if (text.size() >= 19 && text[4] == '-')
-    return spec::ParseRfc3339(text, /*missing_zone_is_utc=*/true);
+    return api::ParseRfc3339(text, /*missing_zone_is_utc=*/true);
   // Integer seconds are the common case and exact; fractions go through double.
   int64_t whole = 0;
   const char* end = text.data() + text.size();

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "controller/api/timestamps.h"
 #include "controller/base/time.h"
-#include "controller/spec/timestamps.h"
 
 namespace ebb::sim {
 
@@ -17,7 +17,7 @@ std::optional<Timestamp> ParseTimestamp(std::string_view text);
 
 // Output times are spec's: "2023-11-16T18:17:03Z", milliseconds only when not whole seconds;
 // AppendRfc3339 without a temporary string (timeline rows).
-using spec::AppendRfc3339;
-using spec::FormatRfc3339;
+using api::AppendRfc3339;
+using api::FormatRfc3339;
 
 }  // namespace ebb::sim

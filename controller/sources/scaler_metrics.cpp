@@ -5,10 +5,10 @@
 
 namespace ebb::sources {
 
-Result<ScalerBinding> BindScalers(const spec::Autoscaler& a, scalers::ScalerDeps& deps) {
+Result<ScalerBinding> BindScalers(const api::Autoscaler& a, scalers::ScalerDeps& deps) {
   ScalerBinding b;
   std::string errors;
-  for (const spec::MetricSource& src : a.sources) {
+  for (const api::MetricSource& src : a.sources) {
     if (!src.config) {  // not a scaler's metric (Resource, Pods, ...)
       b.by_metric.push_back(nullptr);
       continue;
@@ -27,7 +27,7 @@ Result<ScalerBinding> BindScalers(const spec::Autoscaler& a, scalers::ScalerDeps
 }
 
 std::vector<std::vector<decision::MetricReading>> PollAll(
-    const std::vector<const spec::Autoscaler*>& autoscalers,
+    const std::vector<const api::Autoscaler*>& autoscalers,
     const std::vector<ScalerBinding*>& bindings, const scalers::ReadContext& ctx) {
   std::vector<scalers::Scaler*> flat;
   for (const ScalerBinding* b : bindings) {

@@ -6,8 +6,8 @@
 #include <memory>
 #include <vector>
 
+#include "controller/api/autoscaler.h"
 #include "controller/decision/types.h"
-#include "controller/spec/autoscaler.h"
 #include "scalers/registry.h"
 
 namespace ebb::sources {
@@ -19,12 +19,12 @@ struct ScalerBinding {
 };
 
 // Builds the scalers of one Autoscaler; config errors list every problem (kInvalidConfig).
-Result<ScalerBinding> BindScalers(const spec::Autoscaler& autoscaler, scalers::ScalerDeps& deps);
+Result<ScalerBinding> BindScalers(const api::Autoscaler& autoscaler, scalers::ScalerDeps& deps);
 
 // Reads every bound scaler of every autoscaler in one batch; returns readings per autoscaler,
 // per metric. Metrics without a scaler get an error reading saying what they need.
 std::vector<std::vector<decision::MetricReading>> PollAll(
-    const std::vector<const spec::Autoscaler*>& autoscalers,
+    const std::vector<const api::Autoscaler*>& autoscalers,
     const std::vector<ScalerBinding*>& bindings, const scalers::ReadContext& ctx);
 
 }  // namespace ebb::sources

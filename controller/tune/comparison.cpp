@@ -3,15 +3,15 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "controller/api/autoscaler.h"
 #include "controller/sim/number_text.h"
 #include "controller/sim/simulator.h"
-#include "controller/spec/autoscaler.h"
 
 namespace ebb::tune {
 
 Result<sim::Summary> RunPolicy(const nlohmann::json& autoscaler, const sim::SimulationConfig& cfg,
                                sim::SampleSource& source, bool with_ideal) {
-  auto a = spec::ParseAutoscaler(autoscaler);
+  auto a = api::ParseAutoscaler(autoscaler);
   if (!a) return a.error();
   // The search's arrival-rate model applies only to the candidates that have its metric.
   sim::SimulationConfig own = cfg;

@@ -4,12 +4,12 @@
 #include <cmath>
 #include <fstream>
 
+#include "controller/api/autoscaler.h"
+#include "controller/api/documents.h"
 #include "controller/cli/flags.h"
 #include "controller/convert/convert.h"
 #include "controller/sim/number_text.h"
 #include "controller/sim/timestamp_text.h"
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
 #include "controller/tune/comparison.h"
 
 namespace ebb::tune {
@@ -47,16 +47,16 @@ struct Loaded {
 };
 
 Result<Loaded> Load(const TuneCommandOptions& o) {
-  auto docs = spec::LoadDocuments(o.filename);
+  auto docs = api::LoadDocuments(o.filename);
   if (!docs) return docs.error();
   std::vector<nlohmann::json> autoscalers;
   std::vector<std::pair<nlohmann::json, std::string>> sims;
   for (auto& d : *docs) {
-    if (KindOf(d) == spec::kKind) autoscalers.push_back(d);
+    if (KindOf(d) == api::kKind) autoscalers.push_back(d);
     if (KindOf(d) == sim::kSimulationKind) sims.emplace_back(d, o.filename);
   }
   if (!o.simulation_file.empty()) {
-    auto more = spec::LoadDocuments(o.simulation_file);
+    auto more = api::LoadDocuments(o.simulation_file);
     if (!more) return more.error();
     for (auto& d : *more) {
       if (KindOf(d) == sim::kSimulationKind) sims.emplace_back(d, o.simulation_file);
@@ -253,7 +253,7 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
   policies.emplace_back("KEDA default (30 s)", keda);
   std::vector<ComparedPolicy> rows;
   {
-    auto a = spec::ParseAutoscaler(loaded->autoscaler);
+    auto a = api::ParseAutoscaler(loaded->autoscaler);
     if (a) {
       for (const auto& [name, model] : cfg.models) {
         if (model.type == sim::ModelType::kQueue && rate.of.empty()) {

@@ -9,7 +9,7 @@
 #include <optional>
 #include <thread>
 
-#include "controller/spec/autoscaler.h"
+#include "controller/api/autoscaler.h"
 #include "controller/tune/comparison.h"
 
 namespace ebb::tune {
@@ -82,7 +82,7 @@ Result<void> EvaluateAll(const Context& ctx, const std::vector<Candidate>& batch
 
 std::string RateMetricName(const nlohmann::json& autoscaler) {
   std::string name = "arrivals";
-  auto a = spec::ParseAutoscaler(autoscaler);
+  auto a = api::ParseAutoscaler(autoscaler);
   if (!a) return name;
   for (int k = 2;; ++k) {
     bool taken = false;
@@ -99,7 +99,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     return MakeError(ErrorCode::kInvalidConfig,
                      cfg.origin + ": spec.slo is required to tune (the objective to meet)");
   }
-  auto a = spec::ParseAutoscaler(autoscaler);
+  auto a = api::ParseAutoscaler(autoscaler);
   if (!a) return a.error();
   auto models = sim::ResolveModels(cfg, a->spec, a->name);
   if (!models) return models.error();

@@ -1,5 +1,5 @@
 // ebb convert on real-world-shaped HPA and KEDA manifests: every output re-parsed by
-// spec::ParseAutoscaler (what `ebb validate` runs) and by the scalers' config parsers, after a
+// api::ParseAutoscaler (what `ebb validate` runs) and by the scalers' config parsers, after a
 // round trip through the emitted YAML.
 #include "controller/convert/convert.h"
 
@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
+#include "controller/api/autoscaler.h"
+#include "controller/api/documents.h"
 #include "scalers/prometheus_scaler.h"
 #include "scalers/redis_list_scaler.h"
 #include "scalers/redis_stream_scaler.h"
@@ -19,7 +19,7 @@ using nlohmann::json;
 
 struct Converted {
   json yaml_doc;  // the emitted YAML parsed back
-  ebb::spec::Autoscaler autoscaler;
+  ebb::api::Autoscaler autoscaler;
   std::vector<std::string> warnings;
 };
 
@@ -28,7 +28,7 @@ std::string Fixture(const std::string& name) {
 }
 
 std::vector<Converted> ConvertFile(const std::string& name) {
-  auto docs = ebb::spec::LoadDocuments(Fixture(name));
+  auto docs = ebb::api::LoadDocuments(Fixture(name));
   REQUIRE(docs);
   std::vector<json> auths;
   for (const auto& d : *docs) {
@@ -44,12 +44,12 @@ std::vector<Converted> ConvertFile(const std::string& name) {
     REQUIRE(c);
     const std::string yaml = ebb::convert::ToYaml(c->autoscaler);
     INFO(yaml);
-    auto back = ebb::spec::ParseDocuments(yaml, name);
+    auto back = ebb::api::ParseDocuments(yaml, name);
     REQUIRE(back);
     REQUIRE(back->size() == 1);
     // The YAML says exactly what the JSON says (strings stay strings, numbers stay numbers).
     CHECK(back->front() == json::parse(c->autoscaler.dump()));
-    auto a = ebb::spec::ParseAutoscaler(back->front());
+    auto a = ebb::api::ParseAutoscaler(back->front());
     INFO((a ? std::string() : a.error().message));
     REQUIRE(a);
     for (const auto& src : a->sources) {
@@ -225,7 +225,7 @@ TEST_CASE("KEDA: unsupported triggers and features are warned about, the rest co
 }
 
 TEST_CASE("KEDA: nothing convertible is an error, other kinds are refused") {
-  auto docs = ebb::spec::LoadDocuments(Fixture("keda-unsupported-only.yaml"));
+  auto docs = ebb::api::LoadDocuments(Fixture("keda-unsupported-only.yaml"));
   REQUIRE(docs);
   auto c = ebb::convert::Convert(docs->front());
   REQUIRE_FALSE(c);
@@ -243,7 +243,7 @@ TEST_CASE("ToYaml quotes strings YAML would read as something else") {
   nlohmann::ordered_json doc = {{"a", "5"},     {"b", "true"}, {"c", "0.5"}, {"d", "1e3"},
                                 {"e", "null"},  {"f", "x: y"}, {"g", ""},    {"h", "-1"},
                                 {"i", "plain"}, {"j", 7},      {"k", true},  {"l", "#x"}};
-  auto back = ebb::spec::ParseDocuments(ebb::convert::ToYaml(doc), "t");
+  auto back = ebb::api::ParseDocuments(ebb::convert::ToYaml(doc), "t");
   REQUIRE(back);
   CHECK(back->front() == json::parse(doc.dump()));
 }

@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "controller/api/decide_case.h"
+#include "controller/api/timestamps.h"
 #include "controller/decision/decider.h"
-#include "controller/spec/decide_case.h"
-#include "controller/spec/timestamps.h"
 
 #ifndef EBB_VECTORS_DIR
 #error "EBB_VECTORS_DIR must name the vectors directory"
@@ -60,7 +60,7 @@ std::string Describe(const Case& c) {
 // Times may be written as Unix seconds in expectations; the output uses RFC 3339 strings.
 bool SameTime(const json& want, const json& got) {
   if (!want.is_number() || !got.is_string()) return false;
-  auto t = ebb::spec::ParseRfc3339(got.get<std::string>());
+  auto t = ebb::api::ParseRfc3339(got.get<std::string>());
   if (!t) return false;
   const auto want_ms = static_cast<int64_t>(want.get<double>() * 1000.0);
   return ebb::ToUnixMillis(*t) == want_ms;
@@ -155,15 +155,15 @@ std::vector<std::string> Run(const Case& c, json& output) {
     problems.push_back("case needs \"input\" and \"expect\"");
     return problems;
   }
-  auto parsed = ebb::spec::ParseDecideCase(doc["input"]);
+  auto parsed = ebb::api::ParseDecideCase(doc["input"]);
   if (!parsed) {
     problems.push_back("input rejected: " + parsed.error().message);
     return problems;
   }
-  ebb::spec::DecideCase& dc = *parsed;
+  ebb::api::DecideCase& dc = *parsed;
   const ebb::decision::Decision d =
       ebb::decision::Decide(dc.autoscaler.spec, dc.settings, dc.observation, dc.state, dc.now);
-  output = ebb::spec::DecisionToJson(dc.autoscaler, d, dc.state);
+  output = ebb::api::DecisionToJson(dc.autoscaler, d, dc.state);
 
   const json& expect = doc["expect"];
   if (!expect.contains("desiredReplicas")) problems.push_back("expect.desiredReplicas: required");

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "controller/api/documents.h"
 #include "controller/shard/shard_hash.h"
-#include "controller/spec/documents.h"
 #include "tests/kube/kube_support.h"
 
 using namespace ebb;
@@ -389,7 +389,7 @@ TEST_CASE("the single-namespace RBAC variant is enough to run the controller", "
     std::ifstream in(RepoDir() + file);
     std::stringstream text;
     text << in.rdbuf();
-    auto docs = spec::ParseDocuments(text.str(), file);
+    auto docs = api::ParseDocuments(text.str(), file);
     REQUIRE(docs);
     for (nlohmann::json d : *docs) {
       if (d.value("kind", "") == "RoleBinding") {

@@ -7,11 +7,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "controller/api/documents.h"
 #include "controller/decision/explain.h"
 #include "controller/kube/discovery.h"
 #include "controller/kube/resource_metrics.h"
 #include "controller/kube/scale_target.h"
-#include "controller/spec/documents.h"
 #include "tests/kube/kube_support.h"
 
 using namespace ebb;
@@ -37,7 +37,7 @@ std::string Requests(const std::string& ns) {
   return s.str();
 }
 
-spec::Autoscaler Parse(const std::string& ns, const std::string& metrics) {
+api::Autoscaler Parse(const std::string& ns, const std::string& metrics) {
   const std::string yaml =
       "apiVersion: ebb.dev/v1alpha1\nkind: Autoscaler\nmetadata: {name: a, "
       "namespace: " +
@@ -45,9 +45,9 @@ spec::Autoscaler Parse(const std::string& ns, const std::string& metrics) {
       "}\nspec:\n  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, "
       "name: web}\n  minReplicas: 1\n  maxReplicas: 20\n  metrics:\n" +
       metrics;
-  auto docs = spec::ParseDocuments(yaml, "test");
+  auto docs = api::ParseDocuments(yaml, "test");
   REQUIRE(docs);
-  auto a = spec::ParseAutoscaler(docs->at(0));
+  auto a = api::ParseAutoscaler(docs->at(0));
   if (!a) FAIL(a.error().message);
   return *a;
 }
@@ -56,13 +56,13 @@ spec::Autoscaler Parse(const std::string& ns, const std::string& metrics) {
 struct Harness {
   kube::KubeClient client;
   kube::Discovery discovery{client};
-  spec::Autoscaler autoscaler;
+  api::Autoscaler autoscaler;
   kube::KubeScaleTarget target;
   kube::ResourceMetricsReader resource;
   kube::CustomMetricsReader custom;
   runtime::Reconciler rec;
 
-  explicit Harness(spec::Autoscaler a)
+  explicit Harness(api::Autoscaler a)
       : client(*kube::LoadKubeconfig(TheCluster().sa_kubeconfig())),
         autoscaler(std::move(a)),
         target(client, discovery, autoscaler.namespace_name, autoscaler.target),

@@ -18,7 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "controller/spec/documents.h"
+#include "controller/api/documents.h"
 
 extern char** environ;
 
@@ -89,7 +89,7 @@ std::string CollectionPath(const nlohmann::json& doc, const std::string& ns) {
 }  // namespace
 
 void ApplyYaml(const std::string& yaml_text, const std::string& ns) {
-  auto docs = spec::ParseDocuments(yaml_text, "test yaml");
+  auto docs = api::ParseDocuments(yaml_text, "test yaml");
   if (!docs) throw std::runtime_error(docs.error().message);
   for (nlohmann::json j : *docs) {
     if (!j.is_object()) continue;

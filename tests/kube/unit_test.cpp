@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "controller/api/timestamps.h"
 #include "controller/base/text.h"
 #include "controller/kube/discovery.h"
 #include "controller/kube/kube_config.h"
@@ -10,7 +11,6 @@
 #include "controller/kube/scale_target.h"
 #include "controller/live/due_queue.h"
 #include "controller/live/status.h"
-#include "controller/spec/timestamps.h"
 #include "tests/support/builders.h"
 
 using namespace ebb;
@@ -80,8 +80,8 @@ TEST_CASE("conditions: odd stored entries are ignored", "[unit][status]") {
       {{"AbleToScale", true, "SucceededGetScale", "ok"}, {"Active", true, "Active", "1 > 0"}},
       stored, 2, now);
   REQUIRE(out.size() == 2);
-  CHECK(out[0]["lastTransitionTime"] == spec::FormatRfc3339(now));
-  CHECK(out[1]["lastTransitionTime"] == spec::FormatRfc3339(now));
+  CHECK(out[0]["lastTransitionTime"] == api::FormatRfc3339(now));
+  CHECK(out[1]["lastTransitionTime"] == api::FormatRfc3339(now));
 }
 
 TEST_CASE("the persisted state is rewritten only when a restart would need it", "[unit][status]") {

@@ -46,7 +46,7 @@ std::vector<live::EventNote> FakeKube::EventsOf(const std::string& key,
   return out;
 }
 
-std::unique_ptr<live::TargetAccess> FakeKube::Target(const spec::Autoscaler& a) {
+std::unique_ptr<live::TargetAccess> FakeKube::Target(const api::Autoscaler& a) {
   return std::make_unique<FakeTarget>(TargetOf(a.namespace_name, a.target.kind, a.target.name),
                                       a.target.kind + " " + a.namespace_name + "/" + a.target.name);
 }
@@ -67,14 +67,14 @@ Result<void> FakeKube::RecordEvent(const live::ObjectRef& object, const std::str
 }
 
 Result<std::unique_ptr<live::SourceAccess::Binding>> FakeSources::Bind(
-    const spec::Autoscaler& autoscaler) {
+    const api::Autoscaler& autoscaler) {
   auto b = std::make_unique<KeyBinding>();
   b->key = autoscaler.namespace_name + "/" + autoscaler.name;
   return std::unique_ptr<Binding>(std::move(b));
 }
 
 std::vector<std::vector<decision::MetricReading>> FakeSources::Poll(
-    const std::vector<const spec::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
+    const std::vector<const api::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
     Timestamp, Timestamp) {
   std::vector<std::string> keys;
   std::vector<std::vector<decision::MetricReading>> out;

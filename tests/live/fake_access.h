@@ -38,7 +38,7 @@ class FakeKube final : public live::KubeAccess {
     return targets[ns + "/" + kind + "/" + name];
   }
 
-  std::unique_ptr<live::TargetAccess> Target(const spec::Autoscaler& autoscaler) override;
+  std::unique_ptr<live::TargetAccess> Target(const api::Autoscaler& autoscaler) override;
   Result<void> PatchStatus(const std::string& ns, const std::string& name,
                            const nlohmann::json& status_patch) override;
   Result<void> RecordEvent(const live::ObjectRef& object, const std::string& type,
@@ -55,10 +55,10 @@ class FakeSources final : public live::SourceAccess {
   // Poll throws when it sees this key in a round (a source that throws).
   std::string throw_for;
 
-  Result<std::unique_ptr<Binding>> Bind(const spec::Autoscaler& autoscaler) override;
+  Result<std::unique_ptr<Binding>> Bind(const api::Autoscaler& autoscaler) override;
   std::vector<std::vector<decision::MetricReading>> Poll(
-      const std::vector<const spec::Autoscaler*>& autoscalers,
-      const std::vector<Binding*>& bindings, Timestamp now, Timestamp deadline) override;
+      const std::vector<const api::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
+      Timestamp now, Timestamp deadline) override;
 };
 
 }  // namespace ebb::testing

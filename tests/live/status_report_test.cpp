@@ -30,8 +30,8 @@ class Target final : public runtime::ScaleTarget {
   int32_t replicas_;
 };
 
-spec::Autoscaler Worker() {
-  spec::Autoscaler a;
+api::Autoscaler Worker() {
+  api::Autoscaler a;
   a.name = "worker";
   a.namespace_name = "jobs";
   a.target = {"apps/v1", "Deployment", "worker"};
@@ -148,7 +148,7 @@ TEST_CASE("status table: AbleToScale, currentReplicas, Ready and Events after ea
   };
   for (const Row& row : rows) {
     SECTION(row.name) {
-      const spec::Autoscaler a = Worker();
+      const api::Autoscaler a = Worker();
       Target target(row.replicas);
       target.get_error = row.get_error;
       target.patch_error = row.patch_error;
@@ -178,7 +178,7 @@ TEST_CASE("status table: AbleToScale, currentReplicas, Ready and Events after ea
 }
 
 TEST_CASE("status: the rescale Events say what was (or would be) done", "[unit][status]") {
-  const spec::Autoscaler a = Worker();
+  const api::Autoscaler a = Worker();
   Target target(2);
   runtime::Reconciler rec("jobs/worker", a.spec, {}, target);
   rec.set_dry_run(true);
@@ -191,7 +191,7 @@ TEST_CASE("status: the rescale Events say what was (or would be) done", "[unit][
 }
 
 TEST_CASE("status: ScalingLimited keeps its last value while a metric fails", "[unit][status]") {
-  const spec::Autoscaler a = Worker();
+  const api::Autoscaler a = Worker();
   Target target(10);
   runtime::Reconciler rec("jobs/worker", a.spec, {}, target);
   live::StatusInput in;

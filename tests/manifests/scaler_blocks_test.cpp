@@ -1,5 +1,5 @@
 // The manifest cases (tests/manifests/cases) against everything ebb checks: the Autoscaler spec
-// (spec::ParseAutoscaler, what `ebb validate` runs) and each scaler's source block on its own
+// (api::ParseAutoscaler, what `ebb validate` runs) and each scaler's source block on its own
 // (its registered parser). drift_test.sh compares the same cases with the CRD's schema; here the
 // CRD's list of metric types and blocks is held to the scaler registry's (scalers/registry.cpp).
 #include <catch2/catch.hpp>
@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
+#include "controller/api/autoscaler.h"
+#include "controller/api/documents.h"
 #include "scalers/registry.h"
 
 namespace {
@@ -25,11 +25,11 @@ struct Verdict {
 
 Verdict Judge(const fs::path& file) {
   Verdict v;
-  auto docs = ebb::spec::LoadDocuments(file.string());
+  auto docs = ebb::api::LoadDocuments(file.string());
   REQUIRE(docs);
   REQUIRE(docs->size() == 1);
   const json& doc = docs->front();
-  if (auto a = ebb::spec::ParseAutoscaler(doc); !a) {
+  if (auto a = ebb::api::ParseAutoscaler(doc); !a) {
     v.spec_ok = false;
     v.problems += a.error().message + "\n";
   }
@@ -97,7 +97,7 @@ TEST_CASE("every invalid manifest case is rejected, <scaler>- ones by their scal
 }
 
 TEST_CASE("the CRD lists exactly the registry's scaler types, each with its block") {
-  auto docs = ebb::spec::LoadDocuments(kCrd.string());
+  auto docs = ebb::api::LoadDocuments(kCrd.string());
   REQUIRE(docs);
   REQUIRE(docs->size() == 1);
   const json& items = docs->front()["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
@@ -141,7 +141,7 @@ TEST_CASE("every scaler type has a valid and an invalid manifest case") {
     INFO("scaler " << t.type);
     bool valid = false, invalid = false;
     for (const auto& e : fs::directory_iterator(kCases / "valid")) {
-      auto docs = ebb::spec::LoadDocuments(e.path().string());
+      auto docs = ebb::api::LoadDocuments(e.path().string());
       REQUIRE(docs);
       for (const json& m : docs->front()["spec"].value("metrics", json::array())) {
         valid = valid || m.value("type", "") == t.type;

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "controller/spec/autoscaler.h"
+#include "controller/api/autoscaler.h"
 
 namespace {
 
@@ -24,7 +24,7 @@ json Rules(const d::ScalingRules& r) {
           {"tolerance", r.tolerance ? json(*r.tolerance) : json(nullptr)}};
 }
 
-json Dump(const ebb::spec::Autoscaler& a) {
+json Dump(const ebb::api::Autoscaler& a) {
   const d::Spec& s = a.spec;
   json metrics = json::array();
   for (size_t i = 0; i < s.metrics.size(); ++i) {
@@ -70,10 +70,10 @@ json Dump(const ebb::spec::Autoscaler& a) {
 
 int main(int argc, char** argv) {
   if (argc != 2) {
-    std::cerr << "usage: ebb_spec_dump FILE\n";
+    std::cerr << "usage: ebb_api_dump FILE\n";
     return 2;
   }
-  auto list = ebb::spec::LoadAutoscalers(argv[1]);
+  auto list = ebb::api::LoadAutoscalers(argv[1]);
   if (!list) {
     std::cerr << list.error().message << "\n";
     return 2;

@@ -9,8 +9,8 @@
 #include <map>
 #include <thread>
 
+#include "controller/api/autoscaler.h"
 #include "controller/net/curl_http_client.h"
-#include "controller/spec/autoscaler.h"
 #include "scalers/poller.h"
 #include "scalers/rabbitmq_scaler.h"
 #include "scalers/redis_pool.h"
@@ -183,7 +183,7 @@ TEST_CASE("rabbitmq in an Autoscaler: parsed once into a typed config, problems 
                      {"mode", "Ready"},
                      {"target", {{"type", "AverageValue"}, {"averageValue", "20"}}},
                      {"activationThreshold", "1"}}}}}}}}};
-  auto a = spec::ParseAutoscaler(doc);
+  auto a = api::ParseAutoscaler(doc);
   REQUIRE(a.has_value());
   const auto& m = a->spec.metrics.at(0);
   CHECK(m.type == decision::SourceType::kScaler);
@@ -202,7 +202,7 @@ TEST_CASE("rabbitmq in an Autoscaler: parsed once into a typed config, problems 
 
   doc["spec"]["metrics"][0]["rabbitmq"]["mode"] = "Everything";
   doc["spec"]["metrics"][0]["rabbitmq"]["target"]["type"] = "Utilization";
-  auto bad = spec::ParseAutoscaler(doc);
+  auto bad = api::ParseAutoscaler(doc);
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().message.find("Autoscaler jobs/worker: spec.metrics[0].rabbitmq.mode: must be "
                                  "one of") != std::string::npos);

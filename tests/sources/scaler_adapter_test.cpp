@@ -25,7 +25,7 @@ class FixedScaler final : public scalers::Scaler {
 };
 
 decision::MetricReading PollOne(Result<double> value) {
-  spec::Autoscaler a;
+  api::Autoscaler a;
   a.name = "worker";
   a.spec.metrics = {ValueMetric("q", 1)};
   a.sources = {{"Prometheus", {}, "spec.metrics[0].prometheus", nullptr}};

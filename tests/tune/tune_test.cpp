@@ -5,9 +5,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "controller/api/autoscaler.h"
+#include "controller/api/documents.h"
 #include "controller/sim/simulate_command.h"
-#include "controller/spec/autoscaler.h"
-#include "controller/spec/documents.h"
 #include "controller/tune/candidate.h"
 #include "controller/tune/tune_command.h"
 #include "controller/tune/tuner.h"
@@ -46,7 +46,7 @@ std::string Diurnal() {
 }
 
 nlohmann::json AutoscalerDoc(const std::string& file) {
-  auto docs = spec::LoadDocuments(file);
+  auto docs = api::LoadDocuments(file);
   REQUIRE(docs);
   return docs->front();
 }
@@ -62,7 +62,7 @@ TEST_CASE("tune: a candidate is written into the Autoscaler", "[tune]") {
   c.down_policy = 1;
   c.rate_target = 0.35;
   const auto out = ApplyCandidate(doc, 0, c, "arrivals");
-  auto a = spec::ParseAutoscaler(out);
+  auto a = api::ParseAutoscaler(out);
   INFO(out.dump());
   REQUIRE(a);
   CHECK(a->spec.min_replicas == 3);
@@ -116,7 +116,7 @@ TEST_CASE("tune: finds a policy meeting the SLO the given one misses, checks it 
     CHECK(front[i]["replicaHours"].get<double>() >= front[i - 1]["replicaHours"].get<double>());
     CHECK(front[i]["waitSeconds"].get<double>() < front[i - 1]["waitSeconds"].get<double>());
   }
-  CHECK(spec::ParseAutoscaler(j["recommended"]));
+  CHECK(api::ParseAutoscaler(j["recommended"]));
 
   // The text form ends with the Autoscaler as YAML.
   std::ostringstream text, terr;
@@ -128,7 +128,7 @@ TEST_CASE("tune: finds a policy meeting the SLO the given one misses, checks it 
   CHECK(text.str().find("Recommended Autoscaler") != std::string::npos);
   // ... beside the Simulation it was tuned in, so `ebb simulate -f OUT` replays the same run.
   std::vector<nlohmann::json> others;
-  auto written = spec::LoadAutoscalers(yaml, &others);
+  auto written = api::LoadAutoscalers(yaml, &others);
   REQUIRE(written);
   CHECK(written->size() == 1);
   REQUIRE(others.size() == 1);

@@ -7,10 +7,10 @@
 #include "controller/base/result.h"
 #include "controller/decision/types.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 
 nlohmann::json StateToJson(const decision::DecisionState& state);
 // `recommendations` absent or null means "no log yet" (the core seeds it), [] means an empty log.
 Result<decision::DecisionState> StateFromJson(const nlohmann::json& j, const std::string& path);
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -4,11 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "controller/api/autoscaler.h"
 #include "controller/base/result.h"
 #include "controller/decision/types.h"
-#include "controller/spec/autoscaler.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 
 struct DecideCase {
   Autoscaler autoscaler;
@@ -28,4 +28,4 @@ nlohmann::json DecisionToJson(const Autoscaler& a, const decision::Decision& d,
 // Per-metric explanation entries (also used by `ebb run --once` and status.currentMetrics).
 nlohmann::json MetricsToJson(const decision::Spec& spec, const decision::Decision& d);
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

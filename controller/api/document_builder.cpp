@@ -1,11 +1,11 @@
-#include "controller/spec/document_builder.h"
+#include "controller/api/document_builder.h"
 
 #include <utility>
 
+#include "controller/api/documents.h"
 #include "controller/base/text.h"
-#include "controller/spec/documents.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 using nlohmann::json;
@@ -164,4 +164,4 @@ void DocumentBuilder::End() {
   Place(std::move(f.value), f.at, f.anchor);
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -1,4 +1,4 @@
-#include "controller/spec/decide_case.h"
+#include "controller/api/decide_case.h"
 
 #include <catch2/catch.hpp>
 #include <functional>
@@ -24,11 +24,11 @@ json WorkerCase() {
 }
 
 json Run(const json& doc) {
-  auto c = spec::ParseDecideCase(doc);
+  auto c = api::ParseDecideCase(doc);
   REQUIRE(c.has_value());
   decision::DecisionState state = c->state;
   const auto d = decision::Decide(c->autoscaler.spec, c->settings, c->observation, state, c->now);
-  return spec::DecisionToJson(c->autoscaler, d, state);
+  return api::DecisionToJson(c->autoscaler, d, state);
 }
 
 }  // namespace
@@ -154,7 +154,7 @@ TEST_CASE("decide input errors name the field", "[spec]") {
     INFO(r.name);
     json doc = WorkerCase();
     r.mutate(doc);
-    auto c = spec::ParseDecideCase(doc);
+    auto c = api::ParseDecideCase(doc);
     REQUIRE_FALSE(c.has_value());
     CHECK_THAT(c.error().message, Catch::Matchers::Contains(r.message));
   }
@@ -221,7 +221,7 @@ TEST_CASE("document values are exact milli-units: 1011m against 919m decides 12"
 TEST_CASE("document values beyond int64 milli-units are refused with the field path", "[spec]") {
   for (const json& v : {json("9223372036854775808m"), json(1e300), json("1E")}) {
     INFO(v.dump());
-    auto c = spec::ParseDecideCase(ValueCase(v));
+    auto c = api::ParseDecideCase(ValueCase(v));
     REQUIRE_FALSE(c.has_value());
     CHECK_THAT(c.error().message, Catch::Matchers::Contains("readings.q.value"));
     CHECK_THAT(c.error().message, Catch::Matchers::Contains("too large"));

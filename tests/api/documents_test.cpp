@@ -1,7 +1,7 @@
 // Hostile documents: every one is refused quickly with a message naming the file, the place and
 // the limit, instead of running out of memory, overflowing the stack or keeping the last of two
 // keys. Each row failed on 15046eb (bad_alloc, "bad file", accepted, or a wrong message).
-#include "controller/spec/documents.h"
+#include "controller/api/documents.h"
 
 #include <unistd.h>
 
@@ -12,13 +12,13 @@
 #include <fstream>
 #include <string>
 
+#include "controller/api/autoscaler.h"
 #include "controller/base/text.h"
-#include "controller/spec/autoscaler.h"
 
-using ebb::spec::kMaxDocumentBytes;
-using ebb::spec::kMaxNestingDepth;
-using ebb::spec::LoadDocuments;
-using ebb::spec::ParseDocuments;
+using ebb::api::kMaxDocumentBytes;
+using ebb::api::kMaxNestingDepth;
+using ebb::api::LoadDocuments;
+using ebb::api::ParseDocuments;
 
 namespace {
 
@@ -228,7 +228,7 @@ spec:
                                    "\n",
                                "range.yaml");
     REQUIRE(docs.has_value());
-    auto a = ebb::spec::ParseAutoscaler(docs->front());
+    auto a = ebb::api::ParseAutoscaler(docs->front());
     REQUIRE_FALSE(a.has_value());
     INFO(a.error().message);
     CHECK(a.error().message.find(row.message) != std::string::npos);
@@ -241,13 +241,13 @@ spec: {scaleTargetRef: {kind: Deployment, name: web}, maxReplicas: 3}
 )",
                                "p.yaml");
   REQUIRE(paused.has_value());
-  auto a = ebb::spec::ParseAutoscaler(paused->front());
+  auto a = ebb::api::ParseAutoscaler(paused->front());
   REQUIRE_FALSE(a.has_value());
   CHECK(a.error().message.find("metadata.annotations[ebb.dev/paused-replicas]: 99999999999 is "
                                "out of range [0, 2147483647]") != std::string::npos);
   (*paused)[0]["metadata"]["annotations"]["ebb.dev/paused-replicas"] = "2147483647";
   (*paused)[0]["spec"]["maxReplicas"] = 2147483647;  // paused replicas may not exceed it
-  auto ok = ebb::spec::ParseAutoscaler(paused->front());
+  auto ok = ebb::api::ParseAutoscaler(paused->front());
   REQUIRE(ok.has_value());
   CHECK(ok->spec.paused_replicas == 2147483647);
 }

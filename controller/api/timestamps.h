@@ -7,7 +7,7 @@
 
 #include "controller/base/time.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 
 // A zone ("Z", "+01:00") is required unless `missing_zone_is_utc` (recordings: no zone = UTC).
 std::optional<Timestamp> ParseRfc3339(std::string_view text, bool missing_zone_is_utc = false);
@@ -16,4 +16,4 @@ std::string FormatRfc3339(Timestamp t);
 // The same text appended without a temporary string (millions of timeline rows).
 void AppendRfc3339(std::string& out, Timestamp t);
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -1,4 +1,4 @@
-#include "controller/spec/settings.h"
+#include "controller/api/settings.h"
 
 #include <cctype>
 #include <charconv>
@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <cstdlib>
 
-#include "controller/spec/field_reader.h"
+#include "controller/api/field_reader.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 using json = nlohmann::json;
@@ -186,4 +186,4 @@ std::string SettingFlagsUsage(bool with_env) {
   return out;
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -1,9 +1,9 @@
-#include "controller/spec/state_json.h"
+#include "controller/api/state_json.h"
 
-#include "controller/spec/field_reader.h"
-#include "controller/spec/timestamps.h"
+#include "controller/api/field_reader.h"
+#include "controller/api/timestamps.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 using nlohmann::json;
@@ -131,4 +131,4 @@ Result<decision::DecisionState> StateFromJson(const json& j, const std::string& 
   return s;
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -12,7 +12,7 @@
 
 #include "controller/base/result.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 
 // A document file (or stdin) larger than this is refused before parsing. The largest object the
 // API server stores is 1.5 MiB; ebb's own documents are a few KiB.
@@ -39,4 +39,4 @@ Result<std::vector<nlohmann::json>> LoadDocuments(const std::string& path);
 // Reads a file ("-" is stdin) of at most kMaxDocumentBytes. `what` names it in errors.
 Result<std::string> ReadDocumentFile(const std::string& path);
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -1,8 +1,8 @@
-#include "controller/spec/settings.h"
+#include "controller/api/settings.h"
 
 #include <catch2/catch.hpp>
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 TEST_CASE("setting durations: seconds or Go durations, whole seconds only", "[spec][settings]") {
@@ -75,4 +75,4 @@ TEST_CASE("settings objects: over a base, every problem with its path", "[spec][
 }
 
 }  // namespace
-}  // namespace ebb::spec
+}  // namespace ebb::api

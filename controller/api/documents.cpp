@@ -1,4 +1,4 @@
-#include "controller/spec/documents.h"
+#include "controller/api/documents.h"
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/exceptions.h>
@@ -11,10 +11,10 @@
 #include <iostream>
 #include <sstream>
 
+#include "controller/api/document_builder.h"
 #include "controller/base/text.h"
-#include "controller/spec/document_builder.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 using nlohmann::json;
@@ -292,4 +292,4 @@ Result<std::vector<json>> LoadDocuments(const std::string& path) {
   return ParseDocuments(*text, path == "-" ? "<stdin>" : path);
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

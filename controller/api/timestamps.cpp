@@ -1,9 +1,9 @@
-#include "controller/spec/timestamps.h"
+#include "controller/api/timestamps.h"
 
 #include <charconv>
 #include <cstdint>
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 // Howard Hinnant's civil_from_days: exact for the proleptic Gregorian calendar, no allocation.
@@ -136,4 +136,4 @@ std::string FormatRfc3339(Timestamp t) {
   return s;
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -1,11 +1,11 @@
-#include "controller/spec/autoscaler.h"
+#include "controller/api/autoscaler.h"
 
 #include <catch2/catch.hpp>
 
-#include "controller/spec/documents.h"
+#include "controller/api/documents.h"
 
-using ebb::spec::ParseAutoscaler;
-using ebb::spec::ParseDocuments;
+using ebb::api::ParseAutoscaler;
+using ebb::api::ParseDocuments;
 
 namespace {
 

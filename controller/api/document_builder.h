@@ -12,7 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace ebb::spec {
+namespace ebb::api {
 
 // Where an event was found; line 0 when the parser does not say (nlohmann's SAX).
 struct TextPosition {
@@ -75,4 +75,4 @@ class DocumentBuilder {
   std::size_t alias_text_bytes_ = 0;
 };
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -12,7 +12,7 @@
 #include "controller/decision/types.h"
 #include "scalers/registry.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 
 inline constexpr const char* kApiVersion = "ebb.dev/v1alpha1";
 inline constexpr const char* kKind = "Autoscaler";
@@ -57,4 +57,4 @@ Result<Autoscaler> ParseAutoscaler(const nlohmann::json& doc);
 Result<std::vector<Autoscaler>> LoadAutoscalers(const std::string& path,
                                                 std::vector<nlohmann::json>* others = nullptr);
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "controller/api/autoscaler.h"
 #include "controller/base/result.h"
-#include "controller/spec/autoscaler.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 
 class FieldReader {
  public:
@@ -72,4 +72,4 @@ inline std::string Index(const std::string& path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

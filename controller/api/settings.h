@@ -10,11 +10,11 @@
 #include <string_view>
 #include <vector>
 
+#include "controller/api/autoscaler.h"
 #include "controller/base/result.h"
 #include "controller/decision/types.h"
-#include "controller/spec/autoscaler.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 
 // {tolerance, cpuInitializationPeriodSeconds, initialReadinessDelaySeconds,
 //  downscaleStabilizationSeconds, legacyScaleUpLimitFactor, legacyScaleUpLimitMinimum} over
@@ -55,4 +55,4 @@ std::optional<int64_t> ParseDurationSeconds(std::string_view text);
 // The flags' usage lines, for --help texts; `with_env` for commands that also read EBB_* variables.
 std::string SettingFlagsUsage(bool with_env);
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

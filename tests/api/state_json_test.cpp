@@ -1,8 +1,8 @@
-#include "controller/spec/state_json.h"
+#include "controller/api/state_json.h"
 
 #include <catch2/catch.hpp>
 
-#include "controller/spec/timestamps.h"
+#include "controller/api/timestamps.h"
 
 using namespace ebb;
 
@@ -15,8 +15,8 @@ TEST_CASE("decision state round-trips through JSON", "[spec]") {
   s.scale_down_events = {{FromUnixMillis(1'799'999'000'000), 1, true}};
   s.consecutive_failures = {0, 4};
   s.last_active_time = FromUnixMillis(1'800'000'020'000);
-  const auto j = spec::StateToJson(s);
-  auto back = spec::StateFromJson(nlohmann::json::parse(j.dump()), "state");
+  const auto j = api::StateToJson(s);
+  auto back = api::StateFromJson(nlohmann::json::parse(j.dump()), "state");
   REQUIRE(back.has_value());
   CHECK(back->has_recommendations);
   REQUIRE(back->recommendations.size() == 2);
@@ -31,43 +31,43 @@ TEST_CASE("decision state round-trips through JSON", "[spec]") {
 }
 
 TEST_CASE("absent recommendations mean no log (seed), an empty list means an empty log", "[spec]") {
-  auto none = spec::StateFromJson(nlohmann::json::object(), "state");
+  auto none = api::StateFromJson(nlohmann::json::object(), "state");
   REQUIRE(none.has_value());
   CHECK_FALSE(none->has_recommendations);
   auto empty =
-      spec::StateFromJson(nlohmann::json{{"recommendations", nlohmann::json::array()}}, "state");
+      api::StateFromJson(nlohmann::json{{"recommendations", nlohmann::json::array()}}, "state");
   REQUIRE(empty.has_value());
   CHECK(empty->has_recommendations);
   auto bad =
-      spec::StateFromJson(nlohmann::json{{"recommendations", {{{"time", "yesterday"}}}}}, "state");
+      api::StateFromJson(nlohmann::json{{"recommendations", {{{"time", "yesterday"}}}}}, "state");
   REQUIRE_FALSE(bad.has_value());
   CHECK(bad.error().message == "state.recommendations[0].time: must be an RFC 3339 time");
 }
 
 TEST_CASE("RFC 3339 times", "[spec]") {
-  CHECK(spec::ParseRfc3339("1970-01-01T00:00:00Z") == FromUnixMillis(0));
-  CHECK(spec::ParseRfc3339("2026-11-23T10:00:00.250Z") == FromUnixMillis(1795428000250));
-  CHECK(spec::ParseRfc3339("2026-11-23T12:00:00+02:00") == FromUnixMillis(1795428000000));
-  CHECK_FALSE(spec::ParseRfc3339("2026-13-01T00:00:00Z").has_value());
-  CHECK_FALSE(spec::ParseRfc3339("2026-11-23 10:00").has_value());
-  CHECK(spec::FormatRfc3339(FromUnixMillis(1795428000250)) == "2026-11-23T10:00:00.250Z");
-  CHECK(spec::FormatRfc3339(FromUnixMillis(1795428000000)) == "2026-11-23T10:00:00Z");
+  CHECK(api::ParseRfc3339("1970-01-01T00:00:00Z") == FromUnixMillis(0));
+  CHECK(api::ParseRfc3339("2026-11-23T10:00:00.250Z") == FromUnixMillis(1795428000250));
+  CHECK(api::ParseRfc3339("2026-11-23T12:00:00+02:00") == FromUnixMillis(1795428000000));
+  CHECK_FALSE(api::ParseRfc3339("2026-13-01T00:00:00Z").has_value());
+  CHECK_FALSE(api::ParseRfc3339("2026-11-23 10:00").has_value());
+  CHECK(api::FormatRfc3339(FromUnixMillis(1795428000250)) == "2026-11-23T10:00:00.250Z");
+  CHECK(api::FormatRfc3339(FromUnixMillis(1795428000000)) == "2026-11-23T10:00:00Z");
   // Kubernetes times carry a zone; recordings may leave it out (UTC), only when asked.
-  CHECK_FALSE(spec::ParseRfc3339("2026-11-23T10:00:00").has_value());
-  CHECK(spec::ParseRfc3339("2026-11-23T10:00:00", true) == FromUnixMillis(1795428000000));
-  CHECK_FALSE(spec::ParseRfc3339("2026-02-30T00:00:00Z").has_value());  // no such day
-  CHECK_FALSE(spec::ParseRfc3339("2026-11-23T10:00:00+0200").has_value());
-  CHECK(spec::FormatRfc3339(FromUnixMillis(-1)) == "1969-12-31T23:59:59.999Z");
+  CHECK_FALSE(api::ParseRfc3339("2026-11-23T10:00:00").has_value());
+  CHECK(api::ParseRfc3339("2026-11-23T10:00:00", true) == FromUnixMillis(1795428000000));
+  CHECK_FALSE(api::ParseRfc3339("2026-02-30T00:00:00Z").has_value());  // no such day
+  CHECK_FALSE(api::ParseRfc3339("2026-11-23T10:00:00+0200").has_value());
+  CHECK(api::FormatRfc3339(FromUnixMillis(-1)) == "1969-12-31T23:59:59.999Z");
   std::string row = "t=";
-  spec::AppendRfc3339(row, FromUnixMillis(951782400000));
+  api::AppendRfc3339(row, FromUnixMillis(951782400000));
   CHECK(row == "t=2000-02-29T00:00:00Z");
   // Found by fuzz/duration: a zone offset moved these past year 9999 / before year 0, and the
   // four-digit formatter wrote "0000-01-01T23:58:59.999Z" for the first.
-  CHECK_FALSE(spec::ParseRfc3339("9999-12-31T23:59:59.999-23:59").has_value());
-  CHECK_FALSE(spec::ParseRfc3339("0000-01-01T00:00:00+00:01").has_value());
-  CHECK(spec::FormatRfc3339(*spec::ParseRfc3339("9999-12-31T23:59:59.999Z")) ==
+  CHECK_FALSE(api::ParseRfc3339("9999-12-31T23:59:59.999-23:59").has_value());
+  CHECK_FALSE(api::ParseRfc3339("0000-01-01T00:00:00+00:01").has_value());
+  CHECK(api::FormatRfc3339(*api::ParseRfc3339("9999-12-31T23:59:59.999Z")) ==
         "9999-12-31T23:59:59.999Z");
-  CHECK(spec::FormatRfc3339(*spec::ParseRfc3339("0000-01-01T00:00:00Z")) == "0000-01-01T00:00:00Z");
+  CHECK(api::FormatRfc3339(*api::ParseRfc3339("0000-01-01T00:00:00Z")) == "0000-01-01T00:00:00Z");
 }
 
 // Checked by fuzz/kube_objects (status.decisionState as the API server returns it): a numeric time
@@ -81,11 +81,11 @@ TEST_CASE("stored state with out-of-range or mistyped members is refused", "[spe
         R"({"scaleDownEvents": [{"time": 1, "change": 1, "outdated": "yes"}]})",
         R"({"lastScaleTime": -1e19})"}) {
     INFO(bad);
-    auto r = spec::StateFromJson(nlohmann::json::parse(bad), "status.decisionState");
+    auto r = api::StateFromJson(nlohmann::json::parse(bad), "status.decisionState");
     REQUIRE_FALSE(r);
     CHECK(r.error().message.rfind("status.decisionState.", 0) == 0);
   }
-  auto ok = spec::StateFromJson(
+  auto ok = api::StateFromJson(
       nlohmann::json::parse(R"({"scaleUpEvents": [{"time": 1.5, "change": 2, "outdated": true}]})"),
       "s");
   REQUIRE(ok);

@@ -1,16 +1,16 @@
-#include "controller/spec/decide_case.h"
+#include "controller/api/decide_case.h"
 
 #include <cmath>
 #include <optional>
 
+#include "controller/api/field_reader.h"
+#include "controller/api/settings.h"
+#include "controller/api/state_json.h"
+#include "controller/api/timestamps.h"
 #include "controller/base/quantity.h"
 #include "controller/decision/explain.h"
-#include "controller/spec/field_reader.h"
-#include "controller/spec/settings.h"
-#include "controller/spec/state_json.h"
-#include "controller/spec/timestamps.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 using nlohmann::json;
@@ -385,4 +385,4 @@ json DecisionToJson(const Autoscaler& a, const decision::Decision& d,
           {"state", StateToJson(state)}};
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

@@ -1,11 +1,11 @@
-#include "controller/spec/field_reader.h"
+#include "controller/api/field_reader.h"
 
 #include <cmath>
 
 #include "controller/base/quantity.h"
 #include "controller/base/text.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 // [-+]?[0-9]+
@@ -201,4 +201,4 @@ void FieldReader::Known(const json& obj, const std::string& path,
   }
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api

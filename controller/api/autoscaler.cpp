@@ -1,13 +1,13 @@
-#include "controller/spec/autoscaler.h"
+#include "controller/api/autoscaler.h"
 
 #include <set>
 
+#include "controller/api/documents.h"
+#include "controller/api/field_reader.h"
+#include "controller/api/timestamps.h"
 #include "controller/base/text.h"
-#include "controller/spec/documents.h"
-#include "controller/spec/field_reader.h"
-#include "controller/spec/timestamps.h"
 
-namespace ebb::spec {
+namespace ebb::api {
 namespace {
 
 using decision::MetricSpec;
@@ -461,4 +461,4 @@ Result<std::vector<Autoscaler>> LoadAutoscalers(const std::string& path,
   return out;
 }
 
-}  // namespace ebb::spec
+}  // namespace ebb::api
