@@ -14,11 +14,15 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # Only what the `ebb` target compiles (.dockerignore keeps tests, docs, manifests and builds out).
 COPY . /src
+# .dockerignore keeps .git out, so the revision for `ebb --version` and ebb_build_info comes in
+# as an argument (tests/container/build-image.sh passes `git rev-parse`).
+ARG EBB_REVISION=unknown
 # The ccache directory survives between builds (a BuildKit/buildah cache mount).
 RUN --mount=type=cache,target=/ccache,id=ebb-ccache \
     export CCACHE_DIR=/ccache \
  && cmake -S /src -B /build -DCMAKE_BUILD_TYPE=Release -DEBB_BUILD_TESTS=OFF \
-      -DEBB_BUILD_BENCH=OFF -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null \
+      -DEBB_BUILD_BENCH=OFF -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+      -DEBB_REVISION="${EBB_REVISION}" >/dev/null \
  && cmake --build /build -j"$(nproc)" --target ebb \
  && { ccache --show-stats | grep -E '^ *(Hits|Misses):' || true; }
 # The runtime filesystem: ebb, every library ldd lists (with the loader), CA certificates,

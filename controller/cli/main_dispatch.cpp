@@ -1,16 +1,17 @@
 #include <ostream>
 
 #include "controller/cli/commands.h"
-#include "controller/cli/version.h"
 #include "controller/sim/simulate_command.h"
 #include "controller/tune/tune_command.h"
+#include "metrics/build_info.h"
 
 namespace ebb::cli {
 namespace {
 
 // Every command; `ebb COMMAND --help` prints its flags.
 void Usage(std::ostream& o) {
-  o << "ebb " << kVersion << " - a horizontal autoscaler for Kubernetes workloads\n\n"
+  o << "ebb " << metrics::GetBuildInfo().version
+    << " - a horizontal autoscaler for Kubernetes workloads\n\n"
     << "usage: ebb COMMAND [flags]     (ebb COMMAND --help for its flags)\n\n"
     << "commands:\n"
     << "  run [flags]                    the controller: watches Autoscalers, scales targets\n"
@@ -37,7 +38,10 @@ int Main(const std::vector<std::string>& args, std::ostream& out, std::ostream& 
     return kExitOk;
   }
   if (args[0] == "--version" || args[0] == "version") {
-    out << "ebb " << kVersion << "\n";
+    // The revision too: an image built outside a checkout is otherwise hard to trace back.
+    const auto info = metrics::GetBuildInfo();
+    out << "ebb " << info.version << " (revision " << info.revision << ", " << info.compiler
+        << ")\n";
     return kExitOk;
   }
   const std::vector<std::string> rest(args.begin() + 1, args.end());

@@ -30,7 +30,7 @@ done
 expect_rc 2 "$ebb"
 grep -q "^usage: ebb COMMAND" "$tmp/err" || fail "no usage on stderr without a command"
 expect_rc 0 "$ebb" version
-grep -q "^ebb [0-9]" "$tmp/out" || fail "version: $(cat "$tmp/out")"
+grep -qE "^ebb [0-9.]+ \(revision ([0-9a-f]{12}|unknown), " "$tmp/out" || fail "version: $(cat "$tmp/out")"
 # -f/--filename/--filename= on every command that reads a file.
 ex="$here/../../examples/celery-worker.yaml"
 for form in "-f $ex" "--filename $ex" "--filename=$ex"; do

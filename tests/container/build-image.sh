@@ -70,7 +70,9 @@ fi
 # 2. The image.
 echo "== podman build $image"
 tb=$(date +%s)
-nice -n 10 podman build --pull=never --build-arg "BASE_IMAGE=$base" -t "$image" \
+revision=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+nice -n 10 podman build --pull=never --build-arg "BASE_IMAGE=$base" \
+  --build-arg "EBB_REVISION=$revision" -t "$image" \
   -f "$root/Dockerfile" "$root" >"$cache/build.log" 2>&1 || { tail -40 "$cache/build.log"; exit 1; }
 grep -E '^ *(Hits|Misses):' "$cache/build.log" | sed 's/^/   ccache: /' || true
 echo "   build took $(($(date +%s) - tb)) s"
@@ -82,7 +84,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 run() { podman run --rm --read-only --network none --entrypoint /ebb "$@"; }
 
 version=$(run "$image" --version) || fail "ebb --version exited $?"
-[[ "$version" == "ebb "* ]] && echo "ok   $version" || fail "unexpected --version output: $version"
+[[ "$version" == "ebb "*"(revision $revision, "* ]] && echo "ok   $version" ||
+  fail "--version should name revision $revision: $version"
 
 user=$(podman image inspect --format '{{.Config.User}}' "$image")
 [ "$user" = "65532:65532" ] && echo "ok   runs as $user" || fail "image user is '$user'"
