@@ -657,7 +657,7 @@ void WriteReport(std::ostream& out, const std::vector<ReportRun>& runs,
     } else {
       for (size_t k = 0; k < runs.size(); ++k) {
         series.push_back({runs[k].label, PolicyColor(k), &runs[k].builder->replicas_,
-                          SeriesStyle::kStep, false, false});
+                          SeriesStyle::kStep, false, true});
         for (auto& r : FlapRegions(*runs[k].summary, PolicyColor(k))) o.regions.push_back(r);
       }
     }
@@ -745,7 +745,7 @@ void WriteReport(std::ostream& out, const std::vector<ReportRun>& runs,
       for (const Having& hv : having) {
         const auto& pm = runs[hv.run].builder->metrics_[hv.metric];
         series.push_back({label_of("backlog", hv.run), color_of(kBacklogColor, hv.run), &pm.backlog,
-                          compare ? SeriesStyle::kLine : SeriesStyle::kArea, false, !compare});
+                          compare ? SeriesStyle::kLine : SeriesStyle::kArea, false, true});
         if (!compare && model.queue_kind == QueueKind::kPool) {
           series.push_back(
               {"in flight", kReadyColor, &pm.in_flight, SeriesStyle::kLine, false, false});
@@ -765,7 +765,7 @@ void WriteReport(std::ostream& out, const std::vector<ReportRun>& runs,
       for (const Having& hv : having) {
         waits.push_back({label_of("oldest wait", hv.run), color_of(kWaitColor, hv.run),
                          &runs[hv.run].builder->metrics_[hv.metric].wait, SeriesStyle::kLine, false,
-                         !compare});
+                         true});
       }
       h += "<div class=\"panel\">" + RenderChart(w, waits) + "</div>";
       wait_charts.push_back(name);
@@ -790,7 +790,7 @@ void WriteReport(std::ostream& out, const std::vector<ReportRun>& runs,
                              compare ? PolicyColor(hv.run) : std::string(kTargetColor)});
         }
         series.push_back({label_of("as compared", hv.run), color_of(kValueColor, hv.run),
-                          &b.metrics_[hv.metric].compared, SeriesStyle::kLine, false, !compare});
+                          &b.metrics_[hv.metric].compared, SeriesStyle::kLine, false, true});
       }
       h += "<div class=\"panel\">" + RenderChart(o, series) + "</div>";
     }

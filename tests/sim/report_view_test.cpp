@@ -56,7 +56,9 @@ const std::string kFlappy =
     Autoscaler("flappy", "2",
                "  behavior:\n    scaleDown:\n      stabilizationWindowSeconds: 0\n"
                "      policies: [{type: Percent, value: 100, periodSeconds: 15}]\n");
-const std::string kCalm = Autoscaler("calm", "4");
+// Scale-downs wait 15 minutes of lower recommendations: no flapping on these bursts.
+const std::string kCalm =
+    Autoscaler("calm", "4", "  behavior:\n    scaleDown:\n      stabilizationWindowSeconds: 900\n");
 
 std::string Report(const std::string& spec_text, std::vector<std::string> extra = {}) {
   TempDir dir;
