@@ -728,9 +728,11 @@ void WriteReport(std::ostream& out, const std::vector<ReportRun>& runs,
           {"load", kLoadColor, &b0.metrics_[h0.metric].load, SeriesStyle::kArea, false, true}};
       if (queue) {
         for (const Having& hv : having) {
-          series.push_back({label_of("capacity", hv.run), color_of(kCapacityColor, hv.run),
-                            &runs[hv.run].builder->metrics_[hv.metric].capacity, SeriesStyle::kStep,
-                            false, false});
+          series.push_back(
+              {compare ? label_of("capacity", hv.run) : "capacity of the ready replicas",
+               color_of(kCapacityColor, hv.run),
+               &runs[hv.run].builder->metrics_[hv.metric].capacity, SeriesStyle::kStep, false,
+               false});
         }
       }
       h += "<div class=\"panel\">" + RenderChart(o, series) + "</div>";
