@@ -1,6 +1,7 @@
-// `--report report.html`: one self-contained page (inline CSS and SVG, nothing fetched) with the
-// load, the metrics against their targets and the replicas over time, the summary, the scale
-// events and the spec used.
+// `--report report.html`: one self-contained page (inline CSS, SVG and script, nothing fetched)
+// with the load and capacity, the metrics against their targets and the replicas over time, the
+// wait distribution, the summary, the scale events and the spec used; several compared policies
+// overlaid on the same charts.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,24 @@ struct ReportDocuments {
   std::vector<std::string> recordings;
 };
 
+class ReportBuilder;
+
+// One policy of a report: its label, the file and document it came from, its run.
+struct ReportRun {
+  std::string label;
+  std::string file;
+  nlohmann::json autoscaler;
+  const ReportBuilder* builder = nullptr;
+  const Summary* summary = nullptr;
+};
+
+// The page for one run or several compared on the same recording: their replicas, capacity,
+// backlog, waits and metrics overlaid on shared time charts (zoomed and panned together by an
+// inline script), the ideal schedule, flapping shaded, the wait distribution with the SLO, the
+// comparison table, and per policy its summary, scale events and spec.
+void WriteReport(std::ostream& out, const std::vector<ReportRun>& runs,
+                 const ReportDocuments& docs);
+
 class ReportBuilder final : public TickObserver {
  public:
   explicit ReportBuilder(const SimulationInput& input, size_t max_points = 2000);
@@ -30,6 +49,9 @@ class ReportBuilder final : public TickObserver {
   static constexpr size_t kMaxEvents = 400;
 
  private:
+  friend void WriteReport(std::ostream& out, const std::vector<ReportRun>& runs,
+                          const ReportDocuments& docs);
+
   struct PerMetric {
     MinMaxSeries load;
     MinMaxSeries compared;
@@ -48,6 +70,7 @@ class ReportBuilder final : public TickObserver {
   };
 
   const SimulationInput& input_;
+  size_t max_points_;
   std::vector<PerMetric> metrics_;
   MinMaxSeries replicas_;
   MinMaxSeries ready_;

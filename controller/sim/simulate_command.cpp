@@ -1,14 +1,19 @@
 #include "controller/sim/simulate_command.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <map>
+#include <memory>
+#include <tuple>
 #include <type_traits>
 
 #include "controller/api/autoscaler.h"
 #include "controller/api/documents.h"
 #include "controller/api/settings.h"
 #include "controller/cli/flags.h"
+#include "controller/sim/compare.h"
 #include "controller/sim/html_report.h"
 #include "controller/sim/simulation_config.h"
 #include "controller/sim/simulator.h"
@@ -52,12 +57,26 @@ std::string NameOf(const nlohmann::json& doc) {
   return n != md->end() && n->is_string() ? n->get<std::string>() : "";
 }
 
-struct LoadedSpec {
+struct Policy {
+  std::string label;
+  std::string file;
   api::Autoscaler autoscaler;
-  nlohmann::json autoscaler_doc;
+  nlohmann::json doc;
+};
+
+struct LoadedSpec {
+  std::vector<Policy> policies;
   SimulationConfig sim;
   nlohmann::json sim_doc;  // null when there is none
 };
+
+Result<void> AddPolicy(const nlohmann::json& doc, const std::string& file,
+                       std::vector<Policy>& out) {
+  auto a = api::ParseAutoscaler(doc);
+  if (!a) return MakeError(ErrorCode::kInvalidConfig, file + ": " + a.error().message);
+  out.push_back(Policy{"", file, std::move(*a), doc});
+  return {};
+}
 
 Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
   auto docs = api::LoadDocuments(o.filename);
@@ -86,25 +105,26 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
   }
 
   LoadedSpec out;
-  // The Simulation to use: the one naming the chosen Autoscaler, else one naming none.
+  // The Simulation to use: the one naming the (first) chosen Autoscaler, else one naming none.
   std::vector<SimulationConfig> parsed;
   for (const auto& [doc, source] : sims) {
     auto s = ParseSimulation(doc, source);
     if (!s) return s.error();
     parsed.push_back(std::move(*s));
   }
-  std::string name = o.autoscaler;
+  std::vector<std::string> names = o.autoscalers;
+  const std::string first = names.empty() ? "" : names.front();
   int chosen_sim = -1;
   for (size_t i = 0; i < parsed.size(); ++i) {
     const bool matches =
-        name.empty() || parsed[i].autoscaler.empty() || parsed[i].autoscaler == name;
+        first.empty() || parsed[i].autoscaler.empty() || parsed[i].autoscaler == first;
     // A later file (--simulation) wins over the spec file.
     if (matches) chosen_sim = static_cast<int>(i);
   }
   if (chosen_sim >= 0) {
     out.sim = parsed[static_cast<size_t>(chosen_sim)];
     out.sim_doc = sims[static_cast<size_t>(chosen_sim)].first;
-    if (name.empty()) name = out.sim.autoscaler;
+    if (names.empty() && !out.sim.autoscaler.empty()) names.push_back(out.sim.autoscaler);
   }
 
   if (autoscalers.empty()) {
@@ -112,30 +132,41 @@ Result<LoadedSpec> LoadSpec(const SimulateOptions& o) {
         ErrorCode::kInvalidConfig,
         o.filename + ": no document of kind Autoscaler (apiVersion " + api::kApiVersion + ")");
   }
-  const nlohmann::json* doc = nullptr;
-  std::string names;
-  for (const auto& a : autoscalers) {
-    names += (names.empty() ? "" : ", ") + NameOf(a);
-    if (!name.empty() && NameOf(a) == name) doc = &a;
-  }
-  if (name.empty()) {
-    if (autoscalers.size() > 1) {
-      return MakeError(ErrorCode::kInvalidConfig,
-                       o.filename + ": holds several Autoscalers (" + names +
-                           "); choose one with --autoscaler or spec.autoscaler of a Simulation");
+  std::string found;
+  for (const auto& a : autoscalers) found += (found.empty() ? "" : ", ") + NameOf(a);
+  if (names.empty()) {
+    // No choice made: every Autoscaler of the file, compared.
+    for (const auto& a : autoscalers) {
+      if (auto ok = AddPolicy(a, o.filename, out.policies); !ok) return ok.error();
     }
-    doc = &autoscalers.front();
   }
-  if (doc == nullptr) {
-    return MakeError(ErrorCode::kInvalidConfig,
-                     o.filename + ": no Autoscaler named " + name + " (found: " + names + ")");
+  for (const auto& name : names) {
+    auto it = std::find_if(autoscalers.begin(), autoscalers.end(),
+                           [&](const nlohmann::json& a) { return NameOf(a) == name; });
+    if (it == autoscalers.end()) {
+      return MakeError(ErrorCode::kInvalidConfig,
+                       o.filename + ": no Autoscaler named " + name + " (found: " + found + ")");
+    }
+    if (auto ok = AddPolicy(*it, o.filename, out.policies); !ok) return ok.error();
   }
-  auto a = api::ParseAutoscaler(*doc);
-  if (!a) {
-    return MakeError(ErrorCode::kInvalidConfig, o.filename + ": " + a.error().message);
+  for (const auto& file : o.compare) {
+    auto more = api::LoadDocuments(file);
+    if (!more) return more.error();
+    size_t added = 0;
+    for (const auto& d : *more) {
+      if (KindOf(d) != api::kKind) continue;
+      if (auto ok = AddPolicy(d, file, out.policies); !ok) return ok.error();
+      ++added;
+    }
+    if (added == 0) {
+      return MakeError(ErrorCode::kInvalidConfig,
+                       file + ": no document of kind Autoscaler (--compare)");
+    }
   }
-  out.autoscaler = std::move(*a);
-  out.autoscaler_doc = *doc;
+  std::vector<std::pair<std::string, std::string>> name_and_file;
+  for (const auto& p : out.policies) name_and_file.emplace_back(p.autoscaler.name, p.file);
+  const auto labels = PolicyLabels(name_and_file);
+  for (size_t i = 0; i < out.policies.size(); ++i) out.policies[i].label = labels[i];
   return out;
 }
 
@@ -169,7 +200,36 @@ cli::FlagSet SimulateFlags(SimulateOptions& o) {
              &o.metrics)
       .Text("--simulation", "FILE", "Simulation documents kept in their own file",
             &o.simulation_file)
-      .Text("--autoscaler", "NAME", "which Autoscaler when the file holds several", &o.autoscaler)
+      .Texts("--autoscaler", "NAME",
+             "which Autoscaler when the file holds several; repeat to\ncompare several "
+             "(default: the one the Simulation names, else all)",
+             &o.autoscalers)
+      .Texts("--compare", "FILE",
+             "more Autoscaler files: each of their Autoscalers is replayed\non the same "
+             "recording, models and seed and compared; repeatable",
+             &o.compare)
+      .Custom("--flap-reversals", "N",
+              "flapping: more direction changes than N within --flap-window\n(default 4)",
+              [&o](const std::string& v) -> Result<void> {
+                int32_t n = 0;
+                if (!ParseInt(v, n) || n < 1 || n > 1000) {
+                  return MakeError(ErrorCode::kInvalidConfig,
+                                   "must be an integer between 1 and 1000 (got \"" + v + "\")");
+                }
+                o.flap_reversals = n;
+                return {};
+              })
+      .Custom("--flap-window", "S", "flapping: the window, in seconds (default 1800)",
+              [&o](const std::string& v) -> Result<void> {
+                int64_t n = 0;
+                if (!ParseInt(v, n) || n < 1 || n > 86400 * 30) {
+                  return MakeError(
+                      ErrorCode::kInvalidConfig,
+                      "must be whole seconds between 1 and 2592000 (got \"" + v + "\")");
+                }
+                o.flap_window_seconds = n;
+                return {};
+              })
       .Text("--out", "FILE", "per-tick timeline CSV (- for stdout)", &o.out)
       .Text("--report", "FILE", "self-contained HTML report with charts", &o.report)
       .Switch("--json", "print the summary as JSON", &o.json)
@@ -250,30 +310,17 @@ Result<SimulateOptions> ParseSimulateArgs(std::span<const std::string> args) {
   return o;
 }
 
-int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream& err) {
-  if (o.help) {
-    out << SimulateUsage();
-    return kExitOk;
-  }
-  auto loaded = LoadSpec(o);
-  if (!loaded) {
-    err << loaded.error().message << "\n";
-    return kExitUsage;
-  }
-  const LoadedSpec& ls = *loaded;
-  auto models = ResolveModels(ls.sim, ls.autoscaler.spec, ls.autoscaler.name);
-  if (!models) {
-    err << models.error().message << "\n";
-    return kExitUsage;
-  }
-  if (auto ok = LoadServiceTimes(*models); !ok) {
-    err << ls.sim.origin << ": " << ok.error().message << "\n";
-    return kExitUsage;
-  }
+namespace {
 
-  SimulationInput input;
-  input.autoscaler = ls.autoscaler.name;
-  input.spec = ls.autoscaler.spec;
+Result<void> BuildInput(const Policy& p, const LoadedSpec& ls, const SimulateOptions& o,
+                        SimulationInput& input) {
+  auto models = ResolveModels(ls.sim, p.autoscaler.spec, p.autoscaler.name);
+  if (!models) return models.error();
+  if (auto ok = LoadServiceTimes(*models); !ok) {
+    return MakeError(ErrorCode::kInvalidConfig, ls.sim.origin + ": " + ok.error().message);
+  }
+  input.autoscaler = p.autoscaler.name;
+  input.spec = p.autoscaler.spec;
   input.models = std::move(*models);
   input.settings = ls.sim.settings;
   for (const auto& [flag, value] : o.setting_flags)
@@ -289,43 +336,103 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
   input.seed = ls.sim.seed;
   input.slo = ls.sim.slo;
   input.keep_history = input.slo.has_value();
+  return {};
+}
 
-  auto source = OpenRecordings(o.metrics, o.format, o.metric_name);
-  if (!source) {
-    err << source.error().message << "\n";
+}  // namespace
+
+int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream& err) {
+  if (o.help) {
+    out << SimulateUsage();
+    return kExitOk;
+  }
+  auto loaded = LoadSpec(o);
+  if (!loaded) {
+    err << loaded.error().message << "\n";
     return kExitUsage;
   }
+  const LoadedSpec& ls = *loaded;
+  const bool compare = ls.policies.size() > 1;
+  // Several policies: each message names the one it is about.
+  auto about = [&](const Policy& p) {
+    return compare ? "policy " + p.label + ": " : std::string();
+  };
 
-  SummaryBuilder summary(input);
-  std::vector<TickObserver*> observers{&summary};
+  std::vector<std::unique_ptr<SimulationInput>> inputs;
+  for (const Policy& p : ls.policies) {
+    auto input = std::make_unique<SimulationInput>();
+    if (auto ok = BuildInput(p, ls, o, *input); !ok) {
+      err << about(p) << ok.error().message << "\n";
+      return kExitUsage;
+    }
+    inputs.push_back(std::move(input));
+  }
+  const FlappingRule flap{o.flap_reversals, static_cast<double>(o.flap_window_seconds)};
+
   std::ofstream timeline_file;
-  std::unique_ptr<TimelineWriter> timeline;
   const bool timeline_to_stdout = o.out == "-";
+  std::ostream* timeline_dst = nullptr;
   if (!o.out.empty()) {
-    std::ostream* dst = &out;
+    timeline_dst = &out;
     if (!timeline_to_stdout) {
       timeline_file.open(o.out, std::ios::binary | std::ios::trunc);
       if (!timeline_file) {
         err << o.out << ": cannot write the timeline\n";
         return kExitOutput;
       }
-      dst = &timeline_file;
+      timeline_dst = &timeline_file;
     }
-    timeline = std::make_unique<TimelineWriter>(*dst, input);
-    observers.push_back(timeline.get());
   }
-  std::unique_ptr<ReportBuilder> report;
-  if (!o.report.empty()) {
-    report = std::make_unique<ReportBuilder>(input);
-    observers.push_back(report.get());
+  // One policy: the timeline as it always was; several: one CSV with a policy column.
+  std::unique_ptr<TimelineWriter> timeline;
+  std::unique_ptr<PolicyTimelineWriter> policy_timeline;
+  if (timeline_dst != nullptr && !compare) {
+    timeline = std::make_unique<TimelineWriter>(*timeline_dst, *inputs.front());
+  }
+  if (timeline_dst != nullptr && compare) {
+    std::vector<const SimulationInput*> all;
+    for (const auto& in : inputs) all.push_back(in.get());
+    policy_timeline = std::make_unique<PolicyTimelineWriter>(*timeline_dst, all);
   }
 
-  auto info = RunSimulation(input, **source, observers);
-  if (!info) {
-    err << info.error().message << "\n";
-    return kExitUsage;
+  // The ideal depends on the recording, models and seed (shared) and on the replica bounds and
+  // polling interval (a policy's own): computed once per distinct bounds.
+  std::map<std::tuple<int32_t, int32_t, int32_t>, std::optional<IdealResult>> ideals;
+  std::vector<std::unique_ptr<ReportBuilder>> reports;
+  std::vector<ComparedRun> runs;
+  for (size_t k = 0; k < ls.policies.size(); ++k) {
+    const Policy& p = ls.policies[k];
+    const SimulationInput& input = *inputs[k];
+    auto source = OpenRecordings(o.metrics, o.format, o.metric_name);
+    if (!source) {
+      err << source.error().message << "\n";
+      return kExitUsage;
+    }
+    SummaryBuilder summary(input, flap);
+    const auto key = std::make_tuple(input.spec.min_replicas, input.spec.max_replicas,
+                                     input.spec.polling_interval_seconds);
+    const auto cached = ideals.find(key);
+    if (cached != ideals.end()) summary.UseIdeal(cached->second);
+    std::vector<TickObserver*> observers{&summary};
+    if (timeline) observers.push_back(timeline.get());
+    if (policy_timeline) {
+      policy_timeline->StartRun(p.label, input);
+      observers.push_back(policy_timeline.get());
+    }
+    if (!o.report.empty()) {
+      reports.push_back(std::make_unique<ReportBuilder>(input));
+      observers.push_back(reports.back().get());
+    }
+    auto info = RunSimulation(input, **source, observers);
+    if (!info) {
+      err << about(p) << info.error().message << "\n";
+      return kExitUsage;
+    }
+    runs.push_back(ComparedRun{p.label, p.file, summary.Finish(*info)});
+    if (cached == ideals.end()) ideals.emplace(key, runs.back().summary.ideal);
   }
   if (timeline) timeline->Flush();
+  if (policy_timeline) policy_timeline->Flush();
   if (timeline_file.is_open()) {
     timeline_file.close();
     if (!timeline_file) {
@@ -334,27 +441,32 @@ int RunSimulateCommand(const SimulateOptions& o, std::ostream& out, std::ostream
     }
   }
 
-  const Summary s = summary.Finish(*info);
   // With the timeline on stdout the summary moves to stderr so the CSV stays parseable.
   std::ostream& summary_out = timeline_to_stdout ? err : out;
-  if (o.json) {
-    summary_out << SummaryToJson(s).dump(2) << "\n";
+  if (!compare) {
+    const Summary& s = runs.front().summary;
+    summary_out << (o.json ? SummaryToJson(s).dump(2) + "\n" : FormatSummaryText(s));
   } else {
-    summary_out << FormatSummaryText(s);
+    summary_out << (o.json ? ComparisonToJson(runs).dump(2) + "\n" : FormatComparison(runs));
   }
 
-  if (report) {
+  if (!o.report.empty()) {
     ReportDocuments docs;
-    docs.autoscaler = ls.autoscaler_doc;
+    docs.autoscaler = ls.policies.front().doc;
     docs.simulation = ls.sim_doc;
     docs.spec_file = o.filename;
     for (const auto& m : o.metrics) docs.recordings.push_back(m);
+    std::vector<ReportRun> report_runs;
+    for (size_t k = 0; k < runs.size(); ++k) {
+      report_runs.push_back(ReportRun{runs[k].label, ls.policies[k].file, ls.policies[k].doc,
+                                      reports[k].get(), &runs[k].summary});
+    }
     std::ofstream html(o.report, std::ios::binary | std::ios::trunc);
     if (!html) {
       err << o.report << ": cannot write the report\n";
       return kExitOutput;
     }
-    report->Write(html, s, docs);
+    WriteReport(html, report_runs, docs);
     html.close();
     if (!html) {
       err << o.report << ": writing the report failed\n";

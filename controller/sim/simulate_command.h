@@ -20,10 +20,15 @@ struct SimulateOptions {
   std::string filename;              // -f: Autoscaler (and maybe Simulation) documents
   std::vector<std::string> metrics;  // --metrics, repeatable
   std::string simulation_file;       // --simulation: Simulation documents kept apart
-  std::string autoscaler;            // --autoscaler: which Autoscaler of the file
-  std::string out;                   // --out: timeline CSV ("-": stdout)
-  std::string report;                // --report: HTML page
-  bool json = false;                 // --json: summary as JSON
+  // --autoscaler, repeatable: which Autoscalers of the file (none: the one a Simulation names,
+  // else all of them; several are compared).
+  std::vector<std::string> autoscalers;
+  std::vector<std::string> compare;    // --compare: more Autoscaler files, every one compared
+  int32_t flap_reversals = 4;          // --flap-reversals: more direction changes than this ...
+  int64_t flap_window_seconds = 1800;  // --flap-window: ... within this long is flapping
+  std::string out;                     // --out: timeline CSV ("-": stdout)
+  std::string report;                  // --report: HTML page
+  bool json = false;                   // --json: summary as JSON
   std::optional<int32_t> initial_replicas;
   std::optional<int64_t> startup_delay_seconds;
   std::optional<int64_t> staleness_seconds;

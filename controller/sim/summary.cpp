@@ -29,10 +29,11 @@ std::string CensoredNote(const QueueSummary& q) {
          " tasks still queued at the end, censored: their wait so far)";
 }
 
-SummaryBuilder::SummaryBuilder(const SimulationInput& input)
+SummaryBuilder::SummaryBuilder(const SimulationInput& input, FlappingRule flapping)
     : input_(input),
       prev_above_(input.spec.metrics.size(), false),
-      failed_(input.spec.metrics.size(), 0) {
+      failed_(input.spec.metrics.size(), 0),
+      flapping_(flapping) {
   for (size_t i = 0; i < input.models.size() && i < input.spec.metrics.size(); ++i) {
     if (input.models[i].type == ModelType::kQueue) queues_.push_back(QueueAcc{i, {}, 0});
   }
@@ -59,10 +60,17 @@ void SummaryBuilder::OnTick(const TickRecord& tick) {
   prev_replicas_ = tick.replicas_after;
   min_ = std::min(min_, tick.replicas_after);
   max_ = std::max(max_, tick.replicas_after);
-  if (tick.patched) {
-    if (tick.replicas_after > tick.replicas_before) ++ups_;
-    if (tick.replicas_after < tick.replicas_before) ++downs_;
+  if (!have_start_) {
+    have_start_ = true;
+    start_at_ = tick.at;
   }
+  if (tick.patched && tick.replicas_after != tick.replicas_before) {
+    const bool up = tick.replicas_after > tick.replicas_before;
+    if (up) ++ups_;
+    if (!up) ++downs_;
+    flapping_.OnScale(static_cast<double>((tick.at - start_at_).count()) / 1000.0, up);
+  }
+  if (input_.keep_history) replicas_per_tick_.push_back(tick.replicas_after);
   for (size_t i = 0; i < tick.metrics.size() && i < failed_.size(); ++i) {
     if (tick.metrics[i].proposal < 0) ++failed_[i];
   }
@@ -126,6 +134,11 @@ Summary SummaryBuilder::Finish(const RunInfo& info) const {
       qs.wait_p99 = waits.Quantile(0.99);
       qs.wait_max = waits.max();
       qs.wait_mean = waits.mean();
+      if (waits.total_weight() > 0) {
+        for (int p = 0; p < 100; ++p)
+          qs.wait_cdf.emplace_back(waits.Quantile(p / 100.0), p / 100.0);
+        for (double p : {0.995, 0.999, 1.0}) qs.wait_cdf.emplace_back(waits.Quantile(p), p);
+      }
       if (input_.slo && !s.slo) {
         s.slo = input_.slo;
         s.slo_wait = waits.Quantile(input_.slo->percentile / 100.0);
@@ -134,9 +147,34 @@ Summary SummaryBuilder::Finish(const RunInfo& info) const {
     }
     s.queues.push_back(qs);
   }
-  if (input_.keep_history) s.ideal = IdealForRun(input_, info);
+  if (ideal_given_) {
+    s.ideal = given_ideal_;
+  } else if (input_.keep_history) {
+    s.ideal = IdealForRun(input_, info);
+  }
+  if (s.ideal) {
+    s.ideal_distance_hours =
+        IdealDistance(replicas_per_tick_, *s.ideal, input_.spec.polling_interval_seconds);
+  }
+  s.flapping_rule = flapping_.rule();
+  s.flapping = flapping_.Finish();
   s.warnings = info.warnings;
   return s;
+}
+
+void SummaryBuilder::UseIdeal(std::optional<IdealResult> ideal) {
+  ideal_given_ = true;
+  given_ideal_ = std::move(ideal);
+}
+
+double IdealDistance(const std::vector<int32_t>& replicas_per_tick, const IdealResult& ideal,
+                     double tick_seconds) {
+  const size_t intervals = replicas_per_tick.empty() ? 0 : replicas_per_tick.size() - 1;
+  double replica_seconds = 0;
+  for (size_t k = 0; k < intervals && k < ideal.replicas.size(); ++k) {
+    replica_seconds += std::abs(replicas_per_tick[k] - ideal.replicas[k]) * tick_seconds;
+  }
+  return replica_seconds / 3600.0;
 }
 
 double ScaleEventsPerHour(const Summary& s) {
@@ -150,6 +188,21 @@ std::string PercentileName(double p) {
 }
 
 }  // namespace
+
+double MeanIdealDistance(const Summary& s) {
+  return s.duration_seconds > 0 ? s.ideal_distance_hours / (s.duration_seconds / 3600.0) : 0;
+}
+
+std::string FlappingText(const Summary& s) {
+  const FlappingResult& f = s.flapping;
+  std::string rule = "more than " + std::to_string(s.flapping_rule.reversals) +
+                     " direction changes in " + FormatSpan(s.flapping_rule.window_seconds);
+  if (f.regions == 0)
+    return "none (" + rule + "); " + std::to_string(f.reversals) + " direction changes";
+  return std::to_string(f.regions) + (f.regions == 1 ? " region, " : " regions, ") +
+         FormatSpan(f.seconds) + " (" + rule + "); " + std::to_string(f.reversals) +
+         " direction changes";
+}
 
 std::string FormatSummaryText(const Summary& s) {
   std::string o;
@@ -180,6 +233,7 @@ std::string FormatSummaryText(const Summary& s) {
   line("time at maxReplicas", FormatSpan(s.seconds_at_max) + " (" +
                                   FormatShare(s.seconds_at_max, s.duration_seconds, "-") +
                                   ", max " + std::to_string(s.spec_max) + ")");
+  line("flapping", FlappingText(s));
   if (s.zero_while_busy > 0) {
     line("scaled to 0 while busy", std::to_string(s.zero_while_busy) +
                                        " times (tasks queued or in flight; read "
@@ -222,6 +276,9 @@ std::string FormatSummaryText(const Summary& s) {
       if (id.replica_hours > 0) {
         line("policy / ideal", FormatFixed(s.replica_hours / id.replica_hours, 2) + "x");
       }
+      line("distance from ideal", FormatFixed(s.ideal_distance_hours, 2) +
+                                      " replica-hours of |replicas - ideal| (mean " +
+                                      FormatFixed(MeanIdealDistance(s), 2) + " replicas)");
     }
   }
   for (const auto& w : s.warnings) o += "warning: " + w + "\n";
@@ -275,6 +332,12 @@ nlohmann::json SummaryToJson(const Summary& s) {
   }
   j["queues"] = queues;
   j["scaleEventsPerHour"] = ScaleEventsPerHour(s);
+  j["flapping"] = {{"directionChanges", s.flapping.reversals},
+                   {"regions", s.flapping.regions},
+                   {"seconds", s.flapping.seconds},
+                   {"rule",
+                    {{"directionChanges", s.flapping_rule.reversals},
+                     {"windowSeconds", s.flapping_rule.window_seconds}}}};
   if (s.slo) {
     nlohmann::json slo = {{"waitSeconds", s.slo->wait_seconds},
                           {"percentile", s.slo->percentile},
@@ -289,6 +352,7 @@ nlohmann::json SummaryToJson(const Summary& s) {
           {"waitSeconds", s.ideal->wait_quantile},
           {"met", s.ideal->met},
           {"scaleEvents", s.ideal->scale_events},
+          {"distanceReplicaHours", s.ideal_distance_hours},
           {"policyOverIdeal",
            s.ideal->replica_hours > 0 ? s.replica_hours / s.ideal->replica_hours : 0.0}};
     }

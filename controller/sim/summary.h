@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "controller/sim/flapping.h"
 #include "controller/sim/histogram.h"
 #include "controller/sim/ideal_schedule.h"
 #include "controller/sim/simulator.h"
@@ -29,6 +30,9 @@ struct QueueSummary {
   // Time the backlog per ready replica was above the metric's target (AverageValue), or the
   // backlog above the target (Value).
   double seconds_above_target = 0;
+  // The wait distribution for charts: (wait seconds, share of tasks waiting at most that long)
+  // at every percentile, 99.5, 99.9 and the max.
+  std::vector<std::pair<double, double>> wait_cdf;
 };
 
 struct Summary {
@@ -61,17 +65,29 @@ struct Summary {
   double slo_wait = 0;  // that queue's wait at the SLO's percentile
   bool slo_met = false;
   std::optional<IdealResult> ideal;  // the clairvoyant schedule at the SLO (pool queues)
+  // Sum over time of |replicas - the ideal's replicas|, in replica-hours: how far the schedule
+  // is from the ideal's, over- and under-provisioning alike (0 without an ideal).
+  double ideal_distance_hours = 0;
+  FlappingRule flapping_rule;
+  FlappingResult flapping;
   std::vector<std::string> warnings;
 };
 
 double ScaleEventsPerHour(const Summary& s);
+// The ideal distance per hour: the mean |replicas - ideal| over the run.
+double MeanIdealDistance(const Summary& s);
+// "2 regions, 1.5 h (more than 4 direction changes in 30.0 min); 57 direction changes"
+std::string FlappingText(const Summary& s);
 
 // Replica time counts the replicas after each tick's patch for the interval up to the next tick,
 // so a run of n ticks covers (n - 1) intervals and the last tick only sets the final count.
 class SummaryBuilder final : public TickObserver {
  public:
-  explicit SummaryBuilder(const SimulationInput& input);
+  explicit SummaryBuilder(const SimulationInput& input, FlappingRule flapping = {});
   void OnTick(const TickRecord& tick) override;
+  // Finish takes this ideal instead of computing it: policies compared on one recording share
+  // it (computing it replays the pool about ten times).
+  void UseIdeal(std::optional<IdealResult> ideal);
   Summary Finish(const RunInfo& info) const;
 
  private:
@@ -85,6 +101,8 @@ class SummaryBuilder final : public TickObserver {
 
   const SimulationInput& input_;
   bool have_prev_ = false;
+  bool have_start_ = false;
+  Timestamp start_at_{};
   Timestamp prev_at_{};
   int32_t prev_replicas_ = 0;
   std::vector<bool> prev_above_;
@@ -97,7 +115,18 @@ class SummaryBuilder final : public TickObserver {
   int32_t zero_while_busy_ = 0;
   std::vector<int64_t> failed_;
   std::vector<QueueAcc> queues_;
+  FlappingDetector flapping_;
+  // Replicas after each tick, kept with the history the ideal needs (its distance).
+  std::vector<int32_t> replicas_per_tick_;
+  bool ideal_given_ = false;
+  std::optional<IdealResult> given_ideal_;
 };
+
+// Sum of |replicas - ideal| over the run's intervals, in replica-hours: the replicas after tick k
+// hold until tick k + 1, the ideal's block k covers the same interval (both step at the polling
+// interval from the run's start).
+double IdealDistance(const std::vector<int32_t>& replicas_per_tick, const IdealResult& ideal,
+                     double tick_seconds);
 
 std::string FormatSummaryText(const Summary& s);
 // " (incl. N tasks still queued at the end, ...)" after a wait line; empty when none were.

@@ -123,9 +123,22 @@ std::string RenderChart(const ChartOptions& o, const std::vector<ChartSeries>& s
   };
   auto Y = [&](double v) { return kTop + ph * (1.0 - std::clamp(v / ytop, 0.0, 1.0)); };
 
+  const bool zoom = !o.id.empty();
   std::string svg;
   svg += "<svg class=\"chart\" viewBox=\"0 0 " + Num(w) + " " + Num(h) +
-         "\" role=\"img\" aria-label=\"" + HtmlEscape(o.title) + "\">";
+         "\" role=\"img\" aria-label=\"" + HtmlEscape(o.title) + "\"";
+  if (zoom) {
+    // What the script needs to map time to x and to redraw the time axis.
+    svg += " data-t0=\"" + std::to_string(t0) + "\" data-t1=\"" + std::to_string(t1) +
+           "\" data-l=\"" + Num(kLeft) + "\" data-pw=\"" + Num(pw) + "\" data-top=\"" + Num(kTop) +
+           "\" data-ph=\"" + Num(ph) + "\" data-h=\"" + Num(h) + "\"";
+  }
+  svg += ">";
+  if (zoom) {
+    svg += "<defs><clipPath id=\"c-" + HtmlEscape(o.id) + "\"><rect x=\"" + Num(kLeft) + "\" y=\"" +
+           Num(kTop - 1) + "\" width=\"" + Num(pw) + "\" height=\"" + Num(ph + 2) +
+           "\"/></clipPath></defs>";
+  }
   svg += "<text class=\"ct\" x=\"" + Num(kLeft) + "\" y=\"18\">" + HtmlEscape(o.title);
   if (!o.unit.empty()) svg += "<tspan class=\"cu\" dx=\"10\">" + HtmlEscape(o.unit) + "</tspan>";
   svg += "</text>";
@@ -138,6 +151,7 @@ std::string RenderChart(const ChartOptions& o, const std::vector<ChartSeries>& s
            "\" text-anchor=\"end\">" + AxisLabel(v) + "</text>";
   }
   // Time axis.
+  svg += "<g class=\"xa\">";
   const TimeAxis axis = ChooseTimeStep(t1 - t0);
   const int64_t first = (t0 / axis.step_ms + (t0 % axis.step_ms != 0 ? 1 : 0)) * axis.step_ms;
   bool first_label = true;
@@ -152,9 +166,18 @@ std::string RenderChart(const ChartOptions& o, const std::vector<ChartSeries>& s
            TimeLabel(t, axis.with_time, axis.with_time && (first_label || midnight)) + "</text>";
     first_label = false;
   }
+  svg += "</g>";
   svg += "<rect class=\"frame\" x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop) + "\" width=\"" +
          Num(pw) + "\" height=\"" + Num(ph) + "\"/>";
 
+  svg += zoom ? "<g clip-path=\"url(#c-" + HtmlEscape(o.id) + ")\"><g class=\"zx\">" : "<g>";
+  for (const auto& r : o.regions) {
+    const double xa = X(std::max(r.t0_ms, t0));
+    const double xb = std::max(X(std::min(r.t1_ms, t1)), xa + 0.5);
+    svg += "<rect class=\"flap\" x=\"" + Num(xa) + "\" y=\"" + Num(kTop) + "\" width=\"" +
+           Num(xb - xa) + "\" height=\"" + Num(ph) + "\" fill=\"" + r.color +
+           "\" fill-opacity=\"0.18\"/>";
+  }
   for (const auto& s : series) {
     if (s.data == nullptr || s.data->empty()) continue;
     const auto& b = s.data->buckets();
@@ -219,6 +242,7 @@ std::string RenderChart(const ChartOptions& o, const std::vector<ChartSeries>& s
            "\" stroke-width=\"1.6\" stroke-linejoin=\"round\"" +
            (s.dashed ? " stroke-dasharray=\"5 4\"" : "") + "/>";
   }
+  svg += zoom ? "</g></g>" : "</g>";
   for (const auto& l : o.lines) {
     const double y = Y(l.value);
     svg += "<line x1=\"" + Num(kLeft) + "\" x2=\"" + Num(w - kRight) + "\" y1=\"" + Num(y) +
@@ -239,6 +263,82 @@ std::string RenderChart(const ChartOptions& o, const std::vector<ChartSeries>& s
               HtmlEscape(s.label) + "</text>";
   }
   svg += legend;
+  svg += "</svg>";
+  return svg;
+}
+
+std::string RenderXYChart(const XYChartOptions& o, const std::vector<XYSeries>& series) {
+  const double w = o.width;
+  const double h = o.height;
+  const double pw = w - kLeft - kRight;
+  const double ph = h - kTop - kBottom - 10;
+  const double xmax = o.x_max > 0 ? o.x_max : 1;
+  const double yspan = o.y_max > o.y_min ? o.y_max - o.y_min : 1;
+  auto X = [&](double v) { return kLeft + pw * std::clamp(v / xmax, 0.0, 1.0); };
+  auto Y = [&](double v) {
+    return kTop + ph * (1.0 - std::clamp((v - o.y_min) / yspan, 0.0, 1.0));
+  };
+  std::string svg = "<svg class=\"chart\" viewBox=\"0 0 " + Num(w) + " " + Num(h) +
+                    "\" role=\"img\" aria-label=\"" + HtmlEscape(o.title) + "\">";
+  svg += "<text class=\"ct\" x=\"" + Num(kLeft) + "\" y=\"18\">" + HtmlEscape(o.title);
+  if (!o.y_unit.empty())
+    svg += "<tspan class=\"cu\" dx=\"10\">" + HtmlEscape(o.y_unit) + "</tspan>";
+  svg += "</text>";
+  const double ystep = NiceStep(yspan, 5, false);
+  for (double v = std::ceil(o.y_min / ystep) * ystep; v <= o.y_max + ystep * 0.01; v += ystep) {
+    const double y = Y(v);
+    svg += "<line class=\"grid\" x1=\"" + Num(kLeft) + "\" x2=\"" + Num(w - kRight) + "\" y1=\"" +
+           Num(y) + "\" y2=\"" + Num(y) + "\"/><text class=\"yl\" x=\"" + Num(kLeft - 8) +
+           "\" y=\"" + Num(y + 4) + "\" text-anchor=\"end\">" +
+           (o.y_percent ? FormatFixed(v * 100, ystep * 100 < 1 ? 1 : 0) + " %" : AxisLabel(v)) +
+           "</text>";
+  }
+  const double xstep = NiceStep(xmax, 10, false);
+  for (double v = 0; v <= xmax + xstep * 0.01; v += xstep) {
+    const double x = X(v);
+    svg += "<line class=\"vgrid\" x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(kTop) +
+           "\" y2=\"" + Num(kTop + ph) + "\"/><text class=\"xl\" x=\"" + Num(x) + "\" y=\"" +
+           Num(kTop + ph + 16) + "\" text-anchor=\"middle\">" + AxisLabel(v) + "</text>";
+  }
+  svg += "<text class=\"xl\" x=\"" + Num(kLeft + pw / 2) + "\" y=\"" + Num(h - 4) +
+         "\" text-anchor=\"middle\">" + HtmlEscape(o.x_unit) + "</text>";
+  svg += "<rect class=\"frame\" x=\"" + Num(kLeft) + "\" y=\"" + Num(kTop) + "\" width=\"" +
+         Num(pw) + "\" height=\"" + Num(ph) + "\"/>";
+  for (const auto& s : series) {
+    std::string d;
+    for (const auto& [x, y] : s.points) {
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
+      d += (d.empty() ? "M" : "L") + Num(X(x)) + "," + Num(Y(y));
+      if (x > xmax) break;  // cut at the frame
+    }
+    if (d.empty()) continue;
+    svg += "<path d=\"" + d + "\" fill=\"none\" stroke=\"" + s.color +
+           "\" stroke-width=\"1.8\" stroke-linejoin=\"round\"/>";
+  }
+  for (const auto& l : o.x_lines) {
+    const double x = X(l.value);
+    svg += "<line x1=\"" + Num(x) + "\" x2=\"" + Num(x) + "\" y1=\"" + Num(kTop) + "\" y2=\"" +
+           Num(kTop + ph) + "\" stroke=\"" + l.color +
+           "\" stroke-width=\"1.2\" stroke-dasharray=\"6 4\"/><text class=\"ll\" x=\"" +
+           Num(x + 4) + "\" y=\"" + Num(kTop + 12) + "\" fill=\"" + l.color + "\">" +
+           HtmlEscape(l.label) + "</text>";
+  }
+  for (const auto& l : o.y_lines) {
+    const double y = Y(l.value);
+    svg += "<line x1=\"" + Num(kLeft) + "\" x2=\"" + Num(w - kRight) + "\" y1=\"" + Num(y) +
+           "\" y2=\"" + Num(y) + "\" stroke=\"" + l.color +
+           "\" stroke-width=\"1.2\" stroke-dasharray=\"6 4\"/><text class=\"ll\" x=\"" +
+           Num(w - kRight - 4) + "\" y=\"" + Num(y + 14) + "\" text-anchor=\"end\" fill=\"" +
+           l.color + "\">" + HtmlEscape(l.label) + "</text>";
+  }
+  double lx = w - kRight;
+  for (size_t k = series.size(); k-- > 0;) {
+    const auto& s = series[k];
+    lx -= 7.0 * static_cast<double>(s.label.size()) + 26;
+    svg += "<rect x=\"" + Num(lx) + "\" y=\"10\" width=\"14\" height=\"4\" rx=\"2\" fill=\"" +
+           s.color + "\"/><text class=\"lg\" x=\"" + Num(lx + 18) + "\" y=\"16\">" +
+           HtmlEscape(s.label) + "</text>";
+  }
   svg += "</svg>";
   return svg;
 }
