@@ -55,9 +55,10 @@ std::optional<std::vector<std::string>> SplitPath(const std::string& p) {
 }  // namespace
 
 Result<ScalePaths> ScalePathsFromCrd(const nlohmann::json& crd, const std::string& version) {
-  const std::string name = crd.is_object() && crd.contains("metadata") && crd["metadata"].is_object()
-                               ? SafeText(crd["metadata"].value("name", ""), 256)
-                               : "";
+  const std::string name =
+      crd.is_object() && crd.contains("metadata") && crd["metadata"].is_object()
+          ? SafeText(crd["metadata"].value("name", ""), 256)
+          : "";
   const nlohmann::json* versions = At(crd, {"spec", "versions"});
   if (versions == nullptr || !versions->is_array())
     return MakeError(ErrorCode::kInvalidConfig, "CRD " + name + ": spec.versions: not a list");
@@ -116,8 +117,8 @@ Result<CachedScale> TrimTarget(const nlohmann::json& obj, const ScalePaths& path
       s.selector = sel->get<std::string>();
     } else if (sel != nullptr) {
       auto text = FormatLabelSelector(*sel);
-      if (!text) return MakeError(text.error().code, Dotted(paths.selector) + ": " +
-                                                         text.error().message);
+      if (!text)
+        return MakeError(text.error().code, Dotted(paths.selector) + ": " + text.error().message);
       s.selector = std::move(*text);
     }
   }
@@ -139,8 +140,8 @@ std::optional<ScalePaths> TargetCache::PathsFor(const ResourceRef& r) {
   } else {
     // A custom resource: its CRD says where the scale lives. Unreadable (RBAC, an aggregated
     // API rather than a CRD) means uncached, and is not asked again.
-    auto crd = client_.Get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" +
-                           r.resource + "." + r.group);
+    auto crd = client_.Get("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + r.resource +
+                           "." + r.group);
     if (crd) {
       auto p = ScalePathsFromCrd(*crd, r.version);
       if (p) paths = std::move(*p);
@@ -156,12 +157,12 @@ std::optional<ScalePaths> TargetCache::PathsFor(const ResourceRef& r) {
 TargetCache::Lease TargetCache::Acquire(const ResourceRef& r, const std::string& ns) {
   auto paths = PathsFor(r);
   if (!paths) return nullptr;
-  return collections_.Acquire(r.CollectionPath(ns),
-                              [p = *paths](const nlohmann::json& obj) -> std::optional<CachedScale> {
-                                auto t = TrimTarget(obj, p);
-                                if (!t) return std::nullopt;
-                                return std::move(*t);
-                              });
+  return collections_.Acquire(
+      r.CollectionPath(ns), [p = *paths](const nlohmann::json& obj) -> std::optional<CachedScale> {
+        auto t = TrimTarget(obj, p);
+        if (!t) return std::nullopt;
+        return std::move(*t);
+      });
 }
 
 std::optional<CachedScale> TargetCache::Lookup(const ResourceRef& r, const std::string& ns,

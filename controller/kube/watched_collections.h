@@ -75,8 +75,8 @@ class WatchedCollections {
     if (!c->informer->synced()) {
       // Only a new informer is waited for: one that keeps failing (RBAC, say) must not add its
       // wait to every reconcile.
-      const auto left = std::chrono::duration_cast<Duration>(
-          c->started + wait - std::chrono::steady_clock::now());
+      const auto left = std::chrono::duration_cast<Duration>(c->started + wait -
+                                                             std::chrono::steady_clock::now());
       if (left.count() <= 0 || !c->informer->WaitForSync(left)) return false;
     }
     if (!c->informer->healthy()) return false;

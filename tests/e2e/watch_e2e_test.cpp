@@ -50,7 +50,8 @@ spec:
   scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: worker}
   minReplicas: 1
   maxReplicas: 10
-  pollingInterval: )" + std::to_string(interval_s) +
+  pollingInterval: )" +
+                std::to_string(interval_s) +
                 R"(
   metrics:
     - type: Redis
@@ -67,9 +68,8 @@ spec:
   redis.Cli("rpush jobs a b c d e f g h i j");  // 10 jobs: 2 workers
   FaultProxy proxy(TheCluster().Env("KUBE_SERVER"), TheCluster().Env("KUBE_CA"));
   const std::string kc = ProxyKubeconfig(proxy, TheCluster().dir + "/" + ns + ".kubeconfig");
-  Process ebb({EBB_BINARY, "run", "--kubeconfig", kc, "--namespace", ns,
-               "--metrics-bind-address", "127.0.0.1:" + std::to_string(FreePort()),
-               "--leader-elect=false"},
+  Process ebb({EBB_BINARY, "run", "--kubeconfig", kc, "--namespace", ns, "--metrics-bind-address",
+               "127.0.0.1:" + std::to_string(FreePort()), "--leader-elect=false"},
               TheCluster().dir + "/ebb-" + ns + ".log", {"EBB_LOG_LEVEL=info"});
   REQUIRE(WaitFor([&] { return SpecReplicas(ns, "worker") == 2; }, Seconds(30)));
   // Settled: the status of that rescale written, the caches synced.

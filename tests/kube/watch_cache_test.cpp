@@ -179,13 +179,14 @@ TEST_CASE("pods come from the pod cache: one metrics.k8s.io read, no pod LIST",
   spec.metrics.push_back(cpu);
   const std::string selector = ScaleSelector(ns, "web");
   {
-    kube::ResourceMetricsReader reader(client, ns, spec, [&] { return selector; }, &pods);
+    kube::ResourceMetricsReader reader(
+        client, ns, spec, [&] { return selector; }, &pods);
     CHECK(pods.watching() == std::vector<std::string>{"/api/v1/namespaces/" + ns + "/pods"});
     const auto cached = pods.Select(ns, *kube::LabelSelector::Parse(selector), Seconds(10));
     REQUIRE(cached);
     // The same pods, in the same order, as the LIST the reader no longer sends.
-    const auto listed = kube::PodsFromList(
-        GetObject("/api/v1/namespaces/" + ns + "/pods?labelSelector=app%3Dweb"));
+    const auto listed =
+        kube::PodsFromList(GetObject("/api/v1/namespaces/" + ns + "/pods?labelSelector=app%3Dweb"));
     REQUIRE(cached->size() == listed.size());
     REQUIRE(listed.size() == names.size());
     for (std::size_t i = 0; i < listed.size(); ++i) {
