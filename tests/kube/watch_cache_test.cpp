@@ -84,15 +84,18 @@ TEST_CASE("scale reads come from the target cache, writes and the 409 re-read fr
     CHECK(Seen(p, "GET", "/deployments", "watch=") == 0);  // no re-list either
     // The write goes to /scale, guarded by the cached resourceVersion.
     REQUIRE(t.SetReplicas(3, Timestamp{}));
-    CHECK(Seen(p, "PATCH", "/deployments/web/scale") == 1);
+    // (More than one when the controller manager's status update raced it: a 409, re-read.)
+    CHECK(Seen(p, "PATCH", "/deployments/web/scale") >= 1);
     CHECK(SpecReplicas(ns, "web") == 3);
     // A write racing another (409): re-read from the server, not from the possibly lagging cache.
     CHECK(WaitFor([&] { return t.GetScale(Timestamp{})->spec_replicas == 3; }, Seconds(10)));
     REQUIRE(Admin().MergePatch(deployments + "/web", {{"metadata", {{"labels", {{"x", "1"}}}}}}));
     p.ClearSeen();
     REQUIRE(t.SetReplicas(4, Timestamp{}));  // only metadata moved: retried after the re-read
-    CHECK(Seen(p, "PATCH", "/deployments/web/scale") == 2);
-    CHECK(Seen(p, "GET", "/deployments/web/scale") == 1);
+    CHECK(Seen(p, "PATCH", "/deployments/web/scale") >= 2);
+    CHECK(Seen(p, "GET", "/deployments/web/scale") >= 1);
+    CHECK(Seen(p, "GET", "/deployments/web/scale") ==
+          Seen(p, "PATCH", "/deployments/web/scale") - 1);
     CHECK(SpecReplicas(ns, "web") == 4);
   }
   // The last target of the kind is gone: so is its informer.
