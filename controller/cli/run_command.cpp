@@ -261,6 +261,13 @@ int RunCommand(const std::vector<std::string>& args, std::ostream& out, std::ost
            &c.default_interval, "EBB_DEFAULT_INTERVAL")
       .Int("--metrics-timeout", "SECONDS", "one metric read at most (5)", 1, 600,
            &c.metrics_timeout, "EBB_METRICS_TIMEOUT")
+      .Int("--kube-api-qps", "N", "API requests per second at most, client-side (20; 0: unlimited)",
+           0, 100000, &c.kube_api_qps, "EBB_KUBE_API_QPS")
+      .Int("--kube-api-burst", "N", "API requests allowed at once above --kube-api-qps (30)", 1,
+           100000, &c.kube_api_burst, "EBB_KUBE_API_BURST")
+      .Switch("--watch-cache",
+              "targets and pods from watch caches, not a read per reconcile (true)", &c.watch_cache,
+              "EBB_WATCH_CACHE")
       .Switch("--leader-elect", "Lease-based leader election (true)", &c.leader_elect,
               "EBB_LEADER_ELECT")
       .Int("--shards", "N",

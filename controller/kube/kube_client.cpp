@@ -143,8 +143,17 @@ void SetBlob(CURL* h, CURLoption opt, const std::string& pem) {
 }  // namespace
 
 KubeClient::KubeClient(KubeConfig config, ClientOptions options)
-    : config_(std::move(config)), options_(std::move(options)) {
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      limiter_(options_.qps, options_.burst) {
   token_ = config_.token;
+}
+
+void KubeClient::Throttle() {
+  const Duration wait = limiter_.Reserve(std::chrono::steady_clock::now());
+  if (wait.count() <= 0) return;
+  stats_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+  std::this_thread::sleep_for(wait);
 }
 
 KubeClient::~KubeClient() = default;
@@ -215,6 +224,8 @@ void KubeClient::Configure(Handle& h) {
 
 Result<ApiResponse> KubeClient::Do(Verb verb, const std::string& path, const std::string& body,
                                    const std::string& content_type) {
+  // The request timeout starts once the client-side limit lets the request go.
+  Throttle();
   auto handle = Acquire();
   const auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
   bool reloaded_token = false;
@@ -300,6 +311,7 @@ Result<ApiResponse> KubeClient::Do(Verb verb, const std::string& path, const std
           deadline - std::chrono::steady_clock::now());
       if (wait < remaining) {
         std::this_thread::sleep_for(wait);
+        Throttle();
         continue;
       }
     }
@@ -440,6 +452,7 @@ Result<void> KubeClient::Watch(const std::string& path,
                                const std::function<void(WatchEvent&&)>& on_event,
                                const std::atomic<bool>& stop, Duration idle_timeout,
                                const std::function<void()>& on_open) {
+  Throttle();
   Handle h;
   h.curl = curl_easy_init();
   Configure(h);

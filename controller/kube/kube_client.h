@@ -16,6 +16,7 @@
 #include "controller/base/time.h"
 #include "controller/kube/api_request.h"
 #include "controller/kube/kube_config.h"
+#include "controller/kube/rate_limiter.h"
 
 namespace ebb::kube {
 
@@ -32,6 +33,10 @@ struct ClientOptions {
   // A larger reply is refused (kParse) rather than held: lists are paged, so only a broken or
   // hostile server sends this much. A watch's single event line has the same cap.
   std::size_t max_response_bytes = 64u << 20;
+  // Client-side rate limit (rate_limiter.h): every request, retries and watches included, takes
+  // a token. qps <= 0: none (tests, tools); `ebb run` sets --kube-api-qps/--kube-api-burst.
+  double qps = 0;
+  int burst = 0;
 };
 
 // Told about every request the client sends (each retry too), from the sending thread.
@@ -51,8 +56,9 @@ struct WatchEvent {
 struct ClientStats {
   std::atomic<uint64_t> reads{0};
   std::atomic<uint64_t> writes{0};
-  std::atomic<uint64_t> throttled{0};  // 429 answers seen
-  std::atomic<uint64_t> errors{0};     // transport errors and 5xx
+  std::atomic<uint64_t> throttled{0};     // 429 answers seen
+  std::atomic<uint64_t> errors{0};        // transport errors and 5xx
+  std::atomic<uint64_t> rate_limited{0};  // requests that waited for the client-side limit
 };
 
 // HTTP status -> ErrorCode: 401/403 kPermissionDenied, 404/410 kNotFound, 409 kConflict,
@@ -98,12 +104,14 @@ class KubeClient {
   std::string Token(bool force_reload);
   Result<nlohmann::json> JsonCall(Verb verb, const std::string& path, const std::string& body,
                                   const std::string& content_type);
+  void Throttle();
   void Observe(Verb verb, const std::string& path, bool watch, long code,  // NOLINT
                Duration elapsed, std::string error);
 
   KubeConfig config_;
   ClientOptions options_;
   ClientStats stats_;
+  TokenBucket limiter_;
   CallObserver observer_;
   std::mutex token_mu_;
   std::string token_;

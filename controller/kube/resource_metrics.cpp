@@ -73,41 +73,43 @@ void AddRequests(const nlohmann::json& container, std::map<std::string, int64_t>
 
 std::vector<decision::Pod> PodsFromList(const nlohmann::json& list) {
   std::vector<decision::Pod> pods;
-  for (const auto& p : Member(list, "items", /*array=*/true)) {
-    decision::Pod pod;
-    const auto& md = Member(p, "metadata");
-    pod.name = Text(md, "name");
-    pod.deleting = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
-    const auto& status = Member(p, "status");
-    const std::string phase = Text(status, "phase");
-    pod.phase = phase == "Pending"     ? decision::PodPhase::kPending
-                : phase == "Running"   ? decision::PodPhase::kRunning
-                : phase == "Succeeded" ? decision::PodPhase::kSucceeded
-                : phase == "Failed"    ? decision::PodPhase::kFailed
-                                       : decision::PodPhase::kUnknown;
-    if (auto st = api::ParseRfc3339(Text(status, "startTime"))) pod.start_time = *st;
-    pod.ready = decision::ConditionStatus::kNone;
-    for (const auto& c : Member(status, "conditions", /*array=*/true)) {
-      if (Text(c, "type") != "Ready") continue;
-      const std::string s = Text(c, "status");
-      pod.ready = s == "True"    ? decision::ConditionStatus::kTrue
-                  : s == "False" ? decision::ConditionStatus::kFalse
-                                 : decision::ConditionStatus::kUnknown;
-      if (auto t = api::ParseRfc3339(Text(c, "lastTransitionTime"))) pod.ready_transition_time = *t;
-    }
-    std::map<std::string, int64_t> total;
-    std::map<std::string, bool> missing;
-    const auto& pspec = Member(p, "spec");
-    for (const auto& c : Member(pspec, "containers", /*array=*/true))
-      AddRequests(c, total, missing, pod.requests);
-    // Sidecars (restartable init containers) run alongside and count, as upstream since 1.29.
-    for (const auto& c : Member(pspec, "initContainers", /*array=*/true))
-      if (Text(c, "restartPolicy") == "Always") AddRequests(c, total, missing, pod.requests);
-    for (const auto& [res, milli] : total)
-      if (!missing.count(res)) pod.requests.push_back({res, "", milli});
-    pods.push_back(std::move(pod));
-  }
+  for (const auto& p : Member(list, "items", /*array=*/true)) pods.push_back(PodFromJson(p));
   return pods;
+}
+
+decision::Pod PodFromJson(const nlohmann::json& p) {
+  decision::Pod pod;
+  const auto& md = Member(p, "metadata");
+  pod.name = Text(md, "name");
+  pod.deleting = md.contains("deletionTimestamp") && !md["deletionTimestamp"].is_null();
+  const auto& status = Member(p, "status");
+  const std::string phase = Text(status, "phase");
+  pod.phase = phase == "Pending"     ? decision::PodPhase::kPending
+              : phase == "Running"   ? decision::PodPhase::kRunning
+              : phase == "Succeeded" ? decision::PodPhase::kSucceeded
+              : phase == "Failed"    ? decision::PodPhase::kFailed
+                                     : decision::PodPhase::kUnknown;
+  if (auto st = api::ParseRfc3339(Text(status, "startTime"))) pod.start_time = *st;
+  pod.ready = decision::ConditionStatus::kNone;
+  for (const auto& c : Member(status, "conditions", /*array=*/true)) {
+    if (Text(c, "type") != "Ready") continue;
+    const std::string s = Text(c, "status");
+    pod.ready = s == "True"    ? decision::ConditionStatus::kTrue
+                : s == "False" ? decision::ConditionStatus::kFalse
+                               : decision::ConditionStatus::kUnknown;
+    if (auto t = api::ParseRfc3339(Text(c, "lastTransitionTime"))) pod.ready_transition_time = *t;
+  }
+  std::map<std::string, int64_t> total;
+  std::map<std::string, bool> missing;
+  const auto& pspec = Member(p, "spec");
+  for (const auto& c : Member(pspec, "containers", /*array=*/true))
+    AddRequests(c, total, missing, pod.requests);
+  // Sidecars (restartable init containers) run alongside and count, as upstream since 1.29.
+  for (const auto& c : Member(pspec, "initContainers", /*array=*/true))
+    if (Text(c, "restartPolicy") == "Always") AddRequests(c, total, missing, pod.requests);
+  for (const auto& [res, milli] : total)
+    if (!missing.count(res)) pod.requests.push_back({res, "", milli});
+  return pod;
 }
 
 decision::MetricReading ReadingFromPodMetrics(const nlohmann::json& list,
@@ -143,9 +145,26 @@ decision::MetricReading ReadingFromPodMetrics(const nlohmann::json& list,
 
 ResourceMetricsReader::ResourceMetricsReader(KubeClient& client, std::string ns,
                                              const decision::Spec& spec,
-                                             std::function<std::string()> selector)
-    : client_(client), ns_(std::move(ns)), spec_(spec), selector_(std::move(selector)) {
+                                             std::function<std::string()> selector, PodCache* pods)
+    : client_(client),
+      ns_(std::move(ns)),
+      spec_(spec),
+      selector_(std::move(selector)),
+      pods_(pods) {
   for (const auto& m : spec_.metrics) needs_ = needs_ || IsResource(m.type);
+  if (needs_ && pods_) pods_lease_ = pods_->Acquire(ns_);
+}
+
+std::optional<std::vector<decision::Pod>> ResourceMetricsReader::CachedPods(
+    const std::string& selector) {
+  if (!pods_) return std::nullopt;
+  if (selector != parsed_text_ || !parsed_) {
+    auto parsed = LabelSelector::Parse(selector);
+    if (!parsed) return std::nullopt;  // the LIST below reports what the server makes of it
+    parsed_ = std::move(*parsed);
+    parsed_text_ = selector;
+  }
+  return pods_->Select(ns_, *parsed_, kCacheSyncWait);
 }
 
 void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision::Observation& obs) {
@@ -158,12 +177,19 @@ void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision:
   const std::string sel = selector_();
   if (sel.empty()) return fail_all("the target's scale has no status.selector");
   const std::string q = "?labelSelector=" + net::UrlEncode(sel);
-  auto pods = client_.Get("/api/v1/namespaces/" + ns_ + "/pods" + q);
-  if (!pods) return fail_all("unable to list the target's pods: " + pods.error().message);
+  auto cached = CachedPods(sel);
+  std::vector<decision::Pod> pods;
+  if (cached) {
+    pods = std::move(*cached);
+  } else {
+    auto listed = client_.Get("/api/v1/namespaces/" + ns_ + "/pods" + q);
+    if (!listed) return fail_all("unable to list the target's pods: " + listed.error().message);
+    pods = PodsFromList(*listed);
+  }
   auto metrics = client_.Get("/apis/metrics.k8s.io/v1beta1/namespaces/" + ns_ + "/pods" + q);
   if (!metrics)
     return fail_all("unable to get metrics from resource metrics API: " + metrics.error().message);
-  obs.pods = PodsFromList(*pods);
+  obs.pods = std::move(pods);
   obs.pods_known = true;
   for (std::size_t i = 0; i < spec_.metrics.size(); ++i) {
     const auto& m = spec_.metrics[i];

@@ -6,16 +6,19 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "controller/kube/kube_client.h"
+#include "controller/kube/pod_cache.h"
 #include "controller/runtime/reconciler.h"
 
 namespace ebb::kube {
 
 // Parses one PodList into the core's pods (requests per resource, total and per container).
 std::vector<decision::Pod> PodsFromList(const nlohmann::json& list);
+decision::Pod PodFromJson(const nlohmann::json& pod);
 
 // One Resource/ContainerResource metric's reading from a PodMetricsList (metrics.k8s.io): per
 // pod, the sum of its containers' usage of the metric's resource; failed when no pod has one.
@@ -24,9 +27,11 @@ decision::MetricReading ReadingFromPodMetrics(const nlohmann::json& list,
 
 class ResourceMetricsReader final : public runtime::MetricReader {
  public:
-  // `selector` is read at each Read (the scale's status.selector may change).
+  // `selector` is read at each Read (the scale's status.selector may change). With `pods`, the
+  // pods come from its informer for the namespace (held while this reader lives) and are LISTed
+  // only while it has not synced or is unhealthy; metrics.k8s.io is the one read left.
   ResourceMetricsReader(KubeClient& client, std::string ns, const decision::Spec& spec,
-                        std::function<std::string()> selector);
+                        std::function<std::string()> selector, PodCache* pods = nullptr);
   // Replaces the Resource entries of the readings handed to the reconcile; the rest pass through.
   void Read(Timestamp now, const runtime::ScaleInfo& scale, decision::Observation& obs) override;
   bool needs_cluster() const { return needs_; }
@@ -37,6 +42,11 @@ class ResourceMetricsReader final : public runtime::MetricReader {
   const decision::Spec& spec_;
   std::function<std::string()> selector_;
   bool needs_ = false;
+  PodCache* pods_;
+  PodCache::Lease pods_lease_;
+  std::optional<LabelSelector> parsed_;
+  std::string parsed_text_;
+  std::optional<std::vector<decision::Pod>> CachedPods(const std::string& selector);
 };
 
 }  // namespace ebb::kube

@@ -64,8 +64,12 @@ Result<ScaleObject> ParseScale(const nlohmann::json& scale) {
 }
 
 KubeScaleTarget::KubeScaleTarget(KubeClient& client, Discovery& discovery, std::string ns,
-                                 api::ScaleTargetRef ref)
-    : client_(client), discovery_(discovery), ns_(std::move(ns)), ref_(std::move(ref)) {}
+                                 api::ScaleTargetRef ref, TargetCache* cache)
+    : client_(client),
+      discovery_(discovery),
+      ns_(std::move(ns)),
+      ref_(std::move(ref)),
+      cache_(cache) {}
 
 std::string KubeScaleTarget::Describe() const {
   return ref_.kind + " " + ns_ + "/" + ref_.name;
@@ -82,6 +86,7 @@ Result<std::string> KubeScaleTarget::ScalePath() {
     auto r = discovery_.Resolve(ref_.api_version, ref_.kind);
     if (!r) return r.error();
     resource_ = *r;
+    if (cache_) lease_ = cache_->Acquire(*resource_, ns_);
   }
   return resource_->ObjectPath(ns_, ref_.name) + "/scale";
 }
@@ -89,7 +94,22 @@ Result<std::string> KubeScaleTarget::ScalePath() {
 Result<runtime::ScaleInfo> KubeScaleTarget::GetScale(Timestamp) {
   auto path = ScalePath();
   if (!path) return path.error();
-  auto scale = client_.Get(*path);
+  std::optional<CachedScale> cached;
+  if (lease_) cached = cache_->Lookup(*resource_, ns_, ref_.name, kCacheSyncWait);
+  if (!cached) return ReadScale(*path);
+  runtime::ScaleInfo info;
+  info.spec_replicas = cached->spec_replicas;
+  info.status_replicas = cached->status_replicas;
+  info.ready_replicas = info.status_replicas;  // as from /scale, which has no ready count
+  std::lock_guard lock(mu_);
+  resource_version_ = std::move(cached->resource_version);
+  seen_replicas_ = info.spec_replicas;
+  selector_ = std::move(cached->selector);
+  return info;
+}
+
+Result<runtime::ScaleInfo> KubeScaleTarget::ReadScale(const std::string& path) {
+  auto scale = client_.Get(path);
   if (!scale) return MakeError(scale.error().code, Describe() + ": " + scale.error().message);
   auto parsed = ParseScale(*scale);
   if (!parsed) return MakeError(parsed.error().code, Describe() + ": " + parsed.error().message);
@@ -100,7 +120,7 @@ Result<runtime::ScaleInfo> KubeScaleTarget::GetScale(Timestamp) {
   return parsed->info;
 }
 
-Result<void> KubeScaleTarget::SetReplicas(int32_t replicas, Timestamp now) {
+Result<void> KubeScaleTarget::SetReplicas(int32_t replicas, Timestamp) {
   auto path = ScalePath();
   if (!path) return path.error();
   for (int attempt = 0; attempt < 3; ++attempt) {
@@ -123,7 +143,7 @@ Result<void> KubeScaleTarget::SetReplicas(int32_t replicas, Timestamp now) {
     }
     if (r.error().code != ErrorCode::kConflict)
       return MakeError(r.error().code, Describe() + ": " + r.error().message);
-    auto fresh = GetScale(now);
+    auto fresh = ReadScale(*path);  // the server's, not the cache's: it may lag the 409
     if (!fresh) return fresh.error();
     if (fresh->spec_replicas != seen)
       return MakeError(ErrorCode::kConflict, Describe() + ": spec.replicas changed from " +

@@ -9,6 +9,7 @@
 #include "controller/api/autoscaler.h"
 #include "controller/kube/discovery.h"
 #include "controller/kube/kube_client.h"
+#include "controller/kube/target_cache.h"
 #include "controller/runtime/reconciler.h"
 
 namespace ebb::kube {
@@ -26,8 +27,11 @@ Result<ScaleObject> ParseScale(const nlohmann::json& scale);
 
 class KubeScaleTarget final : public runtime::ScaleTarget {
  public:
-  KubeScaleTarget(KubeClient& client, Discovery& discovery, std::string ns,
-                  api::ScaleTargetRef ref);
+  // With `cache`, the scale is read from its informer for the target's kind and namespace (held
+  // while this target lives); /scale is read only while that cache has not synced, is unhealthy
+  // or lacks the object, and on a 409.
+  KubeScaleTarget(KubeClient& client, Discovery& discovery, std::string ns, api::ScaleTargetRef ref,
+                  TargetCache* cache = nullptr);
 
   Result<runtime::ScaleInfo> GetScale(Timestamp now) override;
   // The patch carries the resourceVersion of the last GetScale, so a concurrent change is a 409
@@ -43,12 +47,15 @@ class KubeScaleTarget final : public runtime::ScaleTarget {
 
  private:
   Result<std::string> ScalePath();
+  Result<runtime::ScaleInfo> ReadScale(const std::string& path);  // GET /scale
   KubeClient& client_;
   Discovery& discovery_;
   std::string ns_;
   api::ScaleTargetRef ref_;
   mutable std::mutex mu_;
   std::optional<ResourceRef> resource_;
+  TargetCache* cache_;
+  TargetCache::Lease lease_;
   std::string resource_version_;
   int32_t seen_replicas_ = -1;
   std::string selector_;

@@ -14,9 +14,11 @@ constexpr const char* kGroupVersion = "ebb.dev/v1alpha1";
 
 class ApiServerTarget final : public TargetAccess {
  public:
-  ApiServerTarget(kube::KubeClient& client, kube::Discovery& discovery, const api::Autoscaler& a)
-      : scale_(client, discovery, a.namespace_name, a.target),
-        resource_(client, a.namespace_name, a.spec, [this] { return scale_.selector(); }),
+  ApiServerTarget(kube::KubeClient& client, kube::Discovery& discovery, kube::TargetCache* targets,
+                  kube::PodCache* pods, const api::Autoscaler& a)
+      : scale_(client, discovery, a.namespace_name, a.target, targets),
+        resource_(
+            client, a.namespace_name, a.spec, [this] { return scale_.selector(); }, pods),
         custom_(resource_, client, a, [this] { return scale_.selector(); }) {}
   Result<runtime::ScaleInfo> GetScale(Timestamp now) override { return scale_.GetScale(now); }
   Result<void> SetReplicas(int32_t replicas, Timestamp now) override {
@@ -37,11 +39,20 @@ struct ScalerBindingHolder final : SourceAccess::Binding {
 
 }  // namespace
 
-ApiServerAccess::ApiServerAccess(kube::KubeClient& client, const std::string& identity)
-    : client_(client), discovery_(client), events_(client, "ebb", identity) {}
+ApiServerAccess::ApiServerAccess(kube::KubeClient& client, const std::string& identity,
+                                 bool watch_caches)
+    : client_(client), discovery_(client), events_(client, "ebb", identity) {
+  if (watch_caches) {
+    targets_ = std::make_unique<kube::TargetCache>(client);
+    pods_ = std::make_unique<kube::PodCache>(client);
+  }
+}
+
+ApiServerAccess::~ApiServerAccess() = default;
 
 std::unique_ptr<TargetAccess> ApiServerAccess::Target(const api::Autoscaler& autoscaler) {
-  return std::make_unique<ApiServerTarget>(client_, discovery_, autoscaler);
+  return std::make_unique<ApiServerTarget>(client_, discovery_, targets_.get(), pods_.get(),
+                                           autoscaler);
 }
 
 Result<void> ApiServerAccess::PatchStatus(const std::string& ns, const std::string& name,

@@ -15,7 +15,7 @@ Controller::Controller(kube::KubeClient& client, ControllerOptions options,
                        metrics::ControllerMetrics& metrics, std::shared_ptr<spdlog::logger> log)
     : client_(client),
       options_(std::move(options)),
-      kube_(client, options_.identity),
+      kube_(client, options_.identity, options_.watch_caches),
       observer_(metrics, std::move(log), kube_),
       engine_(kube_, sources_, observer_, options_, clock_, queue_clock_) {}
 

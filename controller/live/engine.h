@@ -42,6 +42,9 @@ struct ControllerOptions {
   Duration batch_window = Duration(100);
   std::string identity = "ebb";  // Event reportingInstance
   bool watch_hpas = true;        // refuse targets a native HPA also scales
+  // Targets and pods from shared informers (kube::TargetCache, kube::PodCache); off: a GET of
+  // /scale per reconcile and a pod LIST per Resource reconcile, as before issue 13.
+  bool watch_caches = true;
 };
 
 class Engine {

@@ -71,7 +71,10 @@ int RunController(const ControllerFlags& flags, std::ostream& err) {
       curl_global_cleanup();
       return 2;
     }
-    kube::KubeClient client(*cfg);
+    kube::ClientOptions client_options;
+    client_options.qps = static_cast<double>(f.kube_api_qps);
+    client_options.burst = static_cast<int>(f.kube_api_burst);
+    kube::KubeClient client(*cfg, client_options);
     ApiCallReporter api_calls(metrics, log);
     client.set_observer([&api_calls](const kube::ApiCall& call) { api_calls(call); });
     ControllerOptions opts;
@@ -82,11 +85,17 @@ int RunController(const ControllerFlags& flags, std::ostream& err) {
     opts.metrics_timeout = Seconds(f.metrics_timeout);
     opts.identity = f.identity;
     opts.settings = f.settings;
+    opts.watch_caches = f.watch_cache;
     log->info(
-        "ebb controller {} starting: API server {} ({}), namespaces {}, concurrency {}{}",
+        "ebb controller {} starting: API server {} ({}), namespaces {}, concurrency {}, API "
+        "requests {}{}{}",
         f.identity, cfg->server, cfg->source,
         f.namespaces.empty() ? std::string("all") : fmt::format("{}", fmt::join(f.namespaces, ",")),
-        f.concurrency, f.dry_run ? ", dry run" : "");
+        f.concurrency,
+        f.kube_api_qps > 0
+            ? fmt::format("at most {}/s (burst {})", f.kube_api_qps, f.kube_api_burst)
+            : std::string("unlimited"),
+        f.watch_cache ? "" : ", no watch caches", f.dry_run ? ", dry run" : "");
     log->info(
         "settings: tolerance {}, cpu initialization period {}s, initial readiness delay {}s, "
         "downscale stabilization {}s",

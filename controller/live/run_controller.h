@@ -25,6 +25,9 @@ struct ControllerFlags {
   // > 0: split the Autoscalers over this many shard Leases among the replicas (docs/sharding.md)
   // instead of electing one leader.
   int64_t shards = 0;
+  // Client-side rate limit of every API request (kube-controller-manager's flags and defaults).
+  int64_t kube_api_qps = 20, kube_api_burst = 30;
+  bool watch_cache = true;  // targets and pods from watch caches (docs/reference.md)
   decision::Settings settings;
 };
 

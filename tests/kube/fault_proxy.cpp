@@ -166,6 +166,16 @@ void FaultProxy::Clear() {
   faults_.clear();
 }
 
+std::vector<std::string> FaultProxy::Seen() const {
+  std::lock_guard lock(mu_);
+  return seen_;
+}
+
+void FaultProxy::ClearSeen() {
+  std::lock_guard lock(mu_);
+  seen_.clear();
+}
+
 bool FaultProxy::Take(const std::string& method, const std::string& target, Fault* out) {
   std::lock_guard lock(mu_);
   for (auto it = faults_.begin(); it != faults_.end(); ++it) {
@@ -198,6 +208,10 @@ void FaultProxy::Serve(int fd) {
     Request r;
     if (stop_ || !ReadRequest(fd, buf, r)) break;
     requests_.fetch_add(1);
+    {
+      std::lock_guard lock(mu_);
+      seen_.push_back(r.method + " " + r.target);
+    }
     Fault f;
     const bool faulty = Take(r.method, r.target, &f);
     if (faulty && f.latency.count() > 0) std::this_thread::sleep_for(f.latency);

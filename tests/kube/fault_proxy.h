@@ -48,6 +48,9 @@ class FaultProxy {
   void Clear();
   int requests() const { return requests_.load(); }
   int faults_applied() const { return applied_.load(); }
+  // "GET /apis/...?query" of every request forwarded or answered, in arrival order.
+  std::vector<std::string> Seen() const;
+  void ClearSeen();
 
  private:
   void Accept();
@@ -58,8 +61,9 @@ class FaultProxy {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> requests_{0}, applied_{0};
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::vector<Fault> faults_;
+  std::vector<std::string> seen_;
   std::thread acceptor_;
   std::vector<std::thread> conns_;
   std::vector<int> conn_fds_;

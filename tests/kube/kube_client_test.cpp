@@ -250,9 +250,16 @@ TEST_CASE("RBAC: the service account can do what ebb needs and nothing else", "[
   auto secrets = c.Get("/api/v1/namespaces/default/secrets");
   REQUIRE_FALSE(secrets);
   CHECK(secrets.error().code == ErrorCode::kPermissionDenied);
-  auto deployments = c.Get("/apis/apps/v1/namespaces/default/deployments");
-  REQUIRE_FALSE(deployments);  // only their scale subresource
-  CHECK(deployments.error().code == ErrorCode::kPermissionDenied);
+  // Workloads are listed and watched (the target cache) and scaled through /scale only: no GET
+  // of one, no write.
+  CHECK(c.Get("/apis/apps/v1/namespaces/default/deployments"));
+  auto deployment = c.Get("/apis/apps/v1/namespaces/default/deployments/web");
+  REQUIRE_FALSE(deployment);
+  CHECK(deployment.error().code == ErrorCode::kPermissionDenied);
+  auto patched = c.MergePatch("/apis/apps/v1/namespaces/default/deployments/web",
+                              {{"spec", {{"replicas", 1}}}});
+  REQUIRE_FALSE(patched);
+  CHECK(patched.error().code == ErrorCode::kPermissionDenied);
   CHECK(c.Get("/apis/autoscaling/v1/horizontalpodautoscalers"));
   InstallCrds();
   CHECK(c.Get("/apis/ebb.dev/v1alpha1/autoscalers"));

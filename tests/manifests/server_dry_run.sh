@@ -176,6 +176,8 @@ for v in get list watch; do can yes "$v" autoscalers.ebb.dev default; done
 can yes patch autoscalers.ebb.dev default status
 can yes update autoscalers.ebb.dev default status
 for r in deployments.apps statefulsets.apps; do can yes get "$r" team-a scale; can yes patch "$r" team-a scale; done
+for r in deployments.apps statefulsets.apps replicasets.apps; do can yes list "$r" team-a; can yes watch "$r" team-a; done
+can yes get customresourcedefinitions.apiextensions.k8s.io
 can yes list pods team-a
 can yes watch pods team-a
 can yes list pods.metrics.k8s.io team-a
@@ -188,6 +190,10 @@ can yes update "leases.coordination.k8s.io/$lease" ebb-rbac-check
 # ... and nothing else: no writes to workloads or Autoscalers, no secrets, no deletes, no other
 # Leases (another controller's), no Leases outside its own namespace.
 can no patch deployments.apps team-a
+can no get deployments.apps team-a  # the watch cache lists; single objects come from /scale
+can no update statefulsets.apps team-a
+can no list customresourcedefinitions.apiextensions.k8s.io
+can no patch customresourcedefinitions.apiextensions.k8s.io
 can no update autoscalers.ebb.dev default
 can no delete autoscalers.ebb.dev default
 can no create autoscalers.ebb.dev default

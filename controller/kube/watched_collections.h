@@ -1,0 +1,145 @@
+// Shared, reference-counted informers keeping only what a consumer needs of each object: the
+// first Acquire of a collection starts its informer, the last lease dropped stops it (and frees
+// its cache). Objects are trimmed as they arrive; an object the trim refuses is not cached, so
+// readers fall back to a direct GET that reports its error.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "controller/kube/informer.h"
+
+namespace ebb::kube {
+
+// How long a reconcile waits for a just-started informer's first list before it reads the API
+// server directly instead (a rescale must still land within one interval).
+inline constexpr Duration kCacheSyncWait = Duration(2000);
+
+template <typename T>
+class WatchedCollections {
+ public:
+  using Trim = std::function<std::optional<T>(const nlohmann::json&)>;
+  using Lease = std::shared_ptr<void>;
+
+  WatchedCollections(KubeClient& client, InformerOptions options)
+      : state_(std::make_shared<State>(client, options)) {}
+
+  // `path`: a collection ("/apis/apps/v1/namespaces/ns/deployments"). The trim of the first
+  // Acquire is the one used while the informer runs.
+  Lease Acquire(const std::string& path, Trim trim) {
+    auto st = state_;
+    std::lock_guard lock(st->mu);
+    auto& c = st->by_path[path];
+    if (!c) {
+      c = std::make_shared<Collection>();
+      InformerOptions opts = st->options;
+      opts.keep_objects = false;  // the trimmed copy below is all that is kept
+      Collection* raw = c.get();
+      c->informer = std::make_unique<Informer>(
+          st->client, path,
+          [raw, trim = std::move(trim)](const std::string& key, const nlohmann::json* obj) {
+            std::optional<T> t;
+            if (obj) t = trim(*obj);
+            std::lock_guard l(raw->mu);
+            if (t)
+              raw->objects.insert_or_assign(key, std::move(*t));
+            else
+              raw->objects.erase(key);
+          },
+          opts);
+      c->informer->Start();
+    }
+    ++c->refs;
+    return Lease(static_cast<void*>(c.get()), [st, path](void*) { Release(*st, path); });
+  }
+
+  // Calls f(objects) under the collection's lock when its informer is synced (waiting for it
+  // until `wait` after it started) and healthy; false (f not called) otherwise: the cache may
+  // be stale or incomplete.
+  template <typename F>
+  bool Read(const std::string& path, Duration wait, F&& f) const {
+    std::shared_ptr<Collection> c;
+    {
+      std::lock_guard lock(state_->mu);
+      auto it = state_->by_path.find(path);
+      if (it == state_->by_path.end()) return false;
+      c = it->second;
+    }
+    if (!c->informer->synced()) {
+      // Only a new informer is waited for: one that keeps failing (RBAC, say) must not add its
+      // wait to every reconcile.
+      const auto left = std::chrono::duration_cast<Duration>(c->started + wait -
+                                                             std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !c->informer->WaitForSync(left)) return false;
+    }
+    if (!c->informer->healthy()) return false;
+    std::lock_guard l(c->mu);
+    f(static_cast<const std::map<std::string, T>&>(c->objects));
+    return true;
+  }
+
+  // Collections with a running informer (for tests and logs).
+  std::vector<std::string> paths() const {
+    std::lock_guard lock(state_->mu);
+    std::vector<std::string> out;
+    for (const auto& [p, c] : state_->by_path) out.push_back(p);
+    return out;
+  }
+
+  // Objects cached over every collection.
+  std::size_t size() const {
+    std::vector<std::shared_ptr<Collection>> cs;
+    {
+      std::lock_guard lock(state_->mu);
+      for (const auto& [p, c] : state_->by_path) cs.push_back(c);
+    }
+    std::size_t n = 0;
+    for (const auto& c : cs) {
+      std::lock_guard l(c->mu);
+      n += c->objects.size();
+    }
+    return n;
+  }
+
+ private:
+  struct Collection {
+    std::mutex mu;
+    std::map<std::string, T> objects;
+    int refs = 0;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    // Last: destroyed (stopped and joined) first, while the map it writes still exists.
+    std::unique_ptr<Informer> informer;
+  };
+  struct State {
+    State(KubeClient& c, InformerOptions o) : client(c), options(o) {}
+    KubeClient& client;
+    InformerOptions options;
+    std::mutex mu;
+    std::map<std::string, std::shared_ptr<Collection>> by_path;
+  };
+
+  static void Release(State& st, const std::string& path) {
+    std::shared_ptr<Collection> gone;
+    {
+      std::lock_guard lock(st.mu);
+      auto it = st.by_path.find(path);
+      if (it == st.by_path.end() || --it->second->refs > 0) return;
+      gone = std::move(it->second);
+      st.by_path.erase(it);
+    }
+    // Outside the lock: stopping joins the informer's thread. A reader still holding the
+    // collection keeps it until it is done.
+    gone.reset();
+  }
+
+  std::shared_ptr<State> state_;
+};
+
+}  // namespace ebb::kube
