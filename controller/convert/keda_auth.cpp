@@ -136,6 +136,14 @@ void CarryAuth(Converter& c, const json& t, const std::string& ns, const std::ve
       // A ClusterTriggerAuthentication's Secret lives in KEDA's namespace, which an Autoscaler's
       // reference (its own namespace only) cannot name: the env route.
       const std::string env = EnvName(src.secret + "_" + src.key);
+      SetPath(block, field->env_field, env);
+      c.Warn(what + ": parameter \"" + param + "\" (" + from + ") is now " + field->env_field +
+             ": " + env +
+             ", an env var of the ebb controller. Add it to the controller's "
+             "container (env: [{name: " +
+             env + ", valueFrom: {secretKeyRef: {name: " + src.secret + ", key: " + src.key +
+             "}}}]) with the Secret copied into the "
+             "controller's namespace");
     } else {
       SetPath(block, field->env_field, src.env);
       c.Warn(what + ": parameter \"" + param + "\" (" + from + ") is now " + field->env_field +
