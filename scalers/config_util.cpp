@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "controller/base/quantity.h"
@@ -198,7 +199,18 @@ std::optional<ConfigReader> ConfigReader::Object(std::string_view key) {
     Problem(key, "must be an object");
     return std::nullopt;
   }
-  return ConfigReader(*v, FieldPath(key), problems_);
+  ConfigReader child(*v, FieldPath(key), problems_);
+  child.auth_ = auth_;
+  child.relative_ = relative_.empty() ? std::string(key) : relative_ + "." + std::string(key);
+  return child;
+}
+
+ConfigReader ConfigReader::Absent(std::string_view key) const {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  ConfigReader child(kEmpty, FieldPath(key), problems_);
+  child.auth_ = auth_;
+  child.relative_ = relative_.empty() ? std::string(key) : relative_ + "." + std::string(key);
+  return child;
 }
 
 void ConfigReader::RejectUnknown(const std::vector<std::string_view>& known) {
@@ -222,28 +234,132 @@ Error ConfigError(const std::vector<std::string>& problems) {
 std::string SecretRef::Describe() const {
   if (!from_env.empty()) return "env " + from_env;
   if (!from_file.empty()) return "file " + from_file;
+  if (!secret_name.empty()) return "secret " + secret_name + " key " + secret_key;
   return "none";
+}
+
+namespace {
+
+// A Secret's name is a DNS subdomain; a key is [-._a-zA-Z0-9]+ (what the API server accepts).
+bool ValidSecretName(const std::string& s) {
+  if (s.empty() || s.size() > 253) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.')) return false;
+  }
+  return s.front() != '-' && s.front() != '.' && s.back() != '-' && s.back() != '.';
+}
+
+bool ValidSecretKey(const std::string& s) {
+  if (s.empty() || s.size() > 253 || s == "." || s == "..") return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+          c == '.' || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+constexpr std::string_view kNameRule =
+    "must be a Secret's name (lower-case letters, digits, '-' and '.')";
+constexpr std::string_view kKeyRule =
+    "must be a key of a Secret (letters, digits, '-', '_' and '.')";
+
+}  // namespace
+
+void ReadAuthenticationRef(ConfigReader& r, const std::vector<std::string_view>& fields) {
+  auto a = r.Object("authenticationRef");
+  if (!a) return;
+  a->RejectUnknown({"name", "keys"});
+  auto ref = std::make_shared<AuthenticationRef>();
+  if (auto n = a->String("name", true)) {
+    if (!ValidSecretName(*n)) a->Problem("name", kNameRule);
+    ref->name = *n;
+  }
+  if (auto keys = a->StringMap("keys")) {
+    if (keys->empty()) a->Problem("keys", "must name at least one field");
+    for (const auto& [field, key] : *keys) {
+      bool known = false;
+      for (std::string_view f : fields) known = known || f == field;
+      if (!known) {
+        std::string list;
+        for (std::string_view f : fields) list += (list.empty() ? "" : ", ") + std::string(f);
+        a->Problem("keys." + field, "not a secret field of this block (one of: " + list + ")");
+      } else if (!ValidSecretKey(key)) {
+        a->Problem("keys." + field, kKeyRule);
+      }
+    }
+    ref->keys = std::move(*keys);
+  } else if (!a->Has("keys")) {
+    a->Problem("keys",
+               "required: the fields taken from the Secret, e.g. {password: redis-password}");
+  }
+  r.set_auth(std::move(ref));
+}
+
+SecretRef ReadSecretKeyRef(ConfigReader& k) {
+  SecretRef ref;
+  k.RejectUnknown({"name", "key"});
+  auto name = k.String("name", true);
+  auto key = k.String("key", true);
+  if (name && !ValidSecretName(*name)) k.Problem("name", kNameRule);
+  if (key && !ValidSecretKey(*key)) k.Problem("key", kKeyRule);
+  ref.secret_name = name.value_or("");
+  ref.secret_key = key.value_or("");
+  ref.field = k.path();
+  return ref;
 }
 
 SecretRef ReadSecretRef(ConfigReader& r, std::string_view prefix) {
   SecretRef ref;
   const std::string env_key = std::string(prefix) + "FromEnv";
   const std::string file_key = std::string(prefix) + "File";
+  const std::string kube_key = std::string(prefix) + "SecretKeyRef";
+  int sources = 0;
   if (auto v = r.String(env_key)) {
     if (v->empty()) r.Problem(env_key, "must not be empty");
     ref.from_env = *v;
+    ref.field = env_key;
+    ++sources;
   }
   if (auto v = r.String(file_key)) {
     if (v->empty()) r.Problem(file_key, "must not be empty");
     ref.from_file = *v;
+    ref.field = file_key;
+    ++sources;
   }
-  if (!ref.from_env.empty() && !ref.from_file.empty()) {
-    r.Problem(env_key, "set only one of " + env_key + " and " + file_key);
+  if (auto k = r.Object(kube_key)) {
+    ref = ReadSecretKeyRef(*k);
+    ++sources;
   }
+  const std::string rel = r.relative_path().empty() ? std::string(prefix)
+                                                    : r.relative_path() + "." + std::string(prefix);
+  if (r.auth()) {
+    if (auto it = r.auth()->keys.find(rel); it != r.auth()->keys.end()) {
+      if (sources > 0) {
+        r.Problem(ref.field.empty() ? env_key : ref.field.substr(ref.field.rfind('.') + 1),
+                  "also given by authenticationRef.keys." + rel + ": set it in one place");
+      }
+      ref = SecretRef{};
+      ref.secret_name = r.auth()->name;
+      ref.secret_key = it->second;
+      std::string root = r.path();
+      if (!r.relative_path().empty()) {
+        root.resize(root.size() - r.relative_path().size() - 1);
+      }
+      ref.field = root + ".authenticationRef.keys." + rel;
+      return ref;
+    }
+  }
+  if (sources > 1) {
+    r.Problem(env_key, "set only one of " + env_key + ", " + file_key + " and " + kube_key);
+  }
+  if (!ref.field.empty() && ref.from_secret()) return ref;
+  if (!ref.field.empty()) ref.field = r.FieldPath(ref.field);
   return ref;
 }
 
-Result<std::string> ResolveSecret(const SecretRef& ref) {
+Result<std::string> ResolveSecret(const SecretRef& ref, const SecretScope& scope) {
   if (!ref.from_env.empty()) {
     const char* v = std::getenv(ref.from_env.c_str());
     if (v == nullptr) {
@@ -262,6 +378,20 @@ Result<std::string> ResolveSecret(const SecretRef& ref) {
     std::string s = ss.str();
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
     return s;
+  }
+  if (!ref.secret_name.empty()) {
+    const std::string what = ref.field + ": Secret " + (scope.ns.empty() ? "" : scope.ns + "/") +
+                             ref.secret_name + " key " + ref.secret_key;
+    if (scope.reader == nullptr) {
+      return MakeError(ErrorCode::kInvalidConfig,
+                       what +
+                           ": Secret references need a cluster, and this run reads none (ebb "
+                           "run --once --replicas N); run it with a kubeconfig, or give the "
+                           "secret by a ...FromEnv or ...File field");
+    }
+    auto v = scope.reader->Read(scope.ns, ref.secret_name, ref.secret_key);
+    if (!v) return MakeError(v.error().code, what + ": " + v.error().message);
+    return v;
   }
   return std::string();
 }

@@ -91,8 +91,10 @@ Result<PrometheusConfig> ParsePrometheusConfig(const nlohmann::json& block, std:
   std::vector<std::string> problems;
   ConfigReader r(block, std::string(path), &problems);
   PrometheusConfig cfg;
-  r.RejectUnknown({"serverAddress", "query", "method", "namespace", "customHeaders", "auth", "tls",
-                   "timeout", "emptyAsZero", "evaluateAtNow", "target", "activationThreshold"});
+  r.RejectUnknown({"serverAddress", "query", "method", "namespace", "customHeaders",
+                   "customHeadersSecretKeyRef", "auth", "authenticationRef", "tls", "timeout",
+                   "emptyAsZero", "evaluateAtNow", "target", "activationThreshold"});
+  ReadAuthenticationRef(r, {"auth.bearerToken", "auth.password"});
   if (auto a = r.String("serverAddress", /*required=*/true)) {
     std::string addr = *a;
     while (!addr.empty() && addr.back() == '/') addr.pop_back();
@@ -138,9 +140,26 @@ Result<PrometheusConfig> ParsePrometheusConfig(const nlohmann::json& block, std:
     }
     cfg.custom_headers = *h;
   }
-  if (auto auth = r.Object("auth")) {
-    auth->RejectUnknown(
-        {"bearerTokenFromEnv", "bearerTokenFile", "username", "passwordFromEnv", "passwordFile"});
+  if (auto h = r.Object("customHeadersSecretKeyRef")) {
+    // Each entry is a `{name, key}`, read like any other secret field (never in the spec).
+    for (const auto& [name, value] : block["customHeadersSecretKeyRef"].items()) {
+      if (!ValidHeaderName(name)) {
+        h->Problem(name, "not a valid header name");
+      } else if (IEquals(name, "Authorization")) {
+        h->Problem(name, "use auth.bearerTokenSecretKeyRef");
+      } else if (cfg.custom_headers.count(name) != 0 ||
+                 (IEquals(name, "X-Scope-OrgID") && r.Has("namespace"))) {
+        h->Problem(name, "also set by customHeaders or namespace: set it in one place");
+      } else if (auto entry = h->Object(name)) {
+        cfg.secret_headers[name] = ReadSecretKeyRef(*entry);
+      }
+    }
+  }
+  std::optional<ConfigReader> auth = r.Object("auth");
+  if (!auth && !r.Has("auth") && r.auth()) auth = r.Absent("auth");
+  if (auth) {
+    auth->RejectUnknown({"bearerTokenFromEnv", "bearerTokenFile", "bearerTokenSecretKeyRef",
+                         "username", "passwordFromEnv", "passwordFile", "passwordSecretKeyRef"});
     cfg.bearer_token = ReadSecretRef(*auth, "bearerToken");
     if (auto u = auth->String("username")) {
       if (u->empty() || u->find(':') != std::string::npos) {
@@ -261,13 +280,24 @@ Result<net::HttpRequest> PrometheusScaler::BuildRequest(const ReadContext& ctx) 
   req.headers.emplace_back("Accept", "application/json");
   if (!config_.tenant.empty()) req.headers.emplace_back("X-Scope-OrgID", config_.tenant);
   for (const auto& [k, v] : config_.custom_headers) req.headers.emplace_back(k, v);
+  for (const auto& [k, ref] : config_.secret_headers) {
+    auto v = ResolveSecret(ref, config_.secrets);
+    if (!v) return MakeError(v.error().code, Describe() + ": " + v.error().message);
+    if (HasControlChars(*v)) {
+      // The value is not quoted: the message names where it came from.
+      return MakeError(
+          ErrorCode::kInvalidConfig,
+          Describe() + ": " + ref.field + ": the Secret's value holds control characters");
+    }
+    req.headers.emplace_back(k, std::move(v).value());
+  }
   if (!config_.bearer_token.empty()) {
-    auto token = ResolveSecret(config_.bearer_token);
+    auto token = ResolveSecret(config_.bearer_token, config_.secrets);
     if (!token) return MakeError(token.error().code, Describe() + ": " + token.error().message);
     req.headers.emplace_back("Authorization", "Bearer " + *token);
   }
   if (!config_.username.empty()) {
-    auto password = ResolveSecret(config_.password);
+    auto password = ResolveSecret(config_.password, config_.secrets);
     if (!password) {
       return MakeError(password.error().code, Describe() + ": " + password.error().message);
     }

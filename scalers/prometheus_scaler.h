@@ -21,6 +21,7 @@ struct PrometheusConfig {
   net::HttpMethod method = net::HttpMethod::kGet;
   std::string tenant;  // `namespace`: sent as X-Scope-OrgID (Cortex/Mimir/Thanos tenancy)
   std::map<std::string, std::string> custom_headers;
+  std::map<std::string, SecretRef> secret_headers;  // customHeadersSecretKeyRef: header -> Secret
   SecretRef bearer_token;  // auth.bearerTokenFromEnv | auth.bearerTokenFile
   std::string username;    // auth.username (basic auth)
   SecretRef password;      // auth.passwordFromEnv | auth.passwordFile
@@ -28,6 +29,7 @@ struct PrometheusConfig {
   Duration timeout = Seconds(3);
   bool empty_as_zero = false;
   bool evaluate_at_now = false;  // send time=<ctx.now> (simulation, backtests)
+  SecretScope secrets{};         // where Secret references are read (set when bound)
 };
 
 // Parses a `prometheus:` block. Errors name `path` and list every problem (kInvalidConfig).

@@ -92,7 +92,9 @@ Result<RabbitMQConfig> ParseRabbitMQConfig(const nlohmann::json& block, std::str
   ConfigReader r(block, std::string(path), &problems);
   RabbitMQConfig cfg;
   r.RejectUnknown({"serverAddress", "vhost", "queues", "mode", "username", "passwordFromEnv",
-                   "passwordFile", "tls", "timeout", "target", "activationThreshold"});
+                   "passwordFile", "passwordSecretKeyRef", "authenticationRef", "tls", "timeout",
+                   "target", "activationThreshold"});
+  ReadAuthenticationRef(r, {"password"});
   if (auto a = r.String("serverAddress", /*required=*/true)) {
     std::string addr = *a;
     while (!addr.empty() && addr.back() == '/') addr.pop_back();
@@ -154,10 +156,19 @@ Result<RabbitMQConfig> ParseRabbitMQConfig(const nlohmann::json& block, std::str
     r.Problem("username", "required with passwordFromEnv/passwordFile");
   }
   if (auto tls = r.Object("tls")) {
-    tls->RejectUnknown({"caFile", "insecureSkipVerify"});
-    if (auto ca = tls->String("caFile")) {
-      if (ca->empty()) tls->Problem("caFile", "must not be empty");
-      cfg.tls.ca_file = *ca;
+    tls->RejectUnknown({"caFile", "certFile", "keyFile", "insecureSkipVerify"});
+    // A client certificate for a management listener with `fail_if_no_peer_cert = true`.
+    for (auto [key, dest] : {std::pair{"caFile", &cfg.tls.ca_file},
+                             {"certFile", &cfg.tls.cert_file},
+                             {"keyFile", &cfg.tls.key_file}}) {
+      if (auto v = tls->String(key)) {
+        if (v->empty()) tls->Problem(key, "must not be empty");
+        *dest = *v;
+      }
+    }
+    if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
+      tls->Problem(cfg.tls.cert_file.empty() ? "certFile" : "keyFile",
+                   "set both certFile and keyFile (a client certificate and its key)");
     }
     if (auto skip = tls->Bool("insecureSkipVerify")) cfg.tls.insecure_skip_verify = *skip;
     if (!cfg.server_address.empty() && cfg.server_address.rfind("https://", 0) != 0) {
@@ -171,7 +182,9 @@ Result<RabbitMQConfig> ParseRabbitMQConfig(const nlohmann::json& block, std::str
 
 Result<std::unique_ptr<Scaler>> MakeRabbitMQScaler(const RabbitMQConfig& config, ScalerDeps& deps) {
   if (deps.http == nullptr) return MakeError(ErrorCode::kInternal, "rabbitmq: no HTTP client");
-  return std::unique_ptr<Scaler>(std::make_unique<RabbitMQScaler>(config, *deps.http));
+  RabbitMQConfig c = config;
+  c.secrets = deps.secrets;
+  return std::unique_ptr<Scaler>(std::make_unique<RabbitMQScaler>(std::move(c), *deps.http));
 }
 
 RabbitMQScaler::RabbitMQScaler(RabbitMQConfig config, net::HttpClient& client)
@@ -188,7 +201,7 @@ std::string RabbitMQScaler::Describe() const {
 Result<std::vector<net::HttpRequest>> RabbitMQScaler::Requests(const ReadContext& ctx) const {
   std::string password;
   if (!config_.username.empty()) {
-    auto p = ResolveSecret(config_.password);
+    auto p = ResolveSecret(config_.password, config_.secrets);
     if (!p) return MakeError(p.error().code, Describe() + ": " + p.error().message);
     password = std::move(p).value();
   }

@@ -31,12 +31,14 @@ struct RabbitMQConfig {
   Mode mode = Mode::kQueueLength;
   std::string username;
   SecretRef password;
-  net::TlsOptions tls;  // verification on unless insecureSkipVerify
+  net::TlsOptions tls;  // tls.caFile, tls.certFile + tls.keyFile, tls.insecureSkipVerify
   Duration timeout = Seconds(3);
+  SecretScope secrets{};  // where Secret references are read (set when bound)
 };
 
 // Fields: serverAddress (required), vhost, queues (required), mode, username,
-// passwordFromEnv / passwordFile, tls {caFile, insecureSkipVerify}, timeout.
+// passwordFromEnv / passwordFile / passwordSecretKeyRef, authenticationRef,
+// tls {caFile, certFile, keyFile, insecureSkipVerify}, timeout.
 Result<RabbitMQConfig> ParseRabbitMQConfig(const nlohmann::json& block, std::string_view path);
 Result<std::unique_ptr<Scaler>> MakeRabbitMQScaler(const RabbitMQConfig& config, ScalerDeps& deps);
 

@@ -130,7 +130,9 @@ bool StartsWith(std::string_view s, std::string_view p) {
 
 std::string RedisEndpoint::Key() const {
   return host + ":" + std::to_string(port) + "/" + std::to_string(db) + "?user=" + username +
-         "&secret=" + password.Describe() + "&" + tls.Key() + "&" + sentinel.Key();
+         "&secret=" + password.Describe() + "&" + tls.Key() + "&" + sentinel.Key() +
+         // Secrets of the same name in two namespaces are two secrets: never one connection.
+         (password.from_secret() || sentinel.password.from_secret() ? "&ns=" + secrets.ns : "");
 }
 
 std::string RedisEndpoint::Describe() const {
@@ -151,6 +153,7 @@ std::string RedisEndpoint::Describe() const {
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout) {
   bool scheme_tls = false;
   bool scheme_plain = false;
+  ReadAuthenticationRef(r, {"password", "sentinel.password"});
   ParseSentinelBlock(r, &endpoint->sentinel);
   const bool by_sentinel = r.Has("sentinel");
   if (by_sentinel && r.Has("address")) {
@@ -376,7 +379,7 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
   if (endpoint.sentinel.enabled()) return ConnectViaSentinel(endpoint, deadline);
   const std::string where = endpoint.Describe();
   // Resolve the secret before touching the network: a missing secret is a config problem.
-  auto password = ResolveSecret(endpoint.password);
+  auto password = ResolveSecret(endpoint.password, endpoint.secrets);
   if (!password) return MakeError(password.error().code, where + ": " + password.error().message);
 
   auto addrs = Resolve(endpoint.host, endpoint.port, deadline, where);

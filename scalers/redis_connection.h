@@ -34,6 +34,7 @@ struct RedisEndpoint {
   SecretRef password;       // resolved when connecting; never stored in messages
   TlsClientConfig tls;      // `rediss://` or a `tls:` block
   SentinelConfig sentinel;  // `sentinel:`: host/port are found by asking the sentinels
+  SecretScope secrets{};    // where Secret references are read (the Autoscaler's namespace)
 
   // Identity of the shared connection: address, db, user and where the password comes from (the
   // reference, not the secret). Autoscalers naming the same secret share one connection; one that
@@ -69,7 +70,8 @@ inline SteadyTime DeadlineAfter(Duration budget) {
 // `address`), `timeout` (seconds, default 3).
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout);
 inline constexpr std::string_view kRedisConnectionFields[] = {
-    "address", "db", "username", "passwordFromEnv", "passwordFile", "timeout", "tls", "sentinel"};
+    "address", "db",  "username", "passwordFromEnv",  "passwordFile", "passwordSecretKeyRef",
+    "timeout", "tls", "sentinel", "authenticationRef"};
 
 // The error for a Redis error reply: NOAUTH/WRONGPASS/NOPERM -> kPermissionDenied, WRONGTYPE ->
 // kInvalidValue, LOADING/BUSY/MASTERDOWN -> kUnavailable, else kInternal. The server's text is

@@ -17,6 +17,7 @@ Result<std::unique_ptr<Scaler>> MakePrometheus(const PrometheusConfig& config, S
   if (deps.http == nullptr) return MakeError(ErrorCode::kInternal, "prometheus: no HTTP client");
   PrometheusConfig c = config;
   if (deps.prometheus_evaluate_at_now) c.evaluate_at_now = true;
+  c.secrets = deps.secrets;
   return std::unique_ptr<Scaler>(std::make_unique<PrometheusScaler>(std::move(c), *deps.http));
 }
 
@@ -36,11 +37,15 @@ Result<RedisConfig> ParseRedis(const nlohmann::json& block, std::string_view pat
 
 Result<std::unique_ptr<Scaler>> MakeRedis(const RedisConfig& config, ScalerDeps& deps) {
   if (deps.redis == nullptr) return MakeError(ErrorCode::kInternal, "redis: no Redis pool");
+  // The endpoint carries the namespace its Secrets are read in (and the pool keys on it).
   if (const auto* stream = std::get_if<RedisStreamConfig>(&config)) {
-    return std::unique_ptr<Scaler>(std::make_unique<RedisStreamScaler>(*stream, *deps.redis));
+    RedisStreamConfig c = *stream;
+    c.endpoint.secrets = deps.secrets;
+    return std::unique_ptr<Scaler>(std::make_unique<RedisStreamScaler>(std::move(c), *deps.redis));
   }
-  return std::unique_ptr<Scaler>(
-      std::make_unique<RedisListScaler>(std::get<RedisListConfig>(config), *deps.redis));
+  RedisListConfig c = std::get<RedisListConfig>(config);
+  c.endpoint.secrets = deps.secrets;
+  return std::unique_ptr<Scaler>(std::make_unique<RedisListScaler>(std::move(c), *deps.redis));
 }
 
 // One line per scaler. The CRD (manifests/base/crd.yaml) lists the same types and blocks;

@@ -29,6 +29,9 @@ struct ScalerDeps {
   RedisPool* redis = nullptr;
   // Simulation/backtests: every Prometheus query is evaluated at ReadContext::now (time=).
   bool prometheus_evaluate_at_now = false;
+  // Secret references (`...SecretKeyRef`, `authenticationRef`) are read here, in the bound
+  // Autoscaler's namespace (sources::BindScalers sets `secrets.ns`); no reader: no cluster.
+  SecretScope secrets{};
 };
 
 // A source block's typed config, parsed and validated without I/O; builds its scaler on binding.

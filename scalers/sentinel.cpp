@@ -50,7 +50,7 @@ Result<HostPort> MasterFromReply(const RedisReply& r, const std::string& where,
 std::string SentinelConfig::Key() const {
   if (!enabled()) return "";
   return "sentinel(" + master_name + "@" + Join(sentinels) + ",user=" + username +
-         ",secret=" + password.Describe() + ")";
+         ",secret=" + password.Describe() + ")";  // the namespace is in RedisEndpoint::Key
 }
 
 std::optional<HostPort> ParseHostPort(std::string_view a) {
@@ -117,6 +117,7 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::ConnectViaSentinel(
     sentinel.port = sc.sentinels[i].port;
     sentinel.username = sc.username;
     sentinel.password = sc.password;
+    sentinel.secrets = endpoint.secrets;
     sentinel.tls = endpoint.tls;
     auto conn = Connect(sentinel, until);
     Result<HostPort> master = MakeError(ErrorCode::kInternal, "unset");

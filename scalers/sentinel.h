@@ -28,8 +28,9 @@ struct SentinelConfig {
   std::string Key() const;
 };
 
-inline constexpr std::string_view kSentinelFields[] = {"masterName", "addresses", "username",
-                                                       "passwordFromEnv", "passwordFile"};
+inline constexpr std::string_view kSentinelFields[] = {"masterName",   "addresses",
+                                                       "username",     "passwordFromEnv",
+                                                       "passwordFile", "passwordSecretKeyRef"};
 
 // "host:port" or "[v6]:port" -> HostPort; nullopt when malformed.
 std::optional<HostPort> ParseHostPort(std::string_view text);

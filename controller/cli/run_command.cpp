@@ -22,6 +22,7 @@
 #include "controller/kube/kube_config.h"
 #include "controller/kube/resource_metrics.h"
 #include "controller/kube/scale_target.h"
+#include "controller/kube/secret_cache.h"
 #include "controller/live/run_controller.h"
 #include "controller/net/curl_http_client.h"
 #include "controller/runtime/reconciler.h"
@@ -153,6 +154,12 @@ int RunOnce(const OnceOptions& o, const live::ControllerFlags& c, bool use_clust
     net::CurlHttpClient http;
     scalers::RedisPool redis;
     scalers::ScalerDeps deps{&http, &redis, false};
+    // With a cluster, Secret references are read from it; without, they fail saying so.
+    std::unique_ptr<kube::SecretCache> secrets;
+    if (cluster.client) {
+      secrets = std::make_unique<kube::SecretCache>(*cluster.client);
+      deps.secrets.reader = secrets.get();
+    }
     std::vector<sources::ScalerBinding> bindings;
     std::string errors;
     for (const auto& a : *autoscalers) {

@@ -42,7 +42,16 @@ std::map<std::string, AuthSource> AuthParameters(const json& ta) {
   return out;
 }
 
-void SetPath(ordered_json& block, const std::string& dotted, const std::string& value) {
+std::string SecretKeyRefField(const std::string& env_field) {
+  const std::string suffix = "FromEnv";
+  if (env_field.size() < suffix.size() ||
+      env_field.compare(env_field.size() - suffix.size(), suffix.size(), suffix) != 0) {
+    return env_field + "SecretKeyRef";
+  }
+  return env_field.substr(0, env_field.size() - suffix.size()) + "SecretKeyRef";
+}
+
+void SetPath(ordered_json& block, const std::string& dotted, const ordered_json& value) {
   ordered_json* at = &block;
   size_t start = 0;
   for (size_t dot = dotted.find('.'); dot != std::string::npos; dot = dotted.find('.', start)) {
@@ -106,7 +115,26 @@ void CarryAuth(Converter& c, const json& t, const std::string& ns, const std::ve
              ") is not carried over: " + field->otherwise);
       continue;
     }
-    if (src.kind == AuthSource::Kind::kSecret) {
+    if (src.kind == AuthSource::Kind::kSecret && kind == "TriggerAuthentication") {
+      // The Secret is in the ScaledObject's namespace, where the Autoscaler goes: the controller
+      // reads it there, as KEDA did (no copy, no controller restart on rotation).
+      const std::string ref_field = SecretKeyRefField(field->env_field);
+      ordered_json secret_ref = ordered_json::object();
+      secret_ref["name"] = src.secret;
+      secret_ref["key"] = src.key;
+      SetPath(block, ref_field, secret_ref);
+      const std::string env = EnvName(src.secret + "_" + src.key);
+      c.Warn(what + ": parameter \"" + param + "\" (" + from + ") is now " + ref_field +
+             ": {name: " + src.secret + ", key: " + src.key +
+             "}, read by the controller in the Autoscaler's namespace: it needs get on Secrets "
+             "there (manifests/components/secrets-reader). Without that RBAC, set " +
+             field->env_field + ": " + env +
+             " instead and give the controller's container env: [{name: " + env +
+             ", valueFrom: {secretKeyRef: {name: " + src.secret + ", key: " + src.key +
+             "}}}] with the Secret copied into the controller's namespace");
+    } else if (src.kind == AuthSource::Kind::kSecret) {
+      // A ClusterTriggerAuthentication's Secret lives in KEDA's namespace, which an Autoscaler's
+      // reference (its own namespace only) cannot name: the env route.
       const std::string env = EnvName(src.secret + "_" + src.key);
       SetPath(block, field->env_field, env);
       c.Warn(what + ": parameter \"" + param + "\" (" + from + ") is now " + field->env_field +

@@ -1,7 +1,9 @@
 // KEDA credentials -> the Autoscaler's credential fields. KEDA reads Secrets (through a
-// TriggerAuthentication) or the target container's env; ebb reads only its own environment and
-// files. A Secret key becomes a *FromEnv field naming an env var of the ebb controller, and the
-// warning says how to give the controller that variable from the Secret.
+// TriggerAuthentication) or the target container's env. A TriggerAuthentication's Secret key
+// (secretTargetRef) becomes a *SecretKeyRef field: the Secret is in the Autoscaler's namespace and
+// the controller reads it there (with components/secrets-reader); the warning also gives the env
+// route for installs without that RBAC. A ClusterTriggerAuthentication's Secret (in KEDA's
+// namespace) and the target's env become a *FromEnv field naming an env var of the controller.
 #pragma once
 
 #include <map>
@@ -44,7 +46,11 @@ void CarryAuth(Converter& c, const nlohmann::json& trigger, const std::string& n
                const std::vector<nlohmann::json>& auths, const std::string& at,
                const std::vector<Credential>& fields, nlohmann::ordered_json& block);
 
+// "auth.passwordFromEnv" -> "auth.passwordSecretKeyRef".
+std::string SecretKeyRefField(const std::string& env_field);
+
 // Sets a dotted field ("auth.passwordFromEnv") of `block`.
-void SetPath(nlohmann::ordered_json& block, const std::string& dotted, const std::string& value);
+void SetPath(nlohmann::ordered_json& block, const std::string& dotted,
+             const nlohmann::ordered_json& value);
 
 }  // namespace ebb::convert

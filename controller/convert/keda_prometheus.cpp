@@ -84,13 +84,14 @@ std::optional<ordered_json> PrometheusTrigger(TriggerContext& ctx, const json& t
        {"customAuthHeader", "", "set customHeaders on the metric (not Authorization)"},
        {"customAuthValue", "", "set customHeaders on the metric (not Authorization)"}},
       p);
-  if (p.contains("auth") && p["auth"].contains("passwordFromEnv") &&
-      !p["auth"].contains("username")) {
-    // Basic auth without the (literal) user name would not validate: the user completes it.
-    ctx.Warn(at + ": basic auth: auth.passwordFromEnv " + p["auth"]["passwordFromEnv"].dump() +
-             " is left out because ebb takes auth.username literally; add both to the metric");
-    p["auth"].erase("passwordFromEnv");
-    if (p["auth"].empty()) p.erase("auth");
+  for (const char* pw : {"passwordFromEnv", "passwordSecretKeyRef"}) {
+    if (p.contains("auth") && p["auth"].contains(pw) && !p["auth"].contains("username")) {
+      // Basic auth without the (literal) user name would not validate: the user completes it.
+      ctx.Warn(at + ": basic auth: auth." + pw + " " + p["auth"][pw].dump() +
+               " is left out because ebb takes auth.username literally; add both to the metric");
+      p["auth"].erase(pw);
+      if (p["auth"].empty()) p.erase("auth");
+    }
   }
   p["target"] = ctx.Target(t, *threshold, true);
   if (auto a = Meta(md, "activationThreshold")) p["activationThreshold"] = Quantity(*a);

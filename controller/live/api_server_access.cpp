@@ -74,6 +74,7 @@ Result<void> ApiServerAccess::RecordEvent(const ObjectRef& object, const std::st
 Result<std::unique_ptr<SourceAccess::Binding>> ScalerSources::Bind(
     const api::Autoscaler& autoscaler) {
   scalers::ScalerDeps deps{&http_, &redis_, false};
+  deps.secrets.reader = secrets_;
   auto bound = sources::BindScalers(autoscaler, deps);
   if (!bound) return bound.error();
   auto holder = std::make_unique<ScalerBindingHolder>();

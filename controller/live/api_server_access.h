@@ -50,6 +50,8 @@ class ApiServerAccess final : public KubeAccess {
 
 class ScalerSources final : public SourceAccess {
  public:
+  // `secrets`: where Secret references are read (none: they fail saying so); must outlive this.
+  explicit ScalerSources(scalers::SecretReader* secrets = nullptr) : secrets_(secrets) {}
   Result<std::unique_ptr<Binding>> Bind(const api::Autoscaler& autoscaler) override;
   std::vector<std::vector<decision::MetricReading>> Poll(
       const std::vector<const api::Autoscaler*>& autoscalers, const std::vector<Binding*>& bindings,
@@ -58,6 +60,7 @@ class ScalerSources final : public SourceAccess {
  private:
   net::CurlHttpClient http_;
   scalers::RedisPool redis_;
+  scalers::SecretReader* secrets_;
 };
 
 }  // namespace ebb::live

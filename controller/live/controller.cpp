@@ -16,6 +16,8 @@ Controller::Controller(kube::KubeClient& client, ControllerOptions options,
     : client_(client),
       options_(std::move(options)),
       kube_(client, options_.identity, options_.watch_caches),
+      secrets_(client),
+      sources_(&secrets_),
       observer_(metrics, std::move(log), kube_),
       engine_(kube_, sources_, observer_, options_, clock_, queue_clock_) {}
 

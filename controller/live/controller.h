@@ -16,6 +16,7 @@
 
 #include "controller/kube/informer.h"
 #include "controller/kube/kube_client.h"
+#include "controller/kube/secret_cache.h"
 #include "controller/live/api_server_access.h"
 #include "controller/live/engine.h"
 #include "controller/live/observer.h"
@@ -67,6 +68,7 @@ class Controller {
   SystemClock clock_;           // decisions, status and Events
   MonotonicClock queue_clock_;  // due times
   ApiServerAccess kube_;
+  kube::SecretCache secrets_;  // the Secrets Autoscalers name, read in their own namespaces
   ScalerSources sources_;
   ReconcileObserver observer_;
   Engine engine_;

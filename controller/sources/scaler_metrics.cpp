@@ -5,7 +5,10 @@
 
 namespace ebb::sources {
 
-Result<ScalerBinding> BindScalers(const api::Autoscaler& a, scalers::ScalerDeps& deps) {
+Result<ScalerBinding> BindScalers(const api::Autoscaler& a, scalers::ScalerDeps& shared) {
+  // An Autoscaler's Secret references are read in its own namespace, never another's.
+  scalers::ScalerDeps deps = shared;
+  deps.secrets.ns = a.namespace_name.empty() ? "default" : a.namespace_name;
   ScalerBinding b;
   std::string errors;
   for (const api::MetricSource& src : a.sources) {

@@ -24,8 +24,10 @@ rc=0
 [ "$rc" = 2 ] || fail "nothing convertible: exit $rc, want 2"
 grep -q 'aws-sqs-queue' "$tmp/err" || fail "unsupported trigger not named: $(cat "$tmp/err")"
 [ ! -s "$tmp/out" ] || fail "output for nothing convertible: $(cat "$tmp/out")"
-# Credentials carried: KEDA's Secret key becomes passwordFromEnv; with that env var set (as the
-# warning says, from the Secret), ebb reads the protected Redis. Without it: NOAUTH, exit 3.
+# Credentials carried: KEDA's Secret key becomes passwordSecretKeyRef (the controller reads the
+# Secret on a cluster); run --once without one says so and fails the metric (exit 3). The env
+# route the warning gives instead (passwordFromEnv, filled from the Secret) reads the protected
+# Redis; without the env var: NOAUTH, exit 3.
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --requirepass 's3cret' \
   </dev/null >"$tmp/redis.log" 2>&1 &
@@ -53,8 +55,28 @@ spec:
       authenticationRef: {name: redis-auth}
 YAML
 "$ebb" convert -f "$tmp/keda.yaml" -o "$tmp/worker.yaml" 2>"$tmp/err" || fail "convert: $(cat "$tmp/err")"
-grep -q 'passwordFromEnv: REDIS_SECRET_PASSWORD' "$tmp/worker.yaml" || fail "password not carried: $(cat "$tmp/worker.yaml")"
+grep -q 'passwordSecretKeyRef: {name: redis-secret, key: password}' "$tmp/worker.yaml" ||
+  grep -A2 'passwordSecretKeyRef:' "$tmp/worker.yaml" | tr -d ' \n' | grep -q 'passwordSecretKeyRef:name:redis-secretkey:password' ||
+  fail "password not carried: $(cat "$tmp/worker.yaml")"
 grep -q 'secretKeyRef: {name: redis-secret, key: password}' "$tmp/err" || fail "no env instructions: $(cat "$tmp/err")"
+grep -q 'passwordFromEnv: REDIS_SECRET_PASSWORD' "$tmp/err" || fail "no env route: $(cat "$tmp/err")"
+"$ebb" validate -f "$tmp/worker.yaml" >/dev/null || fail "converted Secret reference does not validate"
+rc=0
+"$ebb" run --once --dry-run -f "$tmp/worker.yaml" --replicas 1 >"$tmp/out" 2>"$tmp/err" || rc=$?
+[ "$rc" = 3 ] || fail "Secret reference without a cluster: exit $rc, want 3: $(cat "$tmp/out")"
+grep -q 'Secret references need a cluster' "$tmp/out" "$tmp/err" ||
+  fail "no word on the cluster a Secret reference needs: $(cat "$tmp/out" "$tmp/err")"
+grep -q 'Secret jobs/redis-secret key password' "$tmp/out" "$tmp/err" ||
+  fail "the Secret and key are not named: $(cat "$tmp/out" "$tmp/err")"
+# The env route, as the warning gives it.
+/usr/bin/python3 - "$tmp/worker.yaml" <<'PY'
+import re, sys
+p = sys.argv[1]
+s = open(p).read()
+s, n = re.subn(r"passwordSecretKeyRef:(\s*\{[^}]*\}|(\n\s+(name|key): \S+)+)", "passwordFromEnv: REDIS_SECRET_PASSWORD", s)
+assert n == 1, s
+open(p, "w").write(s)
+PY
 REDIS_SECRET_PASSWORD=s3cret "$ebb" run --once --dry-run -f "$tmp/worker.yaml" --replicas 1 >"$tmp/out" 2>"$tmp/err" ||
   fail "run --once with the password: exit $?: $(cat "$tmp/out" "$tmp/err")"
 grep -q '"reading":7.0' "$tmp/out" || fail "protected list not read: $(cat "$tmp/out")"

@@ -167,9 +167,13 @@ TEST_CASE("KEDA redis ScaledObject: list, scale to zero, fallback, behavior, sec
   CHECK(s.behavior->scale_down.policies[0].value == 50);
   // The TriggerAuthentication's Secret key is named, with the field to set.
   CHECK(Warned(c, "Secret redis-credentials key redis-password"));
-  // ...and carried: the password comes from an env var of the controller, which the warning
-  // says how to fill from that Secret key (without it the Autoscaler met NOAUTH).
-  CHECK(redis["passwordFromEnv"] == "REDIS_CREDENTIALS_REDIS_PASSWORD");
+  // ...and carried: the controller reads that Secret key in the Autoscaler's namespace (without
+  // it the Autoscaler met NOAUTH); the warning names the RBAC and gives the env route too.
+  CHECK(redis["passwordSecretKeyRef"] ==
+        json({{"name", "redis-credentials"}, {"key", "redis-password"}}));
+  CHECK_FALSE(redis.contains("passwordFromEnv"));
+  CHECK(Warned(c, "manifests/components/secrets-reader"));
+  CHECK(Warned(c, "passwordFromEnv: REDIS_CREDENTIALS_REDIS_PASSWORD"));
   CHECK(Warned(c, "secretKeyRef: {name: redis-credentials, key: redis-password}"));
   CHECK(Warned(c, "celery: {queues: [celery]}"));
 }
@@ -287,8 +291,8 @@ TEST_CASE("KEDA credentials: TriggerAuthentication parameters become the metric'
   SECTION("prometheus: a bearer token from a Secret, the CA and a Vault provider warned") {
     const auto& c = out[0];
     const json& p = c.yaml_doc["spec"]["metrics"][0]["prometheus"];
-    CHECK(p["auth"]["bearerTokenFromEnv"] == "THANOS_TOKEN");
-    CHECK(Warned(c, "is now auth.bearerTokenFromEnv: THANOS_TOKEN"));
+    CHECK(p["auth"]["bearerTokenSecretKeyRef"] == json({{"name", "thanos"}, {"key", "token"}}));
+    CHECK(Warned(c, "is now auth.bearerTokenSecretKeyRef: {name: thanos, key: token}"));
     CHECK(Warned(c, "parameter \"ca\" (Secret thanos key ca.crt) is not carried over: mount"));
     CHECK(Warned(c, "uses hashiCorpVault, which ebb does not read"));
   }
@@ -297,8 +301,11 @@ TEST_CASE("KEDA credentials: TriggerAuthentication parameters become the metric'
     const json& r = c.yaml_doc["spec"]["metrics"][0]["redis"];
     CHECK(r["passwordFromEnv"] == "REDIS_PASS");
     CHECK(Warned(c, "(the target container's env var REDIS_PASS) is now passwordFromEnv"));
+    // A ClusterTriggerAuthentication's Secret is in KEDA's namespace, out of the Autoscaler's
+    // reach: the env route.
     const json& r2 = c.yaml_doc["spec"]["metrics"][1]["redis"];
     CHECK(r2["passwordFromEnv"] == "SHARED_REDIS_PASSWORD");
+    CHECK_FALSE(r2.contains("passwordSecretKeyRef"));
     CHECK(Warned(c, "parameter \"username\" (Secret shared-redis key user) is not carried over"));
     CHECK(Warned(c, "parameter \"sentinelPassword\" (Secret shared-redis key sp) has no ebb"));
   }
@@ -308,6 +315,8 @@ TEST_CASE("KEDA credentials: TriggerAuthentication parameters become the metric'
     CHECK_FALSE(m[0]["redis"].contains("passwordFromEnv"));
     CHECK(Warned(c, "authenticationRef TriggerAuthentication/from-env is not in the input"));
     CHECK_FALSE(m[1]["prometheus"].contains("auth"));
-    CHECK(Warned(c, "basic auth: auth.passwordFromEnv \"BASIC_PASSWORD\" is left out"));
+    CHECK(Warned(c,
+                 "basic auth: auth.passwordSecretKeyRef {\"name\":\"basic\",\"key\":\"password\"} "
+                 "is left out"));
   }
 }

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <random>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -307,6 +308,21 @@ metadata: {name: ebb-sharding-test, namespace: ebb-system}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ebb-sharding}
 subjects: [{kind: ServiceAccount, name: ebb, namespace: ebb-system}]
 )");
+}
+
+void ApplySecretsReaderRbac(const std::string& ns) {
+  std::ifstream in(RepoDir() +
+                   "/manifests/components/secrets-reader-namespaced/rbac-secrets-reader.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  if (yaml.find("namespace: apps") == std::string::npos) {
+    throw std::runtime_error("manifests/components/secrets-reader-namespaced: no Role in apps");
+  }
+  // The shipped objects, moved to `ns` and bound to the tests' service account.
+  yaml = std::regex_replace(yaml, std::regex("namespace: apps"), "namespace: " + ns);
+  yaml = std::regex_replace(yaml, std::regex("name: ebb-controller"), "name: ebb");
+  ApplyYaml(yaml);
 }
 
 }  // namespace ebb::testing

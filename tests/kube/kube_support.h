@@ -43,6 +43,9 @@ std::vector<std::string> ReadyDeployment(const std::string& ns, const std::strin
 // What manifests/components/sharding grants, bound to the tests' controller identity
 // (ebb-system/ebb).
 void ApplyShardingRbac();
+// What manifests/components/secrets-reader-namespaced grants (`get` on Secrets), in namespace
+// `ns` instead of `apps`, bound to the tests' controller identity (ebb-system/ebb).
+void ApplySecretsReaderRbac(const std::string& ns);
 
 // Polls `pred` every 100 ms until it returns true or `timeout` passes.
 bool WaitFor(const std::function<bool()>& pred, Duration timeout);

@@ -24,6 +24,8 @@ EBB_ONLY=(
   paused-replicas-not-a-number    # ebb.dev/paused-replicas is an integer string
   prometheus-timeout-700s         # a duration string's value is at most 600 s
   prometheus-authorization-header # Authorization belongs in auth:, not customHeaders
+  authentication-ref-unknown-field # keys name the block's secret fields (they differ by block)
+  password-env-and-secret         # one source per secret field
 )
 # Cases the CRD rejects but ebb validate accepts: none. (Since ebb validate runs the scalers'
 # parsers on prometheus:/redis: blocks, it judges those fields too.) Keep the list: a case that

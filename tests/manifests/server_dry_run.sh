@@ -210,6 +210,50 @@ can no create events.events.k8s.io team-a  # ebb writes core/v1 Events only
 k delete clusterrolebinding ebb-rbac-check --ignore-not-found >/dev/null
 k delete clusterrole ebb-rbac-check --ignore-not-found >/dev/null
 
+# The optional secrets-reader components (overlays/prd-secrets, overlays/namespaced-secrets), bound
+# for real to fresh service accounts: `get` on Secrets -- cluster-wide, or in `apps` only -- and
+# no list, watch or write (a TTL cache of named Secrets needs nothing more).
+bind_secrets_check() { # overlay-list kind sa
+  local f
+  f=$(awk -v k="$2" '$3 == k && $5 == "ebb-secrets-reader" {print $1}' "$1")
+  [ -n "$f" ] || { fail "no $2 ebb-secrets-reader in $1"; return; }
+  k -n ebb-rbac-check create serviceaccount "$3" --dry-run=client -o json | k apply -f - >/dev/null
+  if [ "$2" = ClusterRole ]; then
+    jq --arg n "$3" '.metadata.name = $n' "$f" | k apply -f - >/dev/null
+    k create clusterrolebinding "$3" --clusterrole="$3" --serviceaccount="ebb-rbac-check:$3" \
+      --dry-run=client -o json | k apply -f - >/dev/null
+  else
+    k create namespace apps --dry-run=client -o json | k apply -f - >/dev/null
+    jq --arg n "$3" '.metadata.name = $n' "$f" | k apply -f - >/dev/null
+    k -n apps create rolebinding "$3" --role="$3" --serviceaccount="ebb-rbac-check:$3" \
+      --dry-run=client -o json | k apply -f - >/dev/null
+  fi
+  as=(--as="system:serviceaccount:ebb-rbac-check:$3")
+  for _ in $(seq 1 150); do
+    [ "$(k auth can-i "${as[@]}" get secrets -n apps 2>/dev/null)" = yes ] && break
+    sleep 0.2
+  done
+}
+bind_secrets_check "$tmp/docs/manifests/overlays/prd-secrets.list" ClusterRole ebb-secrets-check
+can yes get secrets team-a
+can yes get secrets apps
+can no list secrets team-a
+can no watch secrets team-a
+can no update secrets team-a
+can no create secrets team-a
+can no delete secrets team-a
+can no get configmaps team-a
+bind_secrets_check "$tmp/docs/manifests/overlays/namespaced-secrets.list" Role ebb-secrets-ns-check
+can yes get secrets apps
+can no get secrets team-a
+can no list secrets apps
+can no watch secrets apps
+can no update secrets apps
+k delete clusterrolebinding ebb-secrets-check --ignore-not-found >/dev/null
+k delete clusterrole ebb-secrets-check --ignore-not-found >/dev/null
+k -n apps delete rolebinding ebb-secrets-ns-check --ignore-not-found >/dev/null
+k -n apps delete role ebb-secrets-ns-check --ignore-not-found >/dev/null
+
 echo "server dry-run: $checked objects accepted by the API server, $fails failures"
 [ "$checked" -ge 10 ] || fail "expected at least 10 objects checked against the server, got $checked"
 [ "$fails" -eq 0 ]

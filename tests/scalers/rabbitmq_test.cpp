@@ -30,6 +30,9 @@ struct Rabbit {
   int amqp = 0, http = 0, https = 0;
   std::string ca_file() const { return dir + "/tls/ca.crt"; }
   std::string wrong_ca_file() const { return dir + "/tls/wrong-ca.crt"; }
+  // The HTTPS listener has verify_peer + fail_if_no_peer_cert: every https read needs one.
+  std::string cert(const std::string& who = "client") const { return dir + "/tls/" + who + ".crt"; }
+  std::string key(const std::string& who = "client") const { return dir + "/tls/" + who + ".key"; }
   ~Rabbit() {
     if (own) std::system((kFixtures + "/rabbitmq.sh stop " + dir + " >/dev/null 2>&1").c_str());
   }
@@ -85,7 +88,10 @@ json Block(const std::string& queue, const std::string& mode = "QueueLength") {
               {"mode", mode},
               {"username", "ebb"},
               {"passwordFromEnv", "EBB_TEST_RABBIT_PASSWORD"},
-              {"tls", {{"caFile", Server().ca_file()}}}};
+              {"tls",
+               {{"caFile", Server().ca_file()},
+                {"certFile", Server().cert()},
+                {"keyFile", Server().key()}}}};
 }
 
 std::unique_ptr<Scaler> Make(net::HttpClient& http, const json& block) {
@@ -330,6 +336,39 @@ TEST_CASE("rabbitmq: a missing queue, a wrong password and an unknown CA fail th
   system_store.erase("tls");  // the system trust store does not know the test CA
   CHECK_FALSE(Make(http, system_store)->Read(Now()).has_value());
   json skip = wrong_ca;
-  skip["tls"] = {{"insecureSkipVerify", true}};
+  skip["tls"].erase("caFile");
+  skip["tls"]["insecureSkipVerify"] = true;
   CHECK(Is(2)(ReadUntil(*Make(http, skip), Is(2))));
+}
+
+TEST_CASE(
+    "rabbitmq: a management listener with verify_peer and fail_if_no_peer_cert is read with "
+    "tls.certFile/keyFile, and refuses none or another CA's",
+    "[rabbitmq][tls]") {
+  net::CurlHttpClient http;
+  const std::string q = FreshQueue("mtls");
+  Celery("send " + Broker() + " " + q + " 3");
+  CHECK(Is(3)(ReadUntil(*Make(http, Block(q)), Is(3))));
+
+  json none = Block(q);
+  none["tls"].erase("certFile");
+  none["tls"].erase("keyFile");
+  auto refused = Make(http, none)->Read(Now());
+  REQUIRE_FALSE(refused.has_value());
+  INFO(refused.error().message);
+  CHECK(refused.error().code != ErrorCode::kInternal);
+
+  json rogue = Block(q);
+  rogue["tls"]["certFile"] = Server().cert("rogue-client");
+  rogue["tls"]["keyFile"] = Server().key("rogue-client");
+  auto rogue_read = Make(http, rogue)->Read(Now());
+  REQUIRE_FALSE(rogue_read.has_value());
+  INFO(rogue_read.error().message);
+
+  // The key file's content never reaches a message: errors name the field.
+  json missing = Block(q);
+  missing["tls"]["keyFile"] = Server().dir + "/tls/no-such.key";
+  auto no_key = Make(http, missing)->Read(Now());
+  REQUIRE_FALSE(no_key.has_value());
+  INFO(no_key.error().message);
 }
