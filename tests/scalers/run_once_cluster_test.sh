@@ -61,8 +61,8 @@ for want in "0 10.0" "1 2.0" "2 1.0"; do
   [ "$got" = "$2" ] || fail "metric $1 read $got, want $2: $(cat "$tmp/out" "$tmp/err")"
 done
 ! grep -q cluster-run-secret "$tmp/out" "$tmp/err" || fail "the password in the output"
-# A cluster cannot be combined with an address, and has only db 0: validate names both fields.
-sed -i "s|name: events|name: events\n      |; s|stream: events|stream: events\n        db: 1|" "$tmp/a.yaml"
+# A cluster has only db 0: validate names the field.
+sed -i "s|stream: events|stream: events\n        db: 1|" "$tmp/a.yaml"
 expect_rc 2 "$ebb" validate -f "$tmp/a.yaml"
 grep -q "spec.metrics\[2\].redis.db: a Redis Cluster has only db 0" "$tmp/out" "$tmp/err" ||
   fail "db with cluster not reported: $(cat "$tmp/out" "$tmp/err")"
