@@ -130,7 +130,8 @@ bool StartsWith(std::string_view s, std::string_view p) {
 
 std::string RedisEndpoint::Key() const {
   return host + ":" + std::to_string(port) + "/" + std::to_string(db) + "?user=" + username +
-         "&secret=" + password.Describe() + "&" + tls.Key() + "&" + sentinel.Key() +
+         "&secret=" + password.Describe() + "&" + tls.Key() + "&" + sentinel.Key() + "&" +
+         cluster.Key() +
          // Secrets of the same name in two namespaces are two secrets: never one connection.
          (password.from_secret() || sentinel.password.from_secret() ? "&ns=" + secrets.ns : "");
 }
@@ -147,6 +148,7 @@ std::string RedisEndpoint::Describe() const {
     return SafeText(s + "master " + sentinel.master_name + "/" + std::to_string(db) +
                     " (sentinels " + sentinels + ")");
   }
+  if (cluster.enabled()) return SafeText(s + "cluster(" + cluster.Describe() + ")");
   return SafeText(s + host + ":" + std::to_string(port) + "/" + std::to_string(db));
 }
 
@@ -159,7 +161,12 @@ void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* ti
   if (by_sentinel && r.Has("address")) {
     r.Problem("address", "set either address or sentinel (the sentinels name the master)");
   }
-  if (auto address = r.String("address", /*required=*/!by_sentinel)) {
+  ParseClusterBlock(r, &endpoint->cluster);
+  const bool by_cluster = r.Has("cluster");
+  if (by_cluster && (r.Has("address") || by_sentinel)) {
+    r.Problem("cluster", "set one of address, sentinel and cluster");
+  }
+  if (auto address = r.String("address", /*required=*/!by_sentinel && !by_cluster)) {
     std::string_view a = *address;
     if (StartsWith(a, "rediss://")) {
       scheme_tls = true;
@@ -192,6 +199,7 @@ void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* ti
     }
   }
   if (auto db = r.Int("db", 0, 1 << 20)) endpoint->db = static_cast<int>(*db);
+  if (by_cluster && endpoint->db != 0) r.Problem("db", "a Redis Cluster has only db 0");
   if (auto user = r.String("username")) endpoint->username = *user;
   endpoint->password = ReadSecretRef(r, "password");
   ParseTlsBlock(r, scheme_tls, scheme_plain, &endpoint->tls);
@@ -201,9 +209,11 @@ void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* ti
 Error RedisReplyError(const RedisReply& reply, std::string_view where) {
   const std::string& m = reply.str;
   ErrorCode code = ErrorCode::kInternal;
-  if (StartsWith(m, "NOAUTH") || StartsWith(m, "WRONGPASS") || StartsWith(m, "NOPERM") ||
-      m.find("invalid password") != std::string::npos ||
-      m.find("invalid username-password") != std::string::npos) {
+  if (reply.local) {
+    code = *reply.local;
+  } else if (StartsWith(m, "NOAUTH") || StartsWith(m, "WRONGPASS") || StartsWith(m, "NOPERM") ||
+             m.find("invalid password") != std::string::npos ||
+             m.find("invalid username-password") != std::string::npos) {
     code = ErrorCode::kPermissionDenied;
   } else if (StartsWith(m, "WRONGTYPE")) {
     code = ErrorCode::kInvalidValue;

@@ -18,6 +18,7 @@
 #include "controller/base/result.h"
 #include "controller/base/time.h"
 #include "scalers/config_util.h"
+#include "scalers/redis_cluster.h"
 #include "scalers/sentinel.h"
 #include "scalers/tls_config.h"
 #include "scalers/tls_stream.h"
@@ -35,6 +36,7 @@ struct RedisEndpoint {
   TlsClientConfig tls;      // `rediss://` or a `tls:` block
   SentinelConfig sentinel;  // `sentinel:`: host/port are found by asking the sentinels
   SecretScope secrets{};    // where Secret references are read (the Autoscaler's namespace)
+  ClusterConfig cluster;    // `cluster:`: the seeds; each key is read from its slot's master
 
   // Identity of the shared connection: address, db, user and where the password comes from (the
   // reference, not the secret). Autoscalers naming the same secret share one connection; one that
@@ -52,6 +54,9 @@ struct RedisReply {
   long long integer = 0;  // NOLINT(google-runtime-int): hiredis's type
   std::string str;        // kString, kStatus, kError
   std::vector<RedisReply> elements;
+  // Set on an error reply the client made itself: the command got no answer (its cluster node
+  // was unreachable); the code the error reading gets.
+  std::optional<ErrorCode> local;
 
   bool is_error() const { return type == Type::kError; }
 };
@@ -67,14 +72,15 @@ inline SteadyTime DeadlineAfter(Duration budget) {
 // Parses the connection part shared by the Redis scalers: `address` ("host:port",
 // "redis://host:port" or "rediss://host:port" for TLS; required), `db` (0), `username`,
 // `passwordFromEnv` | `passwordFile`, `tls` (tls_config.h), `sentinel` (sentinel.h; instead of
-// `address`), `timeout` (seconds, default 3).
+// `address`), `cluster` (redis_cluster.h; instead of `address`), `timeout` (seconds, default 3).
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout);
 inline constexpr std::string_view kRedisConnectionFields[] = {
     "address", "db",  "username", "passwordFromEnv",  "passwordFile", "passwordSecretKeyRef",
-    "timeout", "tls", "sentinel", "authenticationRef"};
+    "timeout", "tls", "sentinel", "cluster",          "authenticationRef"};
 
 // The error for a Redis error reply: NOAUTH/WRONGPASS/NOPERM -> kPermissionDenied, WRONGTYPE ->
-// kInvalidValue, LOADING/BUSY/MASTERDOWN -> kUnavailable, else kInternal. The server's text is
+// kInvalidValue, LOADING/BUSY/MASTERDOWN/TRYAGAIN/CLUSTERDOWN -> kUnavailable, a reply the client
+// made itself its own code (`local`), else kInternal. The server's text is
 // quoted through SafeText (it may hold any bytes).
 Error RedisReplyError(const RedisReply& reply, std::string_view where);
 

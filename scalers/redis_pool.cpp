@@ -13,6 +13,7 @@ Result<std::vector<RedisReply>> RedisPool::Execute(const RedisEndpoint& endpoint
                                                    std::span<const RedisCommand> commands,
                                                    SteadyTime deadline) {
   if (commands.empty()) return std::vector<RedisReply>{};
+  if (endpoint.cluster.enabled()) return ExecuteCluster(endpoint, commands, deadline);
   std::shared_ptr<Slot> slot = SlotFor(endpoint.Key());
   std::unique_lock lock(slot->mu, std::defer_lock);
   if (!lock.try_lock_until(deadline)) {
@@ -43,6 +44,7 @@ Result<std::vector<RedisReply>> RedisPool::Execute(const RedisEndpoint& endpoint
 void RedisPool::Reset() {
   std::lock_guard lock(mu_);
   slots_.clear();
+  clusters_.clear();
 }
 
 std::size_t RedisPool::connection_count() const {
@@ -56,7 +58,8 @@ std::size_t RedisPool::connection_count() const {
 }
 
 RedisPool::Stats RedisPool::stats() const {
-  return Stats{connects_.load(), round_trips_.load(), commands_.load()};
+  return Stats{connects_.load(), round_trips_.load(), commands_.load(), redirects_.load(),
+               slot_map_refreshes_.load()};
 }
 
 }  // namespace ebb::scalers

@@ -6,6 +6,8 @@
 //   3. N Prometheus instant queries with M in flight (curl multi, keep-alive)
 //   4. 1. and 2. again over TLS (rediss://, verified) against a TLS-only redis-server started by
 //      tests/scalers/fixtures/redis_tls.sh; the first poll includes the TLS handshake
+//   5. 1. and 2. again on a Redis Cluster of 3 masters (tests/scalers/fixtures/redis_cluster.sh):
+//      one pipeline per master; the first poll includes CLUSTER SLOTS and the connects
 // and, for comparison, the same reads one by one through Scaler::Read. Without ports it starts
 // redis-server and prometheus (with recorded history) through tests/scalers/fixtures/servers.sh
 // and stops them by PID at the end.
@@ -263,6 +265,66 @@ int main(int argc, char** argv) try {
           &tls_pool);
     std::printf("%-44s n=%zu  %.2f ms\n", "redis TLS lists: one by one (Read)", tls_lists.size(),
                 OneByOne(tls_lists, ctx));
+  }
+  // The same 1,000 list and Celery autoscalers on a 3-master Redis Cluster: each key read from
+  // its slot's master, one pipeline per master per poll.
+  {
+    char tmpl[] = "/tmp/ebb-bench-redis-cluster-XXXXXX";
+    if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp");
+    const std::string cluster_dir = tmpl;
+    struct Stop {
+      std::string dir;
+      ~Stop() {
+        Run(std::string(EBB_SCALERS_FIXTURES) + "/redis_cluster.sh stop " + dir +
+            " >/dev/null 2>&1");
+        Run("rm -rf " + dir);
+      }
+    } stop{cluster_dir};
+    if (Run(std::string(EBB_SCALERS_FIXTURES) + "/redis_cluster.sh start " + cluster_dir +
+            " >/dev/null") != 0) {
+      throw std::runtime_error("could not start the Redis Cluster");
+    }
+    int seed = 0;
+    std::ifstream env(cluster_dir + "/env");
+    std::string line;
+    while (std::getline(env, line)) {
+      if (line.rfind("NODE1_PORT=", 0) == 0) seed = std::stoi(line.substr(11));
+    }
+    // The same data without FLUSHDB/db 11 (a cluster has db 0 only); -c follows MOVED.
+    {
+      std::ifstream in(fill);
+      std::ofstream out(cluster_dir + "/fill.txt");
+      while (std::getline(in, line)) {
+        if (line != "FLUSHDB") out << line << "\n";
+      }
+    }
+    if (Run("redis-cli -c -h 127.0.0.1 -p " + std::to_string(seed) + " < " + cluster_dir +
+            "/fill.txt >/dev/null") != 0) {
+      throw std::runtime_error("redis-cli -c fill failed");
+    }
+    RedisPool cluster_pool;
+    ScalerDeps cluster_deps{&http, &cluster_pool, true};
+    const json cluster = {{"addresses", {"127.0.0.1:" + std::to_string(seed)}}};
+    std::vector<Scaler*> cluster_lists, cluster_celery;
+    for (int i = 0; i < n; ++i) {
+      auto l =
+          MakeScaler("Redis", json{{"cluster", cluster}, {"lists", {"list" + std::to_string(i)}}},
+                     "bench", cluster_deps);
+      auto c = MakeScaler(
+          "Redis", json{{"cluster", cluster}, {"celery", {{"queues", {"cq" + std::to_string(i)}}}}},
+          "bench", cluster_deps);
+      if (!l || !c) throw std::runtime_error("cluster config");
+      cluster_lists.push_back(l->get());
+      cluster_celery.push_back(c->get());
+      owned.push_back(std::move(l).value());
+      owned.push_back(std::move(c).value());
+    }
+    Bench("redis cluster (3 masters) lists: batched", cluster_lists, ctx, polls, opts, want_lists,
+          &cluster_pool);
+    Bench("redis cluster celery (4 lists each): batched", cluster_celery, ctx, polls, opts,
+          want_celery, &cluster_pool);
+    std::printf("%-44s n=%zu  %.2f ms\n", "redis cluster lists: one by one (Read)",
+                cluster_lists.size(), OneByOne(cluster_lists, ctx));
   }
   std::printf("redis connections: %zu, connects: %llu\n", pool.connection_count(),
               static_cast<unsigned long long>(pool.stats().connects));

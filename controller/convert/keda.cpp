@@ -83,8 +83,9 @@ Result<Conversion> ConvertScaledObject(const json& doc, const std::vector<json>&
   if (metrics.empty()) {
     std::string why;
     for (const auto& w : c.TakeWarnings()) why += "\n  " + w;
-    return MakeError(ErrorCode::kInvalidConfig,
-                     who + ": no trigger ebb can scale on (Prometheus, Redis, cpu, memory):" + why);
+    return MakeError(
+        ErrorCode::kInvalidConfig,
+        who + ": no trigger ebb can scale on (Prometheus, Redis, RabbitMQ, cpu, memory):" + why);
   }
 
   // KEDA's defaults differ from ebb's: minReplicaCount 0, maxReplicaCount 100, pollingInterval

@@ -1,8 +1,11 @@
-// KEDA redis (lists) and redis-streams triggers -> Redis metrics.
+// KEDA redis / redis-cluster (lists) and redis-streams / redis-cluster-streams triggers -> Redis
+// metrics. An address that is a Celery broker URL (redis://:pw@host:6379/0, rediss://..., or
+// sentinel://...;sentinel://...) is taken apart into the block's fields.
 #include <sstream>
 
 #include "controller/base/text.h"
 #include "controller/convert/keda_triggers.h"
+#include "scalers/sentinel.h"
 
 namespace ebb::convert {
 
@@ -11,39 +14,172 @@ using nlohmann::ordered_json;
 
 namespace {
 
-std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json& md,
-                                  const std::string& at, bool stream) {
-  ordered_json r;
+enum class Topology { kSingle, kCluster };
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  for (std::string part; std::getline(ss, part, ',');) {
+    while (!part.empty() && part.front() == ' ') part.erase(part.begin());
+    while (!part.empty() && part.back() == ' ') part.pop_back();
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+// The env var the controller reads a password from when it sat in a URL: the trigger's own
+// passwordFromEnv when it has one.
+std::string PasswordEnv(const json& md) {
+  return Meta(md, "passwordFromEnv").value_or("REDIS_PASSWORD");
+}
+
+// A redis:// or rediss:// URL with a user, password or db (Celery's broker_url) -> address, db,
+// username, passwordFromEnv. false (after a warning) when the URL cannot be read.
+bool RedisUrlInto(TriggerContext& ctx, const std::string& at, const std::string& url,
+                  const json& md, ordered_json& r) {
+  const bool tls = url.rfind("rediss://", 0) == 0;
+  std::string rest = url.substr(tls ? 9 : 8);
+  if (auto q = rest.find_first_of("?#"); q != std::string::npos) {
+    ctx.Warn(at + ": the address's query string \"" + SafeText(rest.substr(q)) +
+             "\" is not carried over (ebb has its own tls and timeout fields)");
+    rest = rest.substr(0, q);
+  }
+  std::string path;
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    path = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+  }
+  if (auto at_sign = rest.rfind('@'); at_sign != std::string::npos) {
+    const std::string userinfo = rest.substr(0, at_sign);
+    rest = rest.substr(at_sign + 1);
+    const auto colon = userinfo.find(':');
+    const std::string user = userinfo.substr(0, colon);
+    if (!user.empty()) r["username"] = user;
+    if (colon != std::string::npos && colon + 1 < userinfo.size()) {
+      r["passwordFromEnv"] = PasswordEnv(md);
+      ctx.Warn(at +
+               ": the address's password is not copied into the Autoscaler: it is read "
+               "from passwordFromEnv " +
+               PasswordEnv(md) + ", an env var of the ebb controller; set it there");
+    }
+  }
+  if (rest.find(':') == std::string::npos || rest.back() == ']') rest += ":6379";
+  if (!scalers::ParseHostPort(rest)) {
+    ctx.Warn(at + ": address \"" + SafeText(url) + "\" is not a Redis URL ebb can read; dropped");
+    return false;
+  }
+  r["address"] = (tls ? "rediss://" : "") + rest;
+  if (!path.empty() && path != "0") {
+    if (auto db = WholeInt32(path)) {
+      r["db"] = *db;
+    } else {
+      ctx.Warn(at + ": the address's path \"/" + SafeText(path) + "\" is not a db number; dropped");
+    }
+  }
+  return true;
+}
+
+// The address part of the block: cluster seeds, a sentinel:// broker URL, a redis:// URL or
+// host:port. false when there is none (warned).
+bool AddressInto(TriggerContext& ctx, const json& md, const std::string& at, Topology topology,
+                 ordered_json& r) {
+  const char* kind = topology == Topology::kCluster ? "redis-cluster" : "redis";
+  for (const char* env : {"addressFromEnv", "addressesFromEnv", "hostFromEnv", "hostsFromEnv",
+                          "portFromEnv", "portsFromEnv"}) {
+    if (auto e = Meta(md, env)) {
+      ctx.Warn(at + ": " + env + " \"" + *e +
+               "\" read the address from the target's env; ebb needs it literally in the redis "
+               "block");
+    }
+  }
+  if (topology == Topology::kCluster) {
+    std::vector<std::string> seeds;
+    if (auto a = Meta(md, "addresses")) {
+      seeds = SplitComma(*a);
+    } else if (auto h = Meta(md, "hosts")) {
+      const auto hosts = SplitComma(*h);
+      const auto ports = SplitComma(Meta(md, "ports").value_or(""));
+      if (hosts.size() != ports.size()) {
+        ctx.Warn(at + ": redis-cluster hosts and ports differ in number; dropped");
+        return false;
+      }
+      for (std::size_t i = 0; i < hosts.size(); ++i) seeds.push_back(hosts[i] + ":" + ports[i]);
+    }
+    ordered_json addresses = ordered_json::array();
+    for (const auto& s : seeds) {
+      if (!scalers::ParseHostPort(s)) {
+        ctx.Warn(at + ": cluster node \"" + SafeText(s) + "\" is not host:port; left out");
+        continue;
+      }
+      addresses.push_back(s);
+    }
+    if (addresses.empty()) {
+      ctx.Warn(at + ": " + kind + " trigger without addresses (or hosts and ports); dropped");
+      return false;
+    }
+    r["cluster"] = {{"addresses", addresses}};
+    return true;
+  }
   std::string address;
   if (auto a = Meta(md, "address")) {
     address = *a;
   } else if (auto h = Meta(md, "host")) {
     address = *h + ":" + Meta(md, "port").value_or("6379");
   }
-  for (const char* env : {"addressFromEnv", "hostFromEnv", "portFromEnv"}) {
-    if (auto e = Meta(md, env)) {
-      ctx.Warn(at + ": " + env + " \"" + *e +
-               "\" read the address from the target's env; ebb needs it literally in "
-               "redis.address");
-    }
-  }
   if (address.empty()) {
-    ctx.Warn(at + ": redis trigger without address (or host and port); dropped");
-    return std::nullopt;
+    ctx.Warn(at + ": " + kind + " trigger without address (or host and port); dropped");
+    return false;
+  }
+  if (address.rfind("sentinel://", 0) == 0) {
+    // Celery's Sentinel broker URL; the master's name is broker_transport_options' master_name.
+    std::string master = Meta(md, "sentinelMaster").value_or(Meta(md, "masterName").value_or(""));
+    auto block = scalers::SentinelBrokerUrlToRedis(address, master, PasswordEnv(md));
+    if (!block) {
+      ctx.Warn(at + ": address: " + block.error().message +
+               (master.empty() ? " (give it as the trigger's sentinelMaster)" : "") + "; dropped");
+      return false;
+    }
+    for (auto& [k, v] : block->redis.items()) r[k] = ToOrdered(v);
+    if (block->password_in_url) {
+      ctx.Warn(at +
+               ": the sentinel:// URL's password (kombu gives it to the master) is read "
+               "from passwordFromEnv " +
+               PasswordEnv(md) + ", an env var of the ebb controller; set it there");
+    }
+    return true;
+  }
+  if (address.rfind("redis://", 0) == 0 || address.rfind("rediss://", 0) == 0) {
+    return RedisUrlInto(ctx, at, address, md, r);
   }
   r["address"] = address;
+  return true;
+}
+
+std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json& md,
+                                  const std::string& at, Topology topology, bool stream) {
+  ordered_json r;
+  if (!AddressInto(ctx, md, at, topology, r)) return std::nullopt;
   if (auto db = Meta(md, "databaseIndex"); db && *db != "0") {
-    if (auto index = WholeInt32(*db)) {
+    if (topology == Topology::kCluster) {
+      ctx.Warn(at + ": databaseIndex \"" + SafeText(*db) +
+               "\": a Redis Cluster has only db 0; dropped");
+    } else if (auto index = WholeInt32(*db)) {
       r["db"] = *index;
     } else {
       ctx.Warn(at + ": databaseIndex \"" + SafeText(*db) + "\" is not an integer in [0, " +
                std::to_string(INT32_MAX) + "]; dropped");
     }
   }
-  if (IsTrue(Meta(md, "enableTLS")) || IsTrue(Meta(md, "unsafeSsl"))) {
-    ctx.Warn(at +
-             ": enableTLS/unsafeSsl: ebb connects to Redis without TLS; put a TLS proxy in "
-             "front or keep this workload on KEDA");
+  // KEDA: enableTLS turns TLS on; unsafeSsl skips verifying the server (with TLS only).
+  const bool url_tls =
+      r.contains("address") && r["address"].get<std::string>().rfind("rediss://", 0) == 0;
+  if (IsTrue(Meta(md, "enableTLS")) && !url_tls) r["tls"] = ordered_json::object();
+  if (IsTrue(Meta(md, "unsafeSsl"))) {
+    if (r.contains("tls") || url_tls) {
+      r["tls"]["insecureSkipVerify"] = true;
+    } else {
+      ctx.Warn(at + ": unsafeSsl without enableTLS has no effect; dropped");
+    }
   }
   if (auto u = Meta(md, "usernameFromEnv")) {
     ctx.Warn(at + ": usernameFromEnv \"" + *u +
@@ -92,16 +228,20 @@ std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json
                "of `lists` also counts the priority sub-queues Celery creates");
     }
   }
+  const std::string tls_files = "mount it into the controller and set it in redis.tls";
   ctx.CarryAuth(t, at,
                 {{"password", "passwordFromEnv", ""},
                  {"username", "", "set redis.username literally on the metric"},
-                 {"host", "", "set redis.address literally"},
-                 {"address", "", "set redis.address literally"},
-                 {"port", "", "set redis.address literally"},
-                 {"tls", "", "TLS is not supported by ebb's Redis client"},
-                 {"ca", "", "TLS is not supported by ebb's Redis client"},
-                 {"cert", "", "TLS is not supported by ebb's Redis client"},
-                 {"key", "", "TLS is not supported by ebb's Redis client"}},
+                 {"host", "", "set the address literally"},
+                 {"address", "", "set the address literally"},
+                 {"addresses", "", "set redis.cluster.addresses literally"},
+                 {"hosts", "", "set redis.cluster.addresses literally"},
+                 {"port", "", "set the address literally"},
+                 {"ports", "", "set redis.cluster.addresses literally"},
+                 {"tls", "", "set redis.tls (tls: {} turns TLS on)"},
+                 {"ca", "", "caFile: " + tls_files},
+                 {"cert", "", "certFile: " + tls_files},
+                 {"key", "", "keyFile: " + tls_files}},
                 r);
   r["target"] = ctx.Target(t, value, true);
   const char* activation = stream ? nullptr : "activationListLength";
@@ -122,12 +262,22 @@ std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json
 
 std::optional<ordered_json> RedisListTrigger(TriggerContext& ctx, const json& t, const json& md,
                                              const std::string& at) {
-  return Redis(ctx, t, md, at, false);
+  return Redis(ctx, t, md, at, Topology::kSingle, false);
 }
 
 std::optional<ordered_json> RedisStreamTrigger(TriggerContext& ctx, const json& t, const json& md,
                                                const std::string& at) {
-  return Redis(ctx, t, md, at, true);
+  return Redis(ctx, t, md, at, Topology::kSingle, true);
+}
+
+std::optional<ordered_json> RedisClusterListTrigger(TriggerContext& ctx, const json& t,
+                                                    const json& md, const std::string& at) {
+  return Redis(ctx, t, md, at, Topology::kCluster, false);
+}
+
+std::optional<ordered_json> RedisClusterStreamTrigger(TriggerContext& ctx, const json& t,
+                                                      const json& md, const std::string& at) {
+  return Redis(ctx, t, md, at, Topology::kCluster, true);
 }
 
 }  // namespace ebb::convert

@@ -11,7 +11,10 @@ const std::map<std::string, TriggerConverter>& TriggerConverters() {
       {"cpu", ResourceTrigger},
       {"memory", ResourceTrigger},
       {"prometheus", PrometheusTrigger},
+      {"rabbitmq", RabbitMQTrigger},
       {"redis", RedisListTrigger},
+      {"redis-cluster", RedisClusterListTrigger},
+      {"redis-cluster-streams", RedisClusterStreamTrigger},
       {"redis-streams", RedisStreamTrigger},
   };
   return kTable;

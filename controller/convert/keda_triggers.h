@@ -57,6 +57,17 @@ std::optional<nlohmann::ordered_json> RedisListTrigger(TriggerContext&, const nl
 std::optional<nlohmann::ordered_json> RedisStreamTrigger(TriggerContext&, const nlohmann::json&,
                                                          const nlohmann::json&, const std::string&);
 
+std::optional<nlohmann::ordered_json> RedisClusterListTrigger(TriggerContext&,
+                                                              const nlohmann::json&,
+                                                              const nlohmann::json&,
+                                                              const std::string&);
+std::optional<nlohmann::ordered_json> RedisClusterStreamTrigger(TriggerContext&,
+                                                                const nlohmann::json&,
+                                                                const nlohmann::json&,
+                                                                const std::string&);
+std::optional<nlohmann::ordered_json> RabbitMQTrigger(TriggerContext&, const nlohmann::json&,
+                                                      const nlohmann::json&, const std::string&);
+
 // KEDA trigger type ("redis-streams") -> its converter.
 const std::map<std::string, TriggerConverter>& TriggerConverters();
 

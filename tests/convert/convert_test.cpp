@@ -10,6 +10,7 @@
 #include "controller/api/autoscaler.h"
 #include "controller/api/documents.h"
 #include "scalers/prometheus_scaler.h"
+#include "scalers/rabbitmq_scaler.h"
 #include "scalers/redis_list_scaler.h"
 #include "scalers/redis_stream_scaler.h"
 
@@ -63,6 +64,10 @@ std::vector<Converted> ConvertFile(const std::string& name) {
         CHECK(r);
       } else if (src.type == "Redis") {
         auto r = ebb::scalers::ParseRedisListConfig(src.block, src.field_path);
+        INFO((r ? std::string() : r.error().message));
+        CHECK(r);
+      } else if (src.type == "RabbitMQ") {
+        auto r = ebb::scalers::ParseRabbitMQConfig(src.block, src.field_path);
         INFO((r ? std::string() : r.error().message));
         CHECK(r);
       }
@@ -223,7 +228,8 @@ TEST_CASE("KEDA: unsupported triggers and features are warned about, the rest co
   CHECK(Warned(c, "trigger type \"kafka\" is not supported"));
   CHECK(Warned(c, "scalingModifiers"));
   CHECK(Warned(c, "addressFromEnv"));
-  CHECK(Warned(c, "enableTLS"));
+  CHECK(r["tls"] == json::object());  // enableTLS: TLS on, verified
+  CHECK_FALSE(Warned(c, "enableTLS"));
   CHECK(Warned(c, "envSourceContainerName"));
   CHECK(Warned(c, "paused-scale-in"));
 }
@@ -319,4 +325,103 @@ TEST_CASE("KEDA credentials: TriggerAuthentication parameters become the metric'
                  "basic auth: auth.passwordSecretKeyRef {\"name\":\"basic\",\"key\":\"password\"} "
                  "is left out"));
   }
+}
+
+TEST_CASE("KEDA redis-cluster and redis-cluster-streams map to cluster mode") {
+  auto out = ConvertFile("keda-cluster-rabbitmq.yaml");
+  REQUIRE(out.size() == 3);
+  const auto& c = out[0];
+  REQUIRE(c.autoscaler.spec.metrics.size() == 2);
+  const json& lists = c.yaml_doc["spec"]["metrics"][0]["redis"];
+  CHECK(lists["cluster"]["addresses"] ==
+        json::array({"redis-cluster-0.redis:6379", "redis-cluster-1.redis:6379",
+                     "redis-cluster-2.redis:6379"}));
+  CHECK_FALSE(lists.contains("address"));
+  CHECK_FALSE(lists.contains("db"));
+  CHECK(lists["tls"] == json{{"insecureSkipVerify", true}});
+  CHECK(lists["lists"] == json::array({"{jobs}:high"}));
+  CHECK(lists["passwordFromEnv"] == "REDIS_PASSWORD");
+  CHECK(c.autoscaler.spec.metrics[0].target.average_value_milli == 10000);
+  CHECK(c.autoscaler.spec.metrics[0].activation_threshold_milli == 2000);
+  const json& stream = c.yaml_doc["spec"]["metrics"][1]["redis"];
+  CHECK(stream["cluster"]["addresses"] == json::array({"node-a.redis:7000", "node-b.redis:7001"}));
+  CHECK(stream["streamMetric"] == "Pending");
+  CHECK_FALSE(stream.contains("db"));
+  CHECK(Warned(c, "databaseIndex \"3\": a Redis Cluster has only db 0"));
+  CHECK(c.autoscaler.spec.min_replicas == 0);
+}
+
+TEST_CASE("KEDA redis address as a Celery broker URL: sentinel:// and redis:// with credentials") {
+  auto out = ConvertFile("keda-cluster-rabbitmq.yaml");
+  REQUIRE(out.size() == 3);
+  const auto& c = out[1];
+  REQUIRE(c.autoscaler.spec.metrics.size() == 2);
+  const json& sentinel = c.yaml_doc["spec"]["metrics"][0]["redis"];
+  CHECK(sentinel["sentinel"] ==
+        json{{"masterName", "mymaster"},
+             {"addresses", {"sentinel-0.redis:26379", "sentinel-1.redis:26379"}}});
+  CHECK(sentinel["db"] == 1);
+  CHECK(sentinel["passwordFromEnv"] == "REDIS_PASSWORD");
+  CHECK_FALSE(sentinel.contains("address"));
+  const json& url = c.yaml_doc["spec"]["metrics"][1]["redis"];
+  CHECK(url["address"] == "rediss://cache.example.com:6380");
+  CHECK(url["db"] == 2);
+  CHECK(url["username"] == "ebb");
+  CHECK(url["passwordFromEnv"] == "REDIS_PASSWORD");
+  // The URLs' password is never copied into the Autoscaler or a warning.
+  CHECK(c.yaml_doc.dump().find("s3cret") == std::string::npos);
+  for (const auto& w : c.warnings) CHECK(w.find("s3cret") == std::string::npos);
+  CHECK(Warned(c, "sentinel:// URL's password"));
+
+  // A sentinel:// address without the master's name is dropped, saying where to give it.
+  json doc = {
+      {"apiVersion", "keda.sh/v1alpha1"},
+      {"kind", "ScaledObject"},
+      {"metadata", {{"name", "x"}}},
+      {"spec",
+       {{"scaleTargetRef", {{"name", "x"}}},
+        {"triggers",
+         {{{"type", "redis"}, {"metadata", {{"address", "sentinel://s:26379"}, {"listName", "l"}}}},
+          {{"type", "cpu"}, {"metricType", "Utilization"}, {"metadata", {{"value", "50"}}}}}}}}};
+  auto dropped = ebb::convert::Convert(doc);
+  REQUIRE(dropped);
+  bool said = false;
+  for (const auto& w : dropped->warnings)
+    said = said || w.find("sentinelMaster") != std::string::npos;
+  CHECK(said);
+}
+
+TEST_CASE("KEDA rabbitmq maps to the RabbitMQ scaler") {
+  auto out = ConvertFile("keda-cluster-rabbitmq.yaml");
+  REQUIRE(out.size() == 3);
+  const auto& c = out[2];
+  REQUIRE(c.autoscaler.spec.metrics.size() == 3);  // the useRegex trigger is dropped
+  const json& ready = c.yaml_doc["spec"]["metrics"][0]["rabbitmq"];
+  CHECK(ready["serverAddress"] == "https://rabbitmq.jobs.svc:15671");
+  CHECK(ready["vhost"] == "celery");
+  CHECK(ready["queues"] == json::array({"celery"}));
+  CHECK(ready["mode"] == "Ready");  // excludeUnacknowledged
+  CHECK(ready["username"] == "ebb");
+  CHECK(ready["passwordFromEnv"] == "RABBITMQ_PASSWORD");
+  CHECK(ready["tls"] == json{{"insecureSkipVerify", true}});
+  CHECK(ready["timeout"] == "2000ms");
+  CHECK(c.autoscaler.spec.metrics[0].target.average_value_milli == 20000);
+  CHECK(c.autoscaler.spec.metrics[0].activation_threshold_milli == 1000);
+  CHECK(c.autoscaler.spec.metrics[0].name == "ready");
+  const json& amqp = c.yaml_doc["spec"]["metrics"][1]["rabbitmq"];
+  CHECK(amqp["serverAddress"] == "http://rabbitmq.jobs.svc:15672");
+  CHECK_FALSE(amqp.contains("vhost"));  // %2F is the default vhost "/"
+  CHECK(amqp["mode"] == "Ready");       // KEDA over AMQP counted ready messages only
+  CHECK(c.autoscaler.spec.metrics[1].target.average_value_milli == 15000);  // queueLength
+  CHECK(Warned(c, "over AMQP KEDA counted the ready messages only"));
+  CHECK(Warned(c, "management API, not AMQP"));
+  const json& rate = c.yaml_doc["spec"]["metrics"][2]["rabbitmq"];
+  CHECK(rate["serverAddress"] == "http://rabbitmq.jobs.svc:15672/api-prefix");
+  CHECK(rate["vhost"] == "other");  // vhostName wins over the URL's
+  CHECK(rate["mode"] == "PublishRate");
+  CHECK(c.autoscaler.spec.metrics[2].target.average_value_milli == 5500);
+  CHECK(Warned(c, "useRegex"));
+  CHECK(Warned(c, "operation \"sum\""));
+  CHECK(Warned(c, "pageSize"));
+  CHECK(c.yaml_doc.dump().find("s3cret") == std::string::npos);
 }
