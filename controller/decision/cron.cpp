@@ -36,7 +36,8 @@ Result<int32_t> Number(std::string_view t, const FieldDef& f) {
   int64_t v = 0;
   for (char c : t) {
     if (!std::isdigit(static_cast<unsigned char>(c)) || v > 100000) {
-      return Bad(std::string(f.name) + ": \"" + std::string(t.substr(0, 12)) + "\" is not a number");
+      return Bad(std::string(f.name) + ": \"" + std::string(t.substr(0, 12)) +
+                 "\" is not a number");
     }
     v = v * 10 + (c - '0');
   }
@@ -118,8 +119,10 @@ Result<CronExpr> ParseCron(std::string_view text) {
   }
   if (!cur.empty()) fields.push_back(std::move(cur));
   if (fields.size() != 5) {
-    return Bad("must have 5 fields (minute hour day-of-month month day-of-week) or be a macro "
-               "such as @daily (got " + std::to_string(fields.size()) + " fields)");
+    return Bad(
+        "must have 5 fields (minute hour day-of-month month day-of-week) or be a macro "
+        "such as @daily (got " +
+        std::to_string(fields.size()) + " fields)");
   }
   static const std::array<FieldDef, 5> kDefs = {{{"minute", 0, 59, nullptr},
                                                  {"hour", 0, 23, nullptr},
@@ -146,8 +149,8 @@ Result<CronExpr> ParseCron(std::string_view text) {
   return c;
 }
 
-std::optional<int64_t> LatestCronStart(const CronExpr& c, const TimeZone& zone,
-                                       int64_t now_seconds, int64_t horizon_seconds) {
+std::optional<int64_t> LatestCronStart(const CronExpr& c, const TimeZone& zone, int64_t now_seconds,
+                                       int64_t horizon_seconds) {
   const int64_t local_now = now_seconds + OffsetAt(zone, now_seconds);
   const int64_t today = local_now / 86400 - (local_now % 86400 < 0 ? 1 : 0);
   // A repeated hour can put a start's local time after local_now's: look one day ahead too.

@@ -18,8 +18,8 @@ namespace ebb::decision {
 struct CronExpr {
   uint64_t minutes = 0;  // bit m: minute m
   uint32_t hours = 0;
-  uint32_t days = 0;    // bit d: day of month d (1..31)
-  uint16_t months = 0;  // bit m: month m (1..12)
+  uint32_t days = 0;     // bit d: day of month d (1..31)
+  uint16_t months = 0;   // bit m: month m (1..12)
   uint8_t weekdays = 0;  // bit d: weekday d (0: Sunday)
   bool days_star = true;
   bool weekdays_star = true;

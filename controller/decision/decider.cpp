@@ -56,8 +56,8 @@ void ApplyForecast(const MetricSpec& spec, int64_t total_milli, MetricHistory& h
   const auto f = ForecastValue(history, p, now);
   if (!f) return;
   m.forecast_milli = *f;
-  m.forecast_proposal = CeilToInt32(static_cast<double>(*f) /
-                                    static_cast<double>(spec.target.average_value_milli));
+  m.forecast_proposal =
+      CeilToInt32(static_cast<double>(*f) / static_cast<double>(spec.target.average_value_milli));
   if (m.forecast_proposal > m.proposal) {
     m.proposal = m.forecast_proposal;
     m.forecast_raised = true;

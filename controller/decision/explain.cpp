@@ -30,9 +30,9 @@ std::string ScheduleMessage(const Spec& spec, const Decision& d) {
 }
 
 bool IsLimitReason(Reason r) {
-  return r == Reason::kScheduleFloor || r == Reason::kTooFewReplicas || r == Reason::kTooManyReplicas ||
-         r == Reason::kScaleUpLimit || r == Reason::kScaleDownLimit ||
-         r == Reason::kDesiredWithinRange;
+  return r == Reason::kScheduleFloor || r == Reason::kTooFewReplicas ||
+         r == Reason::kTooManyReplicas || r == Reason::kScaleUpLimit ||
+         r == Reason::kScaleDownLimit || r == Reason::kDesiredWithinRange;
 }
 
 }  // namespace

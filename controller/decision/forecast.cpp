@@ -116,8 +116,7 @@ void RecordSample(MetricHistory& h, const PredictiveSettings& s, Timestamp now,
   ++h.open_count;
 }
 
-std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings& s,
-                                     Timestamp now) {
+std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings& s, Timestamp now) {
   if (h.bucket_seconds <= 0 || h.values.empty()) return std::nullopt;
   const int64_t now_s = NowSeconds(now);
   const int64_t b = h.bucket_seconds;
@@ -135,7 +134,8 @@ std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings&
   }
   std::optional<double> daily;
   std::optional<double> weekly;
-  if (s.daily && span >= kDaySeconds) daily = PredictSeason(h, kDaySeconds, now_s, s.lookahead_seconds);
+  if (s.daily && span >= kDaySeconds)
+    daily = PredictSeason(h, kDaySeconds, now_s, s.lookahead_seconds);
   if (s.weekly && span >= kWeekSeconds) {
     weekly = PredictSeason(h, kWeekSeconds, now_s, s.lookahead_seconds);
   }

@@ -36,8 +36,8 @@ void RecordSample(MetricHistory& history, const PredictiveSettings& settings, Ti
 // The metric's value expected `lookahead_seconds` after `now` (milli-units, headroom included);
 // nullopt while warming up (less than min_history_seconds of history, or no history for the
 // seasons' matching buckets). Caches the seasons' errors in `history` once per bucket.
-std::optional<int64_t> ForecastValue(MetricHistory& history,
-                                     const PredictiveSettings& settings, Timestamp now);
+std::optional<int64_t> ForecastValue(MetricHistory& history, const PredictiveSettings& settings,
+                                     Timestamp now);
 
 // Changes whenever a bucket closes: the live controller re-persists the state then.
 int64_t HistoryKey(const DecisionState& state);

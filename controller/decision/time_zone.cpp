@@ -59,7 +59,8 @@ bool ParseRule(std::string_view s, size_t& i, DstRule* r) {
       ++i;
     }
     const size_t start = i;
-    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) v[p] = v[p] * 10 + (s[i++] - '0');
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])))
+      v[p] = v[p] * 10 + (s[i++] - '0');
     if (i == start) return false;
   }
   if (v[0] < 1 || v[0] > 12 || v[1] < 1 || v[1] > 5 || v[2] > 6) return false;
@@ -166,7 +167,8 @@ Result<TimeZone> ParseTzif(std::string_view b, std::string name) {
   const auto timecnt = static_cast<size_t>(c[3]);
   const auto typecnt = static_cast<size_t>(c[4]);
   const size_t need = timecnt * (time_size + 1) + typecnt * 6 + static_cast<size_t>(c[5]) +
-                      static_cast<size_t>(c[2]) * (time_size + 4) + static_cast<size_t>(c[1] + c[0]);
+                      static_cast<size_t>(c[2]) * (time_size + 4) +
+                      static_cast<size_t>(c[1] + c[0]);
   if (typecnt == 0 || b.size() < at + need) return Bad(name, "truncated TZif file");
   const size_t idx_at = at + timecnt * time_size;
   const size_t types_at = idx_at + timecnt;
@@ -191,7 +193,10 @@ Result<TimeZone> ParseTzif(std::string_view b, std::string name) {
       const size_t end = b.find('\n', footer + 1);
       if (end == std::string_view::npos) return Bad(name, "unterminated TZ footer");
       if (!ParseFooter(b.substr(footer + 1, end - footer - 1), z)) {
-        return Bad(name, "unsupported TZ rule \"" + std::string(b.substr(footer + 1, std::min<size_t>(end - footer - 1, 60))) + "\"");
+        return Bad(name,
+                   "unsupported TZ rule \"" +
+                       std::string(b.substr(footer + 1, std::min<size_t>(end - footer - 1, 60))) +
+                       "\"");
       }
     }
   }

@@ -14,9 +14,9 @@ namespace ebb::decision {
 
 // One rule of a POSIX TZ string ("M3.5.0/2"): month, week (5: last) and weekday, at a local time.
 struct DstRule {
-  int32_t month = 0;  // 1..12
-  int32_t week = 0;   // 1..5
-  int32_t weekday = 0;  // 0: Sunday
+  int32_t month = 0;       // 1..12
+  int32_t week = 0;        // 1..5
+  int32_t weekday = 0;     // 0: Sunday
   int32_t seconds = 7200;  // local time of day of the change
 };
 

@@ -41,11 +41,11 @@ struct MetricTarget {
 // and weekly seasons) `lookahead_seconds` ahead and propose at least the replicas the forecast
 // needs. Every field's range is what `ebb validate` accepts; `ebb tune` may search inside them.
 struct PredictiveSettings {
-  int32_t lookahead_seconds = 60;        // [0, 3600]: about the pods' start-up delay
-  int32_t bucket_seconds = 300;          // [300, 3600], divides 86400: history resolution
-  int32_t min_history_seconds = 86400;   // [86400, 1209600]: no forecast before (warm-up)
-  int32_t headroom_percent = 0;          // [0, 200]: forecast x (1 + headroom/100)
-  bool daily = true;                     // seasons used (at least one)
+  int32_t lookahead_seconds = 60;       // [0, 3600]: about the pods' start-up delay
+  int32_t bucket_seconds = 300;         // [300, 3600], divides 86400: history resolution
+  int32_t min_history_seconds = 86400;  // [86400, 1209600]: no forecast before (warm-up)
+  int32_t headroom_percent = 0;         // [0, 200]: forecast x (1 + headroom/100)
+  bool daily = true;                    // seasons used (at least one)
   bool weekly = true;
 };
 
@@ -209,11 +209,11 @@ struct ScaleEvent {
 // A predictive metric's own history: the mean of its readings per bucket (milli-units), newest
 // last, bounded to kMaxHistoryBuckets; the bucket still filling is kept apart.
 struct MetricHistory {
-  int32_t bucket_seconds = 0;      // 0: no history
-  int64_t first_bucket = 0;        // bucket index (Unix seconds / bucket_seconds) of values[0]
-  std::vector<int64_t> values;     // -1: no reading in that bucket
-  int64_t open_bucket = -1;        // the bucket being filled (-1: none)
-  double open_sum = 0;             // milli-units
+  int32_t bucket_seconds = 0;   // 0: no history
+  int64_t first_bucket = 0;     // bucket index (Unix seconds / bucket_seconds) of values[0]
+  std::vector<int64_t> values;  // -1: no reading in that bucket
+  int64_t open_bucket = -1;     // the bucket being filled (-1: none)
+  double open_sum = 0;          // milli-units
   int32_t open_count = 0;
   // Not persisted: the seasons' errors over the last day, recomputed when a bucket closes.
   int64_t errors_bucket = -1;
@@ -250,10 +250,10 @@ enum class Reason : uint8_t {
   kFailedGetMetrics,  // all metrics failed, or some failed and the rest say scale down
   kPaused,
   kPausedReplicas,
-  kActivated,     // 0/idle -> max(min, 1) on activity
-  kScaledToZero,  // inactive for cooldownPeriod -> 0 / idleReplicas
-  kCooldown,      // inactive, waiting for the cooldown before going to 0 / idle
-  kInactive,      // inactive and already at 0 / idle
+  kActivated,      // 0/idle -> max(min, 1) on activity
+  kScaledToZero,   // inactive for cooldownPeriod -> 0 / idleReplicas
+  kCooldown,       // inactive, waiting for the cooldown before going to 0 / idle
+  kInactive,       // inactive and already at 0 / idle
   kScheduleFloor,  // a spec.schedules window raised the count to its minReplicas
 };
 

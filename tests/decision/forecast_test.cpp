@@ -1,10 +1,11 @@
+#include "controller/decision/forecast.h"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <functional>
 
 #include "controller/decision/decider.h"
 #include "controller/decision/explain.h"
-#include "controller/decision/forecast.h"
 #include "tests/support/builders.h"
 
 using namespace ebb;
@@ -190,7 +191,9 @@ TEST_CASE("a forecast above the activation threshold wakes a pool at zero",
   spec.metrics[0].predictive = PredictiveSettings{};
   spec.metrics[0].predictive->lookahead_seconds = 300;
   spec.behavior = DefaultBehavior();
-  auto morning = [](int64_t t) { return t % 86400 >= 8 * 3600 && t % 86400 < 9 * 3600 ? 50.0 : 0.0; };
+  auto morning = [](int64_t t) {
+    return t % 86400 >= 8 * 3600 && t % 86400 < 9 * 3600 ? 50.0 : 0.0;
+  };
   DecisionState st;
   int32_t replicas = 0;
   for (int64_t t = 0; t < 86400 + 7 * 3600 + 50 * 60; t += 15) {

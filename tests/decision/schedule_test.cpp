@@ -1,3 +1,5 @@
+#include "controller/decision/schedule.h"
+
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <sstream>
@@ -5,7 +7,6 @@
 #include "controller/decision/cron.h"
 #include "controller/decision/decider.h"
 #include "controller/decision/explain.h"
-#include "controller/decision/schedule.h"
 #include "controller/decision/time_zone.h"
 #include "tests/support/builders.h"
 
@@ -123,8 +124,8 @@ TEST_CASE("a window is open from its cron start for its duration", "[decision][s
   }
   // Both day fields restricted: either matches (the 1st of the month or a Sunday).
   const Schedule either = Window("0 0 1 * 0", 3600, 2);
-  CHECK(ScheduleOpen(either, UtcAt(2026, 12, 1, 0, 30)));   // Tuesday the 1st
-  CHECK(ScheduleOpen(either, UtcAt(2026, 12, 6, 0, 30)));   // Sunday the 6th
+  CHECK(ScheduleOpen(either, UtcAt(2026, 12, 1, 0, 30)));  // Tuesday the 1st
+  CHECK(ScheduleOpen(either, UtcAt(2026, 12, 6, 0, 30)));  // Sunday the 6th
   CHECK_FALSE(ScheduleOpen(either, UtcAt(2026, 12, 7, 0, 30)));
   // A window longer than a day that started days ago.
   const Schedule week = Window("0 0 * * 1", 5 * 86400, 4);
