@@ -3,7 +3,8 @@
 # at the same SLO: per workload and mode, the arrival-rate target is swept and the cheapest
 # policy meeting the SLO is reported (replica-hours, p99 wait), with every run below it.
 #
-#   bench/sim/predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]    (celery alibaba nasa)
+#   bench/sim/predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]   (celery alibaba; also nasa)
+#   EBB_BENCH_U="0.6 0.8" bench/sim/predictive.sh ...             (fewer targets)
 #
 # Both modes run the same Autoscaler: the workload's backlog metric (its bench/sim/workloads
 # policy) plus the queue's arrival rate (Prometheus rate() over 60 s) with an AverageValue target
@@ -21,7 +22,7 @@ out=workloads-data
 # 1995-07-01 00:00 EDT (04:00 UTC).
 awk -F, 'NR > 1 { printf "%d,backlog,%d\n", 804571200 + $1, $2 * 100 }' \
   "$traces/nasa_http_1995/nasa_jul95_per_minute.csv" > "$out/nasa-jul.csv"
-[ $# -gt 0 ] || set -- celery alibaba nasa
+[ $# -gt 0 ] || set -- celery alibaba
 
 # workload -> min max backlog-target per-replica-throughput slo model
 params() {
@@ -88,7 +89,7 @@ for w in "$@"; do
   slo=$(params "$w" | awk '{print $5}')
   for mode in reactive predictive; do
     best="" all=""
-    for u in 0.5 0.6 0.7 0.8 0.9 1.0; do
+    for u in ${EBB_BENCH_U:-0.5 0.6 0.7 0.8 0.9 1.0}; do
       f="$out/predictive-$w-$mode-$u"
       spec "$w" "$mode" "$u" > "$f.yaml"
       "$ebb" simulate -f "$f.yaml" --metrics "$(recording "$w")" --json > "$f.json"
