@@ -10,7 +10,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config ccache ca-certificates \
       libcurl4-openssl-dev nlohmann-json3-dev prometheus-cpp-dev libhiredis-dev libspdlog-dev \
-      libyaml-cpp-dev libssl-dev \
+      libyaml-cpp-dev libssl-dev tzdata \
  && rm -rf /var/lib/apt/lists/*
 # Only what the `ebb` target compiles (.dockerignore keeps tests, docs, manifests and builds out).
 COPY . /src
@@ -25,7 +25,8 @@ RUN --mount=type=cache,target=/ccache,id=ebb-ccache \
       -DEBB_REVISION="${EBB_REVISION}" >/dev/null \
  && cmake --build /build -j"$(nproc)" --target ebb \
  && { ccache --show-stats | grep -E '^ *(Hits|Misses):' || true; }
-# The runtime filesystem: ebb, every library ldd lists (with the loader), CA certificates,
+# The runtime filesystem: ebb, every library ldd lists (with the loader), CA certificates, the
+# time zones spec.schedules names (tzdata),
 # passwd/group entries for the non-root user, name resolution config.
 RUN set -eu; \
     mkdir -p /stage/etc/ssl/certs; \
@@ -34,6 +35,7 @@ RUN set -eu; \
       cp --parents -L "$lib" /stage/; \
     done; \
     cp /etc/ssl/certs/ca-certificates.crt /stage/etc/ssl/certs/; \
+    mkdir -p /stage/usr/share && cp -r /usr/share/zoneinfo /stage/usr/share/; \
     echo 'nonroot:x:65532:65532:ebb:/nonexistent:/sbin/nologin' >/stage/etc/passwd; \
     echo 'nonroot:x:65532:' >/stage/etc/group; \
     echo 'hosts: files dns' >/stage/etc/nsswitch.conf; \

@@ -4,6 +4,7 @@
 
 #include "controller/api/documents.h"
 #include "controller/api/field_reader.h"
+#include "controller/api/time_zones.h"
 #include "controller/api/timestamps.h"
 #include "controller/base/text.h"
 
@@ -77,6 +78,105 @@ void ParseMetricIdentifier(FieldReader& r, const json& block, const std::string&
   if (auto it = id->find("selector"); it != id->end() && !it->is_null()) m.selector = it->dump();
 }
 
+// spec.metrics[i].predictive. Only a total the pool shares can be forecast and divided by a
+// per-replica target: an AverageValue target of Object, External or a scaler's metric. A per-pod
+// average or a utilisation moves with the replica count being forecast, so it is refused.
+void ParsePredictive(FieldReader& r, const json& entry, const std::string& path, MetricSpec& m) {
+  const json* b = r.Object(entry, "predictive", path);
+  if (b == nullptr) return;
+  const std::string p = Join(path, "predictive");
+  r.Known(*b, p,
+          {"lookaheadSeconds", "bucketSeconds", "minHistorySeconds", "headroomPercent", "seasons"});
+  decision::PredictiveSettings s;
+  if (auto v = r.Int(*b, "lookaheadSeconds", p, 0, 3600))
+    s.lookahead_seconds = static_cast<int32_t>(*v);
+  if (auto v = r.Int(*b, "bucketSeconds", p, 300, 3600)) {
+    s.bucket_seconds = static_cast<int32_t>(*v);
+    if (86400 % *v != 0)
+      r.Add(Join(p, "bucketSeconds"),
+            "must divide a day (86400 s) evenly, e.g. 300, 600, 900, 1800, 3600");
+  }
+  if (auto v = r.Int(*b, "minHistorySeconds", p, 86400, 1209600)) {
+    s.min_history_seconds = static_cast<int32_t>(*v);
+  }
+  if (auto v = r.Int(*b, "headroomPercent", p, 0, 200))
+    s.headroom_percent = static_cast<int32_t>(*v);
+  if (const json* seasons = r.Array(*b, "seasons", p)) {
+    s.daily = false;
+    s.weekly = false;
+    if (seasons->empty()) r.Add(Join(p, "seasons"), "must list at least one of Daily, Weekly");
+    for (size_t i = 0; i < seasons->size(); ++i) {
+      const json& v = (*seasons)[i];
+      const std::string sp = Index(Join(p, "seasons"), i);
+      bool* flag = v == "Daily" ? &s.daily : v == "Weekly" ? &s.weekly : nullptr;
+      if (flag == nullptr) {
+        r.Add(sp, "must be Daily or Weekly");
+      } else if (*flag) {
+        r.Add(sp, "duplicate season");
+      } else {
+        *flag = true;
+      }
+    }
+  }
+  const bool total = m.type == SourceType::kObject || m.type == SourceType::kExternal ||
+                     m.type == SourceType::kScaler;
+  if (!total || m.target.type != TargetType::kAverageValue) {
+    r.Add(p,
+          "needs an AverageValue target on an Object, External or scaler metric (a total the "
+          "replicas share, such as a queue's arrival rate); a per-pod average or a utilisation "
+          "changes with the replica count it would forecast");
+  }
+  m.predictive = s;
+}
+
+// spec.schedules: cron-started windows raising the minimum.
+void ParseSchedules(FieldReader& r, const json& spec, decision::Spec& out) {
+  const json* list = r.Array(spec, "schedules", "spec");
+  if (list == nullptr) return;
+  if (list->size() > 32) r.Add("spec.schedules", "must have at most 32 windows");
+  std::set<std::string> names;
+  for (size_t i = 0; i < list->size() && i < 32; ++i) {
+    const std::string p = Index("spec.schedules", i);
+    const json& e = (*list)[i];
+    if (!e.is_object()) {
+      r.Add(p, "must be an object");
+      continue;
+    }
+    r.Known(e, p, {"name", "start", "durationSeconds", "timeZone", "minReplicas"});
+    decision::Schedule s;
+    if (auto n = r.String(e, "name", p, true)) {
+      if (n->empty()) r.Add(Join(p, "name"), "must not be empty");
+      if (!n->empty() && !names.insert(*n).second) {
+        r.Add(Join(p, "name"), "duplicate schedule name \"" + SafeText(*n, 64) + "\"");
+      }
+      s.name = *n;
+    }
+    if (auto c = r.String(e, "start", p, true)) {
+      s.start = *c;
+      auto cron = decision::ParseCron(*c);
+      if (cron) {
+        s.cron = *cron;
+      } else {
+        r.Add(Join(p, "start"), "\"" + SafeText(*c, 64) + "\": " + cron.error().message);
+      }
+    }
+    if (auto d = r.Int(e, "durationSeconds", p, 60, 604800, true)) {
+      s.duration_seconds = static_cast<int32_t>(*d);
+    }
+    std::string zone = "UTC";
+    if (auto z = r.String(e, "timeZone", p)) zone = *z;
+    if (auto z = LoadTimeZone(zone)) {
+      s.zone = *z;
+    } else {
+      r.Add(Join(p, "timeZone"), z.error().message);
+    }
+    if (auto v = r.Int(e, "minReplicas", p, 1, kMaxInt32, true)) {
+      s.min_replicas = static_cast<int32_t>(*v);
+    }
+    out.schedules.push_back(std::move(s));
+  }
+}
+
 void ParseMetric(FieldReader& r, const json& entry, const std::string& path, MetricSpec& m,
                  MetricSource& source) {
   if (!entry.is_object()) {
@@ -84,7 +184,7 @@ void ParseMetric(FieldReader& r, const json& entry, const std::string& path, Met
     return;
   }
   std::vector<std::string> known = {"type", "name",   "resource", "containerResource",
-                                    "pods", "object", "external"};
+                                    "pods", "object", "external", "predictive"};
   for (const scalers::ScalerType& t : scalers::ScalerTypes()) known.emplace_back(t.block);
   r.Known(entry, path, known);
   auto type = r.String(entry, "type", path, true);
@@ -172,6 +272,7 @@ void ParseMetric(FieldReader& r, const json& entry, const std::string& path, Met
     if (n->empty()) r.Add(Join(path, "name"), "must not be empty");
     m.name = *n;
   }
+  ParsePredictive(r, entry, path, m);
 }
 
 void ParseRules(FieldReader& r, const json& obj, const std::string& path, bool up,
@@ -328,7 +429,7 @@ Result<Autoscaler> ParseAutoscaler(const json& doc) {
     r.Known(
         *spec, "spec",
         {"scaleTargetRef", "minReplicas", "maxReplicas", "metrics", "behavior", "cooldownPeriod",
-         "initialCooldownPeriod", "idleReplicas", "pollingInterval", "fallback"});
+         "initialCooldownPeriod", "idleReplicas", "pollingInterval", "fallback", "schedules"});
     if (const json* ref = r.Object(*spec, "scaleTargetRef", "spec", true)) {
       const std::string p = "spec.scaleTargetRef";
       r.Known(*ref, p, {"apiVersion", "kind", "name"});
@@ -385,6 +486,7 @@ Result<Autoscaler> ParseAutoscaler(const json& doc) {
       }
     }
     ParseFallback(r, *spec, s);
+    ParseSchedules(r, *spec, s);
   }
   if (s.metrics.empty() && spec != nullptr && !spec->contains("metrics")) {
     // upstream default: cpu at 80 % utilisation.
@@ -413,6 +515,19 @@ Result<Autoscaler> ParseAutoscaler(const json& doc) {
         kinds += ", " + std::string(t.type);
       r.Add("spec.minReplicas", "0 needs at least one metric that can become inactive (" + kinds +
                                     "); cpu and memory are always active");
+    }
+  }
+  for (size_t i = 0; i < s.schedules.size(); ++i) {
+    if (s.schedules[i].min_replicas > s.max_replicas) {
+      r.Add(Index("spec.schedules", i) + ".minReplicas",
+            "must not exceed maxReplicas (" + std::to_string(s.max_replicas) + ")");
+    }
+  }
+  int predictive = 0;
+  for (size_t i = 0; i < s.metrics.size(); ++i) {
+    if (s.metrics[i].predictive && ++predictive == 2) {
+      r.Add(Index("spec.metrics", i) + ".predictive",
+            "only one metric may be predictive (its history is kept in the status)");
     }
   }
   if (s.paused_replicas && *s.paused_replicas > s.max_replicas) {

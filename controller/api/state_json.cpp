@@ -1,7 +1,10 @@
 #include "controller/api/state_json.h"
 
+#include <cmath>
+
 #include "controller/api/field_reader.h"
 #include "controller/api/timestamps.h"
+#include "controller/decision/forecast.h"
 
 namespace ebb::api {
 namespace {
@@ -65,6 +68,74 @@ bool ReadEvents(const json& j, const std::string& path, std::vector<decision::Sc
   return true;
 }
 
+json History(const decision::MetricHistory& h) {
+  if (h.bucket_seconds <= 0) return nullptr;
+  json o = {{"bucketSeconds", h.bucket_seconds},
+            {"start", FormatRfc3339(FromUnixMillis(h.first_bucket * h.bucket_seconds * 1000))},
+            {"values", h.values}};
+  if (h.open_bucket >= 0 && h.open_count > 0) {
+    o["open"] = {{"start", FormatRfc3339(FromUnixMillis(h.open_bucket * h.bucket_seconds * 1000))},
+                 {"sum", h.open_sum},
+                 {"count", h.open_count}};
+  }
+  return o;
+}
+
+// A bucket start: an RFC 3339 time on a bucket boundary, as an index.
+bool ReadBucket(const json& j, int32_t bucket_seconds, int64_t& out) {
+  Timestamp t{};
+  if (!ReadTime(j, t)) return false;
+  const int64_t ms = ToUnixMillis(t);
+  const int64_t width = int64_t{bucket_seconds} * 1000;
+  if (ms % width != 0) return false;
+  out = ms / width;
+  return true;
+}
+
+Result<decision::MetricHistory> ReadHistory(const json& j, const std::string& p) {
+  auto fail = [](std::string m) { return MakeError(ErrorCode::kInvalidConfig, std::move(m)); };
+  decision::MetricHistory h;
+  if (j.is_null()) return h;
+  if (!j.is_object()) return fail(p + ": must be an object or null");
+  auto width = ReadInt(j, "bucketSeconds", p, 300, 3600, true);
+  if (!width) return width.error();
+  h.bucket_seconds = static_cast<int32_t>(**width);
+  if (!j.contains("start") || !ReadBucket(j["start"], h.bucket_seconds, h.first_bucket)) {
+    return fail(p + ".start: must be an RFC 3339 time on a bucket boundary");
+  }
+  const json& values = j.value("values", json());
+  if (!values.is_array()) return fail(p + ".values: must be a list of integers");
+  if (values.size() > decision::kMaxHistoryBuckets) {
+    return fail(p + ".values: must have at most " + std::to_string(decision::kMaxHistoryBuckets) +
+                " entries (got " + std::to_string(values.size()) + ")");
+  }
+  h.values.reserve(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    auto v = ReadIntValue(values[i], p + ".values[" + std::to_string(i) + "]", -1, INT64_MAX);
+    if (!v) return v.error();
+    h.values.push_back(*v);
+  }
+  if (auto o = j.find("open"); o != j.end() && !o->is_null()) {
+    const std::string op = p + ".open";
+    if (!o->is_object() || !o->contains("start") ||
+        !ReadBucket((*o)["start"], h.bucket_seconds, h.open_bucket)) {
+      return fail(op + ".start: must be an RFC 3339 time on a bucket boundary");
+    }
+    auto count = ReadInt(*o, "count", op, 1, INT32_MAX, true);
+    if (!count) return count.error();
+    h.open_count = static_cast<int32_t>(**count);
+    const json& sum = o->value("sum", json());
+    if (!sum.is_number() || !std::isfinite(sum.get<double>()) || sum.get<double>() < 0) {
+      return fail(op + ".sum: must be a non-negative number");
+    }
+    h.open_sum = sum.get<double>();
+    if (h.open_bucket < h.first_bucket + static_cast<int64_t>(h.values.size())) {
+      return fail(op + ".start: must be after the last closed bucket");
+    }
+  }
+  return h;
+}
+
 }  // namespace
 
 json StateToJson(const decision::DecisionState& s) {
@@ -81,6 +152,13 @@ json StateToJson(const decision::DecisionState& s) {
   j["consecutiveFailures"] = s.consecutive_failures;
   if (s.last_active_time) j["lastActiveTime"] = FormatRfc3339(*s.last_active_time);
   if (s.last_scale_time) j["lastScaleTime"] = FormatRfc3339(*s.last_scale_time);
+  bool any_history = false;
+  for (const auto& h : s.histories) any_history = any_history || h.bucket_seconds > 0;
+  if (any_history) {
+    json a = json::array();
+    for (const auto& h : s.histories) a.push_back(History(h));
+    j["histories"] = std::move(a);
+  }
   return j;
 }
 
@@ -126,6 +204,17 @@ Result<decision::DecisionState> StateFromJson(const json& j, const std::string& 
       Timestamp t{};
       if (!ReadTime(*it, t)) return fail(path + "." + key + ": must be an RFC 3339 time");
       (std::string(key) == "lastActiveTime" ? s.last_active_time : s.last_scale_time) = t;
+    }
+  }
+  if (auto it = j.find("histories"); it != j.end() && !it->is_null()) {
+    // One per spec metric; 16 is far above any spec and bounds what a stored status can hold.
+    if (!it->is_array() || it->size() > 16) {
+      return fail(path + ".histories: must be a list of at most 16 entries");
+    }
+    for (size_t i = 0; i < it->size(); ++i) {
+      auto h = ReadHistory((*it)[i], path + ".histories[" + std::to_string(i) + "]");
+      if (!h) return h.error();
+      s.histories.push_back(std::move(*h));
     }
   }
   return s;

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 
+#include "controller/decision/arithmetic.h"
+#include "controller/decision/forecast.h"
 #include "controller/decision/normalize.h"
 #include "controller/decision/replica_calculator.h"
+#include "controller/decision/schedule.h"
 
 namespace ebb::decision {
 namespace {
@@ -36,6 +39,32 @@ bool IsPerPodResource(SourceType t) {
   return t == SourceType::kResource || t == SourceType::kContainerResource;
 }
 
+// predictive: record the reading and raise the metric's proposal to what the forecast needs. A
+// forecast only adds (max with the reactive proposal), so it never scales down on its own, and
+// a forecast above the activation threshold counts as activity (the pool starts before the load).
+void ApplyForecast(const MetricSpec& spec, int64_t total_milli, MetricHistory& history,
+                   Timestamp now, MetricResult& m) {
+  const PredictiveSettings& p = *spec.predictive;
+  // Only totals the pool shares (AverageValue of a value metric) can be divided by a per-replica
+  // target; validation refuses the rest, this keeps a hand-built Spec harmless.
+  if (spec.target.type != TargetType::kAverageValue || spec.target.average_value_milli <= 0 ||
+      IsPerPodResource(spec.type) || spec.type == SourceType::kPods) {
+    return;
+  }
+  // The total as read (an AverageValue result reports the per-replica average instead).
+  RecordSample(history, p, now, total_milli);
+  const auto f = ForecastValue(history, p, now);
+  if (!f) return;
+  m.forecast_milli = *f;
+  m.forecast_proposal =
+      CeilToInt32(static_cast<double>(*f) / static_cast<double>(spec.target.average_value_milli));
+  if (m.forecast_proposal > m.proposal) {
+    m.proposal = m.forecast_proposal;
+    m.forecast_raised = true;
+  }
+  if (*f > spec.activation_threshold_milli) m.active = true;
+}
+
 void Finish(Decision& out, int32_t desired, Reason reason) {
   out.desired_replicas = desired;
   out.reason = reason;
@@ -48,6 +77,9 @@ void EvaluateMetrics(const Spec& spec, const Settings& settings, const Observati
   const size_t n = spec.metrics.size();
   out.metrics.resize(n);
   state.consecutive_failures.resize(n, 0);
+  bool predictive = false;
+  for (const MetricSpec& m : spec.metrics) predictive = predictive || m.predictive.has_value();
+  if (predictive) state.histories.resize(n);
   MetricInputs in;
   in.current_replicas = obs.spec_replicas;
   in.status_replicas = obs.status_replicas;
@@ -60,11 +92,17 @@ void EvaluateMetrics(const Spec& spec, const Settings& settings, const Observati
     MetricResult& m = out.metrics[i];
     CalculateMetric(spec.metrics[i], reading, obs, in, m);
     int32_t& failures = state.consecutive_failures[i];
+    m.forecast_milli = -1;
+    m.forecast_proposal = -1;
+    m.forecast_raised = false;
     if (m.status == MetricStatus::kOk) {
       failures = 0;
       // cpu/memory are never idle while pods run (KEDA); at zero replicas their leftover samples
       // say nothing about demand.
       if (IsPerPodResource(spec.metrics[i].type)) m.active = obs.spec_replicas > 0;
+      if (spec.metrics[i].predictive) {
+        ApplyForecast(spec.metrics[i], reading.value_milli, state.histories[i], now, m);
+      }
       continue;
     }
     if (failures < INT32_MAX) ++failures;
@@ -120,6 +158,8 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
   out.active = true;
   out.fallback = false;
   out.paused = false;
+  out.schedule = -1;
+  out.schedule_floor = -1;
 
   // Pause wins over everything: keep the count, or hold the requested one.
   if (spec.paused_replicas || spec.paused) {
@@ -140,7 +180,18 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
   // two never fight: the metric pipeline below never goes under `floor`.
   const bool to_zero = spec.min_replicas == 0 || spec.idle_replicas.has_value();
   const int32_t inactive_level = spec.idle_replicas.value_or(0);
-  const int32_t floor = to_zero ? std::max(spec.min_replicas, 1) : spec.min_replicas;
+  const int32_t spec_floor = to_zero ? std::max(spec.min_replicas, 1) : spec.min_replicas;
+  // An open schedule window raises the floor (never above maxReplicas); like KEDA's cron scaler
+  // it also counts as activity, so the pool neither idles nor goes to zero inside it.
+  if (!spec.schedules.empty()) {
+    const ScheduleFloor sf = OpenScheduleFloor(spec.schedules, now);
+    out.schedule = sf.index;
+    out.schedule_floor = sf.replicas;
+  }
+  const bool schedule_raises = out.schedule_floor > spec_floor;
+  const int32_t floor =
+      schedule_raises ? std::min(out.schedule_floor, spec.max_replicas) : spec_floor;
+  const Reason below_floor = schedule_raises ? Reason::kScheduleFloor : Reason::kBelowMinReplicas;
 
   if (current == 0 && !to_zero) {
     // upstream: replicas == 0 with minReplicas != 0 means autoscaling is disabled.
@@ -165,7 +216,7 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
 
   bool known_inactive = false;
   if (to_zero) {
-    bool any_active = false;
+    bool any_active = out.schedule_floor > inactive_level;
     for (const MetricResult& m : out.metrics) any_active = any_active || m.active;
     if (any_active) state.last_active_time = now;
     // Inactive only when every metric was read and none is active: missing data never
@@ -198,11 +249,13 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
       if (cooled) return Finish(out, inactive_level, Reason::kScaledToZero);
       if (current < floor) return Finish(out, current, Reason::kCooldown);
     }
-    if (current < floor) return Finish(out, floor, Reason::kBelowMinReplicas);
+    if (current < floor) return Finish(out, floor, below_floor);
   }
 
   if (!combined) {
     out.scaling_active = false;
+    // The schedule needs no metric: its floor holds while the metrics cannot be read.
+    if (current < floor) return Finish(out, floor, below_floor);
     return Finish(out, current, Reason::kFailedGetMetrics);
   }
   out.proposal = proposal;
@@ -216,7 +269,15 @@ void Decide(const Spec& spec, const Settings& settings, const Observation& obs,
   out.scaling_limited = r.desired != r.stabilized;
   Reason reason = r.limit;
   if (known_inactive && r.limit == Reason::kDesiredWithinRange) reason = Reason::kCooldown;
-  Finish(out, r.desired, reason);
+  int32_t desired = r.desired;
+  // The behavior path clamps to the minimum only when it moves; a floor above the current
+  // count must apply when the metrics ask for no change too.
+  if (schedule_raises && (desired < floor || r.limit == Reason::kTooFewReplicas)) {
+    desired = std::max(desired, floor);
+    reason = Reason::kScheduleFloor;
+    out.scaling_limited = true;
+  }
+  Finish(out, desired, reason);
 }
 
 Decision Decide(const Spec& spec, const Settings& settings, const Observation& obs,

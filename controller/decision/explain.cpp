@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "controller/base/quantity.h"
 #include "controller/decision/replica_calculator.h"
 
 namespace ebb::decision {
@@ -22,10 +23,16 @@ const char* LimitMessage(Reason r) {
   }
 }
 
+std::string ScheduleMessage(const Spec& spec, const Decision& d) {
+  if (d.schedule < 0 || static_cast<size_t>(d.schedule) >= spec.schedules.size()) return "";
+  return "schedule " + spec.schedules[static_cast<size_t>(d.schedule)].name +
+         " raises the minimum to " + std::to_string(d.schedule_floor);
+}
+
 bool IsLimitReason(Reason r) {
-  return r == Reason::kTooFewReplicas || r == Reason::kTooManyReplicas ||
-         r == Reason::kScaleUpLimit || r == Reason::kScaleDownLimit ||
-         r == Reason::kDesiredWithinRange;
+  return r == Reason::kScheduleFloor || r == Reason::kTooFewReplicas ||
+         r == Reason::kTooManyReplicas || r == Reason::kScaleUpLimit ||
+         r == Reason::kScaleDownLimit || r == Reason::kDesiredWithinRange;
 }
 
 }  // namespace
@@ -62,6 +69,8 @@ const char* ToString(Reason r) {
       return "ScalerCooldown";
     case Reason::kInactive:
       return "Inactive";
+    case Reason::kScheduleFloor:
+      return "ScheduleFloor";
   }
   return "Unknown";
 }
@@ -130,6 +139,8 @@ std::string RescaleReason(const Spec& spec, const Decision& d) {
       return "Activated: a metric is above its activation threshold";
     case Reason::kScaledToZero:
       return "Inactive for the cooldown period";
+    case Reason::kScheduleFloor:
+      return "Scheduled floor: " + ScheduleMessage(spec, d);
     default:
       break;
   }
@@ -137,7 +148,12 @@ std::string RescaleReason(const Spec& spec, const Decision& d) {
     return "Fallback: a metric failed more than failureThreshold times";
   }
   if (d.desired_replicas > d.current_replicas && d.winning_metric >= 0) {
-    return DescribeMetric(spec.metrics[static_cast<size_t>(d.winning_metric)]) + " above target";
+    const auto w = static_cast<size_t>(d.winning_metric);
+    const MetricResult* m = w < d.metrics.size() ? &d.metrics[w] : nullptr;
+    if (m != nullptr && m->forecast_raised) {
+      return DescribeMetric(spec.metrics[w]) + " forecast above target";
+    }
+    return DescribeMetric(spec.metrics[w]) + " above target";
   }
   if (d.desired_replicas < d.current_replicas) return "All metrics below target";
   return "";
@@ -181,7 +197,11 @@ std::vector<Condition> Conditions(const Spec& spec, const Decision& d) {
                  "the controller was able to successfully calculate a replica count from " +
                      DescribeMetric(spec.metrics[i])});
   }
-  if (d.stabilized >= 0 && IsLimitReason(d.reason)) {
+  if (d.reason == Reason::kScheduleFloor) {
+    c.push_back({"ScalingLimited", true, ToString(d.reason),
+                 "the desired replica count is less than the scheduled minimum: " +
+                     ScheduleMessage(spec, d)});
+  } else if (d.stabilized >= 0 && IsLimitReason(d.reason)) {
     c.push_back({"ScalingLimited", d.scaling_limited, ToString(d.reason), LimitMessage(d.reason)});
   } else if (d.stabilized >= 0) {
     c.push_back(
@@ -229,7 +249,13 @@ std::string Summary(const Spec& spec, const Decision& d) {
     if (m.utilization >= 0) s += std::to_string(m.utilization) + "% ";
     s += "proposes " + std::to_string(m.proposal);
     if (m.status == MetricStatus::kFallback) s += " (fallback)";
+    if (m.forecast_milli >= 0 && spec.metrics[i].predictive) {
+      s += " (forecast " + FormatMilli(m.forecast_milli) + " in " +
+           std::to_string(spec.metrics[i].predictive->lookahead_seconds) + " s needs " +
+           std::to_string(m.forecast_proposal) + ")";
+    }
   }
+  if (d.schedule >= 0) s += "; " + ScheduleMessage(spec, d);
   return s;
 }
 

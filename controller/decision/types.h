@@ -4,11 +4,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "controller/base/time.h"
+#include "controller/decision/cron.h"
+#include "controller/decision/time_zone.h"
 
 namespace ebb::decision {
 
@@ -34,6 +37,18 @@ struct MetricTarget {
   int64_t average_value_milli = 0;  // for kAverageValue
 };
 
+// spec.metrics[i].predictive: forecast this metric from its own history (bucketed means, daily
+// and weekly seasons) `lookahead_seconds` ahead and propose at least the replicas the forecast
+// needs. Every field's range is what `ebb validate` accepts; `ebb tune` may search inside them.
+struct PredictiveSettings {
+  int32_t lookahead_seconds = 60;       // [0, 3600]: about the pods' start-up delay
+  int32_t bucket_seconds = 300;         // [300, 3600], divides 86400: history resolution
+  int32_t min_history_seconds = 86400;  // [86400, 1209600]: no forecast before (warm-up)
+  int32_t headroom_percent = 0;         // [0, 200]: forecast x (1 + headroom/100)
+  bool daily = true;                    // seasons used (at least one)
+  bool weekly = true;
+};
+
 struct MetricSpec {
   std::string name;  // explicit name, else the metric's own name, else the resource name
   SourceType type = SourceType::kResource;
@@ -46,6 +61,7 @@ struct MetricSpec {
   MetricTarget target;
   // KEDA-style: the metric is active when its value is strictly above this (default 0).
   int64_t activation_threshold_milli = 0;
+  std::optional<PredictiveSettings> predictive;  // only with an AverageValue target of a total
 };
 
 enum class PolicyType : uint8_t { kPods, kPercent };
@@ -84,6 +100,17 @@ struct Fallback {
   FallbackBehavior behavior = FallbackBehavior::kStatic;
 };
 
+// spec.schedules[i]: while a window is open, desiredReplicas is at least min_replicas (a floor
+// that also counts as activity for scale to zero), as KEDA's cron scaler is used.
+struct Schedule {
+  std::string name;
+  std::string start;  // the cron text as written, for messages
+  CronExpr cron;
+  int32_t duration_seconds = 3600;
+  std::shared_ptr<const TimeZone> zone;  // null: UTC
+  int32_t min_replicas = 0;
+};
+
 struct Spec {
   int32_t min_replicas = 1;
   int32_t max_replicas = 1;
@@ -96,6 +123,7 @@ struct Spec {
   std::optional<Fallback> fallback;
   bool paused = false;
   std::optional<int32_t> paused_replicas;
+  std::vector<Schedule> schedules;
 };
 
 // Controller-level settings upstream exposes as kube-controller-manager flags.
@@ -178,6 +206,22 @@ struct ScaleEvent {
   bool outdated = false;
 };
 
+// A predictive metric's own history: the mean of its readings per bucket (milli-units), newest
+// last, bounded to kMaxHistoryBuckets; the bucket still filling is kept apart.
+struct MetricHistory {
+  int32_t bucket_seconds = 0;   // 0: no history
+  int64_t first_bucket = 0;     // bucket index (Unix seconds / bucket_seconds) of values[0]
+  std::vector<int64_t> values;  // -1: no reading in that bucket
+  int64_t open_bucket = -1;     // the bucket being filled (-1: none)
+  double open_sum = 0;          // milli-units
+  int32_t open_count = 0;
+  // Not persisted: the seasons' errors over the last day, recomputed when a bucket closes.
+  int64_t errors_bucket = -1;
+  int32_t errors_lookahead = -1;
+  double daily_error = -1;
+  double weekly_error = -1;
+};
+
 // Everything the core remembers between decisions. A plain value that serialises to JSON so the
 // controller can persist it in status and stabilization survives restarts and leader changes.
 struct DecisionState {
@@ -188,6 +232,7 @@ struct DecisionState {
   std::vector<int32_t> consecutive_failures;  // per spec metric, in spec order
   std::optional<Timestamp> last_active_time;
   std::optional<Timestamp> last_scale_time;
+  std::vector<MetricHistory> histories;  // per spec metric; empty for metrics without predictive
 };
 
 // ---------------------------------------------------------------- decision
@@ -205,10 +250,11 @@ enum class Reason : uint8_t {
   kFailedGetMetrics,  // all metrics failed, or some failed and the rest say scale down
   kPaused,
   kPausedReplicas,
-  kActivated,     // 0/idle -> max(min, 1) on activity
-  kScaledToZero,  // inactive for cooldownPeriod -> 0 / idleReplicas
-  kCooldown,      // inactive, waiting for the cooldown before going to 0 / idle
-  kInactive,      // inactive and already at 0 / idle
+  kActivated,      // 0/idle -> max(min, 1) on activity
+  kScaledToZero,   // inactive for cooldownPeriod -> 0 / idleReplicas
+  kCooldown,       // inactive, waiting for the cooldown before going to 0 / idle
+  kInactive,       // inactive and already at 0 / idle
+  kScheduleFloor,  // a spec.schedules window raised the count to its minReplicas
 };
 
 enum class StabilizationReason : uint8_t {
@@ -233,6 +279,11 @@ struct MetricResult {
   int32_t utilization = -1;  // Resource Utilization percent, else -1
   double usage_ratio = 0;    // current / target, as compared with the tolerance band
   int32_t ready_pods = 0;    // the count the ratio multiplied (readyPodCount or samples)
+  // predictive: the forecast lookahead seconds ahead and the replicas it needs (-1: no forecast,
+  // e.g. still warming up); `proposal` is already the larger of this and the reactive one.
+  int64_t forecast_milli = -1;
+  int32_t forecast_proposal = -1;
+  bool forecast_raised = false;  // the forecast asked for more than the reading did
 };
 
 struct Decision {
@@ -252,6 +303,8 @@ struct Decision {
   bool active = true;     // KEDA Active condition
   bool fallback = false;  // Fallback condition
   bool paused = false;
+  int32_t schedule = -1;        // index of the open spec.schedules window with the highest floor
+  int32_t schedule_floor = -1;  // its minReplicas (-1: no window open)
   std::vector<MetricResult> metrics;  // per spec metric, in spec order
 };
 

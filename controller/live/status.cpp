@@ -7,6 +7,7 @@
 #include "controller/api/timestamps.h"
 #include "controller/base/quantity.h"
 #include "controller/base/text.h"
+#include "controller/decision/forecast.h"
 
 namespace ebb::live {
 namespace {
@@ -60,6 +61,7 @@ std::string PersistKey(const decision::DecisionState& state, Timestamp now, int6
       {"failures", state.consecutive_failures},
       {"activeNow", state.last_active_time && *state.last_active_time == now},
       {"lastScale", state.last_scale_time ? ToUnixMillis(*state.last_scale_time) : 0},
+      {"history", decision::HistoryKey(state)},  // predictive: a bucket closed
   };
   auto events = [](const std::vector<decision::ScaleEvent>& ev) {
     nlohmann::json a = nlohmann::json::array();
