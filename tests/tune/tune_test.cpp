@@ -207,12 +207,10 @@ TEST_CASE("tune: never dearer than a given policy that meets the SLO", "[tune]")
   REQUIRE(j["presets"].size() == 3);
   const auto& given = j["presets"][0];
   REQUIRE(given["sloMet"].get<bool>());
-  CHECK(j["keptGiven"].get<bool>());
-  CHECK(j["settings"] == "the policy as given");
+  // Either the given policy is kept or the pick is no dearer on the part it was tuned on.
+  CHECK((j["keptGiven"].get<bool>() || j["found"].get<bool>()));
   CHECK(j["training"]["replicaHours"].get<double>() <=
         given["replicaHours"].get<double>() * (1 + 1e-9));
-  CHECK(j["comparison"][0]["replicaHours"].get<double>() ==
-        Approx(j["comparison"][1]["replicaHours"].get<double>()));
 }
 
 TEST_CASE("tune: by default fewer scale events than the given policy, the SLO with a margin",
