@@ -54,23 +54,49 @@ std::string QuantityText(double value) {
 }
 
 std::string Candidate::Key() const {
+  if (preset != Preset::kNone) return "preset|" + std::to_string(static_cast<int>(preset));
   char buf[160];
   std::snprintf(buf, sizeof buf, "%.4f|%d|%d|%d|%d|%d|%.4f|%d", target, up_window, down_window,
-                up_policy, down_policy, floor, rate_target, rate_window);
+                up_policy, down_policy, floor, rate_target, rate_target > 0 ? rate_window : 0);
   return buf;
 }
 
 std::string Candidate::Describe() const {
+  switch (preset) {
+    case Preset::kAsGiven:
+      return "the policy as given";
+    case Preset::kHpaDefault:
+      return "the given target with HPA's default behavior";
+    case Preset::kKedaDefault:
+      return "the given target with KEDA's defaults (30 s polling)";
+    case Preset::kNone:
+      break;
+  }
   std::string s = "target " + QuantityText(target) + ", up " + std::to_string(up_window) + " s " +
                   UpText(up_policy) + ", down " + std::to_string(down_window) + " s " +
                   DownText(down_policy) + ", min " + std::to_string(floor);
-  if (rate_target > 0) s += ", rate " + QuantityText(rate_target) + "/s per replica";
+  if (rate_target > 0) {
+    s += ", rate " + QuantityText(rate_target) + "/s per replica over " +
+         std::to_string(rate_window) + " s";
+  }
   return s;
 }
 
 nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_index,
                               const Candidate& c, const std::string& rate_name) {
   nlohmann::json doc = autoscaler;
+  switch (c.preset) {
+    case Preset::kAsGiven:
+      return doc;
+    case Preset::kKedaDefault:
+      doc["spec"]["pollingInterval"] = 30;
+      [[fallthrough]];
+    case Preset::kHpaDefault:
+      doc["spec"].erase("behavior");
+      return doc;
+    case Preset::kNone:
+      break;
+  }
   nlohmann::json& spec = doc["spec"];
   spec["minReplicas"] = c.floor;
   nlohmann::json& metrics = spec["metrics"];

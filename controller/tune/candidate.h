@@ -12,7 +12,17 @@ namespace ebb::tune {
 inline constexpr int kUpPolicies = 2;    // HPA's default (100 % or 4 pods / 15 s), twice that
 inline constexpr int kDownPolicies = 4;  // 10 %, 25 %, 50 % per minute, HPA's 100 % / 15 s
 
+// Policies the search starts from and keeps as candidates beside its own: the Autoscaler as
+// given, and the same target with the behavior HPA and KEDA users get by default.
+enum class Preset : uint8_t {
+  kNone,        // the fields below, written into the given Autoscaler
+  kAsGiven,     // the Autoscaler exactly as given
+  kHpaDefault,  // as given without spec.behavior (HPA's defaults)
+  kKedaDefault  // as given without spec.behavior, polling every 30 s (KEDA's defaults)
+};
+
 struct Candidate {
+  Preset preset = Preset::kNone;
   double target = 5;  // the queue metric's averageValue (tasks per replica)
   int32_t up_window = 0;
   int32_t down_window = 300;
@@ -22,6 +32,9 @@ struct Candidate {
   // A second metric: the queue's arrivals per second per replica (AverageValue); 0: none.
   double rate_target = 0;
   int32_t rate_window = 120;
+  // Hook for issue 11 item 5: once the decision core has the `predictive:` block and scheduled
+  // floors, their settings (forecast horizon, seasonality, floor windows) become fields here,
+  // written by ApplyCandidate and varied by one more step of the search (tuner.cpp, `steps`).
 
   std::string Key() const;
   // "target 2.5, up 0 s 100%|4/15s, down 300 s 10%/60s, min 1, rate 0.35/s per replica"

@@ -74,8 +74,13 @@ std::string FormatComparison(const std::vector<ComparedPolicy>& rows) {
          RightCell("-", 10) + RightCell("-", 10) + RightCell(id.met ? "met" : "MISSED", 8) +
          RightCell(sim::FormatFixed(hours > 0 ? id.scale_events / hours : 0, 1), 10) +
          RightCell("-", 8) + "\n";
-    o += Cell("work bound", label_width) + RightCell(sim::FormatFixed(id.work_bound_hours, 1), 11) +
-         "\n";
+    o += Cell("work bound", label_width) + RightCell(sim::FormatFixed(id.work_bound_hours, 1), 11);
+    // The optimum lies between the two: how far the greedy ideal can be from it.
+    if (id.work_bound_hours > 0) {
+      o += "   (the optimum lies between; the ideal is at most " +
+           sim::FormatFixed(id.replica_hours / id.work_bound_hours, 2) + "x it)";
+    }
+    o += "\n";
   }
   for (const auto& r : rows) {
     const sim::Summary& s = r.summary;
@@ -106,9 +111,13 @@ nlohmann::json ComparisonToJson(const std::vector<ComparedPolicy>& rows) {
     }
     if (s.slo) j["sloMet"] = s.slo_met;
     if (s.ideal) {
+      const double hours = s.duration_seconds / 3600.0;
       j["ideal"] = {{"replicaHours", s.ideal->replica_hours},
                     {"workBoundReplicaHours", s.ideal->work_bound_hours},
-                    {"met", s.ideal->met}};
+                    {"waitSeconds", s.ideal->wait_quantile},
+                    {"met", s.ideal->met},
+                    {"scaleEventsPerHour", hours > 0 ? s.ideal->scale_events / hours : 0.0},
+                    {"budgetShare", s.ideal->budget_share}};
     }
     out.push_back(j);
   }

@@ -155,8 +155,12 @@ cli::FlagSet TuneFlags(TuneCommandOptions& o) {
       .Text("--autoscaler", "NAME", "which Autoscaler when the file holds several", &o.autoscaler)
       .Custom("--holdout", "SHARE", "the last share of the span kept for the check (0.25)",
               number(&o.tune.holdout, 0, 0.9, false, "a share between 0 and 0.9"))
-      .Custom("--max-events-per-hour", "N", "scale events per hour allowed (4)",
+      .Custom("--max-events-per-hour", "N",
+              "scale events per hour allowed (default: 90 % of the given policy's)",
               number(&o.tune.max_events_per_hour, 0, 1e9, true, "a number > 0"))
+      .Custom("--margin", "SHARE",
+              "the wait must stay within (1 - SHARE) x the SLO on the training part (0.1)",
+              number(&o.tune.margin, 0, 0.9, false, "a share between 0 and 0.9"))
       .Custom("--threads", "N", "simulations run at once (2)",
               [&o](const std::string& v) -> Result<void> {
                 double d = 0;
@@ -301,7 +305,9 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
     j["runs"] = r.runs;
     j["seconds"] = r.seconds;
     j["slo"] = {{"waitSeconds", slo.wait_seconds}, {"percentile", slo.percentile}};
-    j["maxEventsPerHour"] = o.tune.max_events_per_hour;
+    j["maxEventsPerHour"] = r.events_bound;
+    j["margin"] = o.tune.margin;
+    j["keptGiven"] = r.kept_given;
     j["training"] = sim::SummaryToJson(r.train);
     if (r.holdout.ticks > 0) j["heldOut"] = sim::SummaryToJson(r.holdout);
     j["comparison"] = ComparisonToJson(rows);
@@ -314,16 +320,32 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
                        {"settings", e.candidate.Describe()}});
     }
     j["front"] = front;
+    // The presets on the training part, as the search judged them.
+    nlohmann::json presets = nlohmann::json::array();
+    for (const auto& e : r.presets) {
+      presets.push_back({{"settings", e.candidate.Describe()},
+                         {"replicaHours", e.replica_hours},
+                         {"waitSeconds", e.wait},
+                         {"scaleEventsPerHour", e.events_per_hour},
+                         {"sloMet", e.slo_met}});
+    }
+    j["presets"] = presets;
     j["recommended"] = r.recommended;
     out << j.dump(2) << "\n";
   } else {
     out << "Tuning " << r.train.autoscaler << " for " << Percentile(loaded->sim)
-        << " wait <= " << sim::FormatFixed(slo.wait_seconds, 1)
-        << " s and <= " << sim::FormatFixed(o.tune.max_events_per_hour, 1) << " scale events/h\n";
+        << " wait <= " << sim::FormatFixed(slo.wait_seconds, 1) << " s (searched with a "
+        << sim::FormatFixed(o.tune.margin * 100, 0)
+        << " % margin) and <= " << sim::FormatFixed(r.events_bound, 1) << " scale events/h"
+        << (o.tune.max_events_per_hour > 0 ? "" : " (90 % of the policy as given)") << "\n";
     out << "  " << r.runs << " policies simulated in " << sim::FormatFixed(r.seconds, 1) << " s on "
         << sim::FormatRfc3339(r.train.start) << " .. " << sim::FormatRfc3339(r.train.end) << "\n";
     out << (r.found ? "Recommended: " : "No policy met the SLO; the closest: ") << r.best.Describe()
         << "\n";
+    if (r.kept_given) {
+      out << "  (it meets the SLO on the training part, and no candidate meeting it with the margin"
+             " and the event bound is cheaper)\n";
+    }
     out << "  training:  " << Line(r.train) << "\n";
     if (r.holdout.ticks > 0) {
       out << "  held out:  " << Line(r.holdout) << " (" << sim::FormatRfc3339(r.holdout.start)

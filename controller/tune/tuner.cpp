@@ -25,12 +25,17 @@ struct Context {
   std::string rate_name;
   int64_t train_to_ms = 0;
   double bound = 4;
+  double margin = 0.1;
 };
+
+// The wait a candidate must keep on the training part.
+double WaitLimit(const Context& ctx) {
+  return ctx.cfg.slo->wait_seconds * (1.0 - std::clamp(ctx.margin, 0.0, 0.9));
+}
 
 double Score(const Evaluated& e, const Context& ctx) {
   if (e.feasible) return e.replica_hours;
-  const double w = ctx.cfg.slo->wait_seconds;
-  const double miss = std::max(0.0, e.wait / w - 1.0) +
+  const double miss = std::max(0.0, e.wait / WaitLimit(ctx) - 1.0) +
                       std::max(0.0, e.events_per_hour / std::max(ctx.bound, 1e-9) - 1.0);
   return kInfeasible * (1.0 + std::min(miss, 1e3)) + e.replica_hours;
 }
@@ -38,7 +43,9 @@ double Score(const Evaluated& e, const Context& ctx) {
 Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c) {
   BufferedRecording::Source src(ctx.rec, ctx.rec.first_ms(), ctx.train_to_ms);
   const auto doc = ApplyCandidate(ctx.doc, ctx.queue_index, c, ctx.rate_name);
-  auto s = RunPolicy(doc, ctx.cfg, src, /*with_ideal=*/false);
+  sim::SimulationConfig cfg = ctx.cfg;
+  if (c.rate_target > 0) cfg.models[ctx.rate_name].window_seconds = c.rate_window;
+  auto s = RunPolicy(doc, cfg, src, /*with_ideal=*/false);
   if (!s) return s.error();
   Evaluated e;
   e.candidate = c;
@@ -46,7 +53,7 @@ Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c) {
   e.wait = s->slo_wait;
   e.slo_met = s->slo_met;
   e.events_per_hour = sim::ScaleEventsPerHour(*s);
-  e.feasible = e.slo_met && e.events_per_hour <= ctx.bound;
+  e.feasible = e.wait <= WaitLimit(ctx) && e.events_per_hour <= ctx.bound;
   return e;
 }
 
@@ -68,7 +75,7 @@ Result<void> EvaluateAll(const Context& ctx, const std::vector<Candidate>& batch
   };
   std::vector<std::thread> pool;
   const int n = std::clamp(threads, 1, 64);
-  for (int t = 1; t < n; ++t) pool.emplace_back(work);
+  for (int t = 1; t < n && static_cast<size_t>(t) < todo.size(); ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
   for (size_t i = 0; i < todo.size(); ++i) {
@@ -76,6 +83,10 @@ Result<void> EvaluateAll(const Context& ctx, const std::vector<Candidate>& batch
     seen[todo[i].Key()] = **results[i];
   }
   return {};
+}
+
+double RoundTo(double v, double step) {
+  return std::max(step, std::round(v / step) * step);
 }
 
 }  // namespace
@@ -103,7 +114,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   if (!a) return a.error();
   auto models = sim::ResolveModels(cfg, a->spec, a->name);
   if (!models) return models.error();
-  Context ctx{autoscaler, cfg, recording, 0, "", 0, 4};
+  Context ctx{autoscaler, cfg, recording, 0, "", 0, 4, options.margin};
   bool found_queue = false;
   for (size_t i = 0; i < models->size(); ++i) {
     if ((*models)[i].type == sim::ModelType::kQueue) {
@@ -126,12 +137,27 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   rate.of = queue_name;
   rate.window_seconds = 120;
   ctx.cfg.models[ctx.rate_name] = rate;
-  ctx.bound = options.max_events_per_hour;
   const int64_t span = recording.last_ms() - recording.first_ms();
   const double holdout = std::clamp(options.holdout, 0.0, 0.9);
   ctx.train_to_ms = recording.first_ms() +
                     static_cast<int64_t>(std::llround(static_cast<double>(span) * (1 - holdout)));
   if (holdout == 0) ctx.train_to_ms = recording.last_ms() + 1;
+
+  std::map<std::string, Evaluated> seen;
+  // The presets first: the policy as given sets the default event bound, and all three stay
+  // candidates.
+  std::vector<Candidate> presets(3);
+  presets[0].preset = Preset::kAsGiven;
+  presets[1].preset = Preset::kHpaDefault;
+  presets[2].preset = Preset::kKedaDefault;
+  ctx.bound = 1e9;  // Score is not used before the bound is known
+  if (auto ok = EvaluateAll(ctx, presets, options.threads, seen); !ok) return ok.error();
+  const Evaluated given = seen.at(presets[0].Key());
+  ctx.bound = options.max_events_per_hour > 0 ? options.max_events_per_hour
+                                              : std::max(0.5, 0.9 * given.events_per_hour);
+  for (auto& [key, e] : seen) {
+    e.feasible = e.wait <= WaitLimit(ctx) && e.events_per_hour <= ctx.bound;
+  }
 
   // The scale of the grid: tasks one replica finishes within the wait objective, and tasks one
   // replica finishes per second.
@@ -142,13 +168,16 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     per_second = mean > 0 ? q.concurrency / mean : q.service_rate;
   }
   const double k = std::max(0.05, per_second * w);
+  // Targets are written with millis: a step of 0.05 below 10, 1 above.
+  auto round_target = [](double t) { return t < 10 ? RoundTo(t, 0.05) : std::round(t); };
   std::vector<double> targets;
-  for (double m : {0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0}) {
-    const double t = std::max(0.05, std::round(k * m * 20) / 20);
+  for (double m : {0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.65, 0.8, 1.0}) {
+    const double t = round_target(k * m);
     if (std::find(targets.begin(), targets.end(), t) == targets.end()) targets.push_back(t);
   }
+  auto round_rate = [](double r) { return RoundTo(r, 0.001); };
   std::vector<double> rates{0};
-  for (double u : {0.5, 0.7, 0.85}) rates.push_back(std::max(0.001, per_second * u));
+  for (double u : {0.5, 0.65, 0.8, 0.9}) rates.push_back(round_rate(per_second * u));
   const int32_t min0 = a->spec.min_replicas;
   std::vector<int32_t> floors;
   for (int32_t f : {min0, min0 + 1, min0 + 2, min0 + 4}) {
@@ -157,75 +186,136 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     }
   }
 
-  Candidate best;
-  best.target = targets[std::min<size_t>(3, targets.size() - 1)];
-  best.floor = min0;
-  std::map<std::string, Evaluated> seen;
-  auto best_of = [&](const std::vector<Candidate>& batch) -> Result<void> {
+  Candidate best = presets[0];
+  auto score_of = [&](const Candidate& c) { return Score(seen.at(c.Key()), ctx); };
+  for (const auto& p : presets) {
+    if (score_of(p) < score_of(best)) best = p;
+  }
+  Candidate current;
+  auto step_best = [&](const std::vector<Candidate>& batch) -> Result<void> {
     if (auto ok = EvaluateAll(ctx, batch, options.threads, seen); !ok) return ok.error();
-    double s = Score(seen.at(best.Key()), ctx);
     for (const auto& c : batch) {
-      const double cs = Score(seen.at(c.Key()), ctx);
-      if (cs < s) {
-        s = cs;
-        best = c;
-      }
+      if (score_of(c) < score_of(current)) current = c;
+      if (score_of(c) < score_of(best)) best = c;
     }
     return {};
   };
   auto vary = [&](auto set, const auto& values) {
-    std::vector<Candidate> batch{best};
+    std::vector<Candidate> batch{current};
     for (const auto& v : values) {
-      Candidate c = best;
+      Candidate c = current;
       set(c, v);
       batch.push_back(c);
     }
     return batch;
   };
-  for (int pass = 0; pass < std::max(1, options.passes); ++pass) {
-    const std::string before = best.Key();
-    const std::vector<std::function<std::vector<Candidate>()>> steps{
-        [&] { return vary([](Candidate& c, double v) { c.target = v; }, targets); },
-        [&] { return vary([](Candidate& c, double v) { c.rate_target = v; }, rates); },
-        [&] {
-          return vary([](Candidate& c, int32_t v) { c.down_window = v; },
-                      std::vector<int32_t>{60, 180, 300, 600, 900});
-        },
-        [&] {
-          return vary([](Candidate& c, int v) { c.down_policy = v; }, std::vector<int>{0, 1, 2, 3});
-        },
-        [&] {
-          return vary([](Candidate& c, int32_t v) { c.up_window = v; },
-                      std::vector<int32_t>{0, 30, 60, 120});
-        },
-        [&] {
-          return vary([](Candidate& c, int v) { c.up_policy = v; }, std::vector<int>{0, 1});
-        },
-        [&] { return vary([](Candidate& c, int32_t v) { c.floor = v; }, floors); },
-        // The target again: the windows and the floor move where it is best.
-        [&] { return vary([](Candidate& c, double v) { c.target = v; }, targets); },
-    };
-    for (const auto& step : steps) {
-      if (auto ok = best_of(step()); !ok) return ok.error();
+  const std::vector<std::function<std::vector<Candidate>()>> steps{
+      [&] { return vary([](Candidate& c, double v) { c.target = v; }, targets); },
+      [&] { return vary([](Candidate& c, double v) { c.rate_target = v; }, rates); },
+      [&] {
+        if (current.rate_target <= 0) return std::vector<Candidate>{current};
+        return vary([](Candidate& c, int32_t v) { c.rate_window = v; },
+                    std::vector<int32_t>{60, 120, 300});
+      },
+      [&] {
+        return vary([](Candidate& c, int32_t v) { c.down_window = v; },
+                    std::vector<int32_t>{30, 60, 120, 300, 600, 900});
+      },
+      [&] {
+        return vary([](Candidate& c, int v) { c.down_policy = v; }, std::vector<int>{0, 1, 2, 3});
+      },
+      [&] {
+        return vary([](Candidate& c, int32_t v) { c.up_window = v; },
+                    std::vector<int32_t>{0, 30, 60});
+      },
+      [&] {
+        return vary([](Candidate& c, int v) { c.up_policy = v; }, std::vector<int>{0, 1});
+      },
+      [&] { return vary([](Candidate& c, int32_t v) { c.floor = v; }, floors); },
+      // Hook (issue 11 item 5): a step over the predictive settings goes here once the
+      // decision core has them (see Candidate).
+  };
+
+  // Starts: a mid target reacting on the backlog alone with calm scale-downs, and a low one
+  // with the arrival rate and fast scale-downs; a different basin each.
+  std::vector<Candidate> starts(2);
+  starts[0].target = round_target(k * 0.3);
+  starts[0].floor = min0;
+  starts[0].down_window = 300;
+  starts[1].target = round_target(k * 0.5);
+  starts[1].floor = min0;
+  starts[1].rate_target = round_rate(per_second * 0.8);
+  starts[1].down_window = 120;
+  starts[1].down_policy = 3;
+  for (const Candidate& start : starts) {
+    current = start;
+    if (auto ok = step_best({current}); !ok) return ok.error();
+    for (int pass = 0; pass < std::max(1, options.passes); ++pass) {
+      const std::string before = current.Key();
+      for (const auto& step : steps) {
+        if (auto ok = step_best(step()); !ok) return ok.error();
+      }
+      if (current.Key() == before) break;
     }
-    if (pass > 0 && best.Key() == before) break;
+  }
+
+  // Local refinement around the best searched candidate: the numbers by shrinking factors.
+  if (best.preset == Preset::kNone) {
+    current = best;
+    for (double d : {0.2, 0.1, 0.05}) {
+      for (int round = 0; round < 3; ++round) {
+        const std::string before = current.Key();
+        std::vector<Candidate> batch{current};
+        for (double f : {1 - d, 1 + d}) {
+          Candidate c = current;
+          c.target = round_target(current.target * f);
+          batch.push_back(c);
+          if (current.rate_target > 0) {
+            c = current;
+            c.rate_target = round_rate(current.rate_target * f);
+            batch.push_back(c);
+          }
+          c = current;
+          c.down_window = std::max<int32_t>(
+              15, static_cast<int32_t>(std::lround(current.down_window * f / 15.0)) * 15);
+          batch.push_back(c);
+        }
+        for (int32_t df : {-1, 1}) {
+          Candidate c = current;
+          c.floor = std::clamp(current.floor + df, min0, a->spec.max_replicas);
+          batch.push_back(c);
+        }
+        if (auto ok = step_best(batch); !ok) return ok.error();
+        if (current.Key() == before) break;
+      }
+    }
   }
 
   TuneResult out;
+  out.events_bound = ctx.bound;
+  for (const auto& p : presets) out.presets.push_back(seen.at(p.Key()));
+  // Never dearer than the policy as given when that one meets the SLO on the training part.
+  const Evaluated& chosen = seen.at(best.Key());
+  if (given.slo_met && (!chosen.feasible || given.replica_hours <= chosen.replica_hours)) {
+    best = presets[0];
+    out.kept_given = true;
+  }
   out.best = best;
-  out.found = seen.at(best.Key()).feasible;
+  out.found = seen.at(best.Key()).feasible || out.kept_given;
   out.recommended = ApplyCandidate(autoscaler, ctx.queue_index, best, ctx.rate_name);
   out.runs = static_cast<int64_t>(seen.size());
   out.holdout_from_ms = ctx.train_to_ms;
+  sim::SimulationConfig best_cfg = ctx.cfg;
+  if (best.rate_target > 0) best_cfg.models[ctx.rate_name].window_seconds = best.rate_window;
   {
     BufferedRecording::Source src(recording, recording.first_ms(), ctx.train_to_ms);
-    auto s = RunPolicy(out.recommended, ctx.cfg, src, /*with_ideal=*/true);
+    auto s = RunPolicy(out.recommended, best_cfg, src, /*with_ideal=*/true);
     if (!s) return s.error();
     out.train = std::move(*s);
   }
   if (ctx.train_to_ms <= recording.last_ms()) {
     BufferedRecording::Source src(recording, ctx.train_to_ms, recording.last_ms() + 1);
-    auto s = RunPolicy(out.recommended, ctx.cfg, src, /*with_ideal=*/true);
+    auto s = RunPolicy(out.recommended, best_cfg, src, /*with_ideal=*/true);
     if (!s) return s.error();
     out.holdout = std::move(*s);
   }

@@ -1,10 +1,17 @@
-// The search behind `ebb tune`: coordinate descent over the queue metric's target, the scale-up
-// and scale-down windows and policies, the floor (minReplicas) and an optional second metric
-// (the queue's arrival rate), each candidate simulated on the training part of the recording.
-// The objective: the fewest replica-hours among the candidates that meet the SLO with at most
-// `max_events_per_hour` scale events per hour; candidates that miss are ranked by how far they
-// miss, so the search walks towards feasibility first. The winner is then run on the held-out
-// last part of the recording, which the search never saw.
+// The search behind `ebb tune`: a multi-start coordinate descent over the queue metric's
+// target, the scale-up and scale-down windows and policies, the floor (minReplicas) and an
+// optional second metric (the queue's arrival rate, its target and window), then a local
+// refinement of the numbers around the best; each candidate simulated on the training part of
+// the recording. The policy as given and the HPA and KEDA defaults (the given target with their
+// behavior) are candidates too.
+//
+// The objective: the fewest replica-hours among the candidates whose wait at the SLO's
+// percentile is within the SLO less a safety margin (so that the held-out part, which the
+// search never saw, is met too) with at most `max_events_per_hour` scale events per hour (by
+// default fewer than the policy as given makes); candidates that miss are ranked by how far
+// they miss, so the search walks towards feasibility first. The policy as given is never
+// replaced by a dearer one when it meets the SLO on the training part. The winner is then run on
+// the held-out last part of the recording.
 #pragma once
 
 #include <cstdint>
@@ -21,9 +28,13 @@ namespace ebb::tune {
 
 struct TuneOptions {
   double holdout = 0.25;  // the share of the recording's span kept for the check
-  double max_events_per_hour = 4;
+  // Scale events per hour allowed; 0: 90 % of what the policy as given makes on the training part.
+  double max_events_per_hour = 0;
+  // A candidate must keep the SLO's wait percentile within (1 - margin) x the objective on the
+  // training part: the randomness of a part not seen needs room.
+  double margin = 0.1;
   int threads = 2;
-  int passes = 2;
+  int passes = 2;  // coordinate-descent passes per start
 };
 
 struct Evaluated {
@@ -32,16 +43,21 @@ struct Evaluated {
   double wait = 0;  // at the SLO's percentile
   double events_per_hour = 0;
   bool slo_met = false;
-  bool feasible = false;  // SLO met and events within the bound
+  bool feasible = false;  // SLO met with the margin and events within the bound
 };
 
 struct TuneResult {
   bool found = false;  // a candidate met the SLO within the event bound on the training part
+  // The policy as given is recommended: it meets the SLO on the training part and no candidate
+  // that does so with the margin and the event bound is cheaper.
+  bool kept_given = false;
+  double events_bound = 0;  // the bound used (max_events_per_hour, or derived from the given)
   Candidate best;
-  nlohmann::json recommended;    // the Autoscaler document with the best candidate's settings
-  sim::Summary train;            // the best on the training part
-  sim::Summary holdout;          // the best on the held-out part (with its ideal)
-  std::vector<Evaluated> front;  // cost-vs-wait Pareto front of every candidate tried
+  nlohmann::json recommended;      // the Autoscaler document with the best candidate's settings
+  sim::Summary train;              // the best on the training part
+  sim::Summary holdout;            // the best on the held-out part (with its ideal)
+  std::vector<Evaluated> front;    // cost-vs-wait Pareto front of every candidate tried
+  std::vector<Evaluated> presets;  // as given, HPA default, KEDA default on the training part
   int64_t runs = 0;
   double seconds = 0;
   int64_t holdout_from_ms = 0;

@@ -107,8 +107,10 @@ TEST_CASE("tune: finds a policy meeting the SLO the given one misses, checks it 
   CHECK(cmp[0]["sloMet"].get<bool>());
   CHECK(cmp[1]["policy"] == "as given");
   CHECK_FALSE(cmp[1]["sloMet"].get<bool>());
+  // The ideal meets the SLO by construction; no policy beats the work bound.
+  CHECK(cmp[1]["ideal"]["met"].get<bool>());
   CHECK(cmp[0]["replicaHours"].get<double>() >=
-        cmp[1]["ideal"]["replicaHours"].get<double>() * 0.9);
+        cmp[1]["ideal"]["workBoundReplicaHours"].get<double>());
   // The front runs from cheap and slow to dear and fast.
   const auto& front = j["front"];
   REQUIRE(front.size() >= 2);
@@ -164,6 +166,74 @@ TEST_CASE("tune: needs an SLO and a Simulation", "[tune]") {
   std::ostringstream o5, e5;
   CHECK(TuneMain(std::vector<std::string>{"--bogus", "-f", spec}, o5, e5) == 2);
   CHECK(e5.str().find("--bogus") != std::string::npos);
+}
+
+TEST_CASE("tune: the presets are the given policy and the HPA and KEDA defaults", "[tune]") {
+  TempDir dir;
+  const auto doc = AutoscalerDoc(dir.File("a.yaml", Spec("5", "")));
+  Candidate given;
+  given.preset = Preset::kAsGiven;
+  CHECK(ApplyCandidate(doc, 0, given, "arrivals") == doc);
+  Candidate hpa;
+  hpa.preset = Preset::kHpaDefault;
+  const auto h = ApplyCandidate(doc, 0, hpa, "arrivals");
+  CHECK_FALSE(h["spec"].contains("behavior"));
+  CHECK(h["spec"]["metrics"] == doc["spec"]["metrics"]);
+  Candidate keda;
+  keda.preset = Preset::kKedaDefault;
+  const auto k = ApplyCandidate(doc, 0, keda, "arrivals");
+  CHECK_FALSE(k["spec"].contains("behavior"));
+  CHECK(k["spec"]["pollingInterval"] == 30);
+  CHECK(given.Key() != hpa.Key());
+  CHECK(hpa.Key() != keda.Key());
+  CHECK(keda.Describe().find("KEDA") != std::string::npos);
+}
+
+TEST_CASE("tune: never dearer than a given policy that meets the SLO", "[tune]") {
+  TempDir dir;
+  // The given policy meets a 90 s objective; a bound of 0.5 scale events per hour leaves the
+  // search only slow, floored policies, dearer than it.
+  const std::string spec =
+      dir.File("a.yaml", Spec("4", "  slo: {waitSeconds: 90, percentile: 99}\n"));
+  const std::string rec = dir.File("r.csv", "timestamp,metric,value\n" + Diurnal());
+  std::ostringstream out, err;
+  const int code = TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json",
+                                                     "--max-events-per-hour", "0.5"},
+                            out, err);
+  INFO(err.str());
+  INFO(out.str());
+  REQUIRE(code == 0);
+  const auto j = nlohmann::json::parse(out.str());
+  REQUIRE(j["presets"].size() == 3);
+  const auto& given = j["presets"][0];
+  REQUIRE(given["sloMet"].get<bool>());
+  // Either the given policy is kept or the pick is no dearer on the part it was tuned on.
+  CHECK((j["keptGiven"].get<bool>() || j["found"].get<bool>()));
+  CHECK(j["training"]["replicaHours"].get<double>() <=
+        given["replicaHours"].get<double>() * (1 + 1e-9));
+}
+
+TEST_CASE("tune: by default fewer scale events than the given policy, the SLO with a margin",
+          "[tune]") {
+  TempDir dir;
+  const std::string spec =
+      dir.File("a.yaml", Spec("40", "  slo: {waitSeconds: 30, percentile: 99}\n"));
+  const std::string rec = dir.File("r.csv", "timestamp,metric,value\n" + Diurnal());
+  std::ostringstream out, err;
+  const int code =
+      TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json"}, out, err);
+  INFO(err.str());
+  INFO(out.str());
+  REQUIRE(code == 0);
+  const auto j = nlohmann::json::parse(out.str());
+  const double given_events = j["presets"][0]["scaleEventsPerHour"].get<double>();
+  const double bound = j["maxEventsPerHour"].get<double>();
+  CHECK(bound == Approx(std::max(0.5, 0.9 * given_events)));
+  CHECK_FALSE(j["keptGiven"].get<bool>());  // the given one misses the SLO
+  CHECK(j["training"]["scaleEventsPerHour"].get<double>() <= bound);
+  // The margin: within 90 % of the objective on the part it was tuned on.
+  CHECK(j["training"]["slo"]["policyWaitSeconds"].get<double>() <= 0.9 * 30);
+  CHECK(j["margin"].get<double>() == Approx(0.1));
 }
 
 }  // namespace
