@@ -85,7 +85,8 @@ const Family kFamily[kFamilies] = {
     {"ebb_autoscaler_metric_target",
      "A metric's target: percent (Utilization), per replica (AverageValue) or a value (Value), "
      "by target_type"},
-    {"ebb_autoscaler_metric_ratio", "A metric's current/target ratio, as compared with the tolerance"},
+    {"ebb_autoscaler_metric_ratio",
+     "A metric's current/target ratio, as compared with the tolerance"},
     {"ebb_scaler_errors_total", "Metric reads that failed", MetricType::Counter},
     {"ebb_scale_events_total",
      "Rescales by Autoscaler, direction and reason; dry_run=\"true\": not applied",

@@ -12,8 +12,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
 #include <cstring>
+#include <map>
 #include <string>
 
 #include "controller/live/engine.h"
@@ -117,15 +117,16 @@ double ProcMb(const char* field) {
   char line[256];
   double kb = 0;
   while (f && std::fgets(line, sizeof line, f))
-    if (std::strncmp(line, field, std::strlen(field)) == 0) kb = std::atof(line + std::strlen(field));
+    if (std::strncmp(line, field, std::strlen(field)) == 0)
+      kb = std::atof(line + std::strlen(field));
   if (f) std::fclose(f);
   return kb / 1024;
 }
 
 void Step(const char* what, double& last, int n) {
   const double now = InUse();
-  std::printf("%-42s heap %7.1f MB %+7.1f MB %6.0f B/Autoscaler | RSS %6.1f MB, peak %6.1f\n",
-              what, now / 1048576, (now - last) / 1048576, (now - last) / n, ProcMb("VmRSS:"),
+  std::printf("%-42s heap %7.1f MB %+7.1f MB %6.0f B/Autoscaler | RSS %6.1f MB, peak %6.1f\n", what,
+              now / 1048576, (now - last) / 1048576, (now - last) / n, ProcMb("VmRSS:"),
               ProcMb("VmHWM:"));
   last = now;
 }
@@ -176,8 +177,10 @@ int main(int argc, char** argv) {
   const double fake_status = static_cast<double>(kube.patched.size());
   if (!kube.patched.empty()) {
     nlohmann::json o = Object(0);
-    std::printf("object %zu bytes, spec %zu, status %zu, decisionState %zu\n", o.dump().size() + kube.patched.begin()->second.dump().size() + 10, o["spec"].dump().size(),
-                kube.patched.begin()->second.dump().size(), kube.patched.begin()->second["decisionState"].dump().size());
+    std::printf("object %zu bytes, spec %zu, status %zu, decisionState %zu\n",
+                o.dump().size() + kube.patched.begin()->second.dump().size() + 10,
+                o["spec"].dump().size(), kube.patched.begin()->second.dump().size(),
+                kube.patched.begin()->second["decisionState"].dump().size());
   }
   kube.patched.clear();
   Step("status echoed back by the watch", last, n);

@@ -28,11 +28,13 @@ std::string Reference(const std::vector<AutoscalerSnapshot>& snaps,
                      "1 for every Autoscaler, labelled with its scale target (kind, name)");
   auto& min = gauge("ebb_autoscaler_min_replicas", "spec.minReplicas");
   auto& max = gauge("ebb_autoscaler_max_replicas", "spec.maxReplicas");
-  auto& current = gauge("ebb_autoscaler_current_replicas", "The target's spec.replicas as last read");
+  auto& current =
+      gauge("ebb_autoscaler_current_replicas", "The target's spec.replicas as last read");
   auto& desired = gauge("ebb_autoscaler_desired_replicas",
                         "Replicas the last decision asked for (in dry run: would have asked for)");
-  auto& active = gauge("ebb_autoscaler_active",
-                       "1 while a metric is above its activation threshold (or activity is unknown)");
+  auto& active =
+      gauge("ebb_autoscaler_active",
+            "1 while a metric is above its activation threshold (or activity is unknown)");
   auto& paused =
       gauge("ebb_autoscaler_paused", "1 while paused by ebb.dev/paused or ebb.dev/paused-replicas");
   auto& fallback = gauge("ebb_autoscaler_fallback",
@@ -145,7 +147,8 @@ std::string FirstDifference(const std::string& a, const std::string& b) {
     const bool ga = static_cast<bool>(std::getline(ia, la));
     const bool gb = static_cast<bool>(std::getline(ib, lb));
     if (!ga && !gb) return "";
-    if (!ga || !gb || la != lb) return "got:  " + (ga ? la : "<end>") + "\nwant: " + (gb ? lb : "<end>");
+    if (!ga || !gb || la != lb)
+      return "got:  " + (ga ? la : "<end>") + "\nwant: " + (gb ? lb : "<end>");
   }
 }
 
