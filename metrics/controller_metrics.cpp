@@ -18,53 +18,11 @@ prometheus::Family<prometheus::Gauge>& Gauge(prometheus::Registry& r, const char
   return BuildGauge().Name(name).Help(help).Register(r);
 }
 
-// kube-state-metrics' status label values.
-std::string StatusLabel(const std::string& status) {
-  if (status == "True") return "true";
-  if (status == "False") return "false";
-  return "unknown";
-}
-
 }  // namespace
 
 ControllerMetrics::ControllerMetrics()
-    : registry_(std::make_shared<prometheus::Registry>()),
-      info_(Gauge(*registry_, "ebb_autoscaler_info",
-                  "1 for every Autoscaler, labelled with its scale target (kind, name)")),
-      min_(Gauge(*registry_, "ebb_autoscaler_min_replicas", "spec.minReplicas")),
-      max_(Gauge(*registry_, "ebb_autoscaler_max_replicas", "spec.maxReplicas")),
-      current_(Gauge(*registry_, "ebb_autoscaler_current_replicas",
-                     "The target's spec.replicas as last read")),
-      desired_(Gauge(*registry_, "ebb_autoscaler_desired_replicas",
-                     "Replicas the last decision asked for (in dry run: would have asked for)")),
-      active_(Gauge(*registry_, "ebb_autoscaler_active",
-                    "1 while a metric is above its activation threshold (or activity is unknown)")),
-      paused_(Gauge(*registry_, "ebb_autoscaler_paused",
-                    "1 while paused by ebb.dev/paused or ebb.dev/paused-replicas")),
-      fallback_(Gauge(*registry_, "ebb_autoscaler_fallback",
-                      "1 while fallback replicas are used (a metric failed too often)")),
-      dry_run_(Gauge(*registry_, "ebb_autoscaler_dry_run",
-                     "1 when decisions are reported and never applied (shadow mode)")),
-      condition_(
-          Gauge(*registry_, "ebb_autoscaler_condition",
-                "1 for the status a condition has (true, false, unknown), 0 for the others")),
-      metric_value_(Gauge(*registry_, "ebb_autoscaler_metric_value",
-                          "A metric's value as read: the query result, an External metric's "
-                          "sum, a per-pod metric summed over the pods counted")),
-      metric_per_replica_(
-          Gauge(*registry_, "ebb_autoscaler_metric_value_per_replica",
-                "A metric's value per replica (what AverageValue targets compare)")),
-      metric_utilization_(Gauge(*registry_, "ebb_autoscaler_metric_utilization_percent",
-                                "A Utilization metric's value, percent of the pods' requests")),
-      metric_target_(Gauge(*registry_, "ebb_autoscaler_metric_target",
-                           "A metric's target: percent (Utilization), per replica "
-                           "(AverageValue) or a value (Value), by target_type")),
-      metric_ratio_(Gauge(*registry_, "ebb_autoscaler_metric_ratio",
-                          "A metric's current/target ratio, as compared with the tolerance")),
-      scaler_errors_(BuildCounter()
-                         .Name("ebb_scaler_errors_total")
-                         .Help("Metric reads that failed")
-                         .Register(*registry_)),
+    : series_(std::make_shared<AutoscalerSeries>()),
+      registry_(std::make_shared<prometheus::Registry>()),
       scaler_latency_(BuildHistogram()
                           .Name("ebb_scaler_latency_seconds")
                           .Help("Time to read one Autoscaler's metrics, all sources at once; type: "
@@ -85,11 +43,6 @@ ControllerMetrics::ControllerMetrics()
                  .Register(*registry_)
                  .Add({}, prometheus::Histogram::BucketBoundaries{0.005, 0.01, 0.025, 0.05, 0.1,
                                                                   0.25, 0.5, 1, 2.5, 5, 10})),
-      scale_events_(
-          BuildCounter()
-              .Name("ebb_scale_events_total")
-              .Help("Rescales by Autoscaler, direction and reason; dry_run=\"true\": not applied")
-              .Register(*registry_)),
       leader_(BuildGauge()
                   .Name("ebb_leader")
                   .Help("1 when this process holds the leader Lease")
@@ -126,95 +79,24 @@ ControllerMetrics::ControllerMetrics()
       .Set(1);
 }
 
-std::string ControllerMetrics::Key(const std::string& ns, const std::string& name) {
-  return ns + "/" + name;  // '/' cannot occur in either (DNS labels and subdomains)
-}
-
-prometheus::Counter& ControllerMetrics::CounterFor(PerAutoscaler& p, CounterFamily& f,
-                                                   prometheus::Labels labels) {
-  auto key = std::make_pair(&f, std::move(labels));
-  auto it = p.counters.find(key);
-  if (it == p.counters.end()) it = p.counters.emplace(key, &f.Add(key.second)).first;
-  return *it->second;
-}
-
-void ControllerMetrics::SetGauges(PerAutoscaler& p, const GaugeValues& values, bool drop_others) {
-  if (drop_others) {
-    for (auto it = p.gauges.begin(); it != p.gauges.end();) {
-      if (values.count(it->first)) {
-        ++it;
-        continue;
-      }
-      it->first.first->Remove(it->second);
-      it = p.gauges.erase(it);
-    }
-  }
-  for (const auto& [key, value] : values) {
-    auto it = p.gauges.find(key);
-    if (it == p.gauges.end()) it = p.gauges.emplace(key, &key.first->Add(key.second)).first;
-    it->second->Set(value);
-  }
+std::vector<prometheus::MetricFamily> ControllerMetrics::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+  for (const auto& c : collectables())
+    for (auto& f : c->Collect()) out.push_back(std::move(f));
+  return out;
 }
 
 void ControllerMetrics::Observe(const AutoscalerSnapshot& s) {
-  const prometheus::Labels id{{"namespace", s.ns}, {"autoscaler", s.name}};
-  auto with = [&id](std::initializer_list<std::pair<const std::string, std::string>> more) {
-    prometheus::Labels l = id;
-    l.insert(more);
-    return l;
-  };
-  GaugeValues v;
-  v[{&info_, with({{"scaletarget_kind", s.target_kind}, {"scaletarget_name", s.target_name}})}] = 1;
-  v[{&min_, id}] = s.min_replicas;
-  v[{&max_, id}] = s.max_replicas;
-  if (s.current_replicas) v[{&current_, id}] = *s.current_replicas;
-  if (s.desired_replicas) v[{&desired_, id}] = *s.desired_replicas;
-  v[{&active_, id}] = s.active ? 1 : 0;
-  v[{&paused_, id}] = s.paused ? 1 : 0;
-  v[{&fallback_, id}] = s.fallback ? 1 : 0;
-  v[{&dry_run_, id}] = s.dry_run ? 1 : 0;
-  for (const auto& c : s.conditions) {
-    const std::string has = StatusLabel(c.status);
-    for (const char* status : {"true", "false", "unknown"})
-      v[{&condition_, with({{"condition", c.type}, {"status", status}})}] = has == status ? 1 : 0;
-  }
-  std::vector<std::string> failed;
-  for (const auto& m : s.metrics) {
-    const prometheus::Labels ml = with({{"metric", m.name}, {"type", m.source}});
-    v[{&metric_target_,
-       with({{"metric", m.name}, {"type", m.source}, {"target_type", m.target_type}})}] = m.target;
-    if (m.failed) failed.push_back(m.name);
-    if (m.value) v[{&metric_value_, ml}] = *m.value;
-    if (m.per_replica) v[{&metric_per_replica_, ml}] = *m.per_replica;
-    if (m.utilization) v[{&metric_utilization_, ml}] = *m.utilization;
-    if (m.ratio) v[{&metric_ratio_, ml}] = *m.ratio;
-  }
-  std::lock_guard lock(mu_);
-  auto& p = per_[Key(s.ns, s.name)];
-  SetGauges(p, v, /*drop_others=*/true);
-  for (const auto& name : failed)
-    CounterFor(p, scaler_errors_, with({{"metric", name}})).Increment();
+  series_->Observe(s);
 }
 
 void ControllerMetrics::RecordScale(const std::string& ns, const std::string& name, int32_t from,
                                     int32_t to, const std::string& reason, bool dry_run) {
-  std::lock_guard lock(mu_);
-  CounterFor(per_[Key(ns, name)], scale_events_,
-             {{"namespace", ns},
-              {"autoscaler", name},
-              {"direction", to > from ? "up" : "down"},
-              {"reason", reason},
-              {"dry_run", dry_run ? "true" : "false"}})
-      .Increment();
+  series_->RecordScale(ns, name, to > from ? "up" : "down", reason, dry_run);
 }
 
 void ControllerMetrics::Forget(const std::string& ns, const std::string& name) {
-  std::lock_guard lock(mu_);
-  auto it = per_.find(Key(ns, name));
-  if (it == per_.end()) return;
-  for (auto& [key, g] : it->second.gauges) key.first->Remove(g);
-  for (auto& [key, c] : it->second.counters) key.first->Remove(c);
-  per_.erase(it);
+  series_->Forget(ns, name);
 }
 
 void ControllerMetrics::ScalerLatency(const std::string& type, double seconds) {
@@ -239,12 +121,7 @@ void ControllerMetrics::SetLeader(bool leading) {
   if (leading) return;
   // Only the leader reconciles: a standby's per-Autoscaler series would stay at what it last saw
   // and contradict the leader's (two current_replicas for one Autoscaler, alerts on the stale one).
-  std::lock_guard lock(mu_);
-  for (auto& [key, p] : per_) {
-    for (auto& [g, gauge] : p.gauges) g.first->Remove(gauge);
-    for (auto& [c, counter] : p.counters) c.first->Remove(counter);
-  }
-  per_.clear();
+  series_->Clear();
 }
 
 void ControllerMetrics::SetAutoscalers(std::size_t n) {

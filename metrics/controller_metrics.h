@@ -1,5 +1,6 @@
-// The controller's Prometheus metrics (prometheus-cpp registry). Per-Autoscaler series are
-// labelled {namespace, autoscaler} and removed when the Autoscaler goes away (Forget).
+// The controller's Prometheus metrics: a prometheus-cpp registry for the process-wide series, and
+// the per-Autoscaler ones ({namespace, autoscaler}, removed when the Autoscaler goes away: Forget)
+// kept as compact snapshots and rendered at scrape time (AutoscalerSeries).
 #pragma once
 
 #include <prometheus/counter.h>
@@ -8,12 +9,11 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
-#include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <utility>
+#include <vector>
 
+#include "metrics/autoscaler_series.h"
 #include "metrics/autoscaler_snapshot.h"
 
 namespace ebb::metrics {
@@ -22,6 +22,12 @@ class ControllerMetrics {
  public:
   ControllerMetrics();
   std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  // What /metrics serves, in order: the per-Autoscaler series, then the registry's.
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables() const {
+    return {series_, registry_};
+  }
+  // Every family of both, as one scrape sees them (for tests and tools).
+  std::vector<prometheus::MetricFamily> Collect() const;
 
   // Once per reconcile of an Autoscaler: its gauges become what the snapshot says (series the
   // snapshot no longer has, e.g. a metric removed from the spec or a condition gone, are
@@ -50,49 +56,20 @@ class ControllerMetrics {
   void SetReady(bool ready);
 
  private:
-  using GaugeFamily = prometheus::Family<prometheus::Gauge>;
   using CounterFamily = prometheus::Family<prometheus::Counter>;
-  // Every series one Autoscaler has, so that Observe can drop the ones it no longer reports and
-  // Forget can drop them all.
-  struct PerAutoscaler {
-    std::map<std::pair<GaugeFamily*, prometheus::Labels>, prometheus::Gauge*> gauges;
-    std::map<std::pair<CounterFamily*, prometheus::Labels>, prometheus::Counter*> counters;
-  };
-  using GaugeValues = std::map<std::pair<GaugeFamily*, prometheus::Labels>, double>;
-  static std::string Key(const std::string& ns, const std::string& name);
-  prometheus::Counter& CounterFor(PerAutoscaler& p, CounterFamily& f, prometheus::Labels labels);
-  void SetGauges(PerAutoscaler& p, const GaugeValues& values, bool drop_others);
 
+  std::shared_ptr<AutoscalerSeries> series_;
   std::shared_ptr<prometheus::Registry> registry_;
-  GaugeFamily& info_;
-  GaugeFamily& min_;
-  GaugeFamily& max_;
-  GaugeFamily& current_;
-  GaugeFamily& desired_;
-  GaugeFamily& active_;
-  GaugeFamily& paused_;
-  GaugeFamily& fallback_;
-  GaugeFamily& dry_run_;
-  GaugeFamily& condition_;
-  GaugeFamily& metric_value_;
-  GaugeFamily& metric_per_replica_;
-  GaugeFamily& metric_utilization_;
-  GaugeFamily& metric_target_;
-  GaugeFamily& metric_ratio_;
-  CounterFamily& scaler_errors_;
   prometheus::Family<prometheus::Histogram>& scaler_latency_;
   prometheus::Histogram& reconcile_duration_;  // no labels: resolved once
   CounterFamily& reconciles_;
   prometheus::Histogram& drift_;
-  CounterFamily& scale_events_;
   prometheus::Gauge& leader_;
   prometheus::Gauge& autoscalers_;
   CounterFamily& api_writes_;
   CounterFamily& kube_requests_;
   prometheus::Family<prometheus::Histogram>& kube_request_duration_;
   prometheus::Gauge& ready_;
-  std::mutex mu_;
-  std::map<std::string, PerAutoscaler> per_;
 };
 
 }  // namespace ebb::metrics

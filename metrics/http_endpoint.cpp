@@ -33,7 +33,7 @@ int HttpEndpoint::BeginRequest(mg_connection* c) {
 }
 
 Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
-    const std::string& bind, std::shared_ptr<prometheus::Registry> reg) {
+    const std::string& bind, std::vector<std::shared_ptr<prometheus::Collectable>> collectables) {
   std::unique_ptr<HttpEndpoint> e(new HttpEndpoint());
   e->callbacks_ = std::make_unique<CivetCallbacks>();
   e->callbacks_->begin_request = &HttpEndpoint::BeginRequest;
@@ -43,7 +43,8 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::Start(
     return MakeError(ErrorCode::kInvalidConfig,
                      "--metrics-bind-address " + bind + ": cannot listen: " + ex.what());
   }
-  e->exposer_->RegisterCollectable(reg);
+  e->collectables_ = std::move(collectables);
+  for (const auto& c : e->collectables_) e->exposer_->RegisterCollectable(c);
   e->process_ = std::make_shared<ProcessCollector>();
   e->exposer_->RegisterCollectable(e->process_);
   g_endpoint.store(e.get());

@@ -3,12 +3,13 @@
 // the registry's series and the process_* series (they describe the process that serves them).
 #pragma once
 
+#include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
-#include <prometheus/registry.h>
 
 #include <atomic>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "controller/base/result.h"
 #include "metrics/process_collector.h"
@@ -21,8 +22,10 @@ namespace ebb::metrics {
 class HttpEndpoint {
  public:
   // `bind`: "127.0.0.1:9090".
-  static Result<std::unique_ptr<HttpEndpoint>> Start(const std::string& bind,
-                                                     std::shared_ptr<prometheus::Registry> reg);
+  // `collectables`: served in this order, then the process_* series; held until the endpoint
+  // stops.
+  static Result<std::unique_ptr<HttpEndpoint>> Start(
+      const std::string& bind, std::vector<std::shared_ptr<prometheus::Collectable>> collectables);
   ~HttpEndpoint();
   HttpEndpoint(const HttpEndpoint&) = delete;
   HttpEndpoint& operator=(const HttpEndpoint&) = delete;
@@ -34,7 +37,9 @@ class HttpEndpoint {
   static int BeginRequest(::mg_connection* c);
   std::atomic<bool> ready_{false};
   std::unique_ptr<CivetCallbacks> callbacks_;
-  std::shared_ptr<ProcessCollector> process_;  // the Exposer holds it weakly
+  // The Exposer holds these weakly.
+  std::vector<std::shared_ptr<prometheus::Collectable>> collectables_;
+  std::shared_ptr<ProcessCollector> process_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

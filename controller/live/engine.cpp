@@ -57,6 +57,21 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+// Text this engine dumped itself.
+nlohmann::json Parse(const std::string& text) {
+  return nlohmann::json::parse(text);
+}
+
+// FNV-1a, 64 bits.
+uint64_t Fingerprint(const std::string& text) {
+  uint64_t h = 14695981039346656037ULL;
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
 // The annotation's value: true, false, or an error naming the field.
 Result<bool> DryRunAnnotation(const nlohmann::json& obj) {
   const auto& v = Member(Member(Member(obj, "metadata"), "annotations"), kDryRunAnnotation);
@@ -88,8 +103,8 @@ void MaybeFail(const std::string& key) {
 
 struct Engine::Entry {
   // Guarded by Engine::mu_.
-  std::string object;  // the latest object as text: a JSON tree per Autoscaler costs ~10x
-  std::string fingerprint;
+  std::string object;        // the latest object as text: a JSON tree per Autoscaler costs ~10x
+  uint64_t fingerprint = 0;  // of spec and annotations: a change to act on
   bool dirty = true;
   bool restored = false;
   bool shadow = false;  // the dry-run annotation, for the conflict check of other Autoscalers
@@ -105,8 +120,10 @@ struct Engine::Entry {
   std::string source_types;
   std::unique_ptr<TargetAccess> target;
   std::unique_ptr<runtime::Reconciler> rec;
-  nlohmann::json last_status = nlohmann::json::object();  // as stored on the server
-  nlohmann::json persisted_state;
+  // The status as stored on the server, and the decisionState to write, as text: as JSON trees
+  // they were ~8 KB per Autoscaler (bench/controller/memory_bench.cpp); parsed once a reconcile.
+  std::string last_status = "{}";
+  std::string persisted_state = "null";
   std::string persisted_key;
   std::set<std::string> failing;          // event reasons currently failing
   std::set<std::size_t> failing_metrics;  // spec.metrics indices whose last read failed
@@ -164,7 +181,7 @@ ReconcileResult Engine::Reconcile(Work& w, std::vector<decision::MetricReading> 
   in.autoscaler = &*e.autoscaler;
   in.decision = &e.rec->last_decision();
   in.state = &e.rec->state();
-  in.persisted_state = e.persisted_state;
+  in.persisted_state = Parse(e.persisted_state);
   const auto kind = in.outcome.error ? ReconcileResult::Kind::kError : ReconcileResult::Kind::kOk;
   return Conclude(w, std::move(r), kind, in, true);
 }
@@ -184,7 +201,7 @@ ReconcileResult Engine::Begin(const Work& w) const {
 
 StatusInput Engine::Input(const Entry& e) const {
   StatusInput in;
-  in.previous = e.last_status;
+  in.previous = Parse(e.last_status);
   in.failing = e.failing;
   in.generation = e.generation;
   in.now = wall_.Now();
@@ -199,7 +216,7 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
   e.failing = std::move(report.failing);
   r.events = std::move(report.events);
   r.snapshot = Snapshot(e, in, report.status);
-  WriteStatus(e, std::move(report.status), r);
+  WriteStatus(e, in.previous, report.status, r);
   r.kind = kind;
   r.seconds = SecondsSince(w.started);
   if (reschedule) Reschedule(w, e.interval_s);
@@ -257,7 +274,7 @@ void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileRes
       PersistKey(e.rec->state(), wall_.Now(), LongestWindowSeconds(a.spec, options_.settings));
   if (key != e.persisted_key) {
     e.persisted_key = key;
-    e.persisted_state = api::StateToJson(e.rec->state());
+    e.persisted_state = Dump(api::StateToJson(e.rec->state()));
   }
 }
 
@@ -279,15 +296,16 @@ void Engine::FollowWallClock(Entry& e, ReconcileResult& r) {
   e.clocks_seen = std::make_pair(wall, mono);
 }
 
-void Engine::WriteStatus(Entry& e, nlohmann::json status, ReconcileResult& r) {
-  if (status == e.last_status) return;  // nothing changed: no write
+void Engine::WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,
+                         ReconcileResult& r) {
+  if (status == previous) return;  // nothing changed: no write
   r.status_written = true;
-  auto written = kube_.PatchStatus(e.ns, e.name, StatusPatch(e.last_status, status));
+  auto written = kube_.PatchStatus(e.ns, e.name, StatusPatch(previous, status));
   if (!written) {
     r.status_error = written.error();
     return;  // retried by the next reconcile, as last_status is unchanged
   }
-  e.last_status = std::move(status);
+  e.last_status = Dump(status);
 }
 
 std::string Engine::Conflict(const Entry& e) const {
@@ -332,7 +350,7 @@ ReconcileResult Engine::Contain(Work& w, const std::string& what_raw) {
       StatusReport report = BuildStatus(in);
       e.failing = std::move(report.failing);
       r.events = std::move(report.events);
-      WriteStatus(e, std::move(report.status), r);
+      WriteStatus(e, in.previous, report.status, r);
     }
   } catch (const std::exception& ex) {
     r.notes.push_back({true, "cannot report the failure: " + SafeText(ex.what())});
@@ -503,18 +521,19 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   // First sight (or leadership just gained): continue from the stored status, which another
   // process's clock wrote; the step check starts afresh from it.
   e.clocks_seen.reset();
-  e.last_status = Member(obj, "status");
-  if (!e.last_status.is_object()) e.last_status = nlohmann::json::object();
+  nlohmann::json status = Member(obj, "status");
+  if (!status.is_object()) status = nlohmann::json::object();
+  e.last_status = Dump(status);
   e.persisted_key.clear();
-  e.persisted_state = e.last_status.value("decisionState", nlohmann::json());
-  if (!e.rec || !e.last_status.contains("decisionState")) return;
-  auto st = api::StateFromJson(e.last_status["decisionState"], "status.decisionState");
+  e.persisted_state = Dump(status.value("decisionState", nlohmann::json()));
+  if (!e.rec || !status.contains("decisionState")) return;
+  auto st = api::StateFromJson(status["decisionState"], "status.decisionState");
   if (!st) {
     r.notes.push_back({true, "stored decision state ignored: " + st.error().message});
     return;
   }
   bool was_active = false;
-  for (const auto& c : Member(e.last_status, "conditions"))
+  for (const auto& c : Member(status, "conditions"))
     if (Str(c, "type") == "Active" && Str(c, "status") == "True") was_active = true;
   RefreshRestoredState(*st, was_active, wall_.Now());
   e.rec->set_state(std::move(*st));
@@ -593,7 +612,8 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
   const auto& spec = Member(*obj, "spec");
   const auto& md = Member(*obj, "metadata");
   // Status writes come back as MODIFIED events: only spec and annotations are a change.
-  const std::string fingerprint = Dump(spec) + Dump(Member(md, "annotations"));
+  // A 64-bit hash rather than the text (~0.5 KB per Autoscaler): a missed change needs a collision.
+  const uint64_t fingerprint = Fingerprint(Dump(spec) + Dump(Member(md, "annotations")));
   std::string target_key;
   if (const auto& ref = Member(spec, "scaleTargetRef"); ref.is_object())
     target_key = Str(md, "namespace") + "/" + Str(ref, "kind") + "/" + Str(ref, "name");

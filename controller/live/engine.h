@@ -101,7 +101,9 @@ class Engine {
   void Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r);
   std::optional<metrics::AutoscalerSnapshot> Snapshot(const Entry& e, const StatusInput& in,
                                                       const nlohmann::json& status) const;
-  void WriteStatus(Entry& e, nlohmann::json status, ReconcileResult& r);
+  // `previous`: the status as stored (parsed from Entry::last_status for this reconcile).
+  void WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,
+                   ReconcileResult& r);
   std::string Conflict(const Entry& e) const;
   void Reschedule(const Work& w, int32_t interval_s);
   Timestamp FirstDue(int32_t interval_s);

@@ -65,7 +65,7 @@ int RunController(const ControllerFlags& flags, std::ostream& err) {
   int rc = 0;
   {
     metrics::ControllerMetrics metrics;
-    auto endpoint = metrics::HttpEndpoint::Start(f.bind, metrics.registry());
+    auto endpoint = metrics::HttpEndpoint::Start(f.bind, metrics.collectables());
     if (!endpoint) {
       err << "ebb run: " << endpoint.error().message << "\n";
       curl_global_cleanup();

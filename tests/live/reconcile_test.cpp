@@ -77,9 +77,7 @@ struct World {
     engine->RunDue(mono.Now());
   }
   nlohmann::json Status(const std::string& name) { return kube.status["jobs/" + name]; }
-  std::string Metrics() {
-    return prometheus::TextSerializer().Serialize(metrics.registry()->Collect());
-  }
+  std::string Metrics() { return prometheus::TextSerializer().Serialize(metrics.Collect()); }
 };
 
 decision::MetricReading Tasks(double n) {

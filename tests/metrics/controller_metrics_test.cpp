@@ -20,7 +20,7 @@ struct Served {
   int port = testing::FreePort();
   std::unique_ptr<HttpEndpoint> endpoint;
   Served() {
-    auto e = HttpEndpoint::Start("127.0.0.1:" + std::to_string(port), metrics.registry());
+    auto e = HttpEndpoint::Start("127.0.0.1:" + std::to_string(port), metrics.collectables());
     if (!e) FAIL(e.error().message);
     endpoint = std::move(*e);
   }
