@@ -17,7 +17,8 @@ constexpr int64_t kT0 = 1'795'996'800;
 
 nlohmann::json Simulate(const std::string& spec, const std::string& rec) {
   std::ostringstream out, err;
-  const int code = SimulateMain({"-f", spec, "--metrics", rec, "--json"}, out, err);
+  const int code =
+      SimulateMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json"}, out, err);
   INFO(err.str());
   REQUIRE(code == 0);
   return nlohmann::json::parse(out.str());
