@@ -75,8 +75,8 @@ inline SteadyTime DeadlineAfter(Duration budget) {
 // `address`), `cluster` (redis_cluster.h; instead of `address`), `timeout` (seconds, default 3).
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout);
 inline constexpr std::string_view kRedisConnectionFields[] = {
-    "address", "db",  "username", "passwordFromEnv",  "passwordFile", "passwordSecretKeyRef",
-    "timeout", "tls", "sentinel", "cluster",          "authenticationRef"};
+    "address", "db",  "username", "passwordFromEnv", "passwordFile",     "passwordSecretKeyRef",
+    "timeout", "tls", "sentinel", "cluster",         "authenticationRef"};
 
 // The error for a Redis error reply: NOAUTH/WRONGPASS/NOPERM -> kPermissionDenied, WRONGTYPE ->
 // kInvalidValue, LOADING/BUSY/MASTERDOWN/TRYAGAIN/CLUSTERDOWN -> kUnavailable, a reply the client

@@ -1,8 +1,13 @@
 #include "controller/net/curl_http_client.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <deque>
 #include <string>
+#include <utility>
 
 namespace ebb::net {
 namespace {
@@ -182,6 +187,16 @@ Result<void> CurlHttpClient::Prepare(Transfer& t, const HttpRequest& request) {
   if (!request.tls.ca_file.empty())
     curl_easy_setopt(h, CURLOPT_CAINFO, request.tls.ca_file.c_str());
   if (!request.tls.cert_file.empty()) {
+    // curl reuses a pooled connection whatever the key file now is: an unreadable certificate or
+    // key (a wrong path, a rotation gone wrong) must still fail the read, naming the field.
+    for (const auto& [field, path] : {std::pair{"tls.certFile", &request.tls.cert_file},
+                                      std::pair{"tls.keyFile", &request.tls.key_file}}) {
+      if (::access(path->c_str(), R_OK) != 0) {
+        const int e = errno;
+        return MakeError(ErrorCode::kInvalidConfig,
+                         std::string(field) + ": cannot read " + *path + ": " + std::strerror(e));
+      }
+    }
     curl_easy_setopt(h, CURLOPT_SSLCERT, request.tls.cert_file.c_str());
     curl_easy_setopt(h, CURLOPT_SSLKEY, request.tls.key_file.c_str());
   }

@@ -105,8 +105,9 @@ TEST_CASE("the CRD lists exactly the registry's scaler types, each with its bloc
   REQUIRE(items.is_object());
   const std::set<std::string> hpa_types = {"Resource", "ContainerResource", "Pods", "Object",
                                            "External"};
+  // HPA's fields, and ebb's per-metric fields that are no source (predictive forecasting).
   const std::set<std::string> hpa_blocks = {"type", "name",   "resource", "containerResource",
-                                            "pods", "object", "external"};
+                                            "pods", "object", "external", "predictive"};
   std::set<std::string> crd_types, crd_blocks, registry_types, registry_blocks;
   for (const json& t : items["properties"]["type"]["enum"]) {
     if (!hpa_types.count(t.get<std::string>())) crd_types.insert(t.get<std::string>());

@@ -154,7 +154,7 @@ TEST_CASE("the comparison as text", "[sim][compare]") {
   CHECK_THAT(r.out, Catch::Contains("flapping"));
 }
 
-TEST_CASE("--compare adds other files' Autoscalers, --autoscaler picks and orders",
+TEST_CASE("compare: --compare adds other files' Autoscalers, --autoscaler picks and orders",
           "[sim][compare]") {
   TempDir dir;
   const std::string a = dir.File("a.yaml", kCalm + "---\n" + kSimulation);
