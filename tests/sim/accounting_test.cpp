@@ -17,20 +17,8 @@ using testing::ReadFile;
 using testing::SourceDir;
 using testing::TempDir;
 
-struct Run {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
-
-Run Simulate(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Run r;
-  r.code = SimulateMain(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using testing::Run;
+using testing::Simulate;
 
 nlohmann::json Json(const Run& r) {
   INFO(r.err);

@@ -14,20 +14,8 @@ namespace {
 using testing::ReadFile;
 using testing::TempDir;
 
-struct Run {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
-
-Run Simulate(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Run r;
-  r.code = SimulateMain(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using testing::Run;
+using testing::Simulate;
 
 std::string Autoscaler(const std::string& name, const std::string& target,
                        const std::string& extra = "") {

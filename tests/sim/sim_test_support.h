@@ -6,9 +6,12 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <vector>
 
 #include "controller/decision/types.h"
+#include "controller/sim/simulate_command.h"
 #include "tests/support/builders.h"
 
 namespace ebb::sim::testing {
@@ -48,6 +51,22 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// One `ebb simulate` run in process: its exit code and what it printed.
+struct Run {
+  int code = 0;
+  std::string out;
+  std::string err;
+};
+
+inline Run Simulate(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  Run r;
+  r.code = SimulateMain(args, out, err);
+  r.out = out.str();
+  r.err = err.str();
+  return r;
+}
 
 inline std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

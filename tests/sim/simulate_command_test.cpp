@@ -16,20 +16,8 @@ using testing::ReadFile;
 using testing::SourceDir;
 using testing::TempDir;
 
-struct Run {
-  int code = 0;
-  std::string out;
-  std::string err;
-};
-
-Run Simulate(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Run r;
-  r.code = SimulateMain(args, out, err);
-  r.out = out.str();
-  r.err = err.str();
-  return r;
-}
+using testing::Run;
+using testing::Simulate;
 
 constexpr const char* kSmallSpec = R"(apiVersion: ebb.dev/v1alpha1
 kind: Autoscaler
