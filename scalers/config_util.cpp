@@ -235,6 +235,7 @@ std::string SecretRef::Describe() const {
   if (!from_env.empty()) return "env " + from_env;
   if (!from_file.empty()) return "file " + from_file;
   if (!secret_name.empty()) return "secret " + secret_name + " key " + secret_key;
+  if (!plain.empty()) return "value " + plain;
   return "none";
 }
 
@@ -359,7 +360,40 @@ SecretRef ReadSecretRef(ConfigReader& r, std::string_view prefix) {
   return ref;
 }
 
+SecretRef ReadUsername(ConfigReader& r, bool basic_auth) {
+  std::optional<std::string> inline_name = r.String("username");
+  SecretRef ref = ReadSecretRef(r, "username");
+  if (!inline_name) return ref;
+  if (!ref.empty()) {
+    r.Problem("username",
+              "set only one of username, usernameFromEnv, usernameFile, usernameSecretKeyRef "
+              "and authenticationRef.keys.username");
+  }
+  if (inline_name->empty() || (basic_auth && inline_name->find(':') != std::string::npos)) {
+    r.Problem("username",
+              basic_auth ? "must be non-empty and contain no ':'" : "must not be empty");
+  }
+  SecretRef plain;
+  plain.plain = *inline_name;
+  plain.field = r.FieldPath("username");
+  return plain;
+}
+
+Result<std::string> ResolveBasicUser(const SecretRef& ref, const SecretScope& scope) {
+  auto user = ResolveSecret(ref, scope);
+  if (!user) return user;
+  bool bad = user->empty();
+  for (char c : *user) bad = bad || c == ':' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+  if (bad) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     ref.field + " (" + ref.Describe() +
+                         "): a username must be non-empty and hold no ':' or control characters");
+  }
+  return user;
+}
+
 Result<std::string> ResolveSecret(const SecretRef& ref, const SecretScope& scope) {
+  if (!ref.plain.empty()) return ref.plain;
   if (!ref.from_env.empty()) {
     const char* v = std::getenv(ref.from_env.c_str());
     if (v == nullptr) {

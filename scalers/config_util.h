@@ -90,7 +90,12 @@ struct SecretRef {
   std::string secret_name;  // a Secret in the Autoscaler's namespace (`<field>SecretKeyRef`
   std::string secret_key;   // or `authenticationRef`): the Secret's name and the key in it
   std::string field;        // the field it was configured by, for messages ("passwordSecretKeyRef")
-  bool empty() const { return from_env.empty() && from_file.empty() && secret_name.empty(); }
+  // A value written in the spec itself: only for fields that are not secrets but may come from
+  // one (a username), so one type carries both.
+  std::string plain;
+  bool empty() const {
+    return from_env.empty() && from_file.empty() && secret_name.empty() && plain.empty();
+  }
   bool from_secret() const { return !secret_name.empty(); }
   // "env FOO" / "file /path" / "secret redis-auth key password" -- safe to log (the reference,
   // not the secret).
@@ -113,6 +118,17 @@ void ReadAuthenticationRef(ConfigReader& r, const std::vector<std::string_view>&
 // Reads `<prefix>FromEnv` / `<prefix>File` / `<prefix>SecretKeyRef: {name, key}` of `r` (and the
 // authenticationRef entry for the field) into a SecretRef; more than one set is a problem.
 SecretRef ReadSecretRef(ConfigReader& r, std::string_view prefix);
+
+// A username: written as `username`, or from `usernameFromEnv` / `usernameFile` /
+// `usernameSecretKeyRef` / the block's authenticationRef (`keys: {username: ...}`), one of them.
+// An inline name must be non-empty and, when `basic_auth`, hold no ':'.
+SecretRef ReadUsername(ConfigReader& r, bool basic_auth);
+inline constexpr std::string_view kUsernameFields[] = {"username", "usernameFromEnv",
+                                                       "usernameFile", "usernameSecretKeyRef"};
+
+// Resolves a username for HTTP basic auth: a name from a Secret must be non-empty and hold no
+// ':' or control character (the error names the field, never the value).
+Result<std::string> ResolveBasicUser(const SecretRef& ref, const SecretScope& scope);
 
 // Reads the `{name, key}` object `k` itself (a `...SecretKeyRef`) into a SecretRef.
 SecretRef ReadSecretKeyRef(ConfigReader& k);

@@ -94,7 +94,8 @@ Result<PrometheusConfig> ParsePrometheusConfig(const nlohmann::json& block, std:
   r.RejectUnknown({"serverAddress", "query", "method", "namespace", "customHeaders",
                    "customHeadersSecretKeyRef", "auth", "authenticationRef", "tls", "timeout",
                    "emptyAsZero", "evaluateAtNow", "target", "activationThreshold"});
-  ReadAuthenticationRef(r, {"auth.bearerToken", "auth.password"});
+  ReadAuthenticationRef(
+      r, {"auth.bearerToken", "auth.username", "auth.password", "tls.ca", "tls.cert", "tls.key"});
   if (auto a = r.String("serverAddress", /*required=*/true)) {
     std::string addr = *a;
     while (!addr.empty() && addr.back() == '/') addr.pop_back();
@@ -159,14 +160,10 @@ Result<PrometheusConfig> ParsePrometheusConfig(const nlohmann::json& block, std:
   if (!auth && !r.Has("auth") && r.auth()) auth = r.Absent("auth");
   if (auth) {
     auth->RejectUnknown({"bearerTokenFromEnv", "bearerTokenFile", "bearerTokenSecretKeyRef",
-                         "username", "passwordFromEnv", "passwordFile", "passwordSecretKeyRef"});
+                         "username", "usernameFromEnv", "usernameFile", "usernameSecretKeyRef",
+                         "passwordFromEnv", "passwordFile", "passwordSecretKeyRef"});
     cfg.bearer_token = ReadSecretRef(*auth, "bearerToken");
-    if (auto u = auth->String("username")) {
-      if (u->empty() || u->find(':') != std::string::npos) {
-        auth->Problem("username", "must be non-empty and contain no ':'");
-      }
-      cfg.username = *u;
-    }
+    cfg.username = ReadUsername(*auth, /*basic_auth=*/true);
     cfg.password = ReadSecretRef(*auth, "password");
     if (!cfg.password.empty() && cfg.username.empty()) {
       auth->Problem("username", "required with passwordFromEnv/passwordFile");
@@ -175,25 +172,8 @@ Result<PrometheusConfig> ParsePrometheusConfig(const nlohmann::json& block, std:
       auth->Problem("bearerTokenFromEnv", "use either a bearer token or username/password");
     }
   }
-  if (auto tls = r.Object("tls")) {
-    tls->RejectUnknown({"caFile", "certFile", "keyFile", "insecureSkipVerify"});
-    for (auto [key, dest] : {std::pair{"caFile", &cfg.tls.ca_file},
-                             {"certFile", &cfg.tls.cert_file},
-                             {"keyFile", &cfg.tls.key_file}}) {
-      if (auto v = tls->String(key)) {
-        if (v->empty()) tls->Problem(key, "must not be empty");
-        *dest = *v;
-      }
-    }
-    if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
-      tls->Problem(cfg.tls.cert_file.empty() ? "certFile" : "keyFile",
-                   "set both certFile and keyFile (a client certificate and its key)");
-    }
-    if (auto skip = tls->Bool("insecureSkipVerify")) cfg.tls.insecure_skip_verify = *skip;
-    if (!cfg.server_address.empty() && cfg.server_address.rfind("https://", 0) != 0) {
-      tls->Problem("caFile", "tls settings need an https:// serverAddress");
-    }
-  }
+  ParseHttpTlsBlock(r, cfg.server_address.empty() || cfg.server_address.rfind("https://", 0) == 0,
+                    &cfg.tls);
   if (auto t = r.Timeout("timeout")) cfg.timeout = *t;
   if (auto e = r.Bool("emptyAsZero")) cfg.empty_as_zero = *e;
   if (auto e = r.Bool("evaluateAtNow")) cfg.evaluate_at_now = *e;
@@ -297,14 +277,18 @@ Result<net::HttpRequest> PrometheusScaler::BuildRequest(const ReadContext& ctx) 
     req.headers.emplace_back("Authorization", "Bearer " + *token);
   }
   if (!config_.username.empty()) {
+    auto user = ResolveBasicUser(config_.username, config_.secrets);
+    if (!user) return MakeError(user.error().code, Describe() + ": " + user.error().message);
     auto password = ResolveSecret(config_.password, config_.secrets);
     if (!password) {
       return MakeError(password.error().code, Describe() + ": " + password.error().message);
     }
-    req.basic_user = config_.username;
+    req.basic_user = std::move(user).value();
     req.basic_password = *password;
   }
-  req.tls = config_.tls;
+  auto tls = ResolveHttpTls(config_.tls, config_.secrets);
+  if (!tls) return MakeError(tls.error().code, Describe() + ": " + tls.error().message);
+  req.tls = std::move(tls).value();
   req.timeout = TimeBudget(ctx, config_.timeout);
   return req;
 }

@@ -12,6 +12,7 @@
 #include "controller/net/http_client.h"
 #include "scalers/config_util.h"
 #include "scalers/scaler.h"
+#include "scalers/tls_sources.h"
 
 namespace ebb::scalers {
 
@@ -23,9 +24,9 @@ struct PrometheusConfig {
   std::map<std::string, std::string> custom_headers;
   std::map<std::string, SecretRef> secret_headers;  // customHeadersSecretKeyRef: header -> Secret
   SecretRef bearer_token;  // auth.bearerTokenFromEnv | auth.bearerTokenFile
-  std::string username;    // auth.username (basic auth)
-  SecretRef password;      // auth.passwordFromEnv | auth.passwordFile
-  net::TlsOptions tls;     // tls.caFile, tls.certFile + tls.keyFile, tls.insecureSkipVerify
+  SecretRef username;      // auth.username, or from a Secret (basic auth)
+  SecretRef password;      // auth.passwordFromEnv | auth.passwordFile | ...SecretKeyRef
+  HttpTlsConfig tls;  // tls: CA, client certificate + key (files or Secrets), insecureSkipVerify
   Duration timeout = Seconds(3);
   bool empty_as_zero = false;
   bool evaluate_at_now = false;  // send time=<ctx.now> (simulation, backtests)

@@ -91,10 +91,11 @@ Result<RabbitMQConfig> ParseRabbitMQConfig(const nlohmann::json& block, std::str
   std::vector<std::string> problems;
   ConfigReader r(block, std::string(path), &problems);
   RabbitMQConfig cfg;
-  r.RejectUnknown({"serverAddress", "vhost", "queues", "mode", "username", "passwordFromEnv",
-                   "passwordFile", "passwordSecretKeyRef", "authenticationRef", "tls", "timeout",
-                   "target", "activationThreshold"});
-  ReadAuthenticationRef(r, {"password"});
+  r.RejectUnknown({"serverAddress", "vhost", "queues", "mode", "username", "usernameFromEnv",
+                   "usernameFile", "usernameSecretKeyRef", "passwordFromEnv", "passwordFile",
+                   "passwordSecretKeyRef", "authenticationRef", "tls", "timeout", "target",
+                   "activationThreshold"});
+  ReadAuthenticationRef(r, {"username", "password", "tls.ca", "tls.cert", "tls.key"});
   if (auto a = r.String("serverAddress", /*required=*/true)) {
     std::string addr = *a;
     while (!addr.empty() && addr.back() == '/') addr.pop_back();
@@ -145,36 +146,14 @@ Result<RabbitMQConfig> ParseRabbitMQConfig(const nlohmann::json& block, std::str
                     SafeText(*m) + "\")");
     }
   }
-  if (auto u = r.String("username")) {
-    if (u->empty() || u->find(':') != std::string::npos) {
-      r.Problem("username", "must be non-empty and contain no ':'");
-    }
-    cfg.username = *u;
-  }
+  cfg.username = ReadUsername(r, /*basic_auth=*/true);
   cfg.password = ReadSecretRef(r, "password");
   if (!cfg.password.empty() && cfg.username.empty()) {
     r.Problem("username", "required with passwordFromEnv/passwordFile");
   }
-  if (auto tls = r.Object("tls")) {
-    tls->RejectUnknown({"caFile", "certFile", "keyFile", "insecureSkipVerify"});
-    // A client certificate for a management listener with `fail_if_no_peer_cert = true`.
-    for (auto [key, dest] : {std::pair{"caFile", &cfg.tls.ca_file},
-                             {"certFile", &cfg.tls.cert_file},
-                             {"keyFile", &cfg.tls.key_file}}) {
-      if (auto v = tls->String(key)) {
-        if (v->empty()) tls->Problem(key, "must not be empty");
-        *dest = *v;
-      }
-    }
-    if (cfg.tls.cert_file.empty() != cfg.tls.key_file.empty()) {
-      tls->Problem(cfg.tls.cert_file.empty() ? "certFile" : "keyFile",
-                   "set both certFile and keyFile (a client certificate and its key)");
-    }
-    if (auto skip = tls->Bool("insecureSkipVerify")) cfg.tls.insecure_skip_verify = *skip;
-    if (!cfg.server_address.empty() && cfg.server_address.rfind("https://", 0) != 0) {
-      tls->Problem("caFile", "tls settings need an https:// serverAddress");
-    }
-  }
+  // A client certificate is for a management listener with `fail_if_no_peer_cert = true`.
+  ParseHttpTlsBlock(r, cfg.server_address.empty() || cfg.server_address.rfind("https://", 0) == 0,
+                    &cfg.tls);
   if (auto t = r.Timeout("timeout")) cfg.timeout = *t;
   if (!problems.empty()) return ConfigError(problems);
   return cfg;
@@ -199,12 +178,18 @@ std::string RabbitMQScaler::Describe() const {
 }
 
 Result<std::vector<net::HttpRequest>> RabbitMQScaler::Requests(const ReadContext& ctx) const {
+  std::string user;
   std::string password;
   if (!config_.username.empty()) {
+    auto u = ResolveBasicUser(config_.username, config_.secrets);
+    if (!u) return MakeError(u.error().code, Describe() + ": " + u.error().message);
+    user = std::move(u).value();
     auto p = ResolveSecret(config_.password, config_.secrets);
     if (!p) return MakeError(p.error().code, Describe() + ": " + p.error().message);
     password = std::move(p).value();
   }
+  auto tls = ResolveHttpTls(config_.tls, config_.secrets);
+  if (!tls) return MakeError(tls.error().code, Describe() + ": " + tls.error().message);
   std::vector<net::HttpRequest> out;
   for (const std::string& queue : config_.queues) {
     net::HttpRequest req;
@@ -214,9 +199,9 @@ Result<std::vector<net::HttpRequest>> RabbitMQScaler::Requests(const ReadContext
               "?columns=name,messages,messages_ready,messages_unacknowledged,"
               "message_stats.publish_details.rate,message_stats.deliver_get_details.rate";
     req.headers.emplace_back("Accept", "application/json");
-    req.basic_user = config_.username;
+    req.basic_user = user;
     req.basic_password = password;
-    req.tls = config_.tls;
+    req.tls = *tls;
     req.timeout = TimeBudget(ctx, config_.timeout);
     out.push_back(std::move(req));
   }

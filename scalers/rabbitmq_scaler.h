@@ -14,6 +14,7 @@
 #include "scalers/config_util.h"
 #include "scalers/http_scaler.h"
 #include "scalers/registry.h"
+#include "scalers/tls_sources.h"
 
 namespace ebb::scalers {
 
@@ -29,16 +30,18 @@ struct RabbitMQConfig {
   std::string vhost = "/";
   std::vector<std::string> queues;
   Mode mode = Mode::kQueueLength;
-  std::string username;
+  SecretRef username;  // inline, or from a Secret
   SecretRef password;
-  net::TlsOptions tls;  // tls.caFile, tls.certFile + tls.keyFile, tls.insecureSkipVerify
+  HttpTlsConfig tls;  // tls: CA, client certificate + key (files or Secrets), insecureSkipVerify
   Duration timeout = Seconds(3);
   SecretScope secrets{};  // where Secret references are read (set when bound)
 };
 
-// Fields: serverAddress (required), vhost, queues (required), mode, username,
+// Fields: serverAddress (required), vhost, queues (required), mode,
+// username / usernameFromEnv / usernameFile / usernameSecretKeyRef,
 // passwordFromEnv / passwordFile / passwordSecretKeyRef, authenticationRef,
-// tls {caFile, certFile, keyFile, insecureSkipVerify}, timeout.
+// tls {caFile|caSecretKeyRef, certFile|certSecretKeyRef, keyFile|keySecretKeyRef,
+// insecureSkipVerify}, timeout.
 Result<RabbitMQConfig> ParseRabbitMQConfig(const nlohmann::json& block, std::string_view path);
 Result<std::unique_ptr<Scaler>> MakeRabbitMQScaler(const RabbitMQConfig& config, ScalerDeps& deps);
 

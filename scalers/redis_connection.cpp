@@ -129,16 +129,20 @@ bool StartsWith(std::string_view s, std::string_view p) {
 }  // namespace
 
 std::string RedisEndpoint::Key() const {
-  return host + ":" + std::to_string(port) + "/" + std::to_string(db) + "?user=" + username +
-         "&secret=" + password.Describe() + "&" + tls.Key() + "&" + sentinel.Key() + "&" +
-         cluster.Key() +
+  return host + ":" + std::to_string(port) + "/" + std::to_string(db) +
+         "?user=" + username.Describe() + "&secret=" + password.Describe() + "&" + tls.Key() + "&" +
+         sentinel.Key() + "&" + cluster.Key() +
          // Secrets of the same name in two namespaces are two secrets: never one connection.
-         (password.from_secret() || sentinel.password.from_secret() ? "&ns=" + secrets.ns : "");
+         (password.from_secret() || username.from_secret() || tls.sources.from_secret() ||
+                  sentinel.password.from_secret() || sentinel.username.from_secret()
+              ? "&ns=" + secrets.ns
+              : "");
 }
 
 std::string RedisEndpoint::Describe() const {
   std::string s = tls.enabled ? "rediss://" : "redis://";
-  if (!username.empty()) s += username + "@";
+  // A name from a Secret is not shown (only where it comes from is).
+  if (!username.plain.empty()) s += username.plain + "@";
   if (sentinel.enabled()) {
     // The master's address is not known here: name it and the sentinels asked.
     std::string sentinels;
@@ -155,7 +159,8 @@ std::string RedisEndpoint::Describe() const {
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout) {
   bool scheme_tls = false;
   bool scheme_plain = false;
-  ReadAuthenticationRef(r, {"password", "sentinel.password"});
+  ReadAuthenticationRef(r, {"username", "password", "sentinel.username", "sentinel.password",
+                            "tls.ca", "tls.cert", "tls.key"});
   ParseSentinelBlock(r, &endpoint->sentinel);
   const bool by_sentinel = r.Has("sentinel");
   if (by_sentinel && r.Has("address")) {
@@ -200,7 +205,7 @@ void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* ti
   }
   if (auto db = r.Int("db", 0, 1 << 20)) endpoint->db = static_cast<int>(*db);
   if (by_cluster && endpoint->db != 0) r.Problem("db", "a Redis Cluster has only db 0");
-  if (auto user = r.String("username")) endpoint->username = *user;
+  endpoint->username = ReadUsername(r, /*basic_auth=*/false);
   endpoint->password = ReadSecretRef(r, "password");
   ParseTlsBlock(r, scheme_tls, scheme_plain, &endpoint->tls);
   if (auto t = r.Timeout("timeout")) *timeout = *t;
@@ -291,7 +296,12 @@ Result<void> RedisConnection::WaitTls(const TlsStream::Io& io, SteadyTime deadli
 }
 
 Result<void> RedisConnection::Handshake(const RedisEndpoint& endpoint, SteadyTime deadline) {
-  auto stream = TlsStream::Create(fd_, endpoint.tls, endpoint.host);
+  auto material = ResolveTls(endpoint.tls.sources, endpoint.secrets);
+  if (!material) {
+    broken_ = true;
+    return MakeError(material.error().code, where_ + ": " + material.error().message);
+  }
+  auto stream = TlsStream::Create(fd_, endpoint.tls, *material, endpoint.host);
   if (!stream) {
     broken_ = true;
     return MakeError(stream.error().code, where_ + ": " + stream.error().message);
@@ -326,7 +336,7 @@ Result<void> RedisConnection::Send(std::string_view bytes, SteadyTime deadline,
             MakeError(ErrorCode::kPermissionDenied,
                       "TLS: the server closed the connection right after the handshake (" +
                           io.error.message + "): it " +
-                          (t.cert_file.empty()
+                          (t.sources.cert.empty()
                                ? "requires a client certificate; set " + t.FieldOf("certFile") +
                                      " and " + t.FieldOf("keyFile")
                                : "refused the client certificate in " + t.FieldOf("certFile")));
@@ -391,6 +401,8 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
   // Resolve the secret before touching the network: a missing secret is a config problem.
   auto password = ResolveSecret(endpoint.password, endpoint.secrets);
   if (!password) return MakeError(password.error().code, where + ": " + password.error().message);
+  auto username = ResolveSecret(endpoint.username, endpoint.secrets);
+  if (!username) return MakeError(username.error().code, where + ": " + username.error().message);
 
   auto addrs = Resolve(endpoint.host, endpoint.port, deadline, where);
   if (!addrs) return addrs.error();
@@ -435,11 +447,11 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
   }
 
   std::vector<RedisCommand> setup;
-  if (!password->empty() || !endpoint.username.empty()) {
-    if (endpoint.username.empty()) {
+  if (!password->empty() || !username->empty()) {
+    if (username->empty()) {
       setup.push_back({"AUTH", *password});
     } else {
-      setup.push_back({"AUTH", endpoint.username, *password});
+      setup.push_back({"AUTH", *username, *password});
     }
   }
   if (endpoint.db != 0) setup.push_back({"SELECT", std::to_string(endpoint.db)});

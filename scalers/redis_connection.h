@@ -31,7 +31,7 @@ struct RedisEndpoint {
   std::string host;
   int port = 6379;
   int db = 0;
-  std::string username;     // ACL user; empty = "default"
+  SecretRef username;       // ACL user (inline or from a Secret); empty = "default"
   SecretRef password;       // resolved when connecting; never stored in messages
   TlsClientConfig tls;      // `rediss://` or a `tls:` block
   SentinelConfig sentinel;  // `sentinel:`: host/port are found by asking the sentinels
@@ -74,9 +74,20 @@ inline SteadyTime DeadlineAfter(Duration budget) {
 // `passwordFromEnv` | `passwordFile`, `tls` (tls_config.h), `sentinel` (sentinel.h; instead of
 // `address`), `cluster` (redis_cluster.h; instead of `address`), `timeout` (seconds, default 3).
 void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* timeout);
-inline constexpr std::string_view kRedisConnectionFields[] = {
-    "address", "db",  "username", "passwordFromEnv", "passwordFile",     "passwordSecretKeyRef",
-    "timeout", "tls", "sentinel", "cluster",         "authenticationRef"};
+inline constexpr std::string_view kRedisConnectionFields[] = {"address",
+                                                              "db",
+                                                              "username",
+                                                              "usernameFromEnv",
+                                                              "usernameFile",
+                                                              "usernameSecretKeyRef",
+                                                              "passwordFromEnv",
+                                                              "passwordFile",
+                                                              "passwordSecretKeyRef",
+                                                              "timeout",
+                                                              "tls",
+                                                              "sentinel",
+                                                              "cluster",
+                                                              "authenticationRef"};
 
 // The error for a Redis error reply: NOAUTH/WRONGPASS/NOPERM -> kPermissionDenied, WRONGTYPE ->
 // kInvalidValue, LOADING/BUSY/MASTERDOWN/TRYAGAIN/CLUSTERDOWN -> kUnavailable, a reply the client

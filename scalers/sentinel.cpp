@@ -49,7 +49,7 @@ Result<HostPort> MasterFromReply(const RedisReply& r, const std::string& where,
 
 std::string SentinelConfig::Key() const {
   if (!enabled()) return "";
-  return "sentinel(" + master_name + "@" + Join(sentinels) + ",user=" + username +
+  return "sentinel(" + master_name + "@" + Join(sentinels) + ",user=" + username.Describe() +
          ",secret=" + password.Describe() + ")";  // the namespace is in RedisEndpoint::Key
 }
 
@@ -91,7 +91,7 @@ void ParseSentinelBlock(ConfigReader& r, SentinelConfig* out) {
       }
     }
   }
-  if (auto user = s->String("username")) out->username = *user;
+  out->username = ReadUsername(*s, /*basic_auth=*/false);
   out->password = ReadSecretRef(*s, "password");
   // Problems above leave the block unusable; the caller reports them all.
   if (out->sentinels.empty()) out->master_name.clear();

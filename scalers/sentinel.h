@@ -21,16 +21,17 @@ struct HostPort {
 struct SentinelConfig {
   std::string master_name;          // `masterName`; empty = no Sentinel
   std::vector<HostPort> sentinels;  // `addresses`, asked in order
-  std::string username;             // the sentinels' own ACL user (`username`)
+  SecretRef username;               // the sentinels' own ACL user (`username`, or a Secret)
   SecretRef password;               // the sentinels' own password (`passwordFromEnv`/`File`)
   bool enabled() const { return !master_name.empty(); }
   // Identity for pooled connections (addresses and secret references, never secrets).
   std::string Key() const;
 };
 
-inline constexpr std::string_view kSentinelFields[] = {"masterName",   "addresses",
-                                                       "username",     "passwordFromEnv",
-                                                       "passwordFile", "passwordSecretKeyRef"};
+inline constexpr std::string_view kSentinelFields[] = {
+    "masterName",      "addresses",    "username",
+    "usernameFromEnv", "usernameFile", "usernameSecretKeyRef",
+    "passwordFromEnv", "passwordFile", "passwordSecretKeyRef"};
 
 // "host:port" or "[v6]:port" -> HostPort; nullopt when malformed.
 std::optional<HostPort> ParseHostPort(std::string_view text);

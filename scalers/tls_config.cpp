@@ -1,11 +1,15 @@
 #include "scalers/tls_config.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/stat.h>
 
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "controller/base/text.h"
 
@@ -41,7 +45,64 @@ Error FileError(const TlsClientConfig& c, std::string_view field, const std::str
                                                   OpenSslErrors());
 }
 
-Result<std::shared_ptr<ssl_ctx_st>> BuildContext(const TlsClientConfig& c) {
+// The same for a PEM read from a Secret: the reference is named, never the contents.
+Error SecretError(const SecretRef& ref, std::string_view what) {
+  return MakeError(ErrorCode::kInvalidConfig, ref.field + ": Secret " + ref.secret_name + " key " +
+                                                  ref.secret_key + " does not hold " +
+                                                  std::string(what) + ": " + OpenSslErrors());
+}
+
+struct BioDeleter {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+using BioPtr = std::unique_ptr<BIO, BioDeleter>;
+
+BioPtr MemoryBio(const std::string& pem) {
+  return BioPtr(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+// Every certificate of `pem` into the context's trust store; false when it holds none.
+bool LoadCaPem(SSL_CTX* ctx, const std::string& pem) {
+  BioPtr bio = MemoryBio(pem);
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(store, cert) == 1) ++added;
+    X509_free(cert);
+  }
+  if (added > 0) ERR_clear_error();  // the end of the PEM reads as an error
+  return added > 0;
+}
+
+// The leaf and any intermediates of `pem`, as SSL_CTX_use_certificate_chain_file does.
+bool LoadChainPem(SSL_CTX* ctx, const std::string& pem) {
+  BioPtr bio = MemoryBio(pem);
+  X509* leaf = PEM_read_bio_X509_AUX(bio.get(), nullptr, nullptr, nullptr);
+  if (leaf == nullptr) return false;
+  const bool ok = SSL_CTX_use_certificate(ctx, leaf) == 1;
+  X509_free(leaf);
+  if (!ok) return false;
+  SSL_CTX_clear_chain_certs(ctx);
+  while (X509* ca = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    if (SSL_CTX_add0_chain_cert(ctx, ca) != 1) {
+      X509_free(ca);
+      return false;
+    }
+  }
+  ERR_clear_error();
+  return true;
+}
+
+bool LoadKeyPem(SSL_CTX* ctx, const std::string& pem) {
+  BioPtr bio = MemoryBio(pem);
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+  if (key == nullptr) return false;
+  const bool ok = SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  EVP_PKEY_free(key);
+  return ok;
+}
+
+Result<std::shared_ptr<ssl_ctx_st>> BuildContext(const TlsClientConfig& c, const TlsMaterial& m) {
   ERR_clear_error();
   std::shared_ptr<SSL_CTX> ctx(SSL_CTX_new(TLS_client_method()), SslCtxDeleter{});
   if (!ctx) {
@@ -54,9 +115,11 @@ Result<std::shared_ptr<ssl_ctx_st>> BuildContext(const TlsClientConfig& c) {
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_NONE, nullptr);
   } else {
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
-    if (!c.ca_file.empty()) {
-      if (SSL_CTX_load_verify_locations(ctx.get(), c.ca_file.c_str(), nullptr) != 1) {
-        return FileError(c, "caFile", c.ca_file, "a CA bundle (PEM)");
+    if (!m.ca_pem.empty()) {
+      if (!LoadCaPem(ctx.get(), m.ca_pem)) return SecretError(c.sources.ca, "a CA bundle (PEM)");
+    } else if (!m.ca_file.empty()) {
+      if (SSL_CTX_load_verify_locations(ctx.get(), m.ca_file.c_str(), nullptr) != 1) {
+        return FileError(c, "caFile", m.ca_file, "a CA bundle (PEM)");
       }
     } else if (SSL_CTX_set_default_verify_paths(ctx.get()) != 1) {
       return MakeError(ErrorCode::kInvalidConfig, c.FieldOf("caFile") +
@@ -65,18 +128,28 @@ Result<std::shared_ptr<ssl_ctx_st>> BuildContext(const TlsClientConfig& c) {
                                                       OpenSslErrors());
     }
   }
-  if (!c.cert_file.empty()) {
-    if (SSL_CTX_use_certificate_chain_file(ctx.get(), c.cert_file.c_str()) != 1) {
-      return FileError(c, "certFile", c.cert_file, "a client certificate (PEM)");
+  if (!m.cert_pem.empty()) {
+    if (!LoadChainPem(ctx.get(), m.cert_pem)) {
+      return SecretError(c.sources.cert, "a client certificate (PEM)");
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx.get(), c.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
-      return FileError(c, "keyFile", c.key_file, "a private key (PEM, unencrypted)");
+  } else if (!m.cert_file.empty()) {
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), m.cert_file.c_str()) != 1) {
+      return FileError(c, "certFile", m.cert_file, "a client certificate (PEM)");
     }
-    if (SSL_CTX_check_private_key(ctx.get()) != 1) {
-      return MakeError(ErrorCode::kInvalidConfig,
-                       c.FieldOf("keyFile") + ": the key does not belong to the certificate in " +
-                           c.FieldOf("certFile"));
+  }
+  if (!m.key_pem.empty()) {
+    if (!LoadKeyPem(ctx.get(), m.key_pem)) {
+      return SecretError(c.sources.key, "a private key (PEM, unencrypted)");
     }
+  } else if (!m.key_file.empty()) {
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), m.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      return FileError(c, "keyFile", m.key_file, "a private key (PEM, unencrypted)");
+    }
+  }
+  if (!c.sources.cert.empty() && SSL_CTX_check_private_key(ctx.get()) != 1) {
+    return MakeError(ErrorCode::kInvalidConfig,
+                     c.FieldOf("keyFile") + ": the key does not belong to the certificate in " +
+                         c.FieldOf("certFile"));
   }
   return ctx;
 }
@@ -89,7 +162,7 @@ void SslCtxDeleter::operator()(ssl_ctx_st* ctx) const {
 
 std::string TlsClientConfig::Key() const {
   if (!enabled) return "";
-  return "tls(ca=" + ca_file + ",cert=" + cert_file + ",key=" + key_file + ",sni=" + server_name +
+  return "tls(" + sources.Key() + ",sni=" + server_name +
          (insecure_skip_verify ? ",insecure" : "") + ")";
 }
 
@@ -100,48 +173,61 @@ std::string TlsClientConfig::FieldOf(std::string_view name) const {
 void ParseTlsBlock(ConfigReader& r, bool scheme_tls, bool scheme_plain, TlsClientConfig* out) {
   out->field = r.FieldPath("tls");
   out->enabled = scheme_tls;
-  auto t = r.Object("tls");
+  std::optional<ConfigReader> t = r.Object("tls");
+  if (!t && !r.Has("tls") && r.auth()) {
+    bool by_auth = false;
+    for (std::string_view f : kTlsSecretFields) {
+      by_auth = by_auth || r.auth()->keys.count(std::string(f)) != 0;
+    }
+    if (by_auth && !scheme_tls) {
+      r.Problem("authenticationRef",
+                "gives TLS files (keys.tls.*) but the connection is not TLS: write rediss:// or "
+                "add a tls: block");
+    }
+    if (by_auth && scheme_tls) t = r.Absent("tls");
+  }
   if (!t) return;
   if (scheme_plain) {
     r.Problem("tls", "the address says redis:// (no TLS); write rediss:// or host:port");
   }
   out->enabled = true;
   t->RejectUnknown(std::vector<std::string_view>(std::begin(kTlsFields), std::end(kTlsFields)));
-  for (auto [key, dest] : {std::pair{"caFile", &out->ca_file},
-                           {"certFile", &out->cert_file},
-                           {"keyFile", &out->key_file},
-                           {"serverName", &out->server_name}}) {
-    if (auto v = t->String(key)) {
-      if (v->empty()) t->Problem(key, "must not be empty");
-      *dest = *v;
-    }
-  }
-  if (out->cert_file.empty() != out->key_file.empty()) {
-    t->Problem(out->cert_file.empty() ? "certFile" : "keyFile",
-               "set both certFile and keyFile (a client certificate and its key)");
+  ReadTlsSources(*t, &out->sources);
+  if (auto v = t->String("serverName")) {
+    if (v->empty()) t->Problem("serverName", "must not be empty");
+    out->server_name = *v;
   }
   if (auto skip = t->Bool("insecureSkipVerify")) out->insecure_skip_verify = *skip;
-  if (out->insecure_skip_verify && !out->ca_file.empty()) {
+  if (out->insecure_skip_verify && !out->sources.ca.empty()) {
     t->Problem("insecureSkipVerify",
-               "with insecureSkipVerify the caFile would be ignored; drop one");
+               "with insecureSkipVerify the CA (caFile / caSecretKeyRef) would be ignored; drop "
+               "one");
   }
 }
 
-Result<std::shared_ptr<ssl_ctx_st>> ClientContext(const TlsClientConfig& config) {
+Result<std::shared_ptr<ssl_ctx_st>> ClientContext(const TlsClientConfig& config,
+                                                  const TlsMaterial& material) {
   struct Cached {
     std::string stamp;
     std::shared_ptr<ssl_ctx_st> ctx;
   };
   static std::mutex mu;
   static std::map<std::string, Cached> cache;
-  const std::string stamp = FileStamp(config.ca_file) + "|" + FileStamp(config.cert_file) + "|" +
-                            FileStamp(config.key_file);
+  // A Secret's PEM is known by its hash: the cache never holds the text as a key.
+  const auto pem_stamp = [](const std::string& pem) {
+    return pem.empty() ? std::string("-") : std::to_string(std::hash<std::string>{}(pem));
+  };
+  const std::string stamp = FileStamp(material.ca_file) + "|" + FileStamp(material.cert_file) +
+                            "|" + FileStamp(material.key_file);
+  // Secret PEMs are part of the key: the same references in two namespaces are two Secrets.
+  const std::string key = config.Key() + "|" + pem_stamp(material.ca_pem) + "|" +
+                          pem_stamp(material.cert_pem) + "|" + pem_stamp(material.key_pem);
   std::lock_guard lock(mu);
-  auto it = cache.find(config.Key());
+  auto it = cache.find(key);
   if (it != cache.end() && it->second.stamp == stamp) return it->second.ctx;
-  auto built = BuildContext(config);
+  auto built = BuildContext(config, material);
   if (!built) return built.error();
-  cache[config.Key()] = Cached{stamp, *built};
+  cache[key] = Cached{stamp, *built};
   return built;
 }
 

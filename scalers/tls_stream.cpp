@@ -26,8 +26,9 @@ int ClampLen(std::size_t n) {
 }  // namespace
 
 Result<std::unique_ptr<TlsStream>> TlsStream::Create(int fd, const TlsClientConfig& config,
+                                                     const TlsMaterial& material,
                                                      const std::string& host) {
-  auto ctx = ClientContext(config);
+  auto ctx = ClientContext(config, material);
   if (!ctx) return ctx.error();
   ERR_clear_error();
   SSL* ssl = SSL_new(ctx->get());
@@ -129,11 +130,11 @@ Error TlsStream::Failure(bool handshake) {
       case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
       case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
       case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-        msg += config_.ca_file.empty()
+        msg += config_.sources.ca.empty()
                    ? " (not signed by a CA in the system trust store; set " +
                          config_.FieldOf("caFile") + " to the CA that signed it)"
-                   : " (not signed by a CA in " + config_.FieldOf("caFile") + " " +
-                         SafeText(config_.ca_file) + ")";
+                   : " (not signed by a CA in " + config_.sources.ca.field + " (" +
+                         SafeText(config_.sources.ca.Describe()) + "))";
         break;
       default:
         break;
@@ -157,7 +158,7 @@ Error TlsStream::Failure(bool handshake) {
   switch (ERR_GET_REASON(first)) {
     case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     case SSL_R_SSLV3_ALERT_HANDSHAKE_FAILURE:
-      if (config_.cert_file.empty()) {
+      if (config_.sources.cert.empty()) {
         return MakeError(ErrorCode::kPermissionDenied,
                          stage + ": the server requires a client certificate; set " +
                              config_.FieldOf("certFile") + " and " + config_.FieldOf("keyFile") +

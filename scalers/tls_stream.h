@@ -26,6 +26,7 @@ class TlsStream {
 
   // `host` is the address's host: the name sent (SNI) and verified unless config.server_name.
   static Result<std::unique_ptr<TlsStream>> Create(int fd, const TlsClientConfig& config,
+                                                   const TlsMaterial& material,
                                                    const std::string& host);
   ~TlsStream();
   TlsStream(const TlsStream&) = delete;

@@ -110,12 +110,25 @@ void CarryAuth(Converter& c, const json& t, const std::string& ns, const std::ve
              ") has no ebb equivalent; not carried over");
       continue;
     }
-    if (field->env_field.empty()) {
+    const bool own_secret =
+        src.kind == AuthSource::Kind::kSecret && kind == "TriggerAuthentication";
+    if (field->env_field.empty() && !(own_secret && !field->secret_field.empty())) {
       c.Warn(what + ": parameter \"" + param + "\" (" + from +
              ") is not carried over: " + field->otherwise);
       continue;
     }
-    if (src.kind == AuthSource::Kind::kSecret && kind == "TriggerAuthentication") {
+    if (field->env_field.empty()) {
+      ordered_json secret_ref = ordered_json::object();
+      secret_ref["name"] = src.secret;
+      secret_ref["key"] = src.key;
+      SetPath(block, field->secret_field, secret_ref);
+      c.Warn(what + ": parameter \"" + param + "\" (" + from + ") is now " + field->secret_field +
+             ": {name: " + src.secret + ", key: " + src.key +
+             "}, read by the controller in the Autoscaler's namespace: it needs get on Secrets "
+             "there (manifests/components/secrets-reader)");
+      continue;
+    }
+    if (own_secret) {
       // The Secret is in the ScaledObject's namespace, where the Autoscaler goes: the controller
       // reads it there, as KEDA did (no copy, no controller restart on rotation).
       const std::string ref_field = SecretKeyRefField(field->env_field);

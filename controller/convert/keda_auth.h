@@ -37,6 +37,9 @@ struct Credential {
       env_field;  // the block's *FromEnv field ("passwordFromEnv", "auth.bearerTokenFromEnv")
                   // or "" when ebb cannot take it from the environment
   std::string otherwise;  // what to do instead when it is not carried ("set redis.address")
+  // A field only a Secret of the Autoscaler's namespace can fill (a TLS file: no env form),
+  // e.g. "tls.caSecretKeyRef"; used when env_field is "" and the source is such a Secret.
+  std::string secret_field = "";
 };
 
 // Carries `trigger`'s authenticationRef (looked up in `auths`, the TriggerAuthentications next

@@ -76,19 +76,24 @@ std::optional<ordered_json> PrometheusTrigger(TriggerContext& ctx, const json& t
   ctx.CarryAuth(
       t, at,
       {{"bearerToken", "auth.bearerTokenFromEnv", ""},
-       {"username", "", "ebb takes auth.username literally: set it, with auth.passwordFromEnv"},
+       {"username", "auth.usernameFromEnv", ""},
        {"password", "auth.passwordFromEnv", ""},
-       {"ca", "", "mount the CA into the controller and set tls.caFile on the metric"},
-       {"cert", "", "client certificates are not supported by ebb"},
-       {"key", "", "client certificates are not supported by ebb"},
+       {"ca", "", "mount the CA into the controller and set tls.caFile on the metric",
+        "tls.caSecretKeyRef"},
+       {"cert", "", "mount the client certificate into the controller and set tls.certFile",
+        "tls.certSecretKeyRef"},
+       {"key", "", "mount the client key into the controller and set tls.keyFile",
+        "tls.keySecretKeyRef"},
        {"customAuthHeader", "", "set customHeaders on the metric (not Authorization)"},
        {"customAuthValue", "", "set customHeaders on the metric (not Authorization)"}},
       p);
   for (const char* pw : {"passwordFromEnv", "passwordSecretKeyRef"}) {
-    if (p.contains("auth") && p["auth"].contains(pw) && !p["auth"].contains("username")) {
+    if (p.contains("auth") && p["auth"].contains(pw) && !p["auth"].contains("username") &&
+        !p["auth"].contains("usernameFromEnv") && !p["auth"].contains("usernameSecretKeyRef")) {
       // Basic auth without the (literal) user name would not validate: the user completes it.
-      ctx.Warn(at + ": basic auth: auth." + pw + " " + p["auth"][pw].dump() +
-               " is left out because ebb takes auth.username literally; add both to the metric");
+      ctx.Warn(
+          at + ": basic auth: auth." + pw + " " + p["auth"][pw].dump() +
+          " is left out because no user name was given for it; add auth.username to the metric");
       p["auth"].erase(pw);
       if (p["auth"].empty()) p.erase("auth");
     }

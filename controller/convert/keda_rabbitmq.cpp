@@ -207,18 +207,23 @@ std::optional<ordered_json> RabbitMQTrigger(TriggerContext& ctx, const json& t, 
   ctx.CarryAuth(
       t, at,
       {{"password", "passwordFromEnv", ""},
-       {"username", "", "ebb takes rabbitmq.username literally: set it, with passwordFromEnv"},
+       {"username", "usernameFromEnv", ""},
        {"host", "", "it holds the connection URL: write rabbitmq.serverAddress literally"},
        {"vhostName", "", "set rabbitmq.vhost literally"},
-       {"ca", "", "mount the CA into the controller and set rabbitmq.tls.caFile"},
-       {"cert", "", "mount the client certificate into the controller and set it in rabbitmq.tls"},
-       {"key", "", "mount the client key into the controller and set it in rabbitmq.tls"},
+       {"ca", "", "mount the CA into the controller and set rabbitmq.tls.caFile",
+        "tls.caSecretKeyRef"},
+       {"cert", "", "mount the client certificate into the controller and set it in rabbitmq.tls",
+        "tls.certSecretKeyRef"},
+       {"key", "", "mount the client key into the controller and set it in rabbitmq.tls",
+        "tls.keySecretKeyRef"},
        {"keyPassword", "", "use an unencrypted key"},
        {"tls", "", "use an https:// serverAddress"}},
       r);
-  if (r.contains("passwordFromEnv") && !r.contains("username")) {
-    ctx.Warn(at + ": passwordFromEnv " + r["passwordFromEnv"].dump() +
-             " is left out because ebb takes rabbitmq.username literally; add both to the metric");
+  if (r.contains("passwordFromEnv") && !r.contains("username") && !r.contains("usernameFromEnv") &&
+      !r.contains("usernameSecretKeyRef")) {
+    ctx.Warn(
+        at + ": passwordFromEnv " + r["passwordFromEnv"].dump() +
+        " is left out because no user name was given for it; add rabbitmq.username to the metric");
     r.erase("passwordFromEnv");
   }
   r["target"] = ctx.Target(t, value, true);

@@ -1,6 +1,7 @@
-// KEDA redis / redis-cluster (lists) and redis-streams / redis-cluster-streams triggers -> Redis
-// metrics. An address that is a Celery broker URL (redis://:pw@host:6379/0, rediss://..., or
-// sentinel://...;sentinel://...) is taken apart into the block's fields.
+// KEDA redis / redis-cluster / redis-sentinel (lists) and redis-streams / redis-cluster-streams /
+// redis-sentinel-streams triggers -> Redis metrics. An address that is a Celery broker URL
+// (redis://:pw@host:6379/0, rediss://..., or sentinel://...;sentinel://...) is taken apart into the
+// block's fields.
 #include <sstream>
 
 #include "controller/base/text.h"
@@ -14,7 +15,7 @@ using nlohmann::ordered_json;
 
 namespace {
 
-enum class Topology { kSingle, kCluster };
+enum class Topology { kSingle, kCluster, kSentinel };
 
 std::vector<std::string> SplitComma(const std::string& s) {
   std::vector<std::string> out;
@@ -83,7 +84,9 @@ bool RedisUrlInto(TriggerContext& ctx, const std::string& at, const std::string&
 // host:port. false when there is none (warned).
 bool AddressInto(TriggerContext& ctx, const json& md, const std::string& at, Topology topology,
                  ordered_json& r) {
-  const char* kind = topology == Topology::kCluster ? "redis-cluster" : "redis";
+  const char* kind = topology == Topology::kCluster    ? "redis-cluster"
+                     : topology == Topology::kSentinel ? "redis-sentinel"
+                                                       : "redis";
   for (const char* env : {"addressFromEnv", "addressesFromEnv", "hostFromEnv", "hostsFromEnv",
                           "portFromEnv", "portsFromEnv"}) {
     if (auto e = Meta(md, env)) {
@@ -92,7 +95,8 @@ bool AddressInto(TriggerContext& ctx, const json& md, const std::string& at, Top
                "block");
     }
   }
-  if (topology == Topology::kCluster) {
+  if (topology != Topology::kSingle) {
+    // Cluster seeds or the sentinels: `addresses`, or `hosts` with `ports`, comma-separated.
     std::vector<std::string> seeds;
     if (auto a = Meta(md, "addresses")) {
       seeds = SplitComma(*a);
@@ -100,7 +104,7 @@ bool AddressInto(TriggerContext& ctx, const json& md, const std::string& at, Top
       const auto hosts = SplitComma(*h);
       const auto ports = SplitComma(Meta(md, "ports").value_or(""));
       if (hosts.size() != ports.size()) {
-        ctx.Warn(at + ": redis-cluster hosts and ports differ in number; dropped");
+        ctx.Warn(at + ": " + kind + " hosts and ports differ in number; dropped");
         return false;
       }
       for (std::size_t i = 0; i < hosts.size(); ++i) seeds.push_back(hosts[i] + ":" + ports[i]);
@@ -108,7 +112,8 @@ bool AddressInto(TriggerContext& ctx, const json& md, const std::string& at, Top
     ordered_json addresses = ordered_json::array();
     for (const auto& s : seeds) {
       if (!scalers::ParseHostPort(s)) {
-        ctx.Warn(at + ": cluster node \"" + SafeText(s) + "\" is not host:port; left out");
+        ctx.Warn(at + ": " + (topology == Topology::kCluster ? "cluster node" : "sentinel") +
+                 " \"" + SafeText(s) + "\" is not host:port; left out");
         continue;
       }
       addresses.push_back(s);
@@ -117,7 +122,29 @@ bool AddressInto(TriggerContext& ctx, const json& md, const std::string& at, Top
       ctx.Warn(at + ": " + kind + " trigger without addresses (or hosts and ports); dropped");
       return false;
     }
-    r["cluster"] = {{"addresses", addresses}};
+    if (topology == Topology::kCluster) {
+      r["cluster"] = {{"addresses", addresses}};
+      return true;
+    }
+    auto master = Meta(md, "sentinelMaster");
+    if (!master || master->empty()) {
+      ctx.Warn(at + ": redis-sentinel trigger without sentinelMaster (the master's name); dropped");
+      return false;
+    }
+    ordered_json sentinel;
+    sentinel["masterName"] = *master;
+    sentinel["addresses"] = addresses;
+    // The sentinels' own credentials, when KEDA read them from the target's env.
+    for (const auto& [meta, field] : {std::pair{"sentinelUsernameFromEnv", "usernameFromEnv"},
+                                      std::pair{"sentinelPasswordFromEnv", "passwordFromEnv"}}) {
+      if (auto e = Meta(md, meta)) {
+        sentinel[field] = *e;
+        ctx.Warn(at + ": " + meta + " \"" + *e + "\" is now sentinel." + field +
+                 ", an env var of the ebb controller (KEDA read the target container's); add "
+                 "it to the controller's Deployment");
+      }
+    }
+    r["sentinel"] = sentinel;
     return true;
   }
   std::string address;
@@ -182,8 +209,10 @@ std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json
     }
   }
   if (auto u = Meta(md, "usernameFromEnv")) {
+    r["usernameFromEnv"] = *u;
     ctx.Warn(at + ": usernameFromEnv \"" + *u +
-             "\" was read from the target's env; set redis.username literally");
+             "\" now names an env var of the ebb controller (KEDA read the target container's); "
+             "add it to the controller's Deployment");
   }
   if (auto p = Meta(md, "passwordFromEnv")) {
     r["passwordFromEnv"] = *p;
@@ -229,20 +258,24 @@ std::optional<ordered_json> Redis(TriggerContext& ctx, const json& t, const json
     }
   }
   const std::string tls_files = "mount it into the controller and set it in redis.tls";
-  ctx.CarryAuth(t, at,
-                {{"password", "passwordFromEnv", ""},
-                 {"username", "", "set redis.username literally on the metric"},
-                 {"host", "", "set the address literally"},
-                 {"address", "", "set the address literally"},
-                 {"addresses", "", "set redis.cluster.addresses literally"},
-                 {"hosts", "", "set redis.cluster.addresses literally"},
-                 {"port", "", "set the address literally"},
-                 {"ports", "", "set redis.cluster.addresses literally"},
-                 {"tls", "", "set redis.tls (tls: {} turns TLS on)"},
-                 {"ca", "", "caFile: " + tls_files},
-                 {"cert", "", "certFile: " + tls_files},
-                 {"key", "", "keyFile: " + tls_files}},
-                r);
+  std::vector<Credential> fields = {{"password", "passwordFromEnv", ""},
+                                    {"username", "usernameFromEnv", ""},
+                                    {"host", "", "set the address literally"},
+                                    {"address", "", "set the address literally"},
+                                    {"addresses", "", "set redis.cluster.addresses literally"},
+                                    {"hosts", "", "set redis.cluster.addresses literally"},
+                                    {"port", "", "set the address literally"},
+                                    {"ports", "", "set redis.cluster.addresses literally"},
+                                    {"tls", "", "set redis.tls (tls: {} turns TLS on)"},
+                                    {"ca", "", "caFile: " + tls_files, "tls.caSecretKeyRef"},
+                                    {"cert", "", "certFile: " + tls_files, "tls.certSecretKeyRef"},
+                                    {"key", "", "keyFile: " + tls_files, "tls.keySecretKeyRef"}};
+  if (topology == Topology::kSentinel) {
+    // The sentinels' own ACL user and password (a plain trigger has no sentinels to give them).
+    fields.push_back({"sentinelUsername", "sentinel.usernameFromEnv", ""});
+    fields.push_back({"sentinelPassword", "sentinel.passwordFromEnv", ""});
+  }
+  ctx.CarryAuth(t, at, fields, r);
   r["target"] = ctx.Target(t, value, true);
   const char* activation = stream ? nullptr : "activationListLength";
   if (activation != nullptr) {
@@ -278,6 +311,16 @@ std::optional<ordered_json> RedisClusterListTrigger(TriggerContext& ctx, const j
 std::optional<ordered_json> RedisClusterStreamTrigger(TriggerContext& ctx, const json& t,
                                                       const json& md, const std::string& at) {
   return Redis(ctx, t, md, at, Topology::kCluster, true);
+}
+
+std::optional<ordered_json> RedisSentinelListTrigger(TriggerContext& ctx, const json& t,
+                                                     const json& md, const std::string& at) {
+  return Redis(ctx, t, md, at, Topology::kSentinel, false);
+}
+
+std::optional<ordered_json> RedisSentinelStreamTrigger(TriggerContext& ctx, const json& t,
+                                                       const json& md, const std::string& at) {
+  return Redis(ctx, t, md, at, Topology::kSentinel, true);
 }
 
 }  // namespace ebb::convert

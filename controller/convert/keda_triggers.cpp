@@ -15,6 +15,8 @@ const std::map<std::string, TriggerConverter>& TriggerConverters() {
       {"redis", RedisListTrigger},
       {"redis-cluster", RedisClusterListTrigger},
       {"redis-cluster-streams", RedisClusterStreamTrigger},
+      {"redis-sentinel", RedisSentinelListTrigger},
+      {"redis-sentinel-streams", RedisSentinelStreamTrigger},
       {"redis-streams", RedisStreamTrigger},
   };
   return kTable;

@@ -65,6 +65,14 @@ std::optional<nlohmann::ordered_json> RedisClusterStreamTrigger(TriggerContext&,
                                                                 const nlohmann::json&,
                                                                 const nlohmann::json&,
                                                                 const std::string&);
+std::optional<nlohmann::ordered_json> RedisSentinelListTrigger(TriggerContext&,
+                                                               const nlohmann::json&,
+                                                               const nlohmann::json&,
+                                                               const std::string&);
+std::optional<nlohmann::ordered_json> RedisSentinelStreamTrigger(TriggerContext&,
+                                                                 const nlohmann::json&,
+                                                                 const nlohmann::json&,
+                                                                 const std::string&);
 std::optional<nlohmann::ordered_json> RabbitMQTrigger(TriggerContext&, const nlohmann::json&,
                                                       const nlohmann::json&, const std::string&);
 

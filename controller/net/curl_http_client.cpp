@@ -7,6 +7,7 @@
 #include <cstring>
 #include <deque>
 #include <string>
+#include <tuple>
 #include <utility>
 
 namespace ebb::net {
@@ -51,11 +52,11 @@ ErrorCode CodeForCurl(CURLcode code) {
 std::string TlsHint(CURLcode code, std::string_view detail, ErrorCode* error_code) {
   switch (code) {
     case CURLE_PEER_FAILED_VERIFICATION:
-      return " (the server's certificate is not trusted: check tls.caFile)";
+      return " (the server's certificate is not trusted: check tls.caFile or tls.caSecretKeyRef)";
     case CURLE_SSL_CACERT_BADFILE:
-      return " (tls.caFile)";
+      return " (tls.caFile / tls.caSecretKeyRef)";
     case CURLE_SSL_CERTPROBLEM:
-      return " (tls.certFile / tls.keyFile)";
+      return " (tls.certFile / tls.keyFile, or their SecretKeyRefs)";
     case CURLE_SSL_CLIENTCERT:
       return " (the server wants a client certificate it accepts: tls.certFile / tls.keyFile)";
     default:
@@ -184,20 +185,38 @@ Result<void> CurlHttpClient::Prepare(Transfer& t, const HttpRequest& request) {
   const long verify = request.tls.insecure_skip_verify ? 0L : 1L;
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, verify);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, request.tls.insecure_skip_verify ? 0L : 2L);
-  if (!request.tls.ca_file.empty())
+  // PEM from a Secret goes in as a blob (copied by curl): it never touches the filesystem.
+  const auto blob = [h](CURLoption option, const std::string& pem) {
+    curl_blob b{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(h, option, &b);
+  };
+  if (!request.tls.ca_pem.empty()) {
+    blob(CURLOPT_CAINFO_BLOB, request.tls.ca_pem);
+  } else if (!request.tls.ca_file.empty()) {
     curl_easy_setopt(h, CURLOPT_CAINFO, request.tls.ca_file.c_str());
-  if (!request.tls.cert_file.empty()) {
-    // curl reuses a pooled connection whatever the key file now is: an unreadable certificate or
-    // key (a wrong path, a rotation gone wrong) must still fail the read, naming the field.
-    for (const auto& [field, path] : {std::pair{"tls.certFile", &request.tls.cert_file},
-                                      std::pair{"tls.keyFile", &request.tls.key_file}}) {
-      if (::access(path->c_str(), R_OK) != 0) {
-        const int e = errno;
-        return MakeError(ErrorCode::kInvalidConfig,
-                         std::string(field) + ": cannot read " + *path + ": " + std::strerror(e));
-      }
+  }
+  // curl reuses a pooled connection whatever the key file now is: an unreadable certificate or
+  // key file (a wrong path, a rotation gone wrong) must still fail the read, naming the field.
+  for (const auto& [field, path, pem] :
+       {std::tuple{"tls.certFile", &request.tls.cert_file, &request.tls.cert_pem},
+        std::tuple{"tls.keyFile", &request.tls.key_file, &request.tls.key_pem}}) {
+    if (path->empty() || !pem->empty()) continue;
+    if (::access(path->c_str(), R_OK) != 0) {
+      const int e = errno;
+      return MakeError(ErrorCode::kInvalidConfig,
+                       std::string(field) + ": cannot read " + *path + ": " + std::strerror(e));
     }
+  }
+  if (!request.tls.cert_pem.empty()) {
+    blob(CURLOPT_SSLCERT_BLOB, request.tls.cert_pem);
+    curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+  } else if (!request.tls.cert_file.empty()) {
     curl_easy_setopt(h, CURLOPT_SSLCERT, request.tls.cert_file.c_str());
+  }
+  if (!request.tls.key_pem.empty()) {
+    blob(CURLOPT_SSLKEY_BLOB, request.tls.key_pem);
+    curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+  } else if (!request.tls.key_file.empty()) {
     curl_easy_setopt(h, CURLOPT_SSLKEY, request.tls.key_file.c_str());
   }
   if (!request.basic_user.empty()) {

@@ -17,9 +17,11 @@ namespace ebb::net {
 enum class HttpMethod { kGet, kPost };
 
 struct TlsOptions {
-  std::string ca_file;                // PEM bundle; empty = system trust store
-  std::string cert_file;              // client certificate (PEM), with key_file
-  std::string key_file;               // its private key (PEM, unencrypted)
+  std::string ca_file;    // PEM bundle; empty = system trust store
+  std::string cert_file;  // client certificate (PEM), with key_file
+  std::string key_file;   // its private key (PEM, unencrypted)
+  // The same as PEM text (from a Secret), used instead of the file when set.
+  std::string ca_pem, cert_pem, key_pem;
   bool insecure_skip_verify = false;  // only when the user asked for it
 };
 

@@ -299,7 +299,9 @@ TEST_CASE("KEDA credentials: TriggerAuthentication parameters become the metric'
     const json& p = c.yaml_doc["spec"]["metrics"][0]["prometheus"];
     CHECK(p["auth"]["bearerTokenSecretKeyRef"] == json({{"name", "thanos"}, {"key", "token"}}));
     CHECK(Warned(c, "is now auth.bearerTokenSecretKeyRef: {name: thanos, key: token}"));
-    CHECK(Warned(c, "parameter \"ca\" (Secret thanos key ca.crt) is not carried over: mount"));
+    // The CA is a Secret of the Autoscaler's namespace too: read there, like the token.
+    CHECK(p["tls"]["caSecretKeyRef"] == json({{"name", "thanos"}, {"key", "ca.crt"}}));
+    CHECK(Warned(c, "parameter \"ca\" (Secret thanos key ca.crt) is now tls.caSecretKeyRef"));
     CHECK(Warned(c, "uses hashiCorpVault, which ebb does not read"));
   }
   SECTION("redis: a password from the target's env; a ClusterTriggerAuthentication's user") {
@@ -312,18 +314,22 @@ TEST_CASE("KEDA credentials: TriggerAuthentication parameters become the metric'
     const json& r2 = c.yaml_doc["spec"]["metrics"][1]["redis"];
     CHECK(r2["passwordFromEnv"] == "SHARED_REDIS_PASSWORD");
     CHECK_FALSE(r2.contains("passwordSecretKeyRef"));
-    CHECK(Warned(c, "parameter \"username\" (Secret shared-redis key user) is not carried over"));
+    CHECK(r2["usernameFromEnv"] == "SHARED_REDIS_USER");
+    CHECK(
+        Warned(c, "parameter \"username\" (Secret shared-redis key user) is now usernameFromEnv"));
     CHECK(Warned(c, "parameter \"sentinelPassword\" (Secret shared-redis key sp) has no ebb"));
   }
-  SECTION("a TriggerAuthentication of another namespace is not used; basic auth without a user") {
+  SECTION("a TriggerAuthentication of another namespace is not used; basic auth from a Secret") {
     const auto& c = out[2];
     const json& m = c.yaml_doc["spec"]["metrics"];
     CHECK_FALSE(m[0]["redis"].contains("passwordFromEnv"));
     CHECK(Warned(c, "authenticationRef TriggerAuthentication/from-env is not in the input"));
-    CHECK_FALSE(m[1]["prometheus"].contains("auth"));
-    CHECK(Warned(c,
-                 "basic auth: auth.passwordSecretKeyRef {\"name\":\"basic\",\"key\":\"password\"} "
-                 "is left out"));
+    // The user name and the password both come from the Secret: basic auth is whole.
+    CHECK(m[1]["prometheus"]["auth"]["usernameSecretKeyRef"] ==
+          json({{"name", "basic"}, {"key", "username"}}));
+    CHECK(m[1]["prometheus"]["auth"]["passwordSecretKeyRef"] ==
+          json({{"name", "basic"}, {"key", "password"}}));
+    CHECK_FALSE(Warned(c, "is left out"));
   }
 }
 
@@ -349,6 +355,34 @@ TEST_CASE("KEDA redis-cluster and redis-cluster-streams map to cluster mode") {
   CHECK_FALSE(stream.contains("db"));
   CHECK(Warned(c, "databaseIndex \"3\": a Redis Cluster has only db 0"));
   CHECK(c.autoscaler.spec.min_replicas == 0);
+}
+
+TEST_CASE("KEDA redis-sentinel and redis-sentinel-streams map to sentinel mode, TLS from Secrets") {
+  auto out = ConvertFile("keda-sentinel-tls.yaml");
+  REQUIRE(out.size() == 1);
+  const auto& c = out[0];
+  REQUIRE(c.autoscaler.spec.metrics.size() == 2);  // the one without sentinelMaster is dropped
+  CHECK(Warned(c, "redis-sentinel trigger without sentinelMaster"));
+  const json& lists = c.yaml_doc["spec"]["metrics"][0]["redis"];
+  CHECK(lists["sentinel"]["masterName"] == "mymaster");
+  CHECK(lists["sentinel"]["addresses"] ==
+        json::array({"sentinel-0.redis:26379", "sentinel-1.redis:26379"}));
+  CHECK_FALSE(lists.contains("address"));
+  CHECK(lists["db"] == 2);
+  CHECK(lists["lists"] == json::array({"jobs"}));
+  CHECK(lists["usernameSecretKeyRef"] == json({{"name", "redis-auth"}, {"key", "user"}}));
+  CHECK(lists["passwordSecretKeyRef"] == json({{"name", "redis-auth"}, {"key", "password"}}));
+  CHECK(lists["sentinel"]["passwordSecretKeyRef"] ==
+        json({{"name", "redis-auth"}, {"key", "sentinel-password"}}));
+  CHECK(lists["tls"]["caSecretKeyRef"] == json({{"name", "redis-tls"}, {"key", "ca.crt"}}));
+  CHECK(lists["tls"]["certSecretKeyRef"] == json({{"name", "redis-tls"}, {"key", "tls.crt"}}));
+  CHECK(lists["tls"]["keySecretKeyRef"] == json({{"name", "redis-tls"}, {"key", "tls.key"}}));
+  CHECK(c.autoscaler.spec.metrics[0].target.average_value_milli == 10000);
+  const json& stream = c.yaml_doc["spec"]["metrics"][1]["redis"];
+  CHECK(stream["sentinel"]["addresses"] ==
+        json::array({"sentinel-0.redis:26379", "sentinel-1.redis:26380"}));
+  CHECK(stream["streamMetric"] == "Pending");
+  CHECK(stream["consumerGroup"] == "workers");
 }
 
 TEST_CASE("KEDA redis address as a Celery broker URL: sentinel:// and redis:// with credentials") {

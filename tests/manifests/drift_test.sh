@@ -26,6 +26,7 @@ EBB_ONLY=(
   prometheus-authorization-header # Authorization belongs in auth:, not customHeaders
   authentication-ref-unknown-field # keys name the block's secret fields (they differ by block)
   password-env-and-secret         # one source per secret field
+  redis-tls-cert-secret-without-key # a client certificate needs its key (file or Secret form)
 )
 # Cases the CRD rejects but ebb validate accepts: none. (Since ebb validate runs the scalers'
 # parsers on prometheus:/redis: blocks, it judges those fields too.) Keep the list: a case that

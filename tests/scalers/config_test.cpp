@@ -63,9 +63,9 @@ TEST_CASE("prometheus config: full block", "[config][prometheus]") {
   CHECK(cfg->method == net::HttpMethod::kPost);
   CHECK(cfg->tenant == "team-a");
   CHECK(cfg->custom_headers.at("X-Extra") == "1");
-  CHECK(cfg->username == "u");
+  CHECK(cfg->username.plain == "u");
   CHECK(cfg->password.from_file == "/var/run/pw");
-  CHECK(cfg->tls.ca_file == "/etc/ca.pem");
+  CHECK(cfg->tls.sources.ca.from_file == "/etc/ca.pem");
   CHECK(cfg->timeout == Duration(500));
   CHECK(cfg->empty_as_zero);
   CHECK(cfg->evaluate_at_now);

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "controller/net/curl_http_client.h"
+#include "scalers/prometheus_scaler.h"
 #include "scalers/registry.h"
 #include "tests/scalers/support.h"
 
@@ -40,8 +41,10 @@ const AuthServers& Servers() {
   return s;
 }
 
-std::unique_ptr<Scaler> Make(net::HttpClient& http, const json& block) {
+std::unique_ptr<Scaler> Make(net::HttpClient& http, const json& block,
+                             const SecretScope& secrets = {}) {
   ScalerDeps deps{&http, nullptr};
+  deps.secrets = secrets;
   auto s = MakeScaler("Prometheus", block, "spec.metrics[0].prometheus", deps);
   if (!s) FAIL(s.error().message);
   return std::move(s).value();
@@ -140,6 +143,75 @@ TEST_CASE("prometheus auth: web.config TLS + client certificate + basic auth",
   auto i = insecure->Read(kCtx);
   INFO((i ? "" : i.error().message));
   CHECK(i.has_value());
+}
+
+TEST_CASE("prometheus auth: CA, client certificate, key and basic-auth user from Secrets",
+          "[prometheus][auth][tls][integration][secrets]") {
+  const auto& s = Servers();
+  ebb::testing::MapSecrets secrets;
+  secrets.Set("obs", "prom", "ca.crt", ebb::testing::FileText(s.file("ca.crt")));
+  secrets.Set("obs", "prom", "tls.crt", ebb::testing::FileText(s.file("client.crt")));
+  secrets.Set("obs", "prom", "tls.key", ebb::testing::FileText(s.file("client.key")));
+  secrets.Set("obs", "prom", "user", "ebb");
+  secrets.Set("obs", "prom", "password", "prom-secret");
+  net::CurlHttpClient http;
+  const json block = {{"serverAddress", s.https()},
+                      {"query", "vector(7)"},
+                      {"authenticationRef",
+                       {{"name", "prom"},
+                        {"keys",
+                         {{"tls.ca", "ca.crt"},
+                          {"tls.cert", "tls.crt"},
+                          {"tls.key", "tls.key"},
+                          {"auth.username", "user"},
+                          {"auth.password", "password"}}}}}};
+  auto p = Make(http, block, {&secrets, "obs"});
+  auto v = p->Read(kCtx);
+  INFO((v ? "" : v.error().message));
+  REQUIRE(v.has_value());
+  CHECK(*v == 7.0);
+
+  // The same through one ...SecretKeyRef per field; a wrong user from the Secret is refused.
+  secrets.Set("obs", "prom", "other-user", "intruder");
+  json refs = {{"serverAddress", s.https()},
+               {"query", "vector(8)"},
+               {"auth",
+                {{"usernameSecretKeyRef", {{"name", "prom"}, {"key", "other-user"}}},
+                 {"passwordSecretKeyRef", {{"name", "prom"}, {"key", "password"}}}}},
+               {"tls",
+                {{"caSecretKeyRef", {{"name", "prom"}, {"key", "ca.crt"}}},
+                 {"certSecretKeyRef", {{"name", "prom"}, {"key", "tls.crt"}}},
+                 {"keySecretKeyRef", {{"name", "prom"}, {"key", "tls.key"}}}}}};
+  auto w = Make(http, refs, {&secrets, "obs"})->Read(kCtx);
+  REQUIRE_FALSE(w.has_value());
+  CHECK(w.error().code == ErrorCode::kPermissionDenied);
+  refs["auth"]["usernameSecretKeyRef"]["key"] = "user";
+  auto g = Make(http, refs, {&secrets, "obs"})->Read(kCtx);
+  INFO((g ? "" : g.error().message));
+  REQUIRE(g.has_value());
+  CHECK(*g == 8.0);
+
+  // A CA Secret of the wrong CA: the server is not trusted, and the field is named.
+  secrets.Set("obs", "wrong", "ca.crt", ebb::testing::FileText(s.file("wrong-ca.crt")));
+  json wrong_ca = refs;
+  wrong_ca["tls"]["caSecretKeyRef"]["name"] = "wrong";
+  auto c = Make(http, wrong_ca, {&secrets, "obs"})->Read(kCtx);
+  REQUIRE_FALSE(c.has_value());
+  INFO(c.error().message);
+  CHECK(c.error().code == ErrorCode::kPermissionDenied);
+  CHECK(Has(c.error().message, "tls.caSecretKeyRef"));
+  CHECK_FALSE(Has(c.error().message, "BEGIN CERTIFICATE"));
+  // A missing key names the Secret and the key; an http:// address refuses the TLS keys.
+  json missing = refs;
+  missing["tls"]["keySecretKeyRef"]["key"] = "nope";
+  auto m = Make(http, missing, {&secrets, "obs"})->Read(kCtx);
+  REQUIRE_FALSE(m.has_value());
+  CHECK(Has(m.error().message, "Secret obs/prom key nope"));
+  json plain = block;
+  plain["serverAddress"] = "http://127.0.0.1:9";
+  auto parsed = ParsePrometheusConfig(plain, "spec.metrics[0].prometheus");
+  REQUIRE_FALSE(parsed.has_value());
+  CHECK(Has(parsed.error().message, "authenticationRef: gives TLS files"));
 }
 
 TEST_CASE("prometheus auth: a gateway wanting a bearer token and a tenant header",

@@ -464,3 +464,68 @@ TEST_CASE("redis cluster: a failover loses no reading beyond the failing poll",
   REQUIRE(WaitForMaster(promoted));
   all_read(ReadAll(scalers, kCtx));
 }
+
+TEST_CASE("redis cluster over TLS: every node verified, client certificate from a Secret",
+          "[redis][cluster][tls][integration]") {
+  // A cluster of its own, TLS only (bus and replication too), client certificates required.
+  static ebb::testing::FixtureServers tls_cluster{"redis_cluster.sh",
+                                                  std::string(kPassword) + " tls"};
+  const int seed = tls_cluster.port("NODE1_PORT");
+  const std::string dir = tls_cluster.dir();
+  const std::string cli = std::string("REDISCLI_AUTH=") + kPassword + " redis-cli --tls --cacert " +
+                          dir + "/ca.crt --cert " + dir + "/client.crt --key " + dir +
+                          "/client.key -c -h 127.0.0.1 -p " + std::to_string(seed);
+  // One key in each master's slot range (redis-cli --cluster create splits 16384 in three).
+  std::map<int, std::string> keys;
+  for (int i = 0; keys.size() < 3 && i < 1000; ++i) {
+    const std::string key = "tls-" + std::to_string(i);
+    keys.try_emplace(KeySlot(key) / 5461, key);
+  }
+  REQUIRE(keys.size() == 3);
+  json lists = json::array();
+  for (const auto& [range, key] : keys) {
+    Shell(cli + " DEL " + key + " >/dev/null && " + cli + " RPUSH " + key + " a b >/dev/null");
+    lists.push_back(key);
+  }
+  ebb::testing::MapSecrets secrets;
+  secrets.Set("jobs", "redis-tls", "ca.crt", ebb::testing::FileText(dir + "/ca.crt"));
+  secrets.Set("jobs", "redis-tls", "tls.crt", ebb::testing::FileText(dir + "/client.crt"));
+  secrets.Set("jobs", "redis-tls", "tls.key", ebb::testing::FileText(dir + "/client.key"));
+  secrets.Set("jobs", "redis-tls", "password", kPassword);
+  secrets.Set("jobs", "other-ca", "ca.crt", ebb::testing::FileText(dir + "/client.crt"));
+  json block = {{"cluster", {{"addresses", {"127.0.0.1:" + std::to_string(seed)}}}},
+                {"tls", json::object()},
+                {"authenticationRef",
+                 {{"name", "redis-tls"},
+                  {"keys",
+                   {{"tls.ca", "ca.crt"},
+                    {"tls.cert", "tls.crt"},
+                    {"tls.key", "tls.key"},
+                    {"password", "password"}}}}},
+                {"lists", lists}};
+  RedisPool pool;
+  ScalerDeps deps{nullptr, &pool};
+  deps.secrets = {&secrets, "jobs"};
+  auto scaler = MakeScaler("Redis", block, "spec.metrics[0].redis", deps);
+  REQUIRE(scaler.has_value());
+  CHECK(MustRead(**scaler) == 6.0);
+  CHECK(pool.stats().round_trips == 1 + 3);  // CLUSTER SLOTS, then one pipeline per master
+
+  // A CA that did not sign the nodes: refused, naming where the CA came from.
+  json wrong = block;
+  wrong.erase("authenticationRef");
+  wrong["tls"] = {{"caSecretKeyRef", {{"name", "other-ca"}, {"key", "ca.crt"}}},
+                  {"certSecretKeyRef", {{"name", "redis-tls"}, {"key", "tls.crt"}}},
+                  {"keySecretKeyRef", {{"name", "redis-tls"}, {"key", "tls.key"}}}};
+  wrong["passwordSecretKeyRef"] = {{"name", "redis-tls"}, {"key", "password"}};
+  RedisPool other;
+  ScalerDeps other_deps{nullptr, &other};
+  other_deps.secrets = {&secrets, "jobs"};
+  auto untrusted = MakeScaler("Redis", wrong, "spec.metrics[0].redis", other_deps);
+  REQUIRE(untrusted.has_value());
+  auto e = (*untrusted)->Read(kCtx);
+  REQUIRE_FALSE(e.has_value());
+  INFO(e.error().message);
+  CHECK(e.error().code == ErrorCode::kPermissionDenied);
+  CHECK(e.error().message.find("spec.metrics[0].redis.tls.caSecretKeyRef") != std::string::npos);
+}

@@ -47,8 +47,9 @@ void Cli(int port, const std::string& commands) {
         std::to_string(port) + " >/dev/null");
 }
 
-std::unique_ptr<Scaler> Make(RedisPool& pool, const json& block) {
+std::unique_ptr<Scaler> Make(RedisPool& pool, const json& block, const SecretScope& secrets = {}) {
   ScalerDeps deps{nullptr, &pool};
+  deps.secrets = secrets;
   auto s = MakeScaler("Redis", block, "spec.metrics[0].redis", deps);
   if (!s) FAIL(s.error().message);
   return std::move(s).value();
@@ -275,6 +276,89 @@ TEST_CASE("redis tls: a rotated client certificate is picked up on the next conn
   Shell("rm -rf " + dir);
 }
 
+TEST_CASE("redis tls: CA, client certificate, key and ACL user from Secrets of the namespace",
+          "[redis][tls][integration][mtls][secrets]") {
+  const auto& s = Servers();
+  Cli(s.mtls_port, "DEL jobs\\nRPUSH jobs a b\\nACL SETUSER tls-reader on >tls-pw ~* +@all\\n");
+  ebb::testing::MapSecrets secrets;
+  for (const std::string ns : {"team-a", "team-b"}) {
+    secrets.Set(ns, "redis-tls", "ca.crt", ebb::testing::FileText(s.file("ca.crt")));
+    secrets.Set(ns, "redis-tls", "user", "tls-reader");
+    secrets.Set(ns, "redis-tls", "password", "tls-pw");
+  }
+  secrets.Set("team-a", "redis-tls", "tls.crt", ebb::testing::FileText(s.file("client.crt")));
+  secrets.Set("team-a", "redis-tls", "tls.key", ebb::testing::FileText(s.file("client.key")));
+  // team-b's Secret of the same name holds a certificate of another CA.
+  secrets.Set("team-b", "redis-tls", "tls.crt", ebb::testing::FileText(s.file("rogue-client.crt")));
+  secrets.Set("team-b", "redis-tls", "tls.key", ebb::testing::FileText(s.file("rogue-client.key")));
+  const json block = {{"address", Rediss(s.mtls_port)},
+                      {"authenticationRef",
+                       {{"name", "redis-tls"},
+                        {"keys",
+                         {{"tls.ca", "ca.crt"},
+                          {"tls.cert", "tls.crt"},
+                          {"tls.key", "tls.key"},
+                          {"username", "user"},
+                          {"password", "password"}}}}},
+                      {"lists", {"jobs"}}};
+  RedisPool pool;
+  auto a = Make(pool, block, {&secrets, "team-a"});
+  auto v = a->Read(kCtx);
+  INFO((v ? "" : v.error().message));
+  REQUIRE(v.has_value());
+  CHECK(*v == 2.0);
+  CHECK_FALSE(Has(a->Describe(), "tls-reader"));  // a name from a Secret is not shown
+
+  // Same references in another namespace: another connection, with that namespace's Secret.
+  auto b = Make(pool, block, {&secrets, "team-b"});
+  auto rb = b->Read(kCtx);
+  REQUIRE_FALSE(rb.has_value());
+  INFO(rb.error().message);
+  CHECK(rb.error().code == ErrorCode::kPermissionDenied);
+
+  // The same with one ...SecretKeyRef per file; a wrong ACL password from the Secret is refused.
+  secrets.Set("team-a", "other", "password", "not-tls-pw");
+  json refs = {{"address", Rediss(s.mtls_port)},
+               {"usernameSecretKeyRef", {{"name", "redis-tls"}, {"key", "user"}}},
+               {"passwordSecretKeyRef", {{"name", "other"}, {"key", "password"}}},
+               {"tls",
+                {{"caSecretKeyRef", {{"name", "redis-tls"}, {"key", "ca.crt"}}},
+                 {"certSecretKeyRef", {{"name", "redis-tls"}, {"key", "tls.crt"}}},
+                 {"keySecretKeyRef", {{"name", "redis-tls"}, {"key", "tls.key"}}}}},
+               {"lists", {"jobs"}}};
+  auto wrong_pw = Make(pool, refs, {&secrets, "team-a"});
+  auto w = wrong_pw->Read(kCtx);
+  REQUIRE_FALSE(w.has_value());
+  INFO(w.error().message);
+  CHECK(w.error().code == ErrorCode::kPermissionDenied);
+  CHECK_FALSE(Has(w.error().message, "not-tls-pw"));
+  refs["passwordSecretKeyRef"]["name"] = "redis-tls";
+  auto good = Make(pool, refs, {&secrets, "team-a"});
+  auto g = good->Read(kCtx);
+  INFO((g ? "" : g.error().message));
+  REQUIRE(g.has_value());
+  CHECK(*g == 2.0);
+
+  // A Secret whose key is not a PEM: a config error naming the field and the Secret, not its text.
+  secrets.Set("team-a", "broken", "tls.crt", "not a certificate");
+  json broken = refs;
+  broken["tls"]["certSecretKeyRef"]["name"] = "broken";
+  auto bad = Make(pool, broken, {&secrets, "team-a"});
+  auto e = bad->Read(kCtx);
+  REQUIRE_FALSE(e.has_value());
+  INFO(e.error().message);
+  CHECK(e.error().code == ErrorCode::kInvalidConfig);
+  CHECK(Has(e.error().message, "spec.metrics[0].redis.tls.certSecretKeyRef"));
+  CHECK(Has(e.error().message, "Secret broken key tls.crt"));
+  CHECK_FALSE(Has(e.error().message, "not a certificate"));
+  // A Secret that is missing names the Secret and the key.
+  json missing = refs;
+  missing["tls"]["caSecretKeyRef"]["key"] = "nope";
+  auto m = Make(pool, missing, {&secrets, "team-a"})->Read(kCtx);
+  REQUIRE_FALSE(m.has_value());
+  CHECK(Has(m.error().message, "Secret team-a/redis-tls key nope"));
+}
+
 TEST_CASE("redis tls config: schemes, the tls block and its problems with field paths",
           "[config][tls]") {
   auto parse = [](const json& block, std::string* problems) {
@@ -309,6 +393,29 @@ TEST_CASE("redis tls config: schemes, the tls block and its problems with field 
   CHECK(Has(p, "spec.metrics[0].redis.tls.keyFile: set both certFile and keyFile"));
   CHECK(Has(p, "spec.metrics[0].redis.tls.insecureSkipVerify"));
   CHECK(Has(p, "spec.metrics[0].redis.tls.sni: unknown field"));
+  // TLS files from a Secret need a TLS connection; a PEM from the environment is not offered.
+  std::string a;
+  parse({{"address", "redis://r:6379"},
+         {"authenticationRef", {{"name", "s"}, {"keys", {{"tls.ca", "ca.crt"}}}}}},
+        &a);
+  CHECK(Has(a, "spec.metrics[0].redis.authenticationRef: gives TLS files"));
+  std::string e;
+  auto from_env = parse({{"address", "rediss://r:6380"}, {"tls", {{"caFromEnv", "CA"}}}}, &e);
+  CHECK(Has(e, "spec.metrics[0].redis.tls.caFromEnv"));
+  std::string both;
+  parse({{"address", "r:6380"},
+         {"username", "u"},
+         {"usernameSecretKeyRef", {{"name", "s"}, {"key", "user"}}}},
+        &both);
+  CHECK(Has(both, "spec.metrics[0].redis.username: set only one of"));
+  // The Secret references, not the contents, are the pooled connection's identity.
+  std::string none2;
+  auto by_secret = parse({{"address", "rediss://r:6380"},
+                          {"tls", {{"caSecretKeyRef", {{"name", "ca"}, {"key", "ca.crt"}}}}}},
+                         &none2);
+  CHECK(none2.empty());
+  CHECK(by_secret.tls.sources.ca.from_secret());
+  CHECK(by_secret.Key() != tls.Key());
   std::string q;
   parse({{"address", "rediss://user:pw@r:6380/2"}}, &q);
   CHECK(Has(q, "spec.metrics[0].redis.address: must be"));

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <stdexcept>
 
 namespace ebb::testing {
@@ -55,6 +56,14 @@ Servers ReadEnvFile(const std::string& dir) {
 }
 
 }  // namespace
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read " + path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 std::string FixturesDir() {
   return EBB_SCALERS_FIXTURES;

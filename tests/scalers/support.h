@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "controller/base/time.h"
+#include "scalers/config_util.h"
 #include "tests/support/local.h"
 
 namespace ebb::testing {
@@ -29,6 +30,32 @@ struct Servers {
 const Servers& SharedServers();
 
 std::string FixturesDir();
+
+// Secrets held in memory behind the scalers' SecretReader port (the real reader is
+// kube::SecretCache, tested against the API server in tests/kube and tests/e2e): a scaler test
+// gives its block Secret references and the values the servers need.
+class MapSecrets final : public scalers::SecretReader {
+ public:
+  void Set(const std::string& ns, const std::string& name, const std::string& key,
+           std::string value) {
+    std::lock_guard lock(mu_);
+    values_[ns + "/" + name + "/" + key] = std::move(value);
+  }
+  Result<std::string> Read(const std::string& ns, const std::string& name,
+                           const std::string& key) override {
+    std::lock_guard lock(mu_);
+    auto it = values_.find(ns + "/" + name + "/" + key);
+    if (it == values_.end()) return MakeError(ErrorCode::kNotFound, "the Secret has no such key");
+    return it->second;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> values_;
+};
+
+// The whole contents of a file (a certificate the fixture made), for a Secret's value.
+std::string FileText(const std::string& path);
 
 // Servers a fixture script runs in a fresh temporary folder: `<script> start DIR [args]` writes
 // DIR/env as KEY=port lines; the destructor runs `<script> stop DIR` and removes the folder.
