@@ -271,7 +271,8 @@ void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileRes
     r.transitions.push_back({i, m.name, failed, d.metrics[i].error});
   }
   const std::string key =
-      PersistKey(e.rec->state(), wall_.Now(), LongestWindowSeconds(a.spec, options_.settings));
+      PersistKey(e.rec->state(), wall_.Now(), LongestWindowSeconds(a.spec, options_.settings),
+                 FailuresThatMatter(a.spec));
   if (key != e.persisted_key) {
     e.persisted_key = key;
     e.persisted_state = Dump(api::StateToJson(e.rec->state()));

@@ -258,3 +258,35 @@ TEST_CASE("a follower does nothing, leadership restores state from the stored st
   w.Tick();
   CHECK(w.kube.TargetOf("jobs", "Deployment", "worker").patches == 1);
 }
+
+TEST_CASE("a metric that fails at every poll writes status only while the failure count matters",
+          "[unit][reconcile][status]") {
+  // Resource Autoscalers over Pending pods (no metrics yet) wrote status at every reconcile: the
+  // stored decisionState carried the growing failure counter.
+  World w;
+  w.kube.TargetOf("jobs", "Deployment", "worker").replicas = 2;
+  w.sources.readings["jobs/worker"] = {Failed("no metrics returned from resource metrics API")};
+  w.Add(AutoscalerObject("worker", "worker"));
+  w.Tick();
+  w.Tick();
+  const int settled = w.kube.status_writes;
+  CHECK(settled >= 1);
+  for (int i = 0; i < 8; ++i) w.Tick();
+  CHECK(w.kube.status_writes == settled);
+  CHECK(ConditionLine(w.Status("worker"), "ScalingActive").rfind("ScalingActive False", 0) == 0);
+
+  SECTION("with fallback: written until fallback starts, then quiet") {
+    nlohmann::json obj = AutoscalerObject("fb", "fb");
+    obj["spec"]["fallback"] = {{"failureThreshold", 3}, {"replicas", 4}};
+    w.kube.TargetOf("jobs", "Deployment", "fb").replicas = 2;
+    w.sources.readings["jobs/fb"] = {Failed("down")};
+    w.Add(obj);
+    // Fallback acts at the 4th failure; then the reconcile after it observes the new count, and
+    // the last recommendation of 2 leaves the 300 s window the stored state keeps.
+    for (int i = 0; i < 26; ++i) w.Tick();
+    CHECK(w.kube.TargetOf("jobs", "Deployment", "fb").replicas == 4);
+    const int after_fallback = w.kube.status_writes;
+    for (int i = 0; i < 8; ++i) w.Tick();
+    CHECK(w.kube.status_writes == after_fallback);
+  }
+}
