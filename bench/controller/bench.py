@@ -12,6 +12,8 @@ environment:
                     is measured: some of its Redis lists grow and their targets must be rescaled.
   BENCH_LEASE=S     --lease-duration (default 15; renew deadline 2/3 of it, retry period 2 s)
   BENCH_SKIP_IDLE=1 skip the idle run
+  BENCH_WRAP=CMD    run ebb under CMD (e.g. "heaptrack -o /tmp/h"); CPU and RSS are then the
+                    wrapper's
 Stdlib only. Targets are WorkerPool custom resources (scale subresource) so no
 kube-controller-manager work skews the numbers; every Redis list holds exactly the target, so in
 steady state nothing changes and ebb should write nothing. API requests are counted twice: by
@@ -120,7 +122,8 @@ def server_requests():
     return out
 
 def start_ebb(ns, port, log, identity="bench", extra=()):
-    args = [ebb, "run", "--kubeconfig", f"{cdir}/sa.kubeconfig", "--namespace", ns,
+    # BENCH_WRAP="heaptrack -o FILE": under a profiler (its figures then are not ebb's).
+    args = [*os.environ.get("BENCH_WRAP", "").split(), ebb, "run", "--kubeconfig", f"{cdir}/sa.kubeconfig", "--namespace", ns,
             "--metrics-bind-address", f"127.0.0.1:{port}", "--leader-election-namespace",
             "ebb-system", "--leader-election-id", "bench-" + ns, "--identity", identity,
             "--kube-api-qps", str(QPS), "--kube-api-burst", str(max(30, QPS * 3 // 2)), *extra]

@@ -382,11 +382,16 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
       }
       w->entry = it->second;
       Entry& e = *w->entry;
-      if (!leading_.load() || !Owned(item.key)) {
+      if (!leading_.load()) {
         // Not acted on: restore and rebuild when leading.
         Reschedule(*w, e.interval_s);
         ReconcileResult r = Begin(*w);
         observer_.Report(r, wall_.Now());
+        queue_.Done(item.key);
+        continue;
+      }
+      if (!e.owned) {
+        // Another replica's shard: off the queue until this replica gains it (SetOwnership).
         queue_.Done(item.key);
         continue;
       }
@@ -561,7 +566,7 @@ void Engine::SetLeading(bool leading) {
     // and act now rather than at the interval a follower was idling at.
     for (auto& [k, e] : entries_) {
       e->restored = false;
-      queue_.Schedule(k, FirstDue(e->interval_s));
+      if (e->owned) queue_.Schedule(k, FirstDue(e->interval_s));
     }
   }
   observer_.Leading(leading);
@@ -592,8 +597,41 @@ void Engine::SetOwnership(Ownership owns) {
       e->owned = owned;
     }
   }
-  for (const auto& k : dropped) observer_.Disowned(k);
+  for (const auto& k : dropped) {
+    queue_.Remove(k);
+    observer_.Disowned(k);
+  }
   queue_.WaitIdle(dropped);
+  // Every replica watches every Autoscaler: what only a reconcile needs (the parsed spec, its
+  // sources, the decision state and stored status, ~9 KB) is kept for the owned ones alone. No
+  // worker holds these keys now, and Prepare builds only owned entries.
+  std::lock_guard lock(mu_);
+  for (const auto& k : dropped) {
+    auto it = entries_.find(k);
+    if (it == entries_.end() || it->second->owned) continue;
+    Entry& e = *it->second;
+    e.dirty = true;
+    e.restored = false;
+    e.rec.reset();
+    e.target.reset();
+    e.binding.reset();
+    e.autoscaler.reset();
+    e.invalid.clear();
+    e.last_status = "{}";
+    e.persisted_state = "null";
+    e.persisted_key.clear();
+    e.failing.clear();
+    e.failing_metrics.clear();
+    e.clocks_seen.reset();
+  }
+}
+
+std::size_t Engine::built() const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [k, e] : entries_)
+    if (e->rec) ++n;
+  return n;
 }
 
 void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
@@ -641,8 +679,9 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
     if (const auto& pi = Member(spec, "pollingInterval"); pi.is_number_integer())
       interval = static_cast<int32_t>(std::clamp<int64_t>(pi.get<int64_t>(), 1, 86400));
     e.interval_s = interval;
-    // A spec change is acted on now; a new Autoscaler within its spread.
-    queue_.Schedule(key, is_new ? FirstDue(interval) : mono_.Now());
+    // A spec change is acted on now; a new Autoscaler within its spread. Another replica's
+    // shard waits until this one gains it.
+    if (e.owned) queue_.Schedule(key, is_new ? FirstDue(interval) : mono_.Now());
   }
   observer_.Autoscalers(entries_.size());
 }
