@@ -12,6 +12,7 @@ environment:
                     is measured: some of its Redis lists grow and their targets must be rescaled.
   BENCH_LEASE=S     --lease-duration (default 15; renew deadline 2/3 of it, retry period 2 s)
   BENCH_SKIP_IDLE=1 skip the idle run
+  BENCH_CREATE_ONLY=1 create the objects and stop (with run.sh's BENCH_DIR: kept for later runs)
   BENCH_WRAP=CMD    run ebb under CMD (e.g. "heaptrack -o /tmp/h"); CPU and RSS are then the
                     wrapper's
 Stdlib only. Targets are WorkerPool custom resources (scale subresource) so no
@@ -199,6 +200,7 @@ bad = [c for c in codes if c != (201, 201) and not (KEEP and 409 in c)]
 if bad: sys.exit(f"create failed: {bad[:5]}")
 results["create_s"] = round(time.monotonic() - t, 1)
 print(f"created {N} WorkerPools + Autoscalers in {results['create_s']} s", file=sys.stderr, flush=True)
+if os.environ.get("BENCH_CREATE_ONLY"): sys.exit(0)  # with BENCH_DIR: objects for a later run
 
 procs = []  # (Popen, metrics port, log, identity)
 extra = ()
