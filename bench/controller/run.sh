@@ -48,6 +48,14 @@ post("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
       "metadata": {"name": "ebb-bench-workerpools-watch"},
       "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "ebb-bench-workerpools-watch"},
       "subjects": [{"kind": "ServiceAccount", "name": "ebb", "namespace": "ebb-system"}]})
+# --shards lists the group's Leases (manifests/components/sharding grants it the same way).
+post("/apis/rbac.authorization.k8s.io/v1/namespaces/ebb-system/roles",
+     {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "ebb-bench-shard-leases"},
+      "rules": [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "create", "update"]}]})
+post("/apis/rbac.authorization.k8s.io/v1/namespaces/ebb-system/rolebindings",
+     {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "ebb-bench-shard-leases"},
+      "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ebb-bench-shard-leases"},
+      "subjects": [{"kind": "ServiceAccount", "name": "ebb", "namespace": "ebb-system"}]})
 time.sleep(3)  # established + discovery
 PY
 fi
