@@ -9,7 +9,8 @@ environment:
   BENCH_REPLICAS=R  run R replicas of ebb (default 1: one leader-elected process)
   BENCH_SHARDS=S    with R > 1: `--shards S` (default 4 per replica); after the measured window
                     one replica is killed (SIGKILL) and the time until its Autoscalers act again
-                    is measured: some of its Redis lists grow and their targets must be rescaled.
+                    is measured: some of its Redis lists grow (10 -> 30 items) and their
+                    Autoscalers' status must show the new reading.
   BENCH_LEASE=S     --lease-duration (default 15; renew deadline 2/3 of it, retry period 2 s)
   BENCH_SKIP_IDLE=1 skip the idle run
   BENCH_CREATE_ONLY=1 create the objects and stop (with run.sh's BENCH_DIR: kept for later runs)
@@ -293,8 +294,10 @@ if REPLICAS > 1:
     left = set(probe); first = None
     while left and time.monotonic() - tk < 10 * LEASE:
         for i in list(left):
-            _, wp = api("GET", f"/apis/test.ebb.dev/v1/namespaces/{ns}/workerpools/p{i}")
-            if wp.get("spec", {}).get("replicas") != 2:
+            # Acted: its status shows the raised reading (a WorkerPool has no pods, so a Value
+            # target's decision need not rescale it: HPA counts the scale's status.replicas).
+            _, a = api("GET", f"/apis/ebb.dev/v1alpha1/namespaces/{ns}/autoscalers/a{i}")
+            if a.get("status", {}).get("targets") == "backlog: 30/10":
                 left.discard(i)
                 if first is None: first = time.monotonic() - tk
         time.sleep(0.2)
