@@ -1,6 +1,9 @@
 #include "metrics/autoscaler_series.h"
 
+#include <prometheus/text_serializer.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <initializer_list>
 #include <utility>
 
@@ -142,6 +145,38 @@ void AutoscalerSeries::Clear() {
 }
 
 std::vector<MetricFamily> AutoscalerSeries::Collect() const {
+  std::string last;
+  return CollectChunk("", SIZE_MAX, -1, &last);
+}
+
+void AutoscalerSeries::WriteText(const std::function<void(const std::string&)>& out,
+                                 std::size_t chunk) const {
+  const prometheus::TextSerializer serializer;
+  for (int f = 0; f < kFamilies; ++f) {
+    bool header = false;
+    std::string after, last;
+    for (;;) {
+      auto fams = CollectChunk(after, std::max<std::size_t>(chunk, 1), f, &last);
+      if (!fams.empty()) {
+        std::string text = serializer.Serialize(fams);
+        if (header) {
+          // Every chunk after the first continues the family: without its HELP and TYPE lines.
+          const std::size_t help_end = text.find('\n');
+          const std::size_t type_end =
+              help_end == std::string::npos ? help_end : text.find('\n', help_end + 1);
+          text.erase(0, type_end == std::string::npos ? text.size() : type_end + 1);
+        }
+        header = true;
+        out(text);
+      }
+      if (last.empty()) break;
+      after = std::move(last);
+    }
+  }
+}
+
+std::vector<MetricFamily> AutoscalerSeries::CollectChunk(const std::string& after, std::size_t max,
+                                                         int only, std::string* last) const {
   std::vector<MetricFamily> fams(kFamilies);
   for (std::size_t f = 0; f < kFamilies; ++f) {
     fams[f].name = kFamily[f].name;
@@ -150,20 +185,30 @@ std::vector<MetricFamily> AutoscalerSeries::Collect() const {
   }
   static const std::string kStatus[] = {"true", "false", "unknown"};
   const std::string dry_true = "true", dry_false = "false";
+  auto want = [only](Fam f) { return only < 0 || only == f; };
   std::lock_guard lock(mu_);
-  for (const auto& [key, e] : entries_) {
+  last->clear();
+  std::size_t taken = 0;
+  for (auto it = after.empty() ? entries_.begin() : entries_.upper_bound(after);
+       it != entries_.end(); ++it) {
+    if (taken++ == max) break;
+    *last = it->first;
+    const Entry& e = it->second;
     const AutoscalerSnapshot& s = e.snapshot;
     const std::string* ns = &s.ns;
     const std::string* as = &s.name;
     auto id = [&](Fam f, double v) {
-      fams[f].metric.push_back(Sample({{"namespace", ns}, {"autoscaler", as}}, v, kFamily[f].type));
+      if (want(f))
+        fams[f].metric.push_back(
+            Sample({{"namespace", ns}, {"autoscaler", as}}, v, kFamily[f].type));
     };
     if (e.observed) {
-      fams[kInfo].metric.push_back(Sample({{"namespace", ns},
-                                           {"autoscaler", as},
-                                           {"scaletarget_kind", &s.target_kind},
-                                           {"scaletarget_name", &s.target_name}},
-                                          1, MetricType::Gauge));
+      if (want(kInfo))
+        fams[kInfo].metric.push_back(Sample({{"namespace", ns},
+                                             {"autoscaler", as},
+                                             {"scaletarget_kind", &s.target_kind},
+                                             {"scaletarget_name", &s.target_name}},
+                                            1, MetricType::Gauge));
       id(kMin, s.min_replicas);
       id(kMax, s.max_replicas);
       if (s.current_replicas) id(kCurrent, *s.current_replicas);
@@ -175,23 +220,28 @@ std::vector<MetricFamily> AutoscalerSeries::Collect() const {
       for (const auto& c : s.conditions) {
         const std::string has = StatusLabel(c.status);
         for (const std::string& status : kStatus) {
-          fams[kCondition].metric.push_back(Sample(
-              {{"namespace", ns}, {"autoscaler", as}, {"condition", &c.type}, {"status", &status}},
-              has == status ? 1 : 0, MetricType::Gauge));
+          if (want(kCondition))
+            fams[kCondition].metric.push_back(Sample({{"namespace", ns},
+                                                      {"autoscaler", as},
+                                                      {"condition", &c.type},
+                                                      {"status", &status}},
+                                                     has == status ? 1 : 0, MetricType::Gauge));
         }
       }
       for (const auto& m : s.metrics) {
         auto metric = [&](Fam f, double v) {
-          fams[f].metric.push_back(Sample(
-              {{"namespace", ns}, {"autoscaler", as}, {"metric", &m.name}, {"type", &m.source}}, v,
-              MetricType::Gauge));
+          if (want(f))
+            fams[f].metric.push_back(Sample(
+                {{"namespace", ns}, {"autoscaler", as}, {"metric", &m.name}, {"type", &m.source}},
+                v, MetricType::Gauge));
         };
-        fams[kMetricTarget].metric.push_back(Sample({{"namespace", ns},
-                                                     {"autoscaler", as},
-                                                     {"metric", &m.name},
-                                                     {"type", &m.source},
-                                                     {"target_type", &m.target_type}},
-                                                    m.target, MetricType::Gauge));
+        if (want(kMetricTarget))
+          fams[kMetricTarget].metric.push_back(Sample({{"namespace", ns},
+                                                       {"autoscaler", as},
+                                                       {"metric", &m.name},
+                                                       {"type", &m.source},
+                                                       {"target_type", &m.target_type}},
+                                                      m.target, MetricType::Gauge));
         if (m.value) metric(kMetricValue, *m.value);
         if (m.per_replica) metric(kMetricPerReplica, *m.per_replica);
         if (m.utilization) metric(kMetricUtilization, *m.utilization);
@@ -199,19 +249,23 @@ std::vector<MetricFamily> AutoscalerSeries::Collect() const {
       }
     }
     for (const auto& [metric, count] : e.errors) {
-      fams[kScalerErrors].metric.push_back(
-          Sample({{"namespace", ns}, {"autoscaler", as}, {"metric", &metric}}, count,
-                 MetricType::Counter));
+      if (want(kScalerErrors))
+        fams[kScalerErrors].metric.push_back(
+            Sample({{"namespace", ns}, {"autoscaler", as}, {"metric", &metric}}, count,
+                   MetricType::Counter));
     }
     for (const Scale& sc : e.scales) {
-      fams[kScaleEvents].metric.push_back(Sample({{"namespace", ns},
-                                                  {"autoscaler", as},
-                                                  {"direction", &sc.direction},
-                                                  {"reason", &sc.reason},
-                                                  {"dry_run", sc.dry_run ? &dry_true : &dry_false}},
-                                                 sc.count, MetricType::Counter));
+      if (want(kScaleEvents))
+        fams[kScaleEvents].metric.push_back(
+            Sample({{"namespace", ns},
+                    {"autoscaler", as},
+                    {"direction", &sc.direction},
+                    {"reason", &sc.reason},
+                    {"dry_run", sc.dry_run ? &dry_true : &dry_false}},
+                   sc.count, MetricType::Counter));
     }
   }
+  if (taken <= max) last->clear();  // the map ended within this chunk
   // As prometheus-cpp: a family without series is not exposed at all.
   fams.erase(std::remove_if(fams.begin(), fams.end(),
                             [](const MetricFamily& f) { return f.metric.empty(); }),

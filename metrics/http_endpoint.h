@@ -1,6 +1,7 @@
-// One port serving /metrics (prometheus-cpp's Exposer), /healthz and /readyz (civetweb's
-// begin_request hook: the Exposer has no handler API, see docs/toolchain notes). /metrics holds
-// the registry's series and the process_* series (they describe the process that serves them).
+// One port serving /metrics, /healthz and /readyz from civetweb's begin_request hook (the
+// Exposer, which owns the civetweb server, has no handler API, see docs/toolchain notes).
+// /metrics holds the collectables' series, the per-Autoscaler ones streamed as they are
+// rendered, and the process_* series (they describe the process that serves them).
 #pragma once
 
 #include <prometheus/collectable.h>
@@ -35,6 +36,7 @@ class HttpEndpoint {
  private:
   HttpEndpoint() = default;
   static int BeginRequest(::mg_connection* c);
+  int ServeMetrics(::mg_connection* c) const;
   std::atomic<bool> ready_{false};
   std::unique_ptr<CivetCallbacks> callbacks_;
   // The Exposer holds these weakly.

@@ -1,6 +1,7 @@
 #include "controller/kube/informer.h"
 
 #include <random>
+#include <set>
 
 #include "controller/base/text.h"
 #include "controller/net/http_client.h"
@@ -90,7 +91,11 @@ void Informer::Apply(const std::string& key, const nlohmann::json* obj) {
 
 Result<void> Informer::Relist() {
   stats_.lists.fetch_add(1);
-  std::map<std::string, nlohmann::json> fresh;
+  // Each page is delivered as it arrives, only its keys kept: holding every page until the last
+  // one held the whole collection as JSON trees (~115 MB for 30,000 Autoscalers, the peak of a
+  // replica's start). A list cut short has delivered newer versions of some objects, which a
+  // watch would have delivered anyway; deletions wait for a complete list.
+  std::set<std::string> seen;
   std::string cont, rv;
   const char sep = path_.find('?') == std::string::npos ? '?' : '&';
   do {
@@ -101,9 +106,9 @@ Result<void> Informer::Relist() {
     for (auto& item : (*page)["items"]) {
       // managedFields are server-side apply bookkeeping, often the bulk of an object.
       if (item.contains("metadata")) item["metadata"].erase("managedFields");
-      std::string key =
-          KeyOf(item);  // before the move: json's operator= takes its argument by value
-      fresh[std::move(key)] = std::move(item);
+      const std::string key = KeyOf(item);
+      Apply(key, &item);
+      seen.insert(key);
     }
     const auto& md = (*page)["metadata"];
     rv = md.is_object() ? md.value("resourceVersion", "") : "";
@@ -113,10 +118,10 @@ Result<void> Informer::Relist() {
   {
     std::lock_guard lock(mu_);
     for (const auto& [k, v] : cache_)
-      if (!fresh.count(k)) removed.push_back(k);
+      if (!seen.count(k)) removed.push_back(k);
   }
+  if (stop_) return {};  // cut short: not a complete list, nothing was deleted
   for (const auto& k : removed) Apply(k, nullptr);
-  for (const auto& [k, v] : fresh) Apply(k, &v);
   {
     std::lock_guard lock(mu_);
     rv_ = rv;

@@ -68,6 +68,8 @@ class Engine {
   using Ownership = std::function<bool(const std::string& key)>;
   void SetOwnership(Ownership owns);
   std::size_t size() const;
+  // Autoscalers with a reconciler built (owned ones that were due at least once).
+  std::size_t built() const;
   DueQueue& queue() { return queue_; }
 
   // One Autoscaler taken from the queue, ready to be polled and reconciled.

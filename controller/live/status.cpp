@@ -47,7 +47,18 @@ nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions
   return out;
 }
 
-std::string PersistKey(const decision::DecisionState& state, Timestamp now, int64_t window_s) {
+int32_t FailuresThatMatter(const decision::Spec& spec) {
+  if (!spec.fallback) return 1;
+  return spec.fallback->failure_threshold < INT32_MAX ? spec.fallback->failure_threshold + 1
+                                                      : INT32_MAX;
+}
+
+std::string PersistKey(const decision::DecisionState& state, Timestamp now, int64_t window_s,
+                       int32_t failures_that_matter) {
+  std::vector<int32_t> failures;
+  failures.reserve(state.consecutive_failures.size());
+  for (const int32_t f : state.consecutive_failures)
+    failures.push_back(std::min(f, std::max<int32_t>(failures_that_matter, 1)));
   std::set<int32_t> values;
   const decision::Recommendation* newest = nullptr;
   for (const auto& r : state.recommendations) {
@@ -58,7 +69,7 @@ std::string PersistKey(const decision::DecisionState& state, Timestamp now, int6
       {"seeded", state.has_recommendations},
       {"values", values},
       {"newest", newest ? newest->replicas : -1},
-      {"failures", state.consecutive_failures},
+      {"failures", failures},
       {"activeNow", state.last_active_time && *state.last_active_time == now},
       {"lastScale", state.last_scale_time ? ToUnixMillis(*state.last_scale_time) : 0},
       {"history", decision::HistoryKey(state)},  // predictive: a bucket closed

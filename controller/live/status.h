@@ -24,7 +24,15 @@ nlohmann::json ConditionsJson(const std::vector<decision::Condition>& conditions
 // every poll: the distinct recommended values inside the longest stabilization window, the
 // newest value, scale events, failure counters, whether it was active now, the last scale.
 // Equal keys mean the stored state is still good enough to restore (see RefreshRestoredState).
-std::string PersistKey(const decision::DecisionState& state, Timestamp now, int64_t window_s);
+// Failure counters count only up to `failures_that_matter` (FailuresThatMatter): past it a
+// restart decides the same, and a metric that fails every poll would otherwise rewrite status
+// at every reconcile.
+std::string PersistKey(const decision::DecisionState& state, Timestamp now, int64_t window_s,
+                       int32_t failures_that_matter = INT32_MAX);
+
+// The highest failure count a decision distinguishes: fallback starts above failureThreshold;
+// without fallback only "failing or not" matters (the Ready/ScalingActive conditions).
+int32_t FailuresThatMatter(const decision::Spec& spec);
 
 // After restoring the stored state at `now`: the newest stored recommendation was, by the
 // PersistKey rule, still being made until the writer stopped, so it is dated `now`; likewise the

@@ -258,3 +258,81 @@ TEST_CASE("a follower does nothing, leadership restores state from the stored st
   w.Tick();
   CHECK(w.kube.TargetOf("jobs", "Deployment", "worker").patches == 1);
 }
+
+TEST_CASE("a metric that fails at every poll writes status only while the failure count matters",
+          "[unit][reconcile][status]") {
+  // Resource Autoscalers over Pending pods (no metrics yet) wrote status at every reconcile: the
+  // stored decisionState carried the growing failure counter.
+  World w;
+  w.kube.TargetOf("jobs", "Deployment", "worker").replicas = 2;
+  w.sources.readings["jobs/worker"] = {Failed("no metrics returned from resource metrics API")};
+  w.Add(AutoscalerObject("worker", "worker"));
+  w.Tick();
+  w.Tick();
+  const int settled = w.kube.status_writes;
+  CHECK(settled >= 1);
+  for (int i = 0; i < 8; ++i) w.Tick();
+  CHECK(w.kube.status_writes == settled);
+  CHECK(ConditionLine(w.Status("worker"), "ScalingActive").rfind("ScalingActive False", 0) == 0);
+
+  SECTION("with fallback: written until fallback starts, then quiet") {
+    nlohmann::json obj = AutoscalerObject("fb", "fb");
+    obj["spec"]["fallback"] = {{"failureThreshold", 3}, {"replicas", 4}};
+    w.kube.TargetOf("jobs", "Deployment", "fb").replicas = 2;
+    w.sources.readings["jobs/fb"] = {Failed("down")};
+    w.Add(obj);
+    // Fallback acts at the 4th failure; then the reconcile after it observes the new count, and
+    // the last recommendation of 2 leaves the 300 s window the stored state keeps.
+    for (int i = 0; i < 26; ++i) w.Tick();
+    CHECK(w.kube.TargetOf("jobs", "Deployment", "fb").replicas == 4);
+    const int after_fallback = w.kube.status_writes;
+    for (int i = 0; i < 8; ++i) w.Tick();
+    CHECK(w.kube.status_writes == after_fallback);
+  }
+}
+
+TEST_CASE("sharded: only owned Autoscalers are queued and built, a lost shard frees their state",
+          "[unit][reconcile][shard]") {
+  World w;
+  for (const char* n : {"a0", "a1", "a2", "a3"}) {
+    w.kube.TargetOf("jobs", "Deployment", n).replicas = 2;
+    w.sources.readings[std::string("jobs/") + n] = {Tasks(10)};
+    w.Add(AutoscalerObject(n, n));
+  }
+  std::set<std::string> mine = {"jobs/a0", "jobs/a1"};
+  auto owns = [&mine](const std::string& k) { return mine.count(k) > 0; };
+  w.engine->SetOwnership(owns);
+  auto polled = [&w] {
+    std::set<std::string> keys;
+    for (const auto& round : w.sources.rounds) keys.insert(round.begin(), round.end());
+    w.sources.rounds.clear();
+    return keys;
+  };
+  w.Tick();
+  w.Tick();
+  CHECK(polled() == std::set<std::string>{"jobs/a0", "jobs/a1"});
+  // Another replica's Autoscalers do not cycle through the queue, and nothing is built for them.
+  CHECK(w.engine->queue().size() == 2);
+  CHECK(w.engine->built() == 2);
+  CHECK(w.engine->size() == 4);  // but every one is watched (conflicts, a later gain)
+
+  // The shard of a1 is lost: its reconciler, decision state and series go.
+  mine = {"jobs/a0"};
+  w.engine->SetOwnership(owns);
+  CHECK(w.engine->queue().size() == 1);
+  CHECK(w.engine->built() == 1);
+  CHECK(w.Metrics().find("autoscaler=\"a1\"") == std::string::npos);
+  w.Tick();
+  CHECK(polled() == std::set<std::string>{"jobs/a0"});
+
+  // Gained back (the watch delivered the status as stored): rebuilt, and it acts at once.
+  nlohmann::json a1 = AutoscalerObject("a1", "a1");
+  a1["status"] = w.Status("a1");
+  w.Add(a1);
+  mine = {"jobs/a0", "jobs/a1"};
+  w.engine->SetOwnership(owns);
+  w.Tick(1);
+  CHECK(polled().count("jobs/a1") == 1);
+  CHECK(w.engine->built() == 2);
+  CHECK(w.engine->queue().size() == 2);
+}

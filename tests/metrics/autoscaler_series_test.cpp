@@ -254,3 +254,35 @@ TEST_CASE("ControllerMetrics: the per-Autoscaler families come before the regist
 }
 
 }  // namespace ebb::metrics
+
+namespace ebb::metrics {
+
+TEST_CASE("AutoscalerSeries: the streamed text is the serialized Collect, chunk by chunk",
+          "[metrics]") {
+  AutoscalerSeries series;
+  for (int i = 0; i < 11; ++i) {
+    series.Observe(Snapshot("shop", "w" + std::to_string(i)));
+    if (i % 4 == 0) series.RecordScale("shop", "w" + std::to_string(i), "up", "Grow", false);
+  }
+  const std::string whole = prometheus::TextSerializer().Serialize(series.Collect());
+  for (const std::size_t chunk :
+       {std::size_t{1}, std::size_t{3}, std::size_t{11}, std::size_t{500}}) {
+    std::string streamed;
+    int pieces = 0;
+    series.WriteText(
+        [&](const std::string& t) {
+          streamed += t;
+          ++pieces;
+        },
+        chunk);
+    INFO("chunk " << chunk);
+    CHECK(streamed == whole);
+    if (chunk == 1) CHECK(pieces > 11);  // really in pieces, one family header each
+  }
+  AutoscalerSeries empty;
+  std::string none;
+  empty.WriteText([&](const std::string& t) { none += t; });
+  CHECK(none.empty());
+}
+
+}  // namespace ebb::metrics

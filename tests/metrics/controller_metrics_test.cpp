@@ -238,6 +238,27 @@ TEST_CASE("the endpoint serves the process_* series next to the registry's", "[m
   CHECK(text.find("# TYPE process_open_fds gauge") != std::string::npos);
 }
 
+TEST_CASE("the endpoint streams every Autoscaler's series, then the registry's", "[metrics]") {
+  Served srv;
+  for (int i = 0; i < 600; ++i) {  // more than one chunk of the stream
+    AutoscalerSnapshot s = Worker();
+    s.name = "w" + std::to_string(i);
+    srv.metrics.Observe(s);
+  }
+  srv.metrics.Reconciled("ok", 0.01);
+  const std::string text = srv.Scrape();
+  CHECK(CountSeries(text, "ebb_autoscaler_info{") == 600);
+  CHECK(Sample(text, R"(ebb_autoscaler_max_replicas{autoscaler="w599",namespace="shop"})") == 10);
+  // Each family is declared once, however many chunks carried it.
+  std::size_t declared = 0;
+  for (auto at = text.find("# TYPE ebb_autoscaler_info "); at != std::string::npos;
+       at = text.find("# TYPE ebb_autoscaler_info ", at + 1))
+    ++declared;
+  CHECK(declared == 1);
+  CHECK(text.find("# HELP ebb_autoscaler_info ") < text.find("# HELP ebb_reconciles_total "));
+  CHECK(Sample(text, "process_open_fds").has_value());
+}
+
 }  // namespace ebb::metrics
 
 namespace ebb::metrics {
