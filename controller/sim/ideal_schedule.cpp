@@ -1,8 +1,9 @@
 #include "controller/sim/ideal_schedule.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
+#include <functional>
+#include <limits>
 
 namespace ebb::sim {
 namespace {
@@ -12,12 +13,9 @@ namespace {
 // keeps within it is never read as above the objective.
 constexpr double kHistogramSlack = 1.006;
 
-// Shares of the SLO's lateness budget the greedy pass may spend, tried in order until the
-// replayed schedule meets the SLO as the summaries judge it (every task, censored ones
-// included, by the same histogram). The last one lets no task exceed the objective.
-constexpr std::array<double, 6> kBudgetShares{0.95, 0.85, 0.7, 0.5, 0.25, 0.0};
+constexpr double kNever = std::numeric_limits<double>::infinity();
 
-// Runs one block of arrivals through `q` with `replicas` ready.
+// Runs one block of arrivals through `q` with `slots` worker slots.
 void RunBlock(PoolQueue& q, const std::vector<RateSegment>& arrivals, size_t first, double b0,
               double b1, int64_t slots) {
   double t = b0;
@@ -40,69 +38,144 @@ struct Blocks {
   double end(size_t k) const { return std::min(in.end_seconds, start(k) + in.block_seconds); }
 };
 
-// The fewest replicas per block, greedily: for each block the smallest count for which the
-// tasks started so far exceeded `limit` no more often than `share` of the tasks arrived so far,
-// and the oldest waiting task at the block's end has not exceeded it. More slots never start a
-// task later (FIFO, the same tasks whatever the slots), so the count is found by bisection.
-std::vector<int32_t> GreedyPlan(const IdealInput& in, const Blocks& blocks, double limit,
-                                double share) {
-  const int32_t lo_bound = std::max(0, in.min_replicas);
-  const int32_t hi_bound = std::max(lo_bound, in.max_replicas);
-  std::vector<int32_t> plan;
-  plan.reserve(blocks.count);
-  PoolQueue q(in.service, in.seed);
-  q.set_wait_limit(limit);
+// Every task of the run, known ahead: the same sample path a policy's run sees (the pool draws
+// arrivals and service times independently of its slots).
+struct Tasks {
+  std::vector<double> arrival;
+  std::vector<float> service;
+  size_t size() const { return arrival.size(); }
+};
+
+Tasks Generate(const IdealInput& in, const Blocks& blocks) {
+  Tasks t;
+  PoolQueue gen(in.service, in.seed);
   size_t first = 0;
-  int32_t prev = lo_bound;
   for (size_t k = 0; k < blocks.count; ++k) {
-    const double b0 = blocks.start(k);
-    const double b1 = blocks.end(k);
-    while (first < in.arrivals.size() && in.arrivals[first].end <= b0) ++first;
-    auto run = [&](int32_t r) {
-      PoolQueue trial = q;
-      RunBlock(trial, in.arrivals, first, b0, b1, int64_t{r} * in.concurrency);
-      return std::pair<double, double>(
-          static_cast<double>(trial.exceeded()) - share * trial.arrived(), trial.OldestWait(b1));
-    };
-    // When even maxReplicas falls behind (a burst beyond the pool, or a budget spent by an
-    // earlier one), the fewest replicas that do as well as maxReplicas; otherwise every later
-    // block would run at the maximum until the budget recovered.
-    const auto at_max = run(hi_bound);
-    const double over_limit = std::max(0.0, at_max.first) + 1e-9;
-    const double oldest_limit = std::max(limit, at_max.second);
-    auto passes = [&](int32_t r) {
-      const auto [over, oldest] = run(r);
-      return over <= over_limit && oldest <= oldest_limit;
-    };
-    // Bisection, started next to the previous block's count (loads move slowly).
-    int32_t lo = lo_bound;
-    int32_t hi = hi_bound;
-    if (prev > lo && prev < hi) {
-      if (passes(prev)) {
-        hi = prev;
-        if (passes(prev - 1)) {
-          hi = prev - 1;
-        } else {
-          lo = prev;
-        }
-      } else {
-        lo = prev + 1;
-      }
-    }
-    while (lo < hi) {
-      const int32_t mid = lo + (hi - lo) / 2;
-      if (passes(mid)) {
-        hi = mid;
-      } else {
-        lo = mid + 1;
-      }
-    }
-    RunBlock(q, in.arrivals, first, b0, b1, int64_t{lo} * in.concurrency);
-    plan.push_back(lo);
-    prev = lo;
+    while (first < in.arrivals.size() && in.arrivals[first].end <= blocks.start(k)) ++first;
+    RunBlock(gen, in.arrivals, first, blocks.start(k), blocks.end(k), 0);
+    gen.TakeWaiting(t.arrival, t.service);
   }
-  return plan;
+  return t;
 }
+
+// The pool over the known tasks, by PoolQueue's rules (FIFO; a task starts when a slot is
+// free; slots taken away let running tasks finish), cheap to copy for trials: its state is the
+// first task not started and the running tasks' completion times.
+struct Pool {
+  size_t next = 0;
+  std::vector<double> busy;  // a min-heap of completion times
+  int64_t late = 0;          // tasks started after waiting longer than the limit
+
+  void Run(const Tasks& t, double b0, double b1, int64_t slots, double limit) {
+    const auto later = std::greater<>();
+    const size_t n = t.size();
+    double now = b0;
+    for (;;) {
+      while (!busy.empty() && busy.front() <= now) {
+        std::pop_heap(busy.begin(), busy.end(), later);
+        busy.pop_back();
+      }
+      const bool free = static_cast<int64_t>(busy.size()) < slots;
+      if (free && next < n && t.arrival[next] <= now) {
+        if (now - t.arrival[next] > limit) ++late;
+        busy.push_back(now + static_cast<double>(t.service[next]));
+        std::push_heap(busy.begin(), busy.end(), later);
+        ++next;
+        continue;
+      }
+      double event = busy.empty() ? kNever : busy.front();
+      if (free && next < n) event = std::min(event, t.arrival[next]);
+      if (!(event < b1)) break;
+      now = event;
+    }
+  }
+
+  // Tasks still waiting at `now` that have waited longer than `limit` (the oldest come first).
+  int64_t Overdue(const Tasks& t, double now, double limit) const {
+    int64_t n = 0;
+    for (size_t j = next; j < t.size() && now - t.arrival[j] > limit; ++j) ++n;
+    return n;
+  }
+};
+
+struct Planner {
+  const IdealInput& in;
+  const Blocks& blocks;
+  const Tasks& tasks;
+  double limit;
+  size_t horizon;  // blocks a choice is judged over: the wait limit plus tasks in flight
+  // Blocks a count must hold for: a replica added pays a start-up, so a count kept only for a
+  // block before rising again is a saving lost to the restart.
+  size_t hold;
+
+  int32_t lo_bound() const { return std::max(0, in.min_replicas); }
+  int64_t Slots(int32_t r) const { return int64_t{r} * std::max(1, in.concurrency); }
+
+  // The latest-start plan under per-block caps: each block, in order, gets the fewest replicas
+  // for which no more tasks are late over the next `horizon` blocks (this one at that count,
+  // the later ones at their caps) than with this block at its cap as well. Tasks are thus
+  // started as late as their deadlines (arrival + limit) allow, never so late that a burst
+  // ahead could no longer be met within the caps. `late` is the plan's late tasks, the ones
+  // still waiting at the end included.
+  std::vector<int32_t> Plan(const std::vector<int32_t>& caps, int64_t& late) const {
+    std::vector<int32_t> plan;
+    plan.reserve(blocks.count);
+    Pool state;
+    Pool trial;  // reused: its buffer keeps its capacity
+    int32_t prev = lo_bound();
+    for (size_t k = 0; k < blocks.count; ++k) {
+      const size_t last = std::min(blocks.count - 1, k + horizon);
+      auto late_with = [&](int32_t r) {
+        Pool& p = trial;
+        p.next = state.next;
+        p.busy.assign(state.busy.begin(), state.busy.end());
+        p.late = 0;
+        for (size_t j = k; j <= last; ++j) {
+          const int32_t at = j < k + hold ? std::min(r, caps[j]) : caps[j];
+          p.Run(tasks, blocks.start(j), blocks.end(j), Slots(j == k ? r : at), limit);
+        }
+        return p.late + p.Overdue(tasks, blocks.end(last), limit);
+      };
+      const int32_t lo_r = lo_bound();
+      const int32_t hi_r = std::max(lo_r, caps[k]);
+      int64_t reference = -1;  // the late tasks with this block at its cap, when needed
+      auto passes = [&](int32_t r) {
+        const int64_t n = late_with(r);
+        if (n == 0) return true;
+        if (reference < 0) reference = late_with(hi_r);
+        return n <= reference;
+      };
+      // Bisection (more slots never start a task later), started next to the previous count.
+      int32_t lo = lo_r;
+      int32_t hi = hi_r;
+      if (prev > lo && prev < hi) {
+        if (passes(prev)) {
+          hi = prev;
+          if (passes(prev - 1)) {
+            hi = prev - 1;
+          } else {
+            lo = prev;
+          }
+        } else {
+          lo = prev + 1;
+        }
+      }
+      while (lo < hi) {
+        const int32_t mid = lo + (hi - lo) / 2;
+        if (passes(mid)) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      }
+      state.Run(tasks, blocks.start(k), blocks.end(k), Slots(lo), limit);
+      plan.push_back(lo);
+      prev = lo;
+    }
+    late = state.late + state.Overdue(tasks, in.end_seconds, limit);
+    return plan;
+  }
+};
 
 // A dip shorter than the start-up delay costs more in the restart than in keeping the replicas,
 // so fill it: each block keeps at least the lower of the highest counts within one start-up
@@ -123,7 +196,8 @@ void FillDips(const IdealInput& in, std::vector<int32_t>& plan) {
   plan.swap(filled);
 }
 
-// The schedule as run: cost, start-ups, waits, judged as a policy's run is.
+// The schedule as run through the pool model itself: cost, start-ups, waits, judged exactly as
+// a policy's run is.
 IdealResult Replay(const IdealInput& in, const Blocks& blocks, std::vector<int32_t> plan) {
   IdealResult out;
   out.block_seconds = in.block_seconds;
@@ -156,22 +230,101 @@ IdealResult Replay(const IdealInput& in, const Blocks& blocks, std::vector<int32
   return out;
 }
 
+// Each block's cap: the zero-late plan's centred mean over `radius` blocks either side plus
+// `theta`, never above the zero-late count itself (more would not help) nor maxReplicas.
+std::vector<int32_t> Caps(const std::vector<int32_t>& strict, const std::vector<double>& mean,
+                          double theta, int32_t lo) {
+  std::vector<int32_t> caps(strict.size());
+  for (size_t k = 0; k < strict.size(); ++k) {
+    const auto c = static_cast<int32_t>(std::ceil(mean[k] + theta - 1e-9));
+    caps[k] = std::max(lo, std::min(strict[k], c));
+  }
+  return caps;
+}
+
+std::vector<double> CentredMean(const std::vector<int32_t>& v, size_t radius) {
+  std::vector<double> prefix(v.size() + 1, 0.0);
+  for (size_t k = 0; k < v.size(); ++k) prefix[k + 1] = prefix[k] + v[k];
+  std::vector<double> out(v.size());
+  for (size_t k = 0; k < v.size(); ++k) {
+    const size_t a = k > radius ? k - radius : 0;
+    const size_t b = std::min(v.size(), k + radius + 1);
+    out[k] = (prefix[b] - prefix[a]) / static_cast<double>(b - a);
+  }
+  return out;
+}
+
 }  // namespace
 
 IdealResult ComputeIdeal(const IdealInput& in) {
   const Blocks blocks{
       in, static_cast<size_t>(std::ceil(std::max(0.0, in.end_seconds) / in.block_seconds))};
-  const double share = 1.0 - in.slo.percentile / 100.0;
   const double limit = in.slo.wait_seconds / kHistogramSlack;
-  IdealResult out;
-  for (size_t i = 0; i < kBudgetShares.size(); ++i) {
-    std::vector<int32_t> plan = GreedyPlan(in, blocks, limit, share * kBudgetShares[i]);
+  const Tasks tasks = Generate(in, blocks);
+  double mean_service = 0;
+  for (float s : tasks.service) mean_service += static_cast<double>(s);
+  if (tasks.size() > 0) mean_service /= static_cast<double>(tasks.size());
+  const auto horizon = static_cast<size_t>(
+      std::clamp(std::ceil((limit + 2 * mean_service) / in.block_seconds) + 1.0, 1.0, 64.0));
+  const auto hold =
+      static_cast<size_t>(std::clamp(std::ceil(in.startup_seconds / in.block_seconds), 1.0, 64.0));
+  const Planner planner{in, blocks, tasks, limit, horizon + hold, hold};
+  const int32_t lo = planner.lo_bound();
+  const int32_t top = std::max(lo, in.max_replicas);
+
+  // The lateness budget: the tasks that may wait longer than the objective with the SLO's
+  // percentile (nearest rank, as the summaries read it) still within it.
+  const auto n = static_cast<int64_t>(tasks.size());
+  const auto ranked =
+      static_cast<int64_t>(std::ceil(in.slo.percentile / 100.0 * static_cast<double>(n) - 1e-9));
+  const int64_t budget = std::max<int64_t>(0, n - ranked);
+
+  // First the plan that makes no task late that maxReplicas could serve in time.
+  int32_t passes = 1;
+  int64_t strict_late = 0;
+  const std::vector<int32_t> strict =
+      planner.Plan(std::vector<int32_t>(blocks.count, top), strict_late);
+  std::vector<int32_t> best = strict;
+  int64_t best_late = strict_late;
+
+  // Then spend the budget where it saves most: on the zero-late plan's peaks above its own
+  // running mean (bursts a pool would otherwise start replicas for). The caps are the mean
+  // plus theta; the lowest theta whose plan stays within the budget is bisected for.
+  if (strict_late < budget && blocks.count > 0) {
+    const auto radius = static_cast<size_t>(
+        std::ceil(4 * std::max(in.slo.wait_seconds, in.startup_seconds) / in.block_seconds));
+    const std::vector<double> mean = CentredMean(strict, radius);
+    // Room for the replay's small differences from the planning pool (service times kept in
+    // single precision, the order of events at equal times).
+    const int64_t target = budget - std::max<int64_t>(1, budget / 50);
+    double lo_theta = -1;                        // a theta known to exceed the budget (or none)
+    double hi_theta = static_cast<double>(top);  // known within: the zero-late plan
+    while (hi_theta - lo_theta > 0.25) {
+      const double theta = lo_theta + (hi_theta - lo_theta) / 2;
+      int64_t late = 0;
+      std::vector<int32_t> plan = planner.Plan(Caps(strict, mean, theta, lo), late);
+      ++passes;
+      if (late <= target) {
+        hi_theta = theta;
+        best = std::move(plan);
+        best_late = late;
+      } else {
+        lo_theta = theta;
+      }
+    }
+  }
+  FillDips(in, best);
+  IdealResult out = Replay(in, blocks, best);
+  if (!out.met && best_late != strict_late) {
+    // The replay judged it differently from the plan: fall back to the zero-late plan.
+    std::vector<int32_t> plan = strict;
     FillDips(in, plan);
     out = Replay(in, blocks, std::move(plan));
-    out.budget_share = kBudgetShares[i];
-    out.attempts = static_cast<int32_t>(i + 1);
-    if (out.met) break;
+    best_late = strict_late;
   }
+  out.attempts = passes;
+  out.budget_share =
+      budget > 0 ? static_cast<double>(best_late) / static_cast<double>(budget) : 0.0;
   return out;
 }
 

@@ -3,19 +3,22 @@
 // model), holds an integer replica count per polling interval within [minReplicas, maxReplicas],
 // starts replicas a start-up delay early and pays for that start-up, and meets the SLO.
 //
-// Built greedily, interval by interval: the fewest replicas for which the tasks started so far
-// exceeded the wait objective no more often than a share of the SLO's budget (1 - percentile of
-// the tasks arrived so far) allows, and the oldest waiting task at the interval's end has not
-// exceeded it; then dips shorter than a start-up are filled. The schedule is then replayed
-// through the same pool model and judged exactly as a policy's run is (the percentile of every
-// task's wait, censored ones included, by the same histogram); when that misses, the greedy
-// pass is rebuilt with a smaller share of the budget (95 %, 85 %, ... 0 %: no task late). So it
-// meets the SLO by construction whenever maxReplicas can, and `met` is false only when not.
+// Built from the tasks known ahead (the pool draws them independently of its slots), in two
+// steps, each a latest-start plan: block by block the fewest replicas for which no more tasks
+// wait longer than the objective over the next blocks (the objective plus tasks in flight) than
+// with that block at its cap; so every task starts as late as its deadline allows, never so late
+// that a burst ahead can no longer be met. First with every cap at maxReplicas: the plan that
+// makes no task late that maxReplicas could serve in time. Then the SLO's lateness budget (1 -
+// percentile of all tasks) is spent on that plan's peaks: caps at its running mean plus theta,
+// the lowest theta whose plan stays within the budget found by bisection. Dips shorter than a
+// start-up are filled, and the schedule is replayed through the pool model itself and judged
+// exactly as a policy's run is (the percentile of every task's wait, censored ones included, by
+// the same histogram); `met` is false only when maxReplicas cannot meet the SLO.
 //
-// Greedy is not optimal: its cost is an upper bound on the true optimum. The work bound (the
-// service seconds of every task over the slots a replica has, as if every slot were busy all the
-// time) is a lower bound, so the optimum lies between the two and ideal / work bound - 1 bounds
-// how far the ideal can be from it.
+// The result is an upper bound on the true optimum (a heuristic, not a proof of optimality);
+// the work bound (the service seconds of every task over the slots a replica has, as if every
+// slot were busy all the time) is a lower bound. A policy costing less than the ideal while
+// meeting the SLO means the ideal is wrong: tests/tune checks the tuned policy against it.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +38,8 @@ struct IdealResult {
   bool met = false;          // false when even maxReplicas cannot meet the SLO
   int32_t scale_events = 0;
   double block_seconds = 0;
-  double budget_share = 0;        // the share of the SLO's lateness budget the greedy pass spent
-  int32_t attempts = 0;           // greedy passes built until one met the SLO
+  double budget_share = 0;        // the share of the SLO's lateness budget the plan spent
+  int32_t attempts = 0;           // latest-start plans built (the bisection's passes)
   std::vector<int32_t> replicas;  // per block from the run's start
 };
 

@@ -84,6 +84,14 @@ int64_t PoolQueue::WaitingLongerThan(double now, double limit) const {
   return n;
 }
 
+void PoolQueue::TakeWaiting(std::vector<double>& arrivals, std::vector<float>& services) {
+  for (const Task& t : waiting_) {
+    arrivals.push_back(t.arrival);
+    services.push_back(static_cast<float>(t.service));
+  }
+  waiting_.clear();
+}
+
 void PoolQueue::AddCensoredWaits(double now, Histogram& into) const {
   for (const Task& t : waiting_) into.Add(std::max(0.0, now - t.arrival));
 }

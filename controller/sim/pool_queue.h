@@ -47,6 +47,10 @@ class PoolQueue {
   double OldestWait(double now) const;
   // Tasks still queued at `now` that have waited longer than `limit`.
   int64_t WaitingLongerThan(double now, double limit) const;
+  // Moves the queued tasks out, oldest first: their arrival times into `arrivals` and service
+  // times into `services`. Run with no slots, it yields the tasks every run on this seed and
+  // recording sees, for a planner that must know them ahead (ideal_schedule.cpp).
+  void TakeWaiting(std::vector<double>& arrivals, std::vector<float>& services);
 
  private:
   struct Task {

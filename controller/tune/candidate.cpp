@@ -56,8 +56,9 @@ std::string QuantityText(double value) {
 std::string Candidate::Key() const {
   if (preset != Preset::kNone) return "preset|" + std::to_string(static_cast<int>(preset));
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%.4f|%d|%d|%d|%d|%d|%.4f|%d", target, up_window, down_window,
-                up_policy, down_policy, floor, rate_target, rate_target > 0 ? rate_window : 0);
+  std::snprintf(buf, sizeof buf, "%.4f|%d|%d|%d|%d|%d|%.4f|%d|%d", target, up_window, down_window,
+                up_policy, down_policy, floor, rate_target, rate_target > 0 ? rate_window : 0,
+                rate_target > 0 ? predictive_lookahead : 0);
   return buf;
 }
 
@@ -78,6 +79,9 @@ std::string Candidate::Describe() const {
   if (rate_target > 0) {
     s += ", rate " + QuantityText(rate_target) + "/s per replica over " +
          std::to_string(rate_window) + " s";
+    if (predictive_lookahead > 0) {
+      s += ", predictive " + std::to_string(predictive_lookahead) + " s ahead";
+    }
   }
   return s;
 }
@@ -115,14 +119,17 @@ nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_ind
                         {"selectPolicy", "Max"},
                         {"policies", DownPolicies(c.down_policy)}}}};
   if (c.rate_target > 0) {
-    metrics.push_back(
-        {{"type", "Prometheus"},
-         {"name", rate_name},
-         {"prometheus",
-          {{"serverAddress", "http://prometheus:9090"},
-           {"query", "sum(rate(TASKS_RECEIVED_TOTAL[" + std::to_string(c.rate_window) + "s]))"},
-           {"target",
-            {{"type", "AverageValue"}, {"averageValue", QuantityText(c.rate_target)}}}}}});
+    nlohmann::json rate = {
+        {"type", "Prometheus"},
+        {"name", rate_name},
+        {"prometheus",
+         {{"serverAddress", "http://prometheus:9090"},
+          {"query", "sum(rate(TASKS_RECEIVED_TOTAL[" + std::to_string(c.rate_window) + "s]))"},
+          {"target", {{"type", "AverageValue"}, {"averageValue", QuantityText(c.rate_target)}}}}}};
+    if (c.predictive_lookahead > 0) {
+      rate["predictive"] = {{"lookaheadSeconds", c.predictive_lookahead}};
+    }
+    metrics.push_back(std::move(rate));
   }
   return doc;
 }

@@ -32,9 +32,9 @@ struct Candidate {
   // A second metric: the queue's arrivals per second per replica (AverageValue); 0: none.
   double rate_target = 0;
   int32_t rate_window = 120;
-  // Hook for issue 11 item 5: once the decision core has the `predictive:` block and scheduled
-  // floors, their settings (forecast horizon, seasonality, floor windows) become fields here,
-  // written by ApplyCandidate and varied by one more step of the search (tuner.cpp, `steps`).
+  // The rate metric's `predictive:` block (decision core, forecast from its own daily and
+  // weekly history): its lookaheadSeconds; 0: none. Only with the rate metric.
+  int32_t predictive_lookahead = 0;
 
   std::string Key() const;
   // "target 2.5, up 0 s 100%|4/15s, down 300 s 10%/60s, min 1, rate 0.35/s per replica"
@@ -46,7 +46,8 @@ std::string QuantityText(double value);
 
 // The Autoscaler document with the candidate's settings: minReplicas, the target of
 // spec.metrics[queue_index], spec.behavior, and (rate_target > 0) one more metric named
-// `rate_name`, a Prometheus query over the queue's arrivals counter.
+// `rate_name`, a Prometheus query over the queue's arrivals counter, predictive when
+// predictive_lookahead > 0.
 nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_index,
                               const Candidate& c, const std::string& rate_name);
 

@@ -186,6 +186,8 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     }
   }
 
+  const auto lookahead = static_cast<int32_t>(std::clamp<double>(
+      std::ceil(cfg.startup_delay_seconds + a->spec.polling_interval_seconds), 15, 1800));
   Candidate best = presets[0];
   auto score_of = [&](const Candidate& c) { return Score(seen.at(c.Key()), ctx); };
   for (const auto& p : presets) {
@@ -232,8 +234,13 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
         return vary([](Candidate& c, int v) { c.up_policy = v; }, std::vector<int>{0, 1});
       },
       [&] { return vary([](Candidate& c, int32_t v) { c.floor = v; }, floors); },
-      // Hook (issue 11 item 5): a step over the predictive settings goes here once the
-      // decision core has them (see Candidate).
+      // The rate metric forecast from its own daily and weekly history: none, one start-up
+      // and tick ahead, or two.
+      [&] {
+        if (current.rate_target <= 0) return std::vector<Candidate>{current};
+        return vary([](Candidate& c, int32_t v) { c.predictive_lookahead = v; },
+                    std::vector<int32_t>{0, lookahead, 2 * lookahead});
+      },
   };
 
   // Starts: a mid target reacting on the backlog alone with calm scale-downs, and a low one

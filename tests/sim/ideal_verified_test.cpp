@@ -1,6 +1,6 @@
 // The ideal schedule meets the SLO by construction: replayed independently through the pool
 // model and judged as a policy's run is (the percentile of every task's wait by the same
-// histogram), on bursty loads where spending the whole lateness budget greedily misses it.
+// histogram), on bursty loads where spending the whole lateness budget carelessly misses it.
 #include <catch2/catch.hpp>
 #include <cmath>
 
@@ -73,6 +73,7 @@ TEST_CASE("ideal: meets the SLO as a policy is judged, on bursty loads", "[sim][
       const IdealResult r = ComputeIdeal(in);
       INFO("wait " << wait << " seed " << seed << ": p99 " << r.wait_quantile << ", share "
                    << r.budget_share);
+      CHECK(r.budget_share <= 1);
       REQUIRE(r.met);
       const Replayed again = ReplayPlan(in, r);
       CHECK(again.quantile <= wait);
@@ -98,9 +99,9 @@ TEST_CASE("ideal: an SLO maxReplicas cannot meet is reported missed", "[sim][ide
   const IdealResult r = ComputeIdeal(in);
   CHECK_FALSE(r.met);
   CHECK(r.wait_quantile > 5);
-  // Every budget share was tried before giving up.
-  CHECK(r.attempts == 6);
-  CHECK(r.budget_share == 0);
+  // More tasks late than the SLO's budget even at maxReplicas: no budget left to spend.
+  CHECK(r.budget_share > 1);
+  CHECK(r.attempts == 1);
 }
 
 }  // namespace

@@ -61,6 +61,7 @@ TEST_CASE("tune: a candidate is written into the Autoscaler", "[tune]") {
   c.down_window = 600;
   c.down_policy = 1;
   c.rate_target = 0.35;
+  c.predictive_lookahead = 60;
   const auto out = ApplyCandidate(doc, 0, c, "arrivals");
   auto a = api::ParseAutoscaler(out);
   INFO(out.dump());
@@ -70,6 +71,15 @@ TEST_CASE("tune: a candidate is written into the Autoscaler", "[tune]") {
   CHECK(a->spec.metrics[0].target.average_value_milli == 2500);
   CHECK(a->spec.metrics[1].name == "arrivals");
   CHECK(a->spec.metrics[1].target.average_value_milli == 350);
+  // The forecast is on the rate metric, not the backlog (it moves with the replicas).
+  REQUIRE(a->spec.metrics[1].predictive);
+  CHECK(a->spec.metrics[1].predictive->lookahead_seconds == 60);
+  CHECK_FALSE(a->spec.metrics[0].predictive);
+  Candidate plain = c;
+  plain.predictive_lookahead = 0;
+  CHECK(plain.Key() != c.Key());
+  CHECK_FALSE(
+      api::ParseAutoscaler(ApplyCandidate(doc, 0, plain, "arrivals"))->spec.metrics[1].predictive);
   REQUIRE(a->spec.behavior);
   CHECK(a->spec.behavior->scale_up.stabilization_window_seconds == 30);
   CHECK(a->spec.behavior->scale_down.stabilization_window_seconds == 600);
@@ -107,10 +117,19 @@ TEST_CASE("tune: finds a policy meeting the SLO the given one misses, checks it 
   CHECK(cmp[0]["sloMet"].get<bool>());
   CHECK(cmp[1]["policy"] == "as given");
   CHECK_FALSE(cmp[1]["sloMet"].get<bool>());
-  // The ideal meets the SLO by construction; no policy beats the work bound.
+  // The ideal meets the SLO by construction; no policy meeting it beats the ideal (by more
+  // than 2 %: the ideal is a near-optimal plan, not a proof), nor the work bound.
   CHECK(cmp[1]["ideal"]["met"].get<bool>());
-  CHECK(cmp[0]["replicaHours"].get<double>() >=
-        cmp[1]["ideal"]["workBoundReplicaHours"].get<double>());
+  for (size_t i = 0; i < cmp.size(); ++i) {
+    INFO(cmp[i]["policy"] << " " << cmp[i]["replicaHours"] << " h, ideal "
+                          << cmp[1]["ideal"]["replicaHours"]);
+    CHECK(cmp[i]["replicaHours"].get<double>() >=
+          cmp[1]["ideal"]["workBoundReplicaHours"].get<double>());
+    if (cmp[i]["sloMet"].get<bool>()) {
+      CHECK(cmp[i]["replicaHours"].get<double>() >=
+            0.98 * cmp[1]["ideal"]["replicaHours"].get<double>());
+    }
+  }
   // The front runs from cheap and slow to dear and fast.
   const auto& front = j["front"];
   REQUIRE(front.size() >= 2);
