@@ -253,7 +253,8 @@ TEST_CASE("secret reference fields are validated with their paths", "[secrets]")
 )");
   INFO(err);
   CHECK(err.find(p + ".authenticationRef.keys.token: not a secret field of this block (one of: "
-                     "password, sentinel.password)") != std::string::npos);
+                     "username, password, sentinel.username, sentinel.password, tls.ca, "
+                     "tls.cert, tls.key)") != std::string::npos);
   CHECK(err.find("also given by authenticationRef.keys.password: set it in one place") !=
         std::string::npos);
 
