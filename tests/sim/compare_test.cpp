@@ -197,7 +197,7 @@ spec:
   CHECK_THAT(r.err, Catch::StartsWith("policy cpu: "));
 }
 
-TEST_CASE("--out with several policies: one CSV with a policy column", "[sim][compare]") {
+TEST_CASE("several policies with --out: one CSV with a policy column", "[sim][compare]") {
   TempDir dir;
   const std::string spec =
       dir.File("policies.yaml", kFlappy + "---\n" + kCalm + "---\n" + kSimulation);
