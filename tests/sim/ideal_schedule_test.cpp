@@ -213,6 +213,12 @@ TEST_CASE("ideal: the bundled Celery recording, met and below what tune finds",
   // start-up 45 s, ticks 15 s. The greedy ideal this replaced MISSED the SLO here (1149.7
   // replica-hours) while `ebb tune` found a policy meeting it at 1042.9; the clairvoyant
   // schedule costs 779. A valid ideal meets it, below any policy that does.
+#if defined(__SANITIZE_ADDRESS__)
+  // 14 days of 2 s tasks: ~30 s of CPU optimised, over ctest's 900 s under ASan+UBSan (Debug).
+  // The RelWithDebInfo stage of scripts/test.sh runs it; the other [ideal] cases run here too.
+  WARN("skipped under ASan: the 14-day ideal takes longer than the test timeout there");
+  return;
+#endif
   IdealInput in = Base();
   in.arrivals = CeleryArrivals(in.end_seconds);
   REQUIRE(in.end_seconds == Approx(14 * 86400.0));
