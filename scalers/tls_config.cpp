@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <functional>
+#include <iterator>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -227,6 +228,10 @@ Result<std::shared_ptr<ssl_ctx_st>> ClientContext(const TlsClientConfig& config,
   if (it != cache.end() && it->second.stamp == stamp) return it->second.ctx;
   auto built = BuildContext(config, material);
   if (!built) return built.error();
+  // A rotated Secret is a new key, so the old context would stay forever: drop every context
+  // no connection holds any more (only here, so a hit never pays for the sweep).
+  for (auto i = cache.begin(); i != cache.end();)
+    i = i->second.ctx.use_count() == 1 ? cache.erase(i) : std::next(i);
   cache[key] = Cached{stamp, *built};
   return built;
 }

@@ -2,9 +2,12 @@
 
 #include <cstdint>
 #include <map>
+#include <string_view>
+#include <unordered_set>
 
 #include "controller/api/timestamps.h"
 #include "controller/base/quantity.h"
+#include "controller/kube/pod_metrics_cache.h"
 #include "controller/net/http_client.h"
 
 namespace ebb::kube {
@@ -112,47 +115,80 @@ decision::Pod PodFromJson(const nlohmann::json& p) {
   return pod;
 }
 
-decision::MetricReading ReadingFromPodMetrics(const nlohmann::json& list,
-                                              const decision::MetricSpec& metric) {
-  decision::MetricReading r;
-  r.ok = true;
-  for (const auto& item : Member(list, "items", /*array=*/true)) {
-    int64_t sum = 0;
-    bool found = false;
-    for (const auto& c : Member(item, "containers", /*array=*/true)) {
-      if (metric.type == SourceType::kContainerResource && Text(c, "name") != metric.container)
-        continue;
-      const auto& usage = Member(c, "usage");
-      const auto u = usage.find(metric.resource);
-      if (u == usage.end() || !u->is_string()) continue;  // absent or garbage: no sample
-      auto v = ParseQuantityMilli(u->get<std::string>());
-      if (!v) continue;
-      sum = SaturatingAdd(sum, *v);
-      found = true;
-    }
-    if (!found) continue;
-    r.pod_samples.push_back({Text(Member(item, "metadata"), "name"), sum});
-    if (auto t = api::ParseRfc3339(Text(item, "timestamp"))) r.sample_time = *t;
+std::vector<PodUsage> PodUsageFromList(const nlohmann::json& list) {
+  std::vector<PodUsage> out;
+  const auto& items = Member(list, "items", /*array=*/true);
+  out.reserve(items.size());
+  for (const auto& item : items) {
+    PodUsage pod;
+    pod.name = Text(Member(item, "metadata"), "name");
+    pod.timestamp = api::ParseRfc3339(Text(item, "timestamp"));
     // "30s", "15.5s": seconds in milli-units are milliseconds.
     const std::string w = Text(item, "window");
     if (auto ms = ParseQuantityMilli(w.empty() || w.back() != 's' ? w : w.substr(0, w.size() - 1));
         ms && *ms >= 0)
-      r.sample_window = Duration(*ms);
+      pod.window = Duration(*ms);
+    for (const auto& c : Member(item, "containers", /*array=*/true)) {
+      PodUsage::Container container{Text(c, "name"), {}};
+      const auto& usage = Member(c, "usage");
+      for (auto it = usage.begin(); it != usage.end(); ++it) {
+        if (!it->is_string()) continue;  // garbage: no sample
+        if (auto v = ParseQuantityMilli(it->get<std::string>()))
+          container.usage.emplace_back(it.key(), *v);
+      }
+      pod.containers.push_back(std::move(container));
+    }
+    out.push_back(std::move(pod));
+  }
+  return out;
+}
+
+decision::MetricReading ReadingFromPodUsage(const std::vector<const PodUsage*>& pods,
+                                            const decision::MetricSpec& metric) {
+  decision::MetricReading r;
+  r.ok = true;
+  for (const PodUsage* pod : pods) {
+    int64_t sum = 0;
+    bool found = false;
+    for (const auto& c : pod->containers) {
+      if (metric.type == SourceType::kContainerResource && c.name != metric.container) continue;
+      for (const auto& [resource, milli] : c.usage) {
+        if (resource != metric.resource) continue;
+        sum = SaturatingAdd(sum, milli);
+        found = true;
+      }
+    }
+    if (!found) continue;
+    r.pod_samples.push_back({pod->name, sum});
+    if (pod->timestamp) r.sample_time = *pod->timestamp;
+    if (pod->window) r.sample_window = *pod->window;
   }
   if (r.pod_samples.empty()) return Failed("no metrics returned from resource metrics API");
   return r;
 }
 
+decision::MetricReading ReadingFromPodMetrics(const nlohmann::json& list,
+                                              const decision::MetricSpec& metric) {
+  const auto usage = PodUsageFromList(list);
+  std::vector<const PodUsage*> pods;
+  pods.reserve(usage.size());
+  for (const auto& p : usage) pods.push_back(&p);
+  return ReadingFromPodUsage(pods, metric);
+}
+
 ResourceMetricsReader::ResourceMetricsReader(KubeClient& client, std::string ns,
                                              const decision::Spec& spec,
-                                             std::function<std::string()> selector, PodCache* pods)
+                                             std::function<std::string()> selector, PodCache* pods,
+                                             PodMetricsCache* metrics)
     : client_(client),
       ns_(std::move(ns)),
       spec_(spec),
       selector_(std::move(selector)),
-      pods_(pods) {
+      pods_(pods),
+      metrics_(metrics) {
   for (const auto& m : spec_.metrics) needs_ = needs_ || IsResource(m.type);
   if (needs_ && pods_) pods_lease_ = pods_->Acquire(ns_);
+  if (needs_ && pods_ && metrics_) metrics_lease_ = metrics_->Acquire(ns_);
 }
 
 std::optional<std::vector<decision::Pod>> ResourceMetricsReader::CachedPods(
@@ -167,7 +203,8 @@ std::optional<std::vector<decision::Pod>> ResourceMetricsReader::CachedPods(
   return pods_->Select(ns_, *parsed_, kCacheSyncWait);
 }
 
-void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision::Observation& obs) {
+void ResourceMetricsReader::Read(Timestamp now, const runtime::ScaleInfo&,
+                                 decision::Observation& obs) {
   obs.readings.resize(spec_.metrics.size());
   if (!needs_) return;
   auto fail_all = [&](const std::string& why) {
@@ -186,15 +223,35 @@ void ResourceMetricsReader::Read(Timestamp, const runtime::ScaleInfo&, decision:
     if (!listed) return fail_all("unable to list the target's pods: " + listed.error().message);
     pods = PodsFromList(*listed);
   }
-  auto metrics = client_.Get("/apis/metrics.k8s.io/v1beta1/namespaces/" + ns_ + "/pods" + q);
-  if (!metrics)
-    return fail_all("unable to get metrics from resource metrics API: " + metrics.error().message);
+  // The namespace's shared read needs the pods' names to select from it: only with cached pods
+  // (a LIST above means the pod cache cannot answer, and a selector read is as cheap then).
+  PodMetricsCache::Usage shared;
+  std::vector<PodUsage> own;
+  std::vector<const PodUsage*> usage;
+  if (cached && metrics_ && metrics_->Shared(ns_)) {
+    auto got = metrics_->Get(ns_, now);
+    if (!got)
+      return fail_all("unable to get metrics from resource metrics API: " + got.error().message);
+    shared = std::move(*got);
+    std::unordered_set<std::string_view> names;
+    names.reserve(pods.size());
+    for (const auto& p : pods) names.insert(p.name);
+    for (const auto& u : *shared)
+      if (names.count(u.name)) usage.push_back(&u);
+  } else {
+    auto metrics = client_.Get("/apis/metrics.k8s.io/v1beta1/namespaces/" + ns_ + "/pods" + q);
+    if (!metrics)
+      return fail_all("unable to get metrics from resource metrics API: " +
+                      metrics.error().message);
+    own = PodUsageFromList(*metrics);
+    for (const auto& u : own) usage.push_back(&u);
+  }
   obs.pods = std::move(pods);
   obs.pods_known = true;
   for (std::size_t i = 0; i < spec_.metrics.size(); ++i) {
     const auto& m = spec_.metrics[i];
     if (!IsResource(m.type)) continue;
-    obs.readings[i] = ReadingFromPodMetrics(*metrics, m);
+    obs.readings[i] = ReadingFromPodUsage(usage, m);
   }
 }
 

@@ -15,10 +15,12 @@ constexpr const char* kGroupVersion = "ebb.dev/v1alpha1";
 class ApiServerTarget final : public TargetAccess {
  public:
   ApiServerTarget(kube::KubeClient& client, kube::Discovery& discovery, kube::TargetCache* targets,
-                  kube::PodCache* pods, const api::Autoscaler& a)
+                  kube::PodCache* pods, kube::PodMetricsCache* pod_metrics,
+                  const api::Autoscaler& a)
       : scale_(client, discovery, a.namespace_name, a.target, targets),
         resource_(
-            client, a.namespace_name, a.spec, [this] { return scale_.selector(); }, pods),
+            client, a.namespace_name, a.spec, [this] { return scale_.selector(); }, pods,
+            pod_metrics),
         custom_(resource_, client, a, [this] { return scale_.selector(); }) {}
   Result<runtime::ScaleInfo> GetScale(Timestamp now) override { return scale_.GetScale(now); }
   Result<void> SetReplicas(int32_t replicas, Timestamp now) override {
@@ -45,6 +47,7 @@ ApiServerAccess::ApiServerAccess(kube::KubeClient& client, const std::string& id
   if (watch_caches) {
     targets_ = std::make_unique<kube::TargetCache>(client);
     pods_ = std::make_unique<kube::PodCache>(client);
+    pod_metrics_ = std::make_unique<kube::PodMetricsCache>(client);
   }
 }
 
@@ -52,7 +55,7 @@ ApiServerAccess::~ApiServerAccess() = default;
 
 std::unique_ptr<TargetAccess> ApiServerAccess::Target(const api::Autoscaler& autoscaler) {
   return std::make_unique<ApiServerTarget>(client_, discovery_, targets_.get(), pods_.get(),
-                                           autoscaler);
+                                           pod_metrics_.get(), autoscaler);
 }
 
 Result<void> ApiServerAccess::PatchStatus(const std::string& ns, const std::string& name,

@@ -11,6 +11,7 @@
 #include "controller/kube/event_recorder.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/pod_cache.h"
+#include "controller/kube/pod_metrics_cache.h"
 #include "controller/kube/target_cache.h"
 #include "controller/live/kube_access.h"
 #include "controller/net/curl_http_client.h"
@@ -22,7 +23,9 @@ class ApiServerAccess final : public KubeAccess {
  public:
   // `identity`: the Events' reportingInstance. `watch_caches`: targets and pods from shared
   // informers (kube::TargetCache, kube::PodCache), started and stopped as the targets handed out
-  // come and go; without, every reconcile GETs /scale and LISTs its pods.
+  // come and go, and metrics.k8s.io read once per namespace for all its Resource Autoscalers
+  // (kube::PodMetricsCache); without, every reconcile GETs /scale, LISTs its pods and reads
+  // its own pods' metrics.
   ApiServerAccess(kube::KubeClient& client, const std::string& identity, bool watch_caches = true);
   ~ApiServerAccess() override;
   // The scale (from the target cache, /scale when it cannot answer, /scale for writes), and the
@@ -38,6 +41,7 @@ class ApiServerAccess final : public KubeAccess {
   // nullptr without watch caches.
   const kube::TargetCache* target_cache() const { return targets_.get(); }
   const kube::PodCache* pod_cache() const { return pods_.get(); }
+  const kube::PodMetricsCache* pod_metrics_cache() const { return pod_metrics_.get(); }
 
  private:
   kube::KubeClient& client_;
@@ -46,6 +50,7 @@ class ApiServerAccess final : public KubeAccess {
   // Declared last: destroyed first. Targets still handed out hold their informers alive.
   std::unique_ptr<kube::TargetCache> targets_;
   std::unique_ptr<kube::PodCache> pods_;
+  std::unique_ptr<kube::PodMetricsCache> pod_metrics_;
 };
 
 class ScalerSources final : public SourceAccess {

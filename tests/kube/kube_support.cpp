@@ -269,7 +269,11 @@ std::vector<std::string> ReadyDeployment(const std::string& ns, const std::strin
       [&] {
         pods.clear();
         const auto list = GetObject("/api/v1/namespaces/" + ns + "/pods");
-        for (const auto& p : list["items"]) pods.push_back(p["metadata"]["name"]);
+        for (const auto& p : list["items"]) {
+          // Another Deployment's pods in the namespace are not this one's.
+          const std::string pod = p["metadata"]["name"];
+          if (pod.rfind(name + "-", 0) == 0) pods.push_back(pod);
+        }
         return static_cast<int>(pods.size()) == n;
       },
       Seconds(20));

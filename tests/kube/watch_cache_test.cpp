@@ -4,12 +4,18 @@
 // answer falls back to a GET within the reconcile, pods come from the pod cache (no pod LIST),
 // the informers stop with the last target of their kind, and the client-side rate limit and
 // Retry-After hold.
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
+#include <map>
 #include <memory>
+#include <thread>
+#include <vector>
 
 #include "controller/kube/discovery.h"
 #include "controller/kube/pod_cache.h"
+#include "controller/kube/pod_metrics_cache.h"
 #include "controller/kube/resource_metrics.h"
 #include "controller/kube/scale_target.h"
 #include "controller/kube/target_cache.h"
@@ -205,6 +211,140 @@ TEST_CASE("pods come from the pod cache: one metrics.k8s.io read, no pod LIST",
     CHECK(Seen(p, "GET", "/api/v1/namespaces/" + ns + "/pods", "watch=") == 0);
   }
   CHECK(pods.watching().empty());
+}
+
+TEST_CASE("a namespace's pod metrics are read once for all its Resource Autoscalers",
+          "[kube][watch][resource]") {
+  const std::string ns = NewNamespace("watch-podmetrics");
+  const auto web = ReadyDeployment(ns, "web", 2);
+  const auto api = ReadyDeployment(ns, "api", 1);
+  // Usage per pod: web's at 100m each, api's at 300m, plus a pod no selector matches.
+  nlohmann::json usage = nlohmann::json::object();
+  for (const auto& pod : web) usage[pod] = {{"main", {{"cpu", "100m"}}}};
+  for (const auto& pod : api) usage[pod] = {{"main", {{"cpu", "300m"}}}};
+  usage["stray"] = {{"main", {{"cpu", "900m"}}}};
+  std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
+
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
+  kube::KubeClient client(ThroughProxy(p));
+  kube::PodCache pods(client);
+  kube::PodMetricsCache metrics(client, Seconds(5));
+  decision::Spec spec;
+  decision::MetricSpec cpu;
+  cpu.type = decision::SourceType::kResource;
+  cpu.resource = "cpu";
+  spec.metrics.push_back(cpu);
+  const std::string web_sel = ScaleSelector(ns, "web"), api_sel = ScaleSelector(ns, "api");
+  kube::ResourceMetricsReader web_reader(
+      client, ns, spec, [&] { return web_sel; }, &pods, &metrics);
+  auto api_reader = std::make_unique<kube::ResourceMetricsReader>(
+      client, ns, spec, [&] { return api_sel; }, &pods, &metrics);
+  CHECK(metrics.Shared(ns));
+  REQUIRE(pods.Select(ns, *kube::LabelSelector::Parse(web_sel), Seconds(10)));
+  const std::string metrics_path = "/apis/metrics.k8s.io/v1beta1/namespaces/" + ns + "/pods";
+  auto samples = [](const decision::Observation& obs) {
+    std::map<std::string, int64_t> out;
+    REQUIRE(obs.readings.size() == 1);
+    REQUIRE(obs.readings[0].ok);
+    for (const auto& s : obs.readings[0].pod_samples) out[s.pod] = s.milli;
+    return out;
+  };
+  const Timestamp t0 = FromUnixMillis(1'700'000'000'000);
+  p.ClearSeen();
+
+  decision::Observation w, a;
+  web_reader.Read(t0, {}, w);
+  api_reader->Read(t0 + Seconds(4), {}, a);
+  // One read of the whole namespace, no selector, and each reader keeps only its own pods.
+  CHECK(Seen(p, "GET", metrics_path) == 1);
+  CHECK(Seen(p, "GET", "labelSelector") == 0);
+  CHECK(metrics.reads() == 1);
+  CHECK(samples(w) == std::map<std::string, int64_t>{{web[0], 100}, {web[1], 100}});
+  CHECK(samples(a) == std::map<std::string, int64_t>{{api[0], 300}});
+
+  SECTION("older than max age: read again, new values seen") {
+    usage[api[0]] = {{"main", {{"cpu", "500m"}}}};
+    std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
+    decision::Observation again;
+    api_reader->Read(t0 + Seconds(6), {}, again);
+    CHECK(Seen(p, "GET", metrics_path) == 2);
+    CHECK(samples(again) == std::map<std::string, int64_t>{{api[0], 500}});
+  }
+  SECTION("a failed read is shared too: the metrics API is asked once per max age") {
+    p.Add(Fault::Status(metrics_path, 1, 503));
+    decision::Observation f1, f2;
+    web_reader.Read(t0 + Seconds(10), {}, f1);
+    api_reader->Read(t0 + Seconds(11), {}, f2);
+    CHECK(Seen(p, "GET", metrics_path) == 2);
+    for (const auto* obs : {&f1, &f2}) {
+      REQUIRE(obs->readings.size() == 1);
+      CHECK_FALSE(obs->readings[0].ok);
+      CHECK_THAT(obs->readings[0].error,
+                 Catch::Contains("unable to get metrics from resource metrics API") &&
+                     Catch::Contains("503"));
+    }
+    decision::Observation ok;
+    web_reader.Read(t0 + Seconds(16), {}, ok);  // the API is back: read again after max age
+    CHECK(Seen(p, "GET", metrics_path) == 3);
+    CHECK(samples(ok).size() == 2);
+  }
+  SECTION("the last Resource Autoscaler of a namespace sends its own selector read") {
+    api_reader.reset();
+    CHECK_FALSE(metrics.Shared(ns));
+    decision::Observation o;
+    web_reader.Read(t0 + Seconds(1), {}, o);
+    CHECK(Seen(p, "GET", metrics_path + "?labelSelector=") == 1);
+    // The test metrics server ignores the selector (so would a server that answers more): the
+    // reading holds the target's pods either way.
+    const auto got = samples(o);
+    CHECK(got.at(web[0]) == 100);
+    CHECK(got.at(web[1]) == 100);
+  }
+  SECTION("without the pod cache a reader sends its own selector read") {
+    kube::ResourceMetricsReader own(
+        client, ns, spec, [&] { return web_sel; }, nullptr, &metrics);
+    decision::Observation o;
+    own.Read(t0 + Seconds(1), {}, o);
+    CHECK(Seen(p, "GET", metrics_path + "?labelSelector=") == 1);
+    CHECK(metrics.reads() == 1);
+    // The test metrics server ignores the selector (so would a server that answers more): the
+    // reading holds the target's pods either way.
+    const auto got = samples(o);
+    CHECK(got.at(web[0]) == 100);
+    CHECK(got.at(web[1]) == 100);
+  }
+}
+
+TEST_CASE("concurrent reconciles in one namespace wait for the one pod metrics read in flight",
+          "[kube][watch][resource]") {
+  const std::string ns = NewNamespace("watch-podmetrics-flight");
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
+  Fault slow = Fault::On("/apis/metrics.k8s.io/v1beta1/namespaces/" + ns + "/pods", 1);
+  slow.latency = Duration(500);
+  p.Add(slow);
+  kube::KubeClient client(ThroughProxy(p));
+  kube::PodMetricsCache metrics(client, Seconds(5));
+  auto lease = metrics.Acquire(ns);
+  const Timestamp t0 = FromUnixMillis(1'700'000'000'000);
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      if (metrics.Get(ns, t0 + Duration(i))) ++ok;
+    });
+  for (auto& t : threads) t.join();
+  CHECK(ok == 8);
+  CHECK(metrics.reads() == 1);
+  CHECK(Seen(p, "GET", "/apis/metrics.k8s.io/v1beta1/namespaces/" + ns + "/pods") == 1);
+  CHECK(metrics.namespaces() == 1);
+  // Without a lease nothing is kept: every call reads.
+  REQUIRE(metrics.Get("other-" + ns, t0));
+  REQUIRE(metrics.Get("other-" + ns, t0));
+  CHECK(metrics.reads() == 3);
+  lease.reset();  // the namespace's last Resource Autoscaler is gone, and its reply with it
+  CHECK(metrics.namespaces() == 0);
 }
 
 TEST_CASE("the client-side rate limit spaces requests, a 429's Retry-After holds a scale write",

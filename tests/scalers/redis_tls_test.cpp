@@ -10,9 +10,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <memory>
 
 #include "scalers/poller.h"
 #include "scalers/registry.h"
+#include "scalers/tls_config.h"
 #include "tests/scalers/support.h"
 
 using nlohmann::json;
@@ -274,6 +276,41 @@ TEST_CASE("redis tls: a rotated client certificate is picked up on the next conn
   INFO((v ? "" : v.error().message));
   CHECK(v.has_value());
   Shell("rm -rf " + dir);
+}
+
+TEST_CASE("redis tls: a context of a rotated Secret is dropped once no connection holds it",
+          "[redis][tls][secrets]") {
+  const TlsServers& s = Servers();
+  scalers::TlsClientConfig config;
+  config.enabled = true;
+  config.field = "spec.metrics[0].redis.tls";
+  scalers::TlsMaterial before, after;
+  before.ca_pem = ebb::testing::FileText(s.file("ca.crt"));
+  after.ca_pem = ebb::testing::FileText(s.file("wrong-ca.crt"));
+  std::weak_ptr<ssl_ctx_st> old;
+  {
+    auto ctx = scalers::ClientContext(config, before);
+    REQUIRE(ctx);
+    old = *ctx;
+    auto again = scalers::ClientContext(config, before);
+    REQUIRE(again);
+    CHECK(again->get() == ctx->get());  // shared while the contents stay the same
+  }
+  CHECK_FALSE(old.expired());  // kept for the next connect
+  SECTION("rotated with no connection holding the old one: the old context is freed") {
+    auto rotated = scalers::ClientContext(config, after);
+    REQUIRE(rotated);
+    CHECK(old.expired());
+  }
+  SECTION("a context a connection still holds stays") {
+    const auto held = old.lock();
+    auto rotated = scalers::ClientContext(config, after);
+    REQUIRE(rotated);
+    CHECK_FALSE(old.expired());
+    auto same = scalers::ClientContext(config, before);
+    REQUIRE(same);
+    CHECK(same->get() == held.get());
+  }
 }
 
 TEST_CASE("redis tls: CA, client certificate, key and ACL user from Secrets of the namespace",
