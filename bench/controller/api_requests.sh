@@ -11,9 +11,9 @@
 # read real metrics.k8s.io replies (one per namespace per max age, kube::PodMetricsCache). When
 # BUILD_DIR has bench/controller/bench_cache_memory, it first prints the heap the caches hold per
 # Autoscaler at each size. KINDS="redis resource" (default) picks the metrics; SKIP_BEFORE=1
-# skips the runs without caches past the first size. Starts its own API server
-# (tests/support/kube/cluster.sh) and redis-server; stops everything by PID. Prints one JSON
-# object per run, then a summary table.
+# skips the runs without caches past the first size, SKIP_BEFORE=all every one. Starts its own
+# API server (tests/support/kube/cluster.sh) and redis-server; stops everything by PID. Prints
+# one JSON object per run, then a summary table.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd); repo=$(cd "$here/../.." && pwd)
 build=${1:?BUILD_DIR}; interval=${2:-15}; measure=${3:-60}; sizes=${4:-"2000 10000"}
@@ -226,7 +226,8 @@ for kind in KINDS:
         have = n
         print(f"{n} {kind} Autoscalers", file=sys.stderr, flush=True)
         for cache in (True, False):
-            if os.environ.get("SKIP_BEFORE") and not cache and n > SIZES[0]: continue
+            skip = os.environ.get("SKIP_BEFORE", "")
+            if not cache and (skip == "all" or (skip and n > SIZES[0])): continue
             results.append(run(kind, n, cache))
     api("DELETE", f"/apis/ebb.dev/v1alpha1/namespaces/{ns}/autoscalers")
     time.sleep(10)
