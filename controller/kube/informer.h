@@ -35,6 +35,7 @@ struct InformerStats {
   std::atomic<uint64_t> gone{0};  // 410 answers that forced a re-list
   std::atomic<uint64_t> errors{0};
   std::atomic<uint64_t> bookmarks{0};
+  std::atomic<uint64_t> idle_rewatches{0};  // quiet watches re-opened, staying healthy
 };
 
 class Informer {
@@ -69,7 +70,7 @@ class Informer {
  private:
   void Run();
   Result<void> Relist();
-  Result<void> WatchOnce();
+  Result<void> WatchOnce(bool* opened);  // *opened: the server answered 200
   void Sleep(Duration d);
   void Apply(const std::string& key, const nlohmann::json* obj);
   void Failed(const Error& e);

@@ -130,6 +130,35 @@ TEST_CASE("cut watches are resumed and 410 Gone forces a re-list, the cache conv
   inf.Stop();
 }
 
+TEST_CASE("a quiet watch re-opened after its idle timeout keeps the informer healthy",
+          "[kube][faults][informer]") {
+  const std::string ns = NewNamespace("quiet");
+  kube::KubeClient c(kube::LoadKubeconfig(TheCluster().admin_kubeconfig()).value());
+  kube::InformerOptions io;
+  io.idle_timeout = Seconds(1);  // nothing changes here: every watch times out after 1 s
+  kube::Informer inf(
+      c, "/api/v1/namespaces/" + ns + "/configmaps",
+      [](const std::string&, const nlohmann::json*) {}, io);
+  inf.Start();
+  REQUIRE(inf.WaitForSync(Seconds(10)));
+  REQUIRE(WaitFor([&] { return inf.healthy(); }, Seconds(10)));
+  // Before: each idle timeout made it unhealthy for a backoff (800 ms), and every reconcile in
+  // that gap read the API server instead of the cache.
+  int unhealthy = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3500);
+  while (std::chrono::steady_clock::now() < until) {
+    if (!inf.healthy()) ++unhealthy;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CHECK(unhealthy == 0);
+  CHECK(inf.stats().idle_rewatches >= 2);
+  CHECK(inf.stats().lists == 1);
+  REQUIRE(
+      Admin().Post("/api/v1/namespaces/" + ns + "/configmaps", {{"metadata", {{"name", "late"}}}}));
+  CHECK(WaitFor([&] { return inf.Get(ns + "/late").has_value(); }, Seconds(10)));
+  inf.Stop();
+}
+
 TEST_CASE(
     "an informer is healthy only while listed and watching, a watch that cannot be "
     "re-established makes it unhealthy until it can",
