@@ -14,6 +14,7 @@ namespace {
 constexpr double kHistogramSlack = 1.006;
 
 constexpr double kNever = std::numeric_limits<double>::infinity();
+constexpr int64_t kNoBound = std::numeric_limits<int64_t>::max();
 
 // Runs one block of arrivals through `q` with `slots` worker slots.
 void RunBlock(PoolQueue& q, const std::vector<RateSegment>& arrivals, size_t first, double b0,
@@ -46,16 +47,21 @@ struct Tasks {
   size_t size() const { return arrival.size(); }
 };
 
-Tasks Generate(const IdealInput& in, const Blocks& blocks) {
-  Tasks t;
+template <typename Service>
+void Generate(const IdealInput& in, const Blocks& blocks, std::vector<double>& arrival,
+              std::vector<Service>& service) {
   PoolQueue gen(in.service, in.seed);
   size_t first = 0;
   for (size_t k = 0; k < blocks.count; ++k) {
     while (first < in.arrivals.size() && in.arrivals[first].end <= blocks.start(k)) ++first;
     RunBlock(gen, in.arrivals, first, blocks.start(k), blocks.end(k), 0);
-    gen.TakeWaiting(t.arrival, t.service);
+    gen.TakeWaiting(arrival, service);
   }
-  return t;
+}
+
+Blocks BlocksOf(const IdealInput& in) {
+  return Blocks{in,
+                static_cast<size_t>(std::ceil(std::max(0.0, in.end_seconds) / in.block_seconds))};
 }
 
 // The pool over the known tasks, by PoolQueue's rules (FIFO; a task starts when a slot is
@@ -66,11 +72,15 @@ struct Pool {
   std::vector<double> busy;  // a min-heap of completion times
   int64_t late = 0;          // tasks started after waiting longer than the limit
 
-  void Run(const Tasks& t, double b0, double b1, int64_t slots, double limit) {
+  // Runs [b0, b1) with `slots` slots; stops early (the block unfinished) once more than
+  // `stop_above` tasks are late, when the caller needs to know no more than that.
+  void Run(const Tasks& t, double b0, double b1, int64_t slots, double limit,
+           int64_t stop_above = kNoBound) {
     const auto later = std::greater<>();
     const size_t n = t.size();
     double now = b0;
     for (;;) {
+      if (late > stop_above) return;
       while (!busy.empty() && busy.front() <= now) {
         std::pop_heap(busy.begin(), busy.end(), later);
         busy.pop_back();
@@ -92,9 +102,12 @@ struct Pool {
 
   // Tasks still waiting at `now` that have waited longer than `limit` (the oldest come first).
   int64_t Overdue(const Tasks& t, double now, double limit) const {
-    int64_t n = 0;
-    for (size_t j = next; j < t.size() && now - t.arrival[j] > limit; ++j) ++n;
-    return n;
+    // Arrivals are sorted: the overdue ones are a prefix of the waiting ones. Found by bisection,
+    // with the same comparison as a scan (a deep backlog made the scan most of the planning).
+    const auto first = t.arrival.begin() + static_cast<std::ptrdiff_t>(next);
+    const auto end =
+        std::partition_point(first, t.arrival.end(), [&](double a) { return now - a > limit; });
+    return end - first;
   }
 };
 
@@ -116,48 +129,70 @@ struct Planner {
   // the later ones at their caps) than with this block at its cap as well. Tasks are thus
   // started as late as their deadlines (arrival + limit) allow, never so late that a burst
   // ahead could no longer be met within the caps. `late` is the plan's late tasks, the ones
-  // still waiting at the end included.
-  std::vector<int32_t> Plan(const std::vector<int32_t>& caps, int64_t& late) const {
+  // still waiting at the end included. With more than `abort_above` late tasks the plan is
+  // abandoned (an empty plan, `late` above the bound): a bisection needs no more than that.
+  std::vector<int32_t> Plan(const std::vector<int32_t>& caps, int64_t& late,
+                            int64_t abort_above = kNoBound) const {
     std::vector<int32_t> plan;
     plan.reserve(blocks.count);
     Pool state;
     Pool trial;  // reused: its buffer keeps its capacity
     int32_t prev = lo_bound();
+    bool overloaded = false;
     for (size_t k = 0; k < blocks.count; ++k) {
       const size_t last = std::min(blocks.count - 1, k + horizon);
-      auto late_with = [&](int32_t r) {
+      // The late tasks with this block at r; any number above `stop_above` once it is known
+      // to be above it.
+      auto late_with = [&](int32_t r, int64_t stop_above) {
         Pool& p = trial;
         p.next = state.next;
         p.busy.assign(state.busy.begin(), state.busy.end());
         p.late = 0;
         for (size_t j = k; j <= last; ++j) {
           const int32_t at = j < k + hold ? std::min(r, caps[j]) : caps[j];
-          p.Run(tasks, blocks.start(j), blocks.end(j), Slots(j == k ? r : at), limit);
+          p.Run(tasks, blocks.start(j), blocks.end(j), Slots(j == k ? r : at), limit, stop_above);
+          if (p.late > stop_above) return p.late;
         }
         return p.late + p.Overdue(tasks, blocks.end(last), limit);
       };
       const int32_t lo_r = lo_bound();
       const int32_t hi_r = std::max(lo_r, caps[k]);
       int64_t reference = -1;  // the late tasks with this block at its cap, when needed
+      // Where the previous block could not avoid late tasks, this one likely cannot either:
+      // the reference first, so every trial can stop as soon as it is worse.
+      if (overloaded) reference = late_with(hi_r, kNoBound);
       auto passes = [&](int32_t r) {
-        const int64_t n = late_with(r);
+        if (reference >= 0) return late_with(r, reference) <= reference;
+        const int64_t n = late_with(r, kNoBound);
         if (n == 0) return true;
-        if (reference < 0) reference = late_with(hi_r);
+        reference = late_with(hi_r, kNoBound);
         return n <= reference;
       };
-      // Bisection (more slots never start a task later), started next to the previous count.
+      // Bisection (more slots never start a task later; the cap always passes), started next
+      // to the previous count: most blocks keep it or move it by one, so one or two trials
+      // settle them.
       int32_t lo = lo_r;
       int32_t hi = hi_r;
-      if (prev > lo && prev < hi) {
-        if (passes(prev)) {
-          hi = prev;
-          if (passes(prev - 1)) {
-            hi = prev - 1;
-          } else {
-            lo = prev;
+      const int32_t from = std::clamp(prev, lo, hi);
+      if (from < hi) {
+        if (passes(from)) {
+          hi = from;
+          if (from > lo) {
+            if (passes(from - 1)) {
+              hi = from - 1;
+            } else {
+              lo = from;
+            }
           }
         } else {
-          lo = prev + 1;
+          lo = from + 1;
+          if (lo < hi) {
+            if (passes(lo)) {
+              hi = lo;
+            } else {
+              lo = lo + 1;
+            }
+          }
         }
       }
       while (lo < hi) {
@@ -171,6 +206,11 @@ struct Planner {
       state.Run(tasks, blocks.start(k), blocks.end(k), Slots(lo), limit);
       plan.push_back(lo);
       prev = lo;
+      overloaded = reference > 0;
+      if (state.late > abort_above) {
+        late = state.late;
+        return {};
+      }
     }
     late = state.late + state.Overdue(tasks, in.end_seconds, limit);
     return plan;
@@ -257,10 +297,10 @@ std::vector<double> CentredMean(const std::vector<int32_t>& v, size_t radius) {
 }  // namespace
 
 IdealResult ComputeIdeal(const IdealInput& in) {
-  const Blocks blocks{
-      in, static_cast<size_t>(std::ceil(std::max(0.0, in.end_seconds) / in.block_seconds))};
+  const Blocks blocks = BlocksOf(in);
   const double limit = in.slo.wait_seconds / kHistogramSlack;
-  const Tasks tasks = Generate(in, blocks);
+  Tasks tasks;
+  Generate(in, blocks, tasks.arrival, tasks.service);
   double mean_service = 0;
   for (float s : tasks.service) mean_service += static_cast<double>(s);
   if (tasks.size() > 0) mean_service /= static_cast<double>(tasks.size());
@@ -302,7 +342,7 @@ IdealResult ComputeIdeal(const IdealInput& in) {
     while (hi_theta - lo_theta > 0.25) {
       const double theta = lo_theta + (hi_theta - lo_theta) / 2;
       int64_t late = 0;
-      std::vector<int32_t> plan = planner.Plan(Caps(strict, mean, theta, lo), late);
+      std::vector<int32_t> plan = planner.Plan(Caps(strict, mean, theta, lo), late, target);
       ++passes;
       if (late <= target) {
         hi_theta = theta;
@@ -322,13 +362,26 @@ IdealResult ComputeIdeal(const IdealInput& in) {
     out = Replay(in, blocks, std::move(plan));
     best_late = strict_late;
   }
+  out.metric = in.metric;
   out.attempts = passes;
   out.budget_share =
       budget > 0 ? static_cast<double>(best_late) / static_cast<double>(budget) : 0.0;
   return out;
 }
 
+PoolTasks DrawTasks(const IdealInput& in) {
+  PoolTasks t;
+  Generate(in, BlocksOf(in), t.arrival, t.service);
+  return t;
+}
+
 std::optional<IdealResult> IdealForRun(const SimulationInput& input, const RunInfo& info) {
+  auto in = IdealInputForRun(input, info);
+  if (!in) return std::nullopt;
+  return ComputeIdeal(*in);
+}
+
+std::optional<IdealInput> IdealInputForRun(const SimulationInput& input, const RunInfo& info) {
   if (!input.slo) return std::nullopt;
   for (size_t i = 0; i < input.models.size() && i < info.arrival_history.size(); ++i) {
     const ModelConfig& m = input.models[i];
@@ -344,9 +397,8 @@ std::optional<IdealResult> IdealForRun(const SimulationInput& input, const RunIn
     in.service = EffectiveServiceTime(m);
     in.seed = input.seed + i;  // the stream the run's pool used (Workload)
     in.slo = *input.slo;
-    IdealResult r = ComputeIdeal(in);
-    r.metric = input.spec.metrics[i].name;
-    return r;
+    in.metric = input.spec.metrics[i].name;
+    return in;
   }
   return std::nullopt;
 }

@@ -44,6 +44,7 @@ struct IdealResult {
 };
 
 struct IdealInput {
+  std::string metric;                 // the queue metric's name, for the result
   std::vector<RateSegment> arrivals;  // seconds since the run's start
   double end_seconds = 0;
   double block_seconds = 15;
@@ -61,5 +62,13 @@ IdealResult ComputeIdeal(const IdealInput& in);
 // The ideal for a finished run: for the first pool queue metric, when the input has an SLO.
 // nullopt when there is no SLO or no pool queue.
 std::optional<IdealResult> IdealForRun(const SimulationInput& input, const RunInfo& info);
+
+// What IdealForRun plans from (the run kept its arrival history): to plan it elsewhere, on a
+// thread of its own or once for many runs of the same span.
+std::optional<IdealInput> IdealInputForRun(const SimulationInput& input, const RunInfo& info);
+
+// The tasks of that run's pool, drawn ahead (the same sample path every run of the span and
+// seed sees, up to rounding): PoolQueue replays them instead of drawing its own.
+PoolTasks DrawTasks(const IdealInput& in);
 
 }  // namespace ebb::sim

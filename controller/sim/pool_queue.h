@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <queue>
 #include <vector>
 
@@ -22,9 +23,20 @@
 
 namespace ebb::sim {
 
+// Every task of one run drawn ahead, in arrival order: arrival times (seconds since the run's
+// start) and service times. A search that replays one recording hundreds of times draws them
+// once (ideal_schedule.h, DrawTasks) instead of once per run.
+struct PoolTasks {
+  std::vector<double> arrival;
+  std::vector<double> service;
+};
+
 class PoolQueue {
  public:
   PoolQueue(ServiceTime service, uint64_t seed);
+  // Takes its tasks from `drawn` instead of drawing them: the arrival rate given to Advance is
+  // then ignored (the tasks were drawn for it).
+  explicit PoolQueue(std::shared_ptr<const PoolTasks> drawn);
 
   // Runs [t0, t1) with a constant arrival rate (tasks/s) and `slots` worker slots
   // (ready replicas x concurrency).
@@ -51,6 +63,7 @@ class PoolQueue {
   // times into `services`. Run with no slots, it yields the tasks every run on this seed and
   // recording sees, for a planner that must know them ahead (ideal_schedule.cpp).
   void TakeWaiting(std::vector<double>& arrivals, std::vector<float>& services);
+  void TakeWaiting(std::vector<double>& arrivals, std::vector<double>& services);
 
  private:
   struct Task {
@@ -60,6 +73,9 @@ class PoolQueue {
 
   void Start(double now, int64_t slots);
   void NewArrival(double at);
+  void AdvanceDrawn(double t0, double t1, int64_t slots);
+  template <typename Service>
+  void TakeWaitingInto(std::vector<double>& arrivals, std::vector<Service>& services);
 
   ServiceTime service_;
   RandomStream arrivals_rng_;
@@ -74,6 +90,8 @@ class PoolQueue {
   double wait_limit_ = 1e300;
   double work_seconds_ = 0;
   Histogram* sink_ = nullptr;
+  std::shared_ptr<const PoolTasks> drawn_;
+  size_t next_drawn_ = 0;
 };
 
 }  // namespace ebb::sim

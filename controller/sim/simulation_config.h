@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -45,6 +46,8 @@ enum class QueueKind : uint8_t { kFluid, kPool };
 enum class QueueReading : uint8_t { kBacklog, kBacklogAndInFlight };
 
 const char* ToString(ModelType t);
+
+struct PoolTasks;  // pool_queue.h
 
 struct ModelConfig {
   ModelType type = ModelType::kReplay;
@@ -68,6 +71,9 @@ struct ModelConfig {
   // arrivalRate: the queue metric whose arrivals it reads, as Prometheus' rate() over the window.
   std::string of;
   double window_seconds = 60;
+  // pool: its tasks drawn ahead for this span and seed (ebb tune replays one span hundreds of
+  // times); unset: drawn as the run goes. Not part of the Simulation document.
+  std::shared_ptr<const PoolTasks> drawn;
 };
 
 // The service-level objective a run is judged by, and the ideal schedule is built to meet: the

@@ -83,6 +83,7 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
   SimulatedTarget target(input.initial_replicas, input.startup_delay, info.first);
   Workload workload(input.spec, input.models, target, info.first, input.staleness, input.seed);
   workload.set_keep_history(input.keep_history);
+  if (input.count_waits_over_seconds > 0) workload.set_wait_limit(input.count_waits_over_seconds);
   runtime::Reconciler reconciler(input.autoscaler, input.spec, input.settings, target, workload);
 
   const size_t n = input.spec.metrics.size();
@@ -172,10 +173,18 @@ Result<RunInfo> RunSimulation(const SimulationInput& input, SampleSource& source
     rec.reason = d.reason;
     rec.decision = &d;
     rec.workload = &workload;
-    for (TickObserver* o : observers) o->OnTick(rec);
+    bool stop = false;
+    for (TickObserver* o : observers) {
+      o->OnTick(rec);
+      stop = stop || o->Stop();
+    }
     ++info.ticks;
     info.last = now;
     clock.Advance(tick);
+    if (stop) {
+      info.stopped = true;
+      break;
+    }
   }
 
   info.final_queues.resize(n);

@@ -35,6 +35,9 @@ struct SimulationInput {
   uint64_t seed = 1;          // the pool models' random arrivals and service times
   std::optional<Slo> slo;     // judged in the summary; the ideal schedule is built to meet it
   bool keep_history = false;  // keep queue arrival rates for the ideal schedule (RunInfo)
+  // Pool queues count the tasks started after waiting longer than this (0: not counted), as
+  // PoolQueue::exceeded() (Workload::pool(i)), for an observer that stops a hopeless run.
+  double count_waits_over_seconds = 0;
 };
 
 struct MetricTick {
@@ -64,9 +67,13 @@ class TickObserver {
  public:
   virtual ~TickObserver() = default;
   virtual void OnTick(const TickRecord& tick) = 0;
+  // True once the run may end here (a search that has seen enough of a candidate): the run
+  // stops after this tick and RunInfo::stopped says so.
+  virtual bool Stop() const { return false; }
 };
 
 struct RunInfo {
+  bool stopped = false;  // an observer stopped the run before the recording's end
   Timestamp first{};
   Timestamp last{};
   int64_t ticks = 0;

@@ -171,8 +171,13 @@ double IdealDistance(const std::vector<int32_t>& replicas_per_tick, const IdealR
                      double tick_seconds) {
   const size_t intervals = replicas_per_tick.empty() ? 0 : replicas_per_tick.size() - 1;
   double replica_seconds = 0;
-  for (size_t k = 0; k < intervals && k < ideal.replicas.size(); ++k) {
-    replica_seconds += std::abs(replicas_per_tick[k] - ideal.replicas[k]) * tick_seconds;
+  // The ideal's block holding each interval's start (the same index when both step at the
+  // polling interval; a policy polling at another interval is compared over time).
+  const double block = ideal.block_seconds > 0 ? ideal.block_seconds : tick_seconds;
+  for (size_t k = 0; k < intervals; ++k) {
+    const auto b = static_cast<size_t>(std::floor(static_cast<double>(k) * tick_seconds / block));
+    if (b >= ideal.replicas.size()) break;
+    replica_seconds += std::abs(replicas_per_tick[k] - ideal.replicas[b]) * tick_seconds;
   }
   return replica_seconds / 3600.0;
 }

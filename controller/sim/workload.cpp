@@ -39,7 +39,8 @@ Workload::Workload(const decision::Spec& spec, std::vector<ModelConfig> models,
       if (!dup) pod_requests_.push_back({ms.resource, "", *m.model.request_milli});
     }
     if (m.model.type == ModelType::kQueue && m.model.queue_kind == QueueKind::kPool) {
-      m.pool = std::make_unique<PoolQueue>(EffectiveServiceTime(m.model), seed + i);
+      m.pool = m.model.drawn ? std::make_unique<PoolQueue>(m.model.drawn)
+                             : std::make_unique<PoolQueue>(EffectiveServiceTime(m.model), seed + i);
       m.pool_waits = std::make_unique<Histogram>();
       m.pool->set_sink(m.pool_waits.get());
     }

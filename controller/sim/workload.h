@@ -85,6 +85,12 @@ class Workload final : public runtime::MetricReader {
   // The arrival rate the queue metric has seen so far (recorded only when `keep_history`).
   const std::vector<RateSegment>& arrival_history(size_t i) const { return metrics_[i].history; }
   void set_keep_history(bool keep) { keep_history_ = keep; }
+  // Pool queues count the tasks started after waiting longer than `seconds` (PoolQueue::exceeded).
+  void set_wait_limit(double seconds) {
+    for (auto& m : metrics_) {
+      if (m.pool) m.pool->set_wait_limit(seconds);
+    }
+  }
   int64_t samples(size_t i) const { return metrics_[i].samples; }
   int64_t dropped_arrivals(size_t i) const { return metrics_[i].dropped; }
 

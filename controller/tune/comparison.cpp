@@ -11,6 +11,13 @@ namespace ebb::tune {
 
 Result<sim::Summary> RunPolicy(const nlohmann::json& autoscaler, const sim::SimulationConfig& cfg,
                                sim::SampleSource& source, bool with_ideal) {
+  RunOptions o;
+  o.plan_ideal = with_ideal;
+  return RunPolicy(autoscaler, cfg, source, o);
+}
+
+Result<sim::Summary> RunPolicy(const nlohmann::json& autoscaler, const sim::SimulationConfig& cfg,
+                               sim::SampleSource& source, const RunOptions& options) {
   auto a = api::ParseAutoscaler(autoscaler);
   if (!a) return a.error();
   // The search's arrival-rate model applies only to the candidates that have its metric.
@@ -33,11 +40,16 @@ Result<sim::Summary> RunPolicy(const nlohmann::json& autoscaler, const sim::Simu
   input.cost_per_replica_hour = cfg.cost_per_replica_hour;
   input.seed = cfg.seed;
   input.slo = cfg.slo;
-  input.keep_history = with_ideal && cfg.slo.has_value();
+  input.keep_history =
+      (options.plan_ideal || options.ideal || options.ideal_input) && cfg.slo.has_value();
+  input.count_waits_over_seconds = options.count_waits_over_seconds;
   sim::SummaryBuilder summary(input);
+  if (!options.plan_ideal) summary.UseIdeal(options.ideal);
   std::vector<sim::TickObserver*> observers{&summary};
+  if (options.observer != nullptr) observers.push_back(options.observer);
   auto info = sim::RunSimulation(input, source, observers);
   if (!info) return info.error();
+  if (options.ideal_input != nullptr) *options.ideal_input = sim::IdealInputForRun(input, *info);
   return summary.Finish(*info);
 }
 

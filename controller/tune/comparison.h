@@ -9,15 +9,30 @@
 #include <vector>
 
 #include "controller/base/result.h"
+#include "controller/sim/ideal_schedule.h"
 #include "controller/sim/sample_source.h"
 #include "controller/sim/simulation_config.h"
 #include "controller/sim/summary.h"
 
 namespace ebb::tune {
 
+struct RunOptions {
+  // Plan the run's ideal schedule (needs the SLO and a pool queue; the slow part).
+  bool plan_ideal = false;
+  // Or judge the run against this ideal, planned once for its span (IdealInputForRun).
+  std::optional<sim::IdealResult> ideal;
+  // Receives what the run's ideal is planned from (nullopt: no SLO or no pool queue).
+  std::optional<sim::IdealInput>* ideal_input = nullptr;
+  // Sees every tick and may stop the run early (sim::TickObserver::Stop).
+  sim::TickObserver* observer = nullptr;
+  double count_waits_over_seconds = 0;  // sim::SimulationInput's, for the observer
+};
+
 // Runs one Autoscaler document (JSON) with the Simulation's models, seed and SLO. With
 // `with_ideal` the summary also carries the ideal schedule (it needs the SLO and a pool queue).
 // Errors: the document does not parse, or the models do not fit its metrics.
+Result<sim::Summary> RunPolicy(const nlohmann::json& autoscaler, const sim::SimulationConfig& cfg,
+                               sim::SampleSource& source, const RunOptions& options);
 Result<sim::Summary> RunPolicy(const nlohmann::json& autoscaler, const sim::SimulationConfig& cfg,
                                sim::SampleSource& source, bool with_ideal);
 

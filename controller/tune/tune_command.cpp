@@ -271,8 +271,14 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
   }
   for (size_t i = 0; i < policies.size(); ++i) {
     BufferedRecording::Source src(*rec, rec->first_ms(), rec->last_ms() + 1);
-    // The ideal within the bounds as given (the tuned floor would raise it).
-    auto s = RunPolicy(policies[i].second, cfg, src, /*with_ideal=*/i == 1);
+    // The ideal within the bounds as given (the tuned floor would raise it), planned during the
+    // search.
+    RunOptions run;
+    if (i == 1) {
+      run.ideal = r.ideal;
+      run.plan_ideal = !r.ideal.has_value();
+    }
+    auto s = RunPolicy(policies[i].second, cfg, src, run);
     if (!s) {
       err << policies[i].first << ": " << s.error().message << "\n";
       return kExitUsage;

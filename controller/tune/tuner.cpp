@@ -5,6 +5,8 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <future>
+#include <limits>
 #include <map>
 #include <optional>
 #include <thread>
@@ -16,6 +18,7 @@ namespace ebb::tune {
 namespace {
 
 constexpr double kInfeasible = 1e12;
+constexpr double kNoBar = std::numeric_limits<double>::infinity();
 
 struct Context {
   const nlohmann::json& doc;
@@ -26,6 +29,10 @@ struct Context {
   int64_t train_to_ms = 0;
   double bound = 4;
   double margin = 0.1;
+  // What a run on the training part must stay within to be feasible, for stopping hopeless
+  // runs early (0: unknown, never stopped): its tasks and its length.
+  int64_t train_tasks = 0;
+  double train_seconds = 0;
 };
 
 // The wait a candidate must keep on the training part.
@@ -34,21 +41,82 @@ double WaitLimit(const Context& ctx) {
 }
 
 double Score(const Evaluated& e, const Context& ctx) {
+  if (!e.complete) return 2 * kInfeasible * 1e3;  // above every score it was stopped against
   if (e.feasible) return e.replica_hours;
   const double miss = std::max(0.0, e.wait / WaitLimit(ctx) - 1.0) +
                       std::max(0.0, e.events_per_hour / std::max(ctx.bound, 1e-9) - 1.0);
   return kInfeasible * (1.0 + std::min(miss, 1e3)) + e.replica_hours;
 }
 
-Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c) {
+// Stops a candidate's run on the training part once it can no longer matter to the search: it
+// cannot be feasible (more tasks already waited past the limit than the percentile allows, or
+// more scale events than the bound allows over the whole part), or it already costs more than
+// `max_hours`. Exact, not a guess: each of these only grows as the run goes on.
+class StopWhenHopeless final : public sim::TickObserver {
+ public:
+  StopWhenHopeless(const Context& ctx, double max_hours)
+      : queue_(ctx.queue_index),
+        max_replica_seconds_(max_hours * 3600.0 * (1 + 1e-9)),
+        // The summary's percentile is the nearest rank of a histogram whose buckets read up to
+        // 0.5 % off: counted from 1 % past the limit, with one task to spare.
+        max_late_(static_cast<int64_t>(std::floor((1 - ctx.cfg.slo->percentile / 100.0) *
+                                                  static_cast<double>(ctx.train_tasks))) +
+                  1),
+        // A KEDA preset's ticks may end the run up to a tick later.
+        max_events_(static_cast<int64_t>(
+            std::floor(ctx.bound * (ctx.train_seconds + 60) / 3600.0 + 1e-9))) {}
+
+  void OnTick(const sim::TickRecord& tick) override {
+    if (have_prev_) {
+      replica_seconds_ +=
+          prev_replicas_ * static_cast<double>((tick.at - prev_at_).count()) / 1000.0;
+    }
+    have_prev_ = true;
+    prev_at_ = tick.at;
+    prev_replicas_ = tick.replicas_after;
+    if (tick.patched && tick.replicas_after != tick.replicas_before) ++events_;
+    const sim::PoolQueue* pool = tick.workload ? tick.workload->pool(queue_) : nullptr;
+    const int64_t late = pool != nullptr ? pool->exceeded() : 0;
+    stop_ = replica_seconds_ > max_replica_seconds_ || late > max_late_ || events_ > max_events_;
+  }
+  bool Stop() const override { return stop_; }
+
+ private:
+  size_t queue_;
+  double max_replica_seconds_;
+  int64_t max_late_;
+  int64_t max_events_;
+  bool have_prev_ = false;
+  Timestamp prev_at_{};
+  int32_t prev_replicas_ = 0;
+  double replica_seconds_ = 0;
+  int64_t events_ = 0;
+  bool stop_ = false;
+};
+
+// `bar`: the score a candidate must beat to matter (the walk's current point, when feasible);
+// infinite: run to the end whatever it costs.
+Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c, double bar) {
   BufferedRecording::Source src(ctx.rec, ctx.rec.first_ms(), ctx.train_to_ms);
   const auto doc = ApplyCandidate(ctx.doc, ctx.queue_index, c, ctx.rate_name);
   sim::SimulationConfig cfg = ctx.cfg;
   if (c.rate_target > 0) cfg.models[ctx.rate_name].window_seconds = c.rate_window;
-  auto s = RunPolicy(doc, cfg, src, /*with_ideal=*/false);
+  const bool may_stop = bar < kInfeasible && ctx.train_tasks > 0 && ctx.train_seconds > 0;
+  StopWhenHopeless stop(ctx, bar);
+  RunOptions o;
+  if (may_stop) {
+    o.observer = &stop;
+    o.count_waits_over_seconds = WaitLimit(ctx) * 1.01;
+  }
+  auto s = RunPolicy(doc, cfg, src, o);
   if (!s) return s.error();
   Evaluated e;
   e.candidate = c;
+  if (stop.Stop()) {
+    e.complete = false;
+    e.floor = bar;
+    return e;
+  }
   e.replica_hours = s->replica_hours;
   e.wait = s->slo_wait;
   e.slo_met = s->slo_met;
@@ -57,12 +125,14 @@ Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c) {
   return e;
 }
 
-// Evaluates the candidates not seen yet, `threads` at a time.
+// Evaluates the candidates not seen yet, `threads` at a time, and those stopped earlier against
+// a lower bar than `bar` (they might beat it).
 Result<void> EvaluateAll(const Context& ctx, const std::vector<Candidate>& batch, int threads,
-                         std::map<std::string, Evaluated>& seen) {
+                         std::map<std::string, Evaluated>& seen, double bar) {
   std::vector<Candidate> todo;
   for (const auto& c : batch) {
-    if (seen.find(c.Key()) == seen.end() &&
+    const auto it = seen.find(c.Key());
+    if ((it == seen.end() || (!it->second.complete && it->second.floor < bar)) &&
         std::none_of(todo.begin(), todo.end(),
                      [&](const Candidate& t) { return t.Key() == c.Key(); })) {
       todo.push_back(c);
@@ -71,7 +141,7 @@ Result<void> EvaluateAll(const Context& ctx, const std::vector<Candidate>& batch
   std::vector<std::optional<Result<Evaluated>>> results(todo.size());
   std::atomic<size_t> next{0};
   auto work = [&]() {
-    for (size_t i = next++; i < todo.size(); i = next++) results[i] = Evaluate(ctx, todo[i]);
+    for (size_t i = next++; i < todo.size(); i = next++) results[i] = Evaluate(ctx, todo[i], bar);
   };
   std::vector<std::thread> pool;
   const int n = std::clamp(threads, 1, 64);
@@ -142,6 +212,45 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   ctx.train_to_ms = recording.first_ms() +
                     static_cast<int64_t>(std::llround(static_cast<double>(span) * (1 - holdout)));
   if (holdout == 0) ctx.train_to_ms = recording.last_ms() + 1;
+  const int64_t whole_to = recording.last_ms() + 1;
+  const bool has_holdout = ctx.train_to_ms <= recording.last_ms();
+
+  // The ideals of the training part, the held-out part and the whole recording, within the
+  // bounds as given: planned from the policy as given's runs of each span (each span once), one
+  // after the other on a thread of their own while the search runs.
+  std::optional<sim::IdealInput> train_in;
+  std::optional<sim::IdealInput> holdout_in;
+  std::optional<sim::IdealInput> whole_in;
+  auto input_of = [&](int64_t from, int64_t to, std::optional<sim::IdealInput>& in) {
+    BufferedRecording::Source src(recording, from, to);
+    RunOptions o;
+    o.ideal_input = &in;
+    return RunPolicy(autoscaler, cfg, src, o);
+  };
+  if (auto s = input_of(recording.first_ms(), ctx.train_to_ms, train_in); !s) return s.error();
+  if (has_holdout) {
+    if (auto s = input_of(ctx.train_to_ms, whole_to, holdout_in); !s) return s.error();
+    if (auto s = input_of(recording.first_ms(), whole_to, whole_in); !s) return s.error();
+  }
+  std::vector<sim::IdealInput> to_plan;
+  for (const auto* in : {&train_in, &holdout_in, &whole_in}) {
+    if (*in) to_plan.push_back(**in);
+  }
+  std::future<std::vector<sim::IdealResult>> ideals =
+      std::async(std::launch::async, [plans = std::move(to_plan)] {
+        std::vector<sim::IdealResult> out;
+        for (const auto& in : plans) out.push_back(sim::ComputeIdeal(in));
+        return out;
+      });
+  // Every candidate runs on the training part: its tasks are drawn once, not once per run.
+  if (train_in) {
+    if (auto it = ctx.cfg.models.find(queue_name); it != ctx.cfg.models.end()) {
+      auto drawn = std::make_shared<const sim::PoolTasks>(sim::DrawTasks(*train_in));
+      ctx.train_tasks = static_cast<int64_t>(drawn->arrival.size());
+      ctx.train_seconds = train_in->end_seconds;
+      it->second.drawn = std::move(drawn);
+    }
+  }
 
   std::map<std::string, Evaluated> seen;
   // The presets first: the policy as given sets the default event bound, and all three stay
@@ -151,7 +260,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   presets[1].preset = Preset::kHpaDefault;
   presets[2].preset = Preset::kKedaDefault;
   ctx.bound = 1e9;  // Score is not used before the bound is known
-  if (auto ok = EvaluateAll(ctx, presets, options.threads, seen); !ok) return ok.error();
+  if (auto ok = EvaluateAll(ctx, presets, options.threads, seen, kNoBar); !ok) return ok.error();
   const Evaluated given = seen.at(presets[0].Key());
   ctx.bound = options.max_events_per_hour > 0 ? options.max_events_per_hour
                                               : std::max(0.5, 0.9 * given.events_per_hour);
@@ -195,7 +304,13 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   }
   Candidate current;
   auto step_best = [&](const std::vector<Candidate>& batch) -> Result<void> {
-    if (auto ok = EvaluateAll(ctx, batch, options.threads, seen); !ok) return ok.error();
+    // A run that cannot beat the current point (when it is feasible) is stopped early: the
+    // walk goes exactly where full runs would take it.
+    const auto cur = seen.find(current.Key());
+    const double bar = cur != seen.end() && cur->second.complete && cur->second.feasible
+                           ? cur->second.replica_hours
+                           : kNoBar;
+    if (auto ok = EvaluateAll(ctx, batch, options.threads, seen, bar); !ok) return ok.error();
     for (const auto& c : batch) {
       if (score_of(c) < score_of(current)) current = c;
       if (score_of(c) < score_of(best)) best = c;
@@ -314,21 +429,36 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   out.holdout_from_ms = ctx.train_to_ms;
   sim::SimulationConfig best_cfg = ctx.cfg;
   if (best.rate_target > 0) best_cfg.models[ctx.rate_name].window_seconds = best.rate_window;
+  // The reported runs draw their tasks as `ebb simulate` does.
+  for (auto& [name, model] : best_cfg.models) model.drawn.reset();
+  std::vector<sim::IdealResult> planned = ideals.get();
+  size_t next_ideal = 0;
+  auto take_ideal = [&](const std::optional<sim::IdealInput>& in) {
+    return in && next_ideal < planned.size() ? std::optional(planned[next_ideal++]) : std::nullopt;
+  };
   {
     BufferedRecording::Source src(recording, recording.first_ms(), ctx.train_to_ms);
-    auto s = RunPolicy(out.recommended, best_cfg, src, /*with_ideal=*/true);
+    RunOptions o;
+    o.ideal = take_ideal(train_in);
+    auto s = RunPolicy(out.recommended, best_cfg, src, o);
     if (!s) return s.error();
     out.train = std::move(*s);
   }
-  if (ctx.train_to_ms <= recording.last_ms()) {
-    BufferedRecording::Source src(recording, ctx.train_to_ms, recording.last_ms() + 1);
-    auto s = RunPolicy(out.recommended, best_cfg, src, /*with_ideal=*/true);
+  out.ideal = out.train.ideal;  // the whole recording when nothing is held out
+  if (has_holdout) {
+    BufferedRecording::Source src(recording, ctx.train_to_ms, whole_to);
+    RunOptions o;
+    o.ideal = take_ideal(holdout_in);
+    auto s = RunPolicy(out.recommended, best_cfg, src, o);
     if (!s) return s.error();
     out.holdout = std::move(*s);
+    out.ideal = take_ideal(whole_in);
   }
   // The Pareto front: no other candidate is both cheaper and faster.
   std::vector<Evaluated> all;
-  for (const auto& [key, e] : seen) all.push_back(e);
+  for (const auto& [key, e] : seen) {
+    if (e.complete) all.push_back(e);
+  }
   std::sort(all.begin(), all.end(), [](const Evaluated& x, const Evaluated& y) {
     return x.replica_hours < y.replica_hours ||
            (x.replica_hours == y.replica_hours && x.wait < y.wait);

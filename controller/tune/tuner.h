@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,10 @@ struct Evaluated {
   double events_per_hour = 0;
   bool slo_met = false;
   bool feasible = false;  // SLO met with the margin and events within the bound
+  // Stopped before the end: it could not beat the search's point then (a feasible one costing
+  // `floor` replica-hours), being dearer or unable to meet the bounds; the numbers are unset.
+  bool complete = true;
+  double floor = 0;
 };
 
 struct TuneResult {
@@ -58,6 +63,9 @@ struct TuneResult {
   sim::Summary holdout;            // the best on the held-out part (with its ideal)
   std::vector<Evaluated> front;    // cost-vs-wait Pareto front of every candidate tried
   std::vector<Evaluated> presets;  // as given, HPA default, KEDA default on the training part
+  // The ideal schedule of the whole recording within the bounds as given (train and holdout
+  // carry their parts' ideals, within the same bounds).
+  std::optional<sim::IdealResult> ideal;
   int64_t runs = 0;
   double seconds = 0;
   int64_t holdout_from_ms = 0;
