@@ -545,7 +545,14 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   bool was_active = false;
   for (const auto& c : Member(status, "conditions"))
     if (Str(c, "type") == "Active" && Str(c, "status") == "True") was_active = true;
-  RefreshRestoredState(*st, was_active, wall_.Now());
+  const Timestamp now = wall_.Now();
+  RefreshRestoredState(*st, was_active, now);
+  // What was stored is what a restore needs: re-dating it (RefreshRestoredState) is no reason
+  // to write it again. Without this key every gained Autoscaler wrote its status once, and a
+  // replica taking over thousands of them waited on as many writes (docs/sharding.md).
+  e.persisted_key =
+      PersistKey(*st, now, LongestWindowSeconds(e.autoscaler->spec, options_.settings),
+                 FailuresThatMatter(e.autoscaler->spec));
   e.rec->set_state(std::move(*st));
   r.notes.push_back({false, "decision state restored from status"});
 }
@@ -568,9 +575,10 @@ void Engine::SetLeading(bool leading) {
     std::lock_guard lock(mu_);
     // The previous leader kept status current: restore from it, not from what we saw earlier;
     // and act now rather than at the interval a follower was idling at.
+    const Timestamp now = mono_.Now();
     for (auto& [k, e] : entries_) {
       e->restored = false;
-      if (e->owned) queue_.Schedule(k, FirstDue(e->interval_s));
+      if (e->owned) queue_.Schedule(k, now);
     }
   }
   observer_.Leading(leading);
@@ -592,9 +600,11 @@ void Engine::SetOwnership(Ownership owns) {
     for (auto& [k, e] : entries_) {
       const bool owned = Owned(k);
       if (owned && !e->owned) {
-        // Gained: its previous owner kept status current; restore from it and act now.
+        // Gained: its previous owner kept status current; restore from it and act now, not
+        // spread over an interval as after a start (a gain writes nothing unless something
+        // changed, see Restore).
         e->restored = false;
-        queue_.Schedule(k, FirstDue(e->interval_s));
+        queue_.Schedule(k, mono_.Now());
       } else if (!owned && e->owned) {
         dropped.push_back(k);
       }
