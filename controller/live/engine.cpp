@@ -418,6 +418,16 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
           ReconcileResult notes;
           Restore(e, obj, notes);
           w->notes = std::move(notes.notes);
+          // From here on last_status holds the status: the object is kept without it (as in
+          // OnAutoscaler), unless a newer one arrived meanwhile. A restart with nothing to
+          // write gets no watch event that would drop it there.
+          if (obj.contains("status")) {
+            nlohmann::json rest = obj;
+            rest.erase("status");
+            std::string text = Dump(rest);
+            std::lock_guard lock(mu_);
+            if (leading_.load() && e.owned && e.object == obj_text) e.object = std::move(text);
+          }
         }
       }
     } catch (const std::exception& ex) {
