@@ -102,6 +102,19 @@ def rss_mb(pid):
         if l.startswith("VmRSS:"): return int(l.split()[1]) / 1024
     return 0
 
+def smaps_rollup_kb(pid):
+    """Rss, Pss and their anonymous and file parts (kB), from /proc/PID/smaps_rollup."""
+    out = {}
+    for l in open(f"/proc/{pid}/smaps_rollup"):
+        k, _, v = l.partition(":")
+        if k in ("Rss", "Pss", "Pss_Anon", "Pss_File", "Anonymous", "Private_Dirty", "Shared_Clean", "Private_Clean"):
+            out[k] = int(v.split()[0])
+    for l in open(f"/proc/{pid}/status"):
+        if l.startswith(("RssAnon:", "RssFile:", "Threads:")):
+            k, v = l.split(":")
+            out[k] = int(v.split()[0])
+    return out
+
 def loadavg():
     return open("/proc/loadavg").read().split()[:3]
 
@@ -172,6 +185,7 @@ if not os.environ.get("BENCH_SKIP_IDLE"):
     results["ready_idle_ms"] = (wait_ready(p, port, log) or float("nan")) * 1000
     time.sleep(5)
     results["idle_rss_mb"] = rss_mb(p.pid)
+    results["idle_smaps_kb"] = smaps_rollup_kb(p.pid)
     p.send_signal(signal.SIGTERM); p.wait()
 
 # ---- N Autoscalers (kept across runs with BENCH_DIR: run.sh reuses the cluster)
@@ -286,12 +300,12 @@ if REPLICAS > 1:
             "probed": len(probe), "lease_duration_s": LEASE, "holders_before": held}
     # Grow the probed lists (10 -> 30 items: desired 6 replicas from 2) at the kill.
     procs[victim_i][0].send_signal(signal.SIGKILL); procs[victim_i][0].wait()
-    tk = time.monotonic()
+    tk = time.monotonic(); tk_wall = time.time()
     pipe = subprocess.Popen(["redis-cli", "-p", str(redis_port)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
     for i in probe:
         pipe.stdin.write(f"rpush q{i} {' '.join(['t'] * 20)}\n".encode())
     pipe.stdin.close(); pipe.wait()
-    left = set(probe); first = None
+    left = set(probe); first = None; acted = []
     while left and time.monotonic() - tk < 10 * LEASE:
         for i in list(left):
             # Acted: its status shows the raised reading (a WorkerPool has no pods, so a Value
@@ -299,14 +313,25 @@ if REPLICAS > 1:
             _, a = api("GET", f"/apis/ebb.dev/v1alpha1/namespaces/{ns}/autoscalers/a{i}")
             if a.get("status", {}).get("targets") == "backlog: 30/10":
                 left.discard(i)
-                if first is None: first = time.monotonic() - tk
+                acted.append(time.monotonic() - tk)
+                if first is None: first = acted[-1]
         time.sleep(0.2)
     kill["first_acted_s"] = round(first, 1) if first is not None else None
     kill["all_probed_acted_s"] = round(time.monotonic() - tk, 1) if not left else None
+    kill["median_acted_s"] = round(sorted(acted)[len(acted) // 2], 1) if acted else None
     kill["not_acted"] = len(left)
     _, leases = api("GET", f"/apis/coordination.k8s.io/v1/namespaces/ebb-system/leases?labelSelector=ebb.dev/shard-group%3Dbench-{ns}")
     kill["holders_after"] = {l["metadata"]["name"]: l["spec"].get("holderIdentity", "") for l in leases.get("items", [])
                              if "-shard-" in l["metadata"]["name"]}
+    # When the survivors took the victim's shards (the Leases' acquireTime; same host clock).
+    taken = []
+    for l in leases.get("items", []):
+        m = re.match(rf"^bench-{ns}-shard-(\d+)$", l["metadata"]["name"])
+        at = l["spec"].get("acquireTime")
+        if m and int(m.group(1)) in vshards and at:
+            from datetime import datetime
+            taken.append(datetime.strptime(at.replace("Z", "+0000"), "%Y-%m-%dT%H:%M:%S.%f%z").timestamp() - tk_wall)
+    kill["shards_taken_after_s"] = sorted(round(x, 1) for x in taken)
     kill["survivor_rss_mb"] = [round(rss_mb(p.pid), 1) for p, *_ in procs[1:]]
     kill["loadavg"] = loadavg()
     print(json.dumps({"kill": kill}, indent=1), flush=True)

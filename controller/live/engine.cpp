@@ -107,7 +107,10 @@ void MaybeFail(const std::string& key) {
 
 struct Engine::Entry {
   // Guarded by Engine::mu_.
-  std::string object;        // the latest object as text: a JSON tree per Autoscaler costs ~10x
+  // The latest object as text (a JSON tree per Autoscaler costs ~10x); without its status while
+  // this replica leads, owns and has restored it: the status then is the one it wrote itself,
+  // kept in last_status (see OnAutoscaler).
+  std::string object;
   uint64_t fingerprint = 0;  // of spec and annotations: a change to act on
   bool dirty = true;
   bool restored = false;
@@ -415,6 +418,16 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
           ReconcileResult notes;
           Restore(e, obj, notes);
           w->notes = std::move(notes.notes);
+          // From here on last_status holds the status: the object is kept without it (as in
+          // OnAutoscaler), unless a newer one arrived meanwhile. A restart with nothing to
+          // write gets no watch event that would drop it there.
+          if (obj.contains("status")) {
+            nlohmann::json rest = obj;
+            rest.erase("status");
+            std::string text = Dump(rest);
+            std::lock_guard lock(mu_);
+            if (leading_.load() && e.owned && e.object == obj_text) e.object = std::move(text);
+          }
         }
       }
     } catch (const std::exception& ex) {
@@ -510,6 +523,10 @@ void Engine::Rebuild(Entry& e, const nlohmann::json& obj) {
   e.invalid.clear();
   e.dry_run = options_.dry_run || *dry_run;
   e.binding = std::move(*binding);
+  // Each scaler bound keeps its own copy of its parsed block; the Autoscaler's copy is read by
+  // nothing after Bind (~1.8 KB per Redis source, with its unused TLS, Sentinel and Cluster
+  // fields).
+  for (auto& source : a.sources) source.config.reset();
   e.source_types = SourceTypesLabel(a);
   e.interval_s = a.spec.polling_interval_seconds;
   std::optional<decision::DecisionState> keep;
@@ -532,6 +549,8 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   // process's clock wrote; the step check starts afresh from it.
   e.clocks_seen.reset();
   nlohmann::json status = Member(obj, "status");
+  // Kept without its status (OnAutoscaler): the status is the one last written from here.
+  if (!obj.contains("status") && e.last_status != "{}") status = Parse(e.last_status);
   if (!status.is_object()) status = nlohmann::json::object();
   e.last_status = Dump(status);
   e.persisted_key.clear();
@@ -545,7 +564,14 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   bool was_active = false;
   for (const auto& c : Member(status, "conditions"))
     if (Str(c, "type") == "Active" && Str(c, "status") == "True") was_active = true;
-  RefreshRestoredState(*st, was_active, wall_.Now());
+  const Timestamp now = wall_.Now();
+  RefreshRestoredState(*st, was_active, now);
+  // What was stored is what a restore needs: re-dating it (RefreshRestoredState) is no reason
+  // to write it again. Without this key every gained Autoscaler wrote its status once, and a
+  // replica taking over thousands of them waited on as many writes (docs/sharding.md).
+  e.persisted_key =
+      PersistKey(*st, now, LongestWindowSeconds(e.autoscaler->spec, options_.settings),
+                 FailuresThatMatter(e.autoscaler->spec));
   e.rec->set_state(std::move(*st));
   r.notes.push_back({false, "decision state restored from status"});
 }
@@ -568,9 +594,10 @@ void Engine::SetLeading(bool leading) {
     std::lock_guard lock(mu_);
     // The previous leader kept status current: restore from it, not from what we saw earlier;
     // and act now rather than at the interval a follower was idling at.
+    const Timestamp now = mono_.Now();
     for (auto& [k, e] : entries_) {
       e->restored = false;
-      if (e->owned) queue_.Schedule(k, FirstDue(e->interval_s));
+      if (e->owned) queue_.Schedule(k, now);
     }
   }
   observer_.Leading(leading);
@@ -592,9 +619,11 @@ void Engine::SetOwnership(Ownership owns) {
     for (auto& [k, e] : entries_) {
       const bool owned = Owned(k);
       if (owned && !e->owned) {
-        // Gained: its previous owner kept status current; restore from it and act now.
+        // Gained: its previous owner kept status current; restore from it and act now, not
+        // spread over an interval as after a start (a gain writes nothing unless something
+        // changed, see Restore).
         e->restored = false;
-        queue_.Schedule(k, FirstDue(e->interval_s));
+        queue_.Schedule(k, mono_.Now());
       } else if (!owned && e->owned) {
         dropped.push_back(k);
       }
@@ -614,6 +643,14 @@ void Engine::SetOwnership(Ownership owns) {
     auto it = entries_.find(k);
     if (it == entries_.end() || it->second->owned) continue;
     Entry& e = *it->second;
+    if (e.last_status != "{}") {
+      // Until its next owner writes, the status for a later gain is the one written from here.
+      nlohmann::json obj = nlohmann::json::parse(e.object, nullptr, false);
+      if (obj.is_object() && !obj.contains("status")) {
+        obj["status"] = Parse(e.last_status);
+        e.object = Dump(obj);
+      }
+    }
     e.dirty = true;
     e.restored = false;
     e.rec.reset();
@@ -668,7 +705,16 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
     it = entries_.emplace(key, std::move(e)).first;
   }
   Entry& e = *it->second;
-  e.object = Dump(*obj);
+  if (leading_.load() && e.owned && e.restored && obj->contains("status")) {
+    // The status of an Autoscaler this replica writes comes back here as what it wrote: kept
+    // once, in last_status (~1.3 KB each). Restore falls back to that, and a lost shard puts it
+    // back into the object (SetOwnership).
+    nlohmann::json rest = *obj;
+    rest.erase("status");
+    e.object = Dump(rest);
+  } else {
+    e.object = Dump(*obj);
+  }
   const auto shadow = DryRunAnnotation(*obj);
   e.shadow = shadow && *shadow;
   if (e.target_key != target_key) {
