@@ -477,6 +477,13 @@ std::vector<std::vector<decision::MetricReading>> Engine::Poll(const Batch& batc
 }
 
 void Engine::Finish(Work& w, std::vector<decision::MetricReading> readings) {
+  // The shard may have been lost while this item waited in the pool's backlog or polled: its
+  // next owner may be acting already, so nothing is written from here (never two writers for
+  // one target). SetOwnership forgets the key and waits for this Done.
+  if (!Owned(w.item.key)) {
+    queue_.Done(w.item.key);
+    return;
+  }
   ReconcileResult r;
   try {
     r = w.failed ? Contain(w, *w.failed) : Reconcile(w, std::move(readings));

@@ -2,6 +2,7 @@
 // polled in batches, status/Events/metrics out. Milliseconds per case, no server.
 #include <prometheus/text_serializer.h>
 
+#include <atomic>
 #include <catch2/catch.hpp>
 
 #include "controller/live/engine.h"
@@ -418,4 +419,31 @@ TEST_CASE("leadership lost and regained with no watch event meanwhile: restored,
   w.engine->SetLeading(true);
   w.Tick(1);
   CHECK(w.kube.status_writes == writes);
+}
+
+TEST_CASE("an item whose shard was lost while it waited or polled writes nothing",
+          "[unit][reconcile][shard]") {
+  // Under overload a replica missed its renew deadline while items it had prepared still sat in
+  // the work pool; they went on to patch and write status after another replica took the shard
+  // (seen at 30,000 over three replicas): two writers for one target.
+  World w;
+  w.kube.TargetOf("jobs", "Deployment", "lost").replicas = 2;
+  w.sources.readings["jobs/lost"] = {Tasks(40)};  // 8 workers' worth: a rescale if reconciled
+  w.Add(AutoscalerObject("lost", "lost"));
+  std::atomic<bool> mine{true};
+  auto owns = [&mine](const std::string&) { return mine.load(); };
+  w.engine->SetOwnership(owns);
+  w.wall.Advance(Seconds(15));
+  w.mono.Advance(Seconds(15));
+  auto batches = w.engine->Prepare(w.engine->queue().PopDue(w.mono.Now(), 16));
+  REQUIRE(batches.size() == 1);
+  REQUIRE(batches[0].items.size() == 1);
+  auto readings = w.engine->Poll(batches[0]);
+  const int writes = w.kube.status_writes;
+  mine = false;  // the shard's Lease is lost before the worker reaches Finish
+  w.engine->Finish(*batches[0].items[0], std::move(readings[0]));
+  w.engine->SetOwnership(owns);  // returns: the key is not held any more
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "lost").patches == 0);
+  CHECK(w.kube.status_writes == writes);
+  CHECK(w.engine->queue().size() == 0);
 }
