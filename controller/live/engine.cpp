@@ -336,9 +336,13 @@ std::string Engine::Conflict(const Entry& e) const {
 }
 
 void Engine::Reschedule(const Work& w, int32_t interval_s) {
-  // Fixed rate from the due time, without catch-up bursts after a stall.
-  Timestamp next = w.item.due + ebb::Seconds(std::max(1, interval_s));
-  if (next < w.taken) next = w.taken;
+  // Fixed rate from the due time, without catch-up bursts after a stall: a reconcile taken more
+  // than an interval late goes on at the next slot after it was taken. (It used to be due again
+  // at once, so an overloaded replica reconciled everything twice in a row and fell further
+  // behind: 145,094 reconciles for 84,668 due at 10,000 after a start-up burst.)
+  const Duration interval = ebb::Seconds(std::max(1, interval_s));
+  Timestamp next = w.item.due + interval;
+  if (next <= w.taken) next = w.item.due + interval * ((w.taken - w.item.due) / interval + 1);
   queue_.Schedule(w.item.key, next);
 }
 
@@ -595,16 +599,27 @@ Timestamp Engine::FirstDue(int32_t interval_s) {
          Duration(spread_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spread_ms)(rng) : 0);
 }
 
+Timestamp Engine::GainDue(int32_t interval_s, std::size_t gained) {
+  // Gained Autoscalers were kept current by their previous owner: soon, but at ~1,000 per
+  // second over at most one interval rather than all in the same instant.
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  const int64_t spread_ms = std::min<int64_t>(interval_s * 1000LL, static_cast<int64_t>(gained));
+  return mono_.Now() +
+         Duration(spread_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spread_ms)(rng) : 0);
+}
+
 void Engine::SetLeading(bool leading) {
   leading_ = leading;
   if (leading) {
     std::lock_guard lock(mu_);
     // The previous leader kept status current: restore from it, not from what we saw earlier;
-    // and act now rather than at the interval a follower was idling at.
-    const Timestamp now = mono_.Now();
+    // and act now rather than at the interval a follower was idling at -- spread at 1,000 per
+    // second, so that 10,000 at once (a start after the first list) are not one burst.
+    std::size_t owned = 0;
+    for (const auto& [k, e] : entries_) owned += e->owned ? 1U : 0U;
     for (auto& [k, e] : entries_) {
       e->restored = false;
-      if (e->owned) queue_.Schedule(k, now);
+      if (e->owned) queue_.Schedule(k, GainDue(e->interval_s, owned));
     }
   }
   observer_.Leading(leading);
@@ -623,6 +638,8 @@ void Engine::SetOwnership(Ownership owns) {
   std::vector<std::string> dropped;
   {
     std::lock_guard lock(mu_);
+    std::size_t gained = 0;
+    for (const auto& [k, e] : entries_) gained += Owned(k) && !e->owned ? 1U : 0U;
     for (auto& [k, e] : entries_) {
       const bool owned = Owned(k);
       if (owned && !e->owned) {
@@ -630,7 +647,7 @@ void Engine::SetOwnership(Ownership owns) {
         // spread over an interval as after a start (a gain writes nothing unless something
         // changed, see Restore).
         e->restored = false;
-        queue_.Schedule(k, mono_.Now());
+        queue_.Schedule(k, GainDue(e->interval_s, gained));
       } else if (!owned && e->owned) {
         dropped.push_back(k);
       }

@@ -109,6 +109,7 @@ class Engine {
   std::string Conflict(const Entry& e) const;
   void Reschedule(const Work& w, int32_t interval_s);
   Timestamp FirstDue(int32_t interval_s);
+  Timestamp GainDue(int32_t interval_s, std::size_t gained);  // mu_ held
 
   KubeAccess& kube_;
   SourceAccess& sources_;
