@@ -589,21 +589,13 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
 
 // ---- watch events ------------------------------------------------------------------------------
 
-Timestamp Engine::FirstDue(int32_t interval_s) {
-  // Spread first reconciles (a restart with thousands of Autoscalers) at ~100 per second over
-  // at most one interval; a single new Autoscaler starts within a few milliseconds.
+Timestamp Engine::SpreadDue(int32_t interval_s, std::size_t count, int64_t ms_each) {
+  // Many Autoscalers due at once (a start with thousands: ~100 per second, ms_each 10; gained
+  // ones, kept current by their previous owner: ~1,000 per second) are spread over at most one
+  // interval rather than one instant; a single one starts within a few milliseconds.
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  const int64_t n = static_cast<int64_t>(entries_.size());
-  const int64_t spread_ms = std::min<int64_t>(interval_s * 1000LL, n * 10);
-  return mono_.Now() +
-         Duration(spread_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spread_ms)(rng) : 0);
-}
-
-Timestamp Engine::GainDue(int32_t interval_s, std::size_t gained) {
-  // Gained Autoscalers were kept current by their previous owner: soon, but at ~1,000 per
-  // second over at most one interval rather than all in the same instant.
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  const int64_t spread_ms = std::min<int64_t>(interval_s * 1000LL, static_cast<int64_t>(gained));
+  const int64_t spread_ms =
+      std::min<int64_t>(interval_s * 1000LL, static_cast<int64_t>(count) * ms_each);
   return mono_.Now() +
          Duration(spread_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spread_ms)(rng) : 0);
 }
@@ -619,7 +611,7 @@ void Engine::SetLeading(bool leading) {
     for (const auto& [k, e] : entries_) owned += e->owned ? 1U : 0U;
     for (auto& [k, e] : entries_) {
       e->restored = false;
-      if (e->owned) queue_.Schedule(k, GainDue(e->interval_s, owned));
+      if (e->owned) queue_.Schedule(k, SpreadDue(e->interval_s, owned, kGainedMsEach));
     }
   }
   observer_.Leading(leading);
@@ -647,7 +639,7 @@ void Engine::SetOwnership(Ownership owns) {
         // spread over an interval as after a start (a gain writes nothing unless something
         // changed, see Restore).
         e->restored = false;
-        queue_.Schedule(k, GainDue(e->interval_s, gained));
+        queue_.Schedule(k, SpreadDue(e->interval_s, gained, kGainedMsEach));
       } else if (!owned && e->owned) {
         dropped.push_back(k);
       }
@@ -755,7 +747,9 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
     e.interval_s = interval;
     // A spec change is acted on now; a new Autoscaler within its spread. Another replica's
     // shard waits until this one gains it.
-    if (e.owned) queue_.Schedule(key, is_new ? FirstDue(interval) : mono_.Now());
+    if (e.owned)
+      queue_.Schedule(key,
+                      is_new ? SpreadDue(interval, entries_.size(), kFirstMsEach) : mono_.Now());
   }
   observer_.Autoscalers(entries_.size());
 }

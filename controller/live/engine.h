@@ -108,8 +108,10 @@ class Engine {
                    ReconcileResult& r);
   std::string Conflict(const Entry& e) const;
   void Reschedule(const Work& w, int32_t interval_s);
-  Timestamp FirstDue(int32_t interval_s);
-  Timestamp GainDue(int32_t interval_s, std::size_t gained);  // mu_ held
+  // Due within min(interval, count * ms_each) from now, at random. mu_ held.
+  static constexpr int64_t kFirstMsEach = 10;  // a start: ~100 per second
+  static constexpr int64_t kGainedMsEach = 1;  // leadership or shards gained: ~1,000 per second
+  Timestamp SpreadDue(int32_t interval_s, std::size_t count, int64_t ms_each);
 
   KubeAccess& kube_;
   SourceAccess& sources_;

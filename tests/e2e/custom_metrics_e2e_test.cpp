@@ -64,7 +64,7 @@ void FeedPodMetrics(const std::string& ns, const std::vector<std::string>& pods)
     custom.push_back(
         {{"resource", "pods"}, {"name", p}, {"metric", "queue_length"}, {"value", "10"}});
   }
-  std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
+  WritePodMetrics(ns, usage);
   std::ofstream(CustomDir() + "/" + ns + ".json") << json{{"custom", custom}}.dump();
 }
 

@@ -300,6 +300,10 @@ std::vector<std::string> ReadyDeployment(const std::string& ns, const std::strin
   return pods;
 }
 
+void WritePodMetrics(const std::string& ns, const nlohmann::json& usage) {
+  std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
+}
+
 void ApplyShardingRbac() {
   std::ifstream in(RepoDir() + "/manifests/components/sharding/rbac-sharding.yaml");
   std::stringstream text;

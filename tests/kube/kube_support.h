@@ -40,6 +40,9 @@ nlohmann::json GetObject(const std::string& path);
 // A Deployment of `n` pods marked Running and Ready since long ago (no kubelet here), whose
 // scale's status.selector is set; returns the pods' names.
 std::vector<std::string> ReadyDeployment(const std::string& ns, const std::string& name, int n);
+// What the test metrics server answers for namespace `ns` from now on:
+// {"<pod>": {"<container>": {"cpu": "180m", ...}}} (tests/support/kube/metrics_server.py).
+void WritePodMetrics(const std::string& ns, const nlohmann::json& usage);
 // What manifests/components/sharding grants, bound to the tests' controller identity
 // (ebb-system/ebb).
 void ApplyShardingRbac();

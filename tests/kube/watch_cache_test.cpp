@@ -7,7 +7,6 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <thread>
@@ -223,7 +222,7 @@ TEST_CASE("a namespace's pod metrics are read once for all its Resource Autoscal
   for (const auto& pod : web) usage[pod] = {{"main", {{"cpu", "100m"}}}};
   for (const auto& pod : api) usage[pod] = {{"main", {{"cpu", "300m"}}}};
   usage["stray"] = {{"main", {{"cpu", "900m"}}}};
-  std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
+  WritePodMetrics(ns, usage);
 
   const auto proxy = NewProxy();
   FaultProxy& p = *proxy;
@@ -265,7 +264,7 @@ TEST_CASE("a namespace's pod metrics are read once for all its Resource Autoscal
 
   SECTION("older than max age: read again, new values seen") {
     usage[api[0]] = {{"main", {{"cpu", "500m"}}}};
-    std::ofstream(TheCluster().Env("POD_METRICS_FILE") + ".d/" + ns + ".json") << usage.dump();
+    WritePodMetrics(ns, usage);
     decision::Observation again;
     api_reader->Read(t0 + Seconds(6), {}, again);
     CHECK(Seen(p, "GET", metrics_path) == 2);

@@ -71,6 +71,12 @@ struct World {
   void Add(const nlohmann::json& obj) {
     engine->OnAutoscaler("jobs/" + obj["metadata"]["name"].get<std::string>(), &obj);
   }
+  // An Autoscaler `name` scaling Deployment `name` (2 replicas) on a Redis reading of `reading`.
+  void AddWorker(const std::string& name, decision::MetricReading reading) {
+    kube.TargetOf("jobs", "Deployment", name).replicas = 2;
+    sources.readings["jobs/" + name] = {std::move(reading)};
+    Add(AutoscalerObject(name, name));
+  }
   // Every Autoscaler due (all of them: the first pass spreads them over at most one interval).
   void Tick(int64_t seconds = 15) {
     wall.Advance(Seconds(seconds));
@@ -405,9 +411,7 @@ TEST_CASE("leadership lost and regained with no watch event meanwhile: restored,
   // While it leads, the engine keeps an Autoscaler's object without the status it wrote itself
   // (one copy, in the stored status); a restore falls back to that copy.
   World w;
-  w.kube.TargetOf("jobs", "Deployment", "worker").replicas = 2;
-  w.sources.readings["jobs/worker"] = {Tasks(10)};
-  w.Add(AutoscalerObject("worker", "worker"));
+  w.AddWorker("worker", Tasks(10));
   w.Tick();
   nlohmann::json echoed = AutoscalerObject("worker", "worker");
   echoed["status"] = w.Status("worker");
@@ -428,9 +432,7 @@ TEST_CASE("an item whose shard was lost while it waited or polled writes nothing
   // the work pool; they went on to patch and write status after another replica took the shard
   // (seen at 30,000 over three replicas): two writers for one target.
   World w;
-  w.kube.TargetOf("jobs", "Deployment", "lost").replicas = 2;
-  w.sources.readings["jobs/lost"] = {Tasks(40)};  // 8 workers' worth: a rescale if reconciled
-  w.Add(AutoscalerObject("lost", "lost"));
+  w.AddWorker("lost", Tasks(40));  // 8 workers' worth: a rescale if reconciled
   std::atomic<bool> mine{true};
   auto owns = [&mine](const std::string&) { return mine.load(); };
   w.engine->SetOwnership(owns);
@@ -454,9 +456,7 @@ TEST_CASE("a reconcile taken more than an interval late goes on at its next slot
   // It used to be due again at once: an overloaded replica reconciled everything twice in a row
   // and fell further behind (145,094 reconciles for 84,668 due at 10,000 after a start burst).
   World w;
-  w.kube.TargetOf("jobs", "Deployment", "late").replicas = 2;
-  w.sources.readings["jobs/late"] = {Tasks(10)};
-  w.Add(AutoscalerObject("late", "late"));
+  w.AddWorker("late", Tasks(10));
   w.Tick();
   REQUIRE(w.sources.rounds.size() == 1);
   w.sources.rounds.clear();
