@@ -433,7 +433,7 @@ TEST_CASE("the single-namespace RBAC variant is enough to run the controller", "
   CHECK(WaitFor(
       [&] { return Condition(Status(ns, "worker"), "Ready").value("status", "") == "True"; },
       Seconds(10)));
-  CHECK(!Events(ns, "SuccessfulRescale").empty());
+  CHECK(WaitFor([&] { return !Events(ns, "SuccessfulRescale").empty(); }, Seconds(10)));
   CHECK(ctl.log().find("forbidden") == std::string::npos);
   CHECK(ctl.log().find("Forbidden") == std::string::npos);
 }
@@ -503,7 +503,7 @@ TEST_CASE("dry run decides and reports but never patches", "[e2e][kube]") {
   CHECK(Condition(Status(ns, "worker"), "Ready")["reason"] == "DryRun");
   CHECK(Events(ns, "SuccessfulRescale").empty());
   CHECK(ctl.log().find("dry run: would rescale") != std::string::npos);
-  CHECK(!Events(ns, "WouldRescale").empty());
+  CHECK(WaitFor([&] { return !Events(ns, "WouldRescale").empty(); }, Seconds(10)));
   CHECK(
       ctl.Get("/metrics")
           .find("ebb_scale_events_total{autoscaler=\"worker\",direction=\"up\",dry_run=\"true\"") !=
@@ -616,7 +616,7 @@ spec:
   CHECK(c["status"] == "False");
   CHECK(c["message"].get<std::string>().find("HorizontalPodAutoscaler " + ns + "/native") !=
         std::string::npos);
-  CHECK(!Events(ns, "AmbiguousScaleTarget").empty());
+  CHECK(WaitFor([&] { return !Events(ns, "AmbiguousScaleTarget").empty(); }, Seconds(10)));
   std::this_thread::sleep_for(std::chrono::seconds(2));
   CHECK(SpecReplicas(ns, "worker") == 1);
   // The HPA goes away: ebb takes over.

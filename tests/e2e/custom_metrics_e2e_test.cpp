@@ -150,7 +150,12 @@ spec:
   INFO(st.dump());
   CHECK(st["currentMetrics"][2]["type"] == "Pods");
   CHECK(st["currentMetrics"][2].dump().find("\"10\"") != std::string::npos);
-  CHECK(HasEvent(ns, "SuccessfulRescale", "New size: 4; reason: pods metric queue_length"));
+  // Events are recorded after the patch and the status write.
+  CHECK(WaitFor(
+      [&] {
+        return HasEvent(ns, "SuccessfulRescale", "New size: 4; reason: pods metric queue_length");
+      },
+      Seconds(10)));
   // The two new pods are Pending (no kubelet) and have no samples: upstream's rebalancing
   // counts them as 0 on a scale-up, which puts the average at the target: it stays at 4.
   std::this_thread::sleep_for(std::chrono::seconds(5));
@@ -281,5 +286,5 @@ TEST_CASE("migration walk-through: convert, validate, shadow beside the HPA, swi
                              {{"metadata", {{"annotations", {{"ebb.dev/dry-run", nullptr}}}}}}));
   INFO(ctl.proc->log());
   REQUIRE(WaitFor([&] { return SpecReplicas(ns, "web") == 4; }, Seconds(30)));
-  CHECK(HasEvent(ns, "SuccessfulRescale", "New size: 4"));
+  CHECK(WaitFor([&] { return HasEvent(ns, "SuccessfulRescale", "New size: 4"); }, Seconds(10)));
 }

@@ -122,7 +122,7 @@ TEST_CASE("API server 500/503 on the scale read, 409/429 on the patch, 500 on th
   REQUIRE(!get_failed.empty());
   CHECK(get_failed[0]["message"].get<std::string>().find("50") != std::string::npos);
   // The patch was refused (409 three times): an Event, and the next reconcile patches.
-  CHECK(!EventsFor(ns, "worker", "FailedRescale").empty());
+  CHECK(WaitFor([&] { return !EventsFor(ns, "worker", "FailedRescale").empty(); }, Seconds(10)));
   // The status write failed three times and was written in the end.
   CHECK(WaitFor(
       [&] { return Condition(Status(ns, "worker"), "Ready").value("status", "") == "True"; },

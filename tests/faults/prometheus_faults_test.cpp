@@ -55,7 +55,9 @@ void CheckHeld(const Ctl& ctl, ReplicaMonitor& mon, const std::string& ns, const
   const std::string msg =
       WaitForReason(ns, r.name, "ScalingActive", "FailedGetPrometheusMetric", Seconds(20));
   CHECK(msg.find(r.says) != std::string::npos);
-  CHECK(!EventsFor(ns, r.name, "FailedGetPrometheusMetric").empty());
+  // The Event is recorded after the status is written.
+  CHECK(WaitFor([&] { return !EventsFor(ns, r.name, "FailedGetPrometheusMetric").empty(); },
+                Seconds(10)));
   const std::string errors = "ebb_scaler_errors_total{autoscaler=\"" + r.name + "\",metric=\"rps\"";
   CHECK(WaitFor([&] { return ctl.Metric(errors) >= 3; }, Seconds(15)));
   CHECK(ctl.log().find(ns + "/" + r.name) != std::string::npos);
@@ -166,7 +168,8 @@ TEST_CASE("Prometheus 503 HTML page with non-UTF-8 bytes: the process lives, the
   REQUIRE(ctl.proc->running());
   const std::string msg = Condition(Status(ns, "page"), "ScalingActive").value("message", "");
   CHECK(msg.find("HTTP 503") != std::string::npos);
-  CHECK(!EventsFor(ns, "page", "FailedGetPrometheusMetric").empty());
+  CHECK(WaitFor([&] { return !EventsFor(ns, "page", "FailedGetPrometheusMetric").empty(); },
+                Seconds(10)));
   CHECK(SpecReplicas(ns, "page") == 4);
   // An Autoscaler created now is still served by the same process.
   Install(ns, {{"control", pass.url(), "vector(700)", "", ""}}, &names);
