@@ -89,6 +89,10 @@ void Informer::Apply(const std::string& key, const nlohmann::json* obj) {
   on_change_(key, obj);
 }
 
+namespace {
+constexpr int kPageRetries = 4;  // backing off 1, 2, 4, 8 x initial_backoff (12 s at 800 ms)
+}  // namespace
+
 Result<void> Informer::Relist() {
   stats_.lists.fetch_add(1);
   // Each page is delivered as it arrives, only its keys kept: holding every page until the last
@@ -102,7 +106,17 @@ Result<void> Informer::Relist() {
     std::string p = path_ + sep + "limit=" + std::to_string(options_.list_page_size);
     if (!cont.empty()) p += "&continue=" + net::UrlEncode(cont);
     auto page = client_.Get(p);
-    if (!page) return page.error();  // an expired continue token (410) restarts the list
+    // A later page that failed retryably (a loaded server timing it out, 5xx, 429) is asked for
+    // again with the same token: restarting from the first page made a 30,000-object list under
+    // load start over for minutes. Anything else, an expired token (410) included, restarts.
+    for (int retry = 0;
+         !page && page.error().retryable() && !stop_ && !cont.empty() && retry < kPageRetries;
+         ++retry) {
+      stats_.page_retries.fetch_add(1);
+      Sleep(options_.initial_backoff * (1 << retry));
+      page = client_.Get(p);
+    }
+    if (!page) return page.error();
     for (auto& item : (*page)["items"]) {
       // managedFields are server-side apply bookkeeping, often the bulk of an object.
       if (item.contains("metadata")) item["metadata"].erase("managedFields");

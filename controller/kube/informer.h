@@ -36,6 +36,7 @@ struct InformerStats {
   std::atomic<uint64_t> errors{0};
   std::atomic<uint64_t> bookmarks{0};
   std::atomic<uint64_t> idle_rewatches{0};  // quiet watches re-opened, staying healthy
+  std::atomic<uint64_t> page_retries{0};    // list pages after the first asked for again
 };
 
 class Informer {

@@ -7,7 +7,9 @@ namespace ebb::live {
 namespace {
 
 constexpr const char* kGroupVersion = "ebb.dev/v1alpha1";
-constexpr std::size_t kMaxBatch = 4096;
+// Keys taken from the queue and not yet finished, at most: under overload the rest wait in the
+// queue in due order (drift shows it), and a shard hand-over waits for this many at most.
+constexpr std::size_t kMaxTaken = 2048;
 
 }  // namespace
 
@@ -56,11 +58,14 @@ void Controller::Start() {
 void Controller::Dispatch() {
   DueQueue& queue = engine_.queue();
   for (;;) {
+    queue.WaitProcessingBelow(kMaxTaken);
     auto first = queue.Take(queue_clock_);
     if (!first) return;
     // Everything due within the batch window joins the first: one poll round for all of them.
     std::vector<DueItem> due{*first};
-    for (auto& item : queue.PopDue(first->due + options_.batch_window, kMaxBatch))
+    const std::size_t taken = queue.processing();
+    for (auto& item : queue.PopDue(first->due + options_.batch_window,
+                                   kMaxTaken > taken ? kMaxTaken - taken : 0))
       due.push_back(std::move(item));
     for (Engine::Batch& b : engine_.Prepare(due)) {
       pool_->Submit([this, batch = std::make_shared<Engine::Batch>(std::move(b))] {

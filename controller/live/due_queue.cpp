@@ -93,6 +93,16 @@ void DueQueue::WaitIdle(const std::vector<std::string>& keys) {
   });
 }
 
+void DueQueue::WaitProcessingBelow(std::size_t max) {
+  std::unique_lock lock(mu_);
+  idle_cv_.wait(lock, [&] { return shutdown_ || processing_.size() < max; });
+}
+
+std::size_t DueQueue::processing() const {
+  std::lock_guard lock(mu_);
+  return processing_.size();
+}
+
 std::optional<Timestamp> DueQueue::NextDue() const {
   std::lock_guard lock(mu_);
   if (order_.empty()) return std::nullopt;

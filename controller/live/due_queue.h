@@ -38,6 +38,11 @@ class DueQueue {
   // Blocks until no worker holds any of `keys` (e.g. before the shard they belong to is handed
   // to another replica).
   void WaitIdle(const std::vector<std::string>& keys);
+  // Blocks until fewer than `max` keys are being processed (or Shutdown): the dispatcher's
+  // backpressure, so an overloaded process leaves due keys here, in due order, instead of in an
+  // unbounded backlog of taken ones that a shard hand-over (WaitIdle) would have to wait for.
+  void WaitProcessingBelow(std::size_t max);
+  std::size_t processing() const;
   std::optional<Timestamp> NextDue() const;
   std::size_t size() const;
   void Shutdown();

@@ -453,30 +453,39 @@ std::vector<std::vector<decision::MetricReading>> Engine::Poll(const Batch& batc
   if (batch.types.empty()) return out;  // nothing to poll: invalid or failed to build
   std::vector<const api::Autoscaler*> as;
   std::vector<SourceAccess::Binding*> bs;
+  std::vector<std::size_t> at;  // index in the batch of each polled item
   int32_t interval = 86400;
-  for (const auto& w : batch.items) {
-    as.push_back(&*w->entry->autoscaler);
-    bs.push_back(w->entry->binding.get());
-    interval = std::min(interval, w->entry->interval_s.load());
+  for (std::size_t i = 0; i < batch.items.size(); ++i) {
+    const Work& w = *batch.items[i];
+    // A shard lost since Prepare: not polled (Finish drops it), so a hand-over waiting for the
+    // batch does not wait for its sources too.
+    if (!Owned(w.item.key)) continue;
+    as.push_back(&*w.entry->autoscaler);
+    bs.push_back(w.entry->binding.get());
+    at.push_back(i);
+    interval = std::min(interval, w.entry->interval_s.load());
   }
+  if (as.empty()) return out;
   const Timestamp now = wall_.Now();
   const Timestamp deadline =
       now + std::min<Duration>(options_.metrics_timeout, ebb::Seconds(std::max(1, interval)));
   const auto started = std::chrono::steady_clock::now();
+  std::vector<std::vector<decision::MetricReading>> polled(as.size());
   try {
-    out = sources_.Poll(as, bs, now, deadline);
+    polled = sources_.Poll(as, bs, now, deadline);
   } catch (const std::exception&) {
     // Batched, one bad answer would sink every Autoscaler: poll each on its own instead.
     for (std::size_t i = 0; i < as.size(); ++i) {
       try {
-        out[i] = std::move(sources_.Poll({as[i]}, {bs[i]}, now, deadline).at(0));
+        polled[i] = std::move(sources_.Poll({as[i]}, {bs[i]}, now, deadline).at(0));
       } catch (const std::exception& ex) {
-        batch.items[i]->failed = std::string("reading metrics: ") + ex.what();
+        batch.items[at[i]]->failed = std::string("reading metrics: ") + ex.what();
       }
     }
   }
   observer_.Polled(batch.types, SecondsSince(started));
-  out.resize(batch.items.size());
+  for (std::size_t i = 0; i < at.size() && i < polled.size(); ++i)
+    out[at[i]] = std::move(polled[i]);
   return out;
 }
 

@@ -130,6 +130,39 @@ TEST_CASE("cut watches are resumed and 410 Gone forces a re-list, the cache conv
   inf.Stop();
 }
 
+TEST_CASE("a list page that fails is asked for again with its continue token, not from the start",
+          "[kube][faults][informer]") {
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
+  const std::string ns = NewNamespace("pages");
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(Admin().Post("/api/v1/namespaces/" + ns + "/configmaps",
+                         {{"metadata", {{"name", "cm-" + std::to_string(i)}}}}));
+  kube::KubeClient c(ThroughProxy(p));
+  kube::InformerOptions io;
+  io.initial_backoff = Duration(50);
+  io.list_page_size = 2;  // three pages
+  kube::Informer inf(
+      c, "/api/v1/namespaces/" + ns + "/configmaps",
+      [](const std::string&, const nlohmann::json*) {}, io);
+  // The second page fails twice (a 503, then a 504 as a loaded server answers).
+  p.Add(Fault::Status("continue=", 1, 503));
+  p.Add(Fault::Status("continue=", 1, 504));
+  inf.Start();
+  REQUIRE(inf.WaitForSync(Seconds(10)));
+  for (int i = 0; i < 5; ++i) CHECK(inf.Get(ns + "/cm-" + std::to_string(i)).has_value());
+  CHECK(p.faults_applied() == 2);
+  CHECK(inf.stats().page_retries == 2);
+  CHECK(inf.stats().lists == 1);
+  int first_pages = 0;
+  for (const auto& s : p.Seen())
+    if (s.find("/configmaps?limit=2") != std::string::npos &&
+        s.find("continue=") == std::string::npos)
+      ++first_pages;
+  CHECK(first_pages == 1);  // before: the list started over, the first page asked for 3 times
+  inf.Stop();
+}
+
 TEST_CASE("a quiet watch re-opened after its idle timeout keeps the informer healthy",
           "[kube][faults][informer]") {
   const std::string ns = NewNamespace("quiet");

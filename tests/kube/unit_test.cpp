@@ -1,7 +1,10 @@
 // The controller's pure parts, without a cluster: the due-time queue and the status rules.
+#include <atomic>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
 #include "controller/api/timestamps.h"
 #include "controller/base/text.h"
@@ -54,6 +57,30 @@ TEST_CASE("due queue: a removed key is not re-added by its worker", "[unit][queu
   q.Remove("a");                      // the Autoscaler was deleted meanwhile
   q.Done("a");
   CHECK_FALSE(q.NextDue().has_value());
+}
+
+TEST_CASE("due queue: the dispatcher waits while too many keys are taken", "[unit][queue]") {
+  live::DueQueue q;
+  const Timestamp t0 = FromUnixMillis(1'000'000);
+  for (const char* k : {"a", "b", "c"}) q.Schedule(k, t0);
+  REQUIRE(q.PopDue(t0, 2).size() == 2);
+  CHECK(q.processing() == 2);
+  std::atomic<bool> passed{false};
+  std::thread dispatcher([&] {
+    q.WaitProcessingBelow(2);
+    passed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK_FALSE(passed.load());  // two taken, the bound is two: it waits
+  q.Done("a");
+  dispatcher.join();
+  CHECK(passed.load());
+  CHECK(q.processing() == 1);
+  CHECK(q.NextDue() == t0);  // "c" still waits in the queue
+  // Shutdown releases a waiting dispatcher.
+  std::thread stopped([&] { q.WaitProcessingBelow(1); });
+  q.Shutdown();
+  stopped.join();
 }
 
 TEST_CASE("conditions keep lastTransitionTime unless the status flips", "[unit][status]") {

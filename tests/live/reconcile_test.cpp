@@ -451,6 +451,33 @@ TEST_CASE("an item whose shard was lost while it waited or polled writes nothing
   CHECK(w.engine->queue().size() == 0);
 }
 
+TEST_CASE("an item whose shard was lost before its poll is not polled, the others of its batch are",
+          "[unit][reconcile][shard]") {
+  // A hand-over waits for every taken item of the lost shard: polling them first made it wait
+  // for their metric sources too.
+  World w;
+  w.AddWorker("kept", Tasks(40));
+  w.AddWorker("lost", Tasks(40));
+  std::atomic<bool> lost{false};
+  auto owns = [&lost](const std::string& key) { return !(lost && key == "jobs/lost"); };
+  w.engine->SetOwnership(owns);
+  w.wall.Advance(Seconds(15));
+  w.mono.Advance(Seconds(15));
+  auto batches = w.engine->Prepare(w.engine->queue().PopDue(w.mono.Now(), 16));
+  REQUIRE(batches.size() == 1);
+  REQUIRE(batches[0].items.size() == 2);
+  w.sources.rounds.clear();
+  lost = true;
+  auto readings = w.engine->Poll(batches[0]);
+  REQUIRE(w.sources.rounds.size() == 1);
+  CHECK(w.sources.rounds[0] == std::vector<std::string>{"jobs/kept"});
+  REQUIRE(readings.size() == 2);
+  for (std::size_t i = 0; i < 2; ++i)
+    w.engine->Finish(*batches[0].items[i], std::move(readings[i]));
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "kept").patches == 1);
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "lost").patches == 0);
+}
+
 TEST_CASE("a reconcile taken more than an interval late goes on at its next slot, not at once",
           "[unit][reconcile]") {
   // It used to be due again at once: an overloaded replica reconciled everything twice in a row
