@@ -151,6 +151,13 @@ Result<LabelSelector> LabelSelector::Parse(const std::string& text) {
   return s;
 }
 
+std::vector<std::string> LabelSelector::EqualityTerms() const {
+  std::vector<std::string> out;
+  for (const auto& r : requirements_)
+    if (r.op == Op::kIn && r.values.size() == 1) out.push_back(LabelTerm(r.key, r.values[0]));
+  return out;
+}
+
 bool LabelSelector::Matches(const Labels& labels) const {
   for (const auto& r : requirements_) {
     const auto it = labels.find(r.key);

@@ -19,11 +19,19 @@ using Labels = std::map<std::string, std::string>;
 // operator unknown.
 Result<std::string> FormatLabelSelector(const nlohmann::json& selector);
 
+// The index term of one label, as EqualityTerms writes it.
+inline std::string LabelTerm(const std::string& key, const std::string& value) {
+  return key + "=" + value;
+}
+
 class LabelSelector {
  public:
   // "a=b,a==b,a!=b,a in (x,y),a notin (x),a,!a"; kParse naming the requirement on garbage.
   static Result<LabelSelector> Parse(const std::string& text);
   bool Matches(const Labels& labels) const;
+  // "key=value" of each requirement only one value satisfies (a=b, a in (b)): a pod matching
+  // the selector carries every one of them, so an index by label narrows the pods to test.
+  std::vector<std::string> EqualityTerms() const;
   bool empty() const { return requirements_.empty(); }
 
  private:

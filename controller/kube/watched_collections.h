@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -27,9 +28,32 @@ class WatchedCollections {
  public:
   using Trim = std::function<std::optional<T>(const nlohmann::json&)>;
   using Lease = std::shared_ptr<void>;
+  // The terms an object is indexed by ("app=web" for each label, say): a reader asking for one
+  // term visits only the objects that carry it instead of the whole collection.
+  using IndexTerms = std::function<std::vector<std::string>(const T&)>;
+  using Keys = std::set<std::string>;
 
-  WatchedCollections(KubeClient& client, InformerOptions options)
-      : state_(std::make_shared<State>(client, options)) {}
+  // What a reader sees: the objects by key, and the keys of those carrying a term.
+  class View {
+   public:
+    const std::map<std::string, T>& objects() const { return objects_; }
+    // Keys of the objects indexed under `term` (empty when none or without an index).
+    const Keys& With(const std::string& term) const {
+      static const Keys kNone;
+      const auto it = index_.find(term);
+      return it == index_.end() ? kNone : it->second;
+    }
+
+   private:
+    friend class WatchedCollections;
+    View(const std::map<std::string, T>& o, const std::map<std::string, Keys>& i)
+        : objects_(o), index_(i) {}
+    const std::map<std::string, T>& objects_;
+    const std::map<std::string, Keys>& index_;
+  };
+
+  WatchedCollections(KubeClient& client, InformerOptions options, IndexTerms terms = nullptr)
+      : state_(std::make_shared<State>(client, options, std::move(terms))) {}
 
   // `path`: a collection ("/apis/apps/v1/namespaces/ns/deployments"). The trim of the first
   // Acquire is the one used while the informer runs.
@@ -44,14 +68,20 @@ class WatchedCollections {
       Collection* raw = c.get();
       c->informer = std::make_unique<Informer>(
           st->client, path,
-          [raw, trim = std::move(trim)](const std::string& key, const nlohmann::json* obj) {
+          [raw, trim = std::move(trim), terms = st->terms](const std::string& key,
+                                                           const nlohmann::json* obj) {
             std::optional<T> t;
             if (obj) t = trim(*obj);
             std::lock_guard l(raw->mu);
-            if (t)
-              raw->objects.insert_or_assign(key, std::move(*t));
-            else
-              raw->objects.erase(key);
+            auto it = raw->objects.find(key);
+            if (terms && it != raw->objects.end()) raw->Unindex(key, terms(it->second));
+            if (!t) {
+              if (it != raw->objects.end()) raw->objects.erase(it);
+              return;
+            }
+            if (terms)
+              for (auto& term : terms(*t)) raw->index[std::move(term)].insert(key);
+            raw->objects.insert_or_assign(key, std::move(*t));
           },
           opts);
       c->informer->Start();
@@ -65,24 +95,15 @@ class WatchedCollections {
   // be stale or incomplete.
   template <typename F>
   bool Read(const std::string& path, Duration wait, F&& f) const {
-    std::shared_ptr<Collection> c;
-    {
-      std::lock_guard lock(state_->mu);
-      auto it = state_->by_path.find(path);
-      if (it == state_->by_path.end()) return false;
-      c = it->second;
-    }
-    if (!c->informer->synced()) {
-      // Only a new informer is waited for: one that keeps failing (RBAC, say) must not add its
-      // wait to every reconcile.
-      const auto left = std::chrono::duration_cast<Duration>(c->started + wait -
-                                                             std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !c->informer->WaitForSync(left)) return false;
-    }
-    if (!c->informer->healthy()) return false;
-    std::lock_guard l(c->mu);
-    f(static_cast<const std::map<std::string, T>&>(c->objects));
-    return true;
+    return Locked(path, wait, [&](const Collection& c) {
+      f(static_cast<const std::map<std::string, T>&>(c.objects));
+    });
+  }
+
+  // As Read, with the index: f(View).
+  template <typename F>
+  bool ReadView(const std::string& path, Duration wait, F&& f) const {
+    return Locked(path, wait, [&](const Collection& c) { f(View(c.objects, c.index)); });
   }
 
   // Collections with a running informer (for tests and logs).
@@ -112,18 +133,51 @@ class WatchedCollections {
   struct Collection {
     std::mutex mu;
     std::map<std::string, T> objects;
+    std::map<std::string, Keys> index;  // term -> keys of the objects carrying it
+    void Unindex(const std::string& key, const std::vector<std::string>& terms) {
+      for (const auto& term : terms) {
+        auto it = index.find(term);
+        if (it == index.end()) continue;
+        it->second.erase(key);
+        if (it->second.empty()) index.erase(it);
+      }
+    }
     int refs = 0;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     // Last: destroyed (stopped and joined) first, while the map it writes still exists.
     std::unique_ptr<Informer> informer;
   };
   struct State {
-    State(KubeClient& c, InformerOptions o) : client(c), options(o) {}
+    State(KubeClient& c, InformerOptions o, IndexTerms t)
+        : client(c), options(o), terms(std::move(t)) {}
     KubeClient& client;
     InformerOptions options;
+    IndexTerms terms;
     std::mutex mu;
     std::map<std::string, std::shared_ptr<Collection>> by_path;
   };
+
+  template <typename F>
+  bool Locked(const std::string& path, Duration wait, F&& f) const {
+    std::shared_ptr<Collection> c;
+    {
+      std::lock_guard lock(state_->mu);
+      auto it = state_->by_path.find(path);
+      if (it == state_->by_path.end()) return false;
+      c = it->second;
+    }
+    if (!c->informer->synced()) {
+      // Only a new informer is waited for: one that keeps failing (RBAC, say) must not add its
+      // wait to every reconcile.
+      const auto left = std::chrono::duration_cast<Duration>(c->started + wait -
+                                                             std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !c->informer->WaitForSync(left)) return false;
+    }
+    if (!c->informer->healthy()) return false;
+    std::lock_guard l(c->mu);
+    f(static_cast<const Collection&>(*c));
+    return true;
+  }
 
   static void Release(State& st, const std::string& path) {
     std::shared_ptr<Collection> gone;

@@ -18,6 +18,7 @@
 #include "controller/kube/resource_metrics.h"
 #include "controller/kube/scale_target.h"
 #include "controller/kube/target_cache.h"
+#include "controller/net/http_client.h"
 #include "tests/kube/fault_proxy.h"
 #include "tests/kube/kube_support.h"
 
@@ -210,6 +211,56 @@ TEST_CASE("pods come from the pod cache: one metrics.k8s.io read, no pod LIST",
     CHECK(Seen(p, "GET", "/api/v1/namespaces/" + ns + "/pods", "watch=") == 0);
   }
   CHECK(pods.watching().empty());
+}
+
+TEST_CASE("the pod cache selects by its label index exactly the pods the API server selects",
+          "[kube][watch][resource]") {
+  const std::string ns = NewNamespace("watch-index");
+  auto pod = [&](const std::string& name, const nlohmann::json& labels) {
+    REQUIRE(Admin().Post("/api/v1/namespaces/" + ns + "/pods",
+                         {{"metadata", {{"name", name}, {"labels", labels}}},
+                          {"spec", {{"containers", {{{"name", "c"}, {"image", "x"}}}}}}}));
+  };
+  pod("p1", {{"app", "web"}, {"tier", "a"}});
+  pod("p2", {{"app", "web"}, {"tier", "b"}});
+  pod("p3", {{"app", "api"}});
+  pod("p4", {{"other", "web"}});  // the value without the key: never an "app=web" match
+  kube::KubeClient client(kube::LoadKubeconfig(TheCluster().admin_kubeconfig()).value());
+  kube::PodCache pods(client);
+  const auto lease = pods.Acquire(ns);
+  // Equality terms (indexed), set-based and existence requirements (tested on the candidates or
+  // on every pod), and their mixes.
+  const std::vector<std::string> selectors = {
+      "app=web",          "app==web,tier=a", "app in (web)", "app=web,tier in (a,b)",
+      "app in (web,api)", "app=web,tier!=a", "tier",         "!tier",
+      "app=web,!tier",    "app=nothing",     "other=web",    "app notin (web)"};
+  auto agree = [&] {
+    for (const auto& text : selectors) {
+      INFO(text);
+      const auto cached = pods.Select(ns, *kube::LabelSelector::Parse(text), Seconds(10));
+      REQUIRE(cached);
+      std::vector<std::string> got, want;
+      for (const auto& p : *cached) got.push_back(p.name);
+      for (const auto& p : kube::PodsFromList(GetObject(
+               "/api/v1/namespaces/" + ns + "/pods?labelSelector=" + net::UrlEncode(text))))
+        want.push_back(p.name);
+      CHECK(got == want);
+    }
+  };
+  REQUIRE(WaitFor([&] { return pods.size() == 4; }, Seconds(10)));
+  agree();
+  // A relabelled pod moves in the index (one indexed only as first seen would be missing from
+  // "app=api"); a deleted one is gone.
+  REQUIRE(Admin().MergePatch("/api/v1/namespaces/" + ns + "/pods/p2",
+                             {{"metadata", {{"labels", {{"app", "api"}, {"tier", nullptr}}}}}}));
+  REQUIRE(Admin().Delete("/api/v1/namespaces/" + ns + "/pods/p1"));
+  REQUIRE(WaitFor(
+      [&] {
+        const auto web = pods.Select(ns, *kube::LabelSelector::Parse("app=web"), Seconds(1));
+        return web && web->empty() && pods.size() == 3;
+      },
+      Seconds(20)));
+  agree();
 }
 
 TEST_CASE("a namespace's pod metrics are read once for all its Resource Autoscalers",
