@@ -10,7 +10,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config ccache ca-certificates \
       libcurl4-openssl-dev nlohmann-json3-dev prometheus-cpp-dev libhiredis-dev libspdlog-dev \
-      libyaml-cpp-dev libssl-dev tzdata \
+      libyaml-cpp-dev libssl-dev zlib1g-dev tzdata \
  && rm -rf /var/lib/apt/lists/*
 # Only what the `ebb` target compiles (.dockerignore keeps tests, docs, manifests and builds out).
 COPY . /src

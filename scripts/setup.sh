@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake pkg-config ccache clang-format git
   libcurl4-openssl-dev libssl-dev nlohmann-json3-dev prometheus-cpp-dev libhiredis-dev libspdlog-dev
-  catch2 libyaml-cpp-dev
+  catch2 libyaml-cpp-dev zlib1g-dev
   # real servers for the integration tests
   redis-server redis-tools prometheus openssl curl jq python3 python3-celery python3-redis
   python3-yaml rabbitmq-server python3-amqp python3-bcrypt

@@ -105,7 +105,7 @@ Result<void> Informer::Relist() {
   do {
     std::string p = path_ + sep + "limit=" + std::to_string(options_.list_page_size);
     if (!cont.empty()) p += "&continue=" + net::UrlEncode(cont);
-    auto page = client_.Get(p);
+    auto page = client_.Get(p, options_.list_page_timeout);
     // A later page that failed retryably (a loaded server timing it out, 5xx, 429) is asked for
     // again with the same token: restarting from the first page made a 30,000-object list under
     // load start over for minutes. Anything else, an expired token (410) included, restarts.
@@ -114,7 +114,7 @@ Result<void> Informer::Relist() {
          ++retry) {
       stats_.page_retries.fetch_add(1);
       Sleep(options_.initial_backoff * (1 << retry));
-      page = client_.Get(p);
+      page = client_.Get(p, options_.list_page_timeout);
     }
     if (!page) return page.error();
     for (auto& item : (*page)["items"]) {

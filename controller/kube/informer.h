@@ -23,6 +23,9 @@ struct InformerOptions {
   Duration initial_backoff = Duration(800);
   Duration max_backoff = Seconds(30);
   int64_t list_page_size = 500;
+  // One list page may take this long (the API server's own request timeout): a loaded server
+  // answered 500 of 30,000 Autoscalers after the client's 10 s, and the list never completed.
+  Duration list_page_timeout = Seconds(60);
   Duration idle_timeout = Seconds(90);  // no byte for this long: the watch is dead
   // Keep whole objects for Get(); a consumer with its own copy keeps only the keys
   // (thousands of objects as JSON trees are most of a controller's memory).

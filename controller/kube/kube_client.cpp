@@ -223,11 +223,12 @@ void KubeClient::Configure(Handle& h) {
 }
 
 Result<ApiResponse> KubeClient::Do(Verb verb, const std::string& path, const std::string& body,
-                                   const std::string& content_type) {
+                                   const std::string& content_type, Duration timeout) {
   // The request timeout starts once the client-side limit lets the request go.
   Throttle();
   auto handle = Acquire();
-  const auto deadline = std::chrono::steady_clock::now() + options_.request_timeout;
+  const auto deadline =
+      std::chrono::steady_clock::now() + (timeout.count() > 0 ? timeout : options_.request_timeout);
   bool reloaded_token = false;
   for (int attempt = 0;; ++attempt) {
     Configure(*handle);
@@ -322,8 +323,8 @@ Result<ApiResponse> KubeClient::Do(Verb verb, const std::string& path, const std
 
 Result<nlohmann::json> KubeClient::JsonCall(Verb verb, const std::string& path,
                                             const std::string& body,
-                                            const std::string& content_type) {
-  auto r = Do(verb, path, body, content_type);
+                                            const std::string& content_type, Duration timeout) {
+  auto r = Do(verb, path, body, content_type, timeout);
   if (!r) return r.error();
   if (r->status < 200 || r->status >= 300)
     return MakeError(CodeForStatus(r->status), DescribeFailure(verb, path, *r));
@@ -356,6 +357,9 @@ std::string Dump(const nlohmann::json& j) {
 
 Result<nlohmann::json> KubeClient::Get(const std::string& path) {
   return JsonCall(Verb::kGet, path, "", "");
+}
+Result<nlohmann::json> KubeClient::Get(const std::string& path, Duration timeout) {
+  return JsonCall(Verb::kGet, path, "", "", timeout);
 }
 Result<nlohmann::json> KubeClient::Post(const std::string& path, const nlohmann::json& body) {
   return JsonCall(Verb::kPost, path, Dump(body), "");

@@ -74,11 +74,14 @@ class KubeClient {
 
   // Any HTTP status comes back as a response; only transport failures are errors.
   // `content_type` defaults to application/json for bodies.
+  // `timeout` 0: ClientOptions::request_timeout.
   Result<ApiResponse> Do(Verb verb, const std::string& path, const std::string& body = "",
-                         const std::string& content_type = "");
+                         const std::string& content_type = "", Duration timeout = Duration(0));
 
   // JSON helpers: non-2xx becomes an Error whose message names verb, path, status and reason.
   Result<nlohmann::json> Get(const std::string& path);
+  // A read allowed longer than request_timeout: a list page from a loaded server.
+  Result<nlohmann::json> Get(const std::string& path, Duration timeout);
   Result<nlohmann::json> Post(const std::string& path, const nlohmann::json& body);
   Result<nlohmann::json> Put(const std::string& path, const nlohmann::json& body);
   Result<nlohmann::json> MergePatch(const std::string& path, const nlohmann::json& patch);
@@ -103,7 +106,7 @@ class KubeClient {
   void Configure(Handle& h);
   std::string Token(bool force_reload);
   Result<nlohmann::json> JsonCall(Verb verb, const std::string& path, const std::string& body,
-                                  const std::string& content_type);
+                                  const std::string& content_type, Duration timeout = Duration(0));
   void Throttle();
   void Observe(Verb verb, const std::string& path, bool watch, long code,  // NOLINT
                Duration elapsed, std::string error);

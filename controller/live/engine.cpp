@@ -10,6 +10,7 @@
 #include "controller/api/state_json.h"
 #include "controller/base/text.h"
 #include "controller/decision/explain.h"
+#include "controller/live/packed_text.h"
 #include "controller/live/status.h"
 #include "controller/runtime/reconciler.h"
 #include "metrics/decision_snapshot.h"
@@ -107,8 +108,9 @@ void MaybeFail(const std::string& key) {
 
 struct Engine::Entry {
   // Guarded by Engine::mu_.
-  // The latest object as text (a JSON tree per Autoscaler costs ~10x); without its status while
-  // this replica leads, owns and has restored it: the status then is the one it wrote itself,
+  // The latest object as packed text (packed_text.h; a JSON tree per Autoscaler costs ~10x the
+  // text, the text ~3x the packed form: every replica keeps one per Autoscaler); without its status
+  // while this replica leads, owns and has restored it: the status then is the one it wrote itself,
   // kept in last_status (see OnAutoscaler).
   std::string object;
   uint64_t fingerprint = 0;  // of spec and annotations: a change to act on
@@ -382,7 +384,7 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
     w->item = item;
     w->taken = mono_.Now();
     w->started = std::chrono::steady_clock::now();
-    std::string obj_text;
+    std::string obj_packed;
     bool dirty = false, restored = true;
     {
       std::lock_guard lock(mu_);
@@ -411,12 +413,12 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
       restored = e.restored;
       e.restored = true;
       // The object's text is needed only to rebuild or restore (rec/invalid are the worker's).
-      if (dirty || !restored || (!e.rec && e.invalid.empty())) obj_text = e.object;
+      if (dirty || !restored || (!e.rec && e.invalid.empty())) obj_packed = e.object;
     }
     Entry& e = *w->entry;
     try {
-      if (!obj_text.empty()) {
-        const nlohmann::json obj = nlohmann::json::parse(obj_text, nullptr, false);
+      if (!obj_packed.empty()) {
+        const nlohmann::json obj = nlohmann::json::parse(Unpack(obj_packed), nullptr, false);
         if (dirty || (!e.rec && e.invalid.empty())) Rebuild(e, obj);
         if (!restored) {
           ReconcileResult notes;
@@ -428,9 +430,9 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
           if (obj.contains("status")) {
             nlohmann::json rest = obj;
             rest.erase("status");
-            std::string text = Dump(rest);
+            std::string packed = Pack(Dump(rest));
             std::lock_guard lock(mu_);
-            if (leading_.load() && e.owned && e.object == obj_text) e.object = std::move(text);
+            if (leading_.load() && e.owned && e.object == obj_packed) e.object = std::move(packed);
           }
         }
       }
@@ -670,10 +672,10 @@ void Engine::SetOwnership(Ownership owns) {
     Entry& e = *it->second;
     if (e.last_status != "{}") {
       // Until its next owner writes, the status for a later gain is the one written from here.
-      nlohmann::json obj = nlohmann::json::parse(e.object, nullptr, false);
+      nlohmann::json obj = nlohmann::json::parse(Unpack(e.object), nullptr, false);
       if (obj.is_object() && !obj.contains("status")) {
         obj["status"] = Parse(e.last_status);
-        e.object = Dump(obj);
+        e.object = Pack(Dump(obj));
       }
     }
     e.dirty = true;
@@ -736,9 +738,9 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
     // back into the object (SetOwnership).
     nlohmann::json rest = *obj;
     rest.erase("status");
-    e.object = Dump(rest);
+    e.object = Pack(Dump(rest));
   } else {
-    e.object = Dump(*obj);
+    e.object = Pack(Dump(*obj));
   }
   const auto shadow = DryRunAnnotation(*obj);
   e.shadow = shadow && *shadow;

@@ -163,6 +163,33 @@ TEST_CASE("a list page that fails is asked for again with its continue token, no
   inf.Stop();
 }
 
+TEST_CASE("a list page may take longer than the request timeout, up to the list page timeout",
+          "[kube][faults][informer]") {
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
+  const std::string ns = NewNamespace("slowpage");
+  REQUIRE(
+      Admin().Post("/api/v1/namespaces/" + ns + "/configmaps", {{"metadata", {{"name", "a"}}}}));
+  kube::ClientOptions o;
+  o.request_timeout = Seconds(1);
+  kube::KubeClient c(ThroughProxy(p), o);
+  kube::InformerOptions io;
+  io.list_page_timeout = Seconds(10);
+  kube::Informer inf(
+      c, "/api/v1/namespaces/" + ns + "/configmaps",
+      [](const std::string&, const nlohmann::json*) {}, io);
+  Fault slow = Fault::On("/configmaps?limit=", 1);
+  slow.latency = Seconds(2);  // a loaded server: beyond the request timeout
+  p.Add(slow);
+  inf.Start();
+  REQUIRE(inf.WaitForSync(Seconds(10)));
+  CHECK(p.faults_applied() == 1);
+  CHECK(inf.Get(ns + "/a").has_value());
+  CHECK(inf.stats().lists == 1);  // the slow page was waited for, not timed out and re-listed
+  CHECK(inf.stats().errors == 0);
+  inf.Stop();
+}
+
 TEST_CASE("a quiet watch re-opened after its idle timeout keeps the informer healthy",
           "[kube][faults][informer]") {
   const std::string ns = NewNamespace("quiet");
