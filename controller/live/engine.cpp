@@ -600,13 +600,13 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
 
 // ---- watch events ------------------------------------------------------------------------------
 
-Timestamp Engine::SpreadDue(int32_t interval_s, std::size_t count, int64_t ms_each) {
-  // Many Autoscalers due at once (a start with thousands: ~100 per second, ms_each 10; gained
-  // ones, kept current by their previous owner: ~1,000 per second) are spread over at most one
-  // interval rather than one instant; a single one starts within a few milliseconds.
+Timestamp Engine::SpreadDue(int32_t interval_s, std::size_t count, int64_t us_each) {
+  // Many Autoscalers due at once (a start with thousands: ~100 per second; gained ones, kept
+  // current by their previous owner: ~4,000 per second) are spread over at most one interval
+  // rather than one instant; a single one starts within a millisecond.
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const int64_t spread_ms =
-      std::min<int64_t>(interval_s * 1000LL, static_cast<int64_t>(count) * ms_each);
+      std::min<int64_t>(interval_s * 1000LL, static_cast<int64_t>(count) * us_each / 1000);
   return mono_.Now() +
          Duration(spread_ms > 0 ? std::uniform_int_distribution<int64_t>(0, spread_ms)(rng) : 0);
 }
@@ -622,7 +622,7 @@ void Engine::SetLeading(bool leading) {
     for (const auto& [k, e] : entries_) owned += e->owned ? 1U : 0U;
     for (auto& [k, e] : entries_) {
       e->restored = false;
-      if (e->owned) queue_.Schedule(k, SpreadDue(e->interval_s, owned, kGainedMsEach));
+      if (e->owned) queue_.Schedule(k, SpreadDue(e->interval_s, owned, kGainedUsEach));
     }
   }
   observer_.Leading(leading);
@@ -650,7 +650,7 @@ void Engine::SetOwnership(Ownership owns) {
         // spread over an interval as after a start (a gain writes nothing unless something
         // changed, see Restore).
         e->restored = false;
-        queue_.Schedule(k, SpreadDue(e->interval_s, gained, kGainedMsEach));
+        queue_.Schedule(k, SpreadDue(e->interval_s, gained, kGainedUsEach));
       } else if (!owned && e->owned) {
         dropped.push_back(k);
       }
@@ -760,7 +760,7 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
     // shard waits until this one gains it.
     if (e.owned)
       queue_.Schedule(key,
-                      is_new ? SpreadDue(interval, entries_.size(), kFirstMsEach) : mono_.Now());
+                      is_new ? SpreadDue(interval, entries_.size(), kFirstUsEach) : mono_.Now());
   }
   observer_.Autoscalers(entries_.size());
 }

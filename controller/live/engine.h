@@ -108,10 +108,12 @@ class Engine {
                    ReconcileResult& r);
   std::string Conflict(const Entry& e) const;
   void Reschedule(const Work& w, int32_t interval_s);
-  // Due within min(interval, count * ms_each) from now, at random. mu_ held.
-  static constexpr int64_t kFirstMsEach = 10;  // a start: ~100 per second
-  static constexpr int64_t kGainedMsEach = 1;  // leadership or shards gained: ~1,000 per second
-  Timestamp SpreadDue(int32_t interval_s, std::size_t count, int64_t ms_each);
+  // Due within min(interval, count * us_each) from now, at random. mu_ held.
+  static constexpr int64_t kFirstUsEach = 10'000;  // a start: ~100 per second
+  // Leadership or shards gained: ~4,000 per second (the dispatcher's bound on keys taken keeps
+  // a burst from piling up; 1,000 per second made a 5,000-Autoscaler takeover take 5 s more).
+  static constexpr int64_t kGainedUsEach = 250;
+  Timestamp SpreadDue(int32_t interval_s, std::size_t count, int64_t us_each);
 
   KubeAccess& kube_;
   SourceAccess& sources_;
