@@ -84,7 +84,9 @@ double SeasonExcessError(const MetricHistory& h, int64_t season, int64_t now_s, 
     excess += std::abs(r + *rise - y) - std::abs(r - y);
     ++n;
   }
-  if (n == 0) return std::nan("");
+  // Too few buckets back-tested (the season's first day): a day's noise without its ramp would
+  // shut the forecast off before the ramp it exists for was ever seen.
+  if (n < kDaySeconds / b / 2) return std::nan("");
   return excess / n;
 }
 
@@ -143,8 +145,8 @@ std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings&
     return std::nullopt;
   }
   // The gate: a season whose ramps, back-tested over the last day, forecast worse than the
-  // reading alone (its rises do not recur) forecasts nothing. Without a back-test yet (the
-  // first day of the season), it forecasts.
+  // reading alone (its rises do not recur) forecasts nothing. Without a back-test of at least
+  // half a day yet (the season's first day), it forecasts.
   const double excess = use_daily ? h.daily_error : h.weekly_error;
   if (excess > 0) return std::nullopt;
   double f = static_cast<double>(reading_milli) + (use_daily ? *daily : *weekly);

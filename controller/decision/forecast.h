@@ -7,9 +7,10 @@
 // seasonal level over-forecasts (BENCHMARKS.md, "Predictive"); what recurs is the shape of a
 // regular ramp (office hours, a daily peak). Each season is back-tested over the last day at the
 // same lookahead against persistence (the reading alone): a season whose ramps forecast worse
-// forecasts nothing. The weekly season is used once a week of history exists, unless the daily
-// one was clearly more accurate over the last day. No fitted parameters; gaps (a restart, a failed
-// metric) need no re-fit; it forecasts after one day; cheap enough to run at every decision.
+// forecasts nothing (once at least half a day of buckets was back-tested). The weekly season is
+// used once a week of history exists, unless the daily one was clearly more accurate over the last
+// day. No fitted parameters; gaps (a restart, a failed metric) need no re-fit; it forecasts after
+// one day; cheap enough to run at every decision.
 #pragma once
 
 #include <optional>
