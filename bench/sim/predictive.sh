@@ -6,14 +6,15 @@
 #   bench/sim/predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]   (celery alibaba; also nasa)
 #   EBB_BENCH_U="0.6 0.8" bench/sim/predictive.sh ...   (other arrival-rate targets)
 #   EBB_BENCH_B="20 60" ...                            (other backlog targets, else per workload)
+#   EBB_BENCH_L="120 600" ...                          (lookaheads swept in predictive mode)
 #   EBB_BENCH_JOBS=2 ...                               (simulations run at once)
 #
 # Both modes run the same Autoscaler and the same grid: the workload's backlog metric with an
 # AverageValue target b (swept) plus the queue's arrival rate (Prometheus rate() over 60 s) with
 # an AverageValue target of u x one replica's throughput (swept), so the reactive policy is tuned
 # as much as the predictive one; "predictive" adds `predictive: {lookaheadSeconds: L}` to the
-# arrival rate. Needs jq. Writes workloads-data/ in the current directory
-# (bench/sim/workloads/derive.sh, plus the NASA July per-minute trace).
+# arrival rate (L swept too). Needs jq. Writes workloads-data/ in the current directory
+# (bench/sim/workloads/derive.sh, plus the NASA July per-minute trace and its first three days).
 set -eu
 ebb=${1:?usage: predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]}
 traces=${2:?usage: predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]}
@@ -25,6 +26,9 @@ out=workloads-data
 # 1995-07-01 00:00 EDT (04:00 UTC).
 awk -F, 'NR > 1 { printf "%d,backlog,%d\n", 804571200 + $1, $2 * 100 }' \
   "$traces/nasa_http_1995/nasa_jul95_per_minute.csv" > "$out/nasa-jul.csv"
+# nasa3: its first three days (1995-07-01 to 07-03, 19.8 million tasks at x100; the whole month,
+# 189 million, is too slow to sweep): a day of warm-up, then two days the daily season forecasts.
+awk -F, '$1 < 804571200 + 3 * 86400' "$out/nasa-jul.csv" > "$out/nasa3.csv"
 [ $# -gt 0 ] || set -- celery alibaba
 
 # workload -> min max backlog-targets per-replica-throughput slo model
@@ -32,22 +36,24 @@ params() {
   case $1 in
     celery) echo "1 20 60 0.5 120 {type: queue, queueModel: pool, intervalSeconds: 60, serviceRate: 0.5}" ;;
     alibaba) echo "0 20 4 0.0346 120 {type: queue, queueModel: pool, intervalSeconds: 60, reading: backlogAndInFlight, serviceTime: {distribution: recorded, file: $out/alibaba-durations.csv}}" ;;
-    nasa) echo "1 80 160 16 10 {type: queue, queueModel: pool, intervalSeconds: 60, concurrency: 4, serviceTime: {distribution: lognormal, meanSeconds: 0.25, cv: 1}}" ;;
+    nasa | nasa3) echo "1 80 160 16 10 {type: queue, queueModel: pool, intervalSeconds: 60, concurrency: 4, serviceTime: {distribution: lognormal, meanSeconds: 0.25, cv: 1}}" ;;
   esac
 }
 # The arrival-rate targets swept (u): they must cross the point where reactive alone misses the
 # SLO, since a forecast only adds replicas and can win only where a leaner policy needs it.
-grid_u() { echo "${EBB_BENCH_U:-1.0 1.2 1.4}"; }
+grid_u() { echo "${EBB_BENCH_U:-1.0 1.1 1.2 1.3 1.4}"; }
+# Lookaheads: reactive has none (0); predictive sweeps them.
+grid_l() { [ "$1" = reactive ] && echo 0 || echo "${EBB_BENCH_L:-120 600}"; }
 recording() { [ "$1" = nasa ] && echo "$out/nasa-jul.csv" || echo "$out/$1.csv"; }
 
-spec() {  # workload mode backlog-target u
-  set -- "$1" "$2" "$3" "$4" $(params "$1")
-  w=$1 mode=$2 backlog=$3 u=$4 min=$5 max=$6 rate=$8 slo=$9
-  shift 9
+spec() {  # workload mode backlog-target u lookahead
+  set -- "$1" "$2" "$3" "$4" "$5" $(params "$1")
+  w=$1 mode=$2 backlog=$3 u=$4 lookahead=$5 min=$6 max=$7 rate=$9 slo=${10}
+  shift 10
   model=$*
   target=$(awk -v u="$u" -v r="$rate" 'BEGIN { printf "%dm", u * r * 1000 + 0.5 }')
   predictive=""
-  [ "$mode" = predictive ] && predictive="      predictive: {lookaheadSeconds: ${EBB_BENCH_LOOKAHEAD:-120}}"
+  [ "$mode" = predictive ] && predictive="      predictive: {lookaheadSeconds: $lookahead}"
   cat <<YAML
 apiVersion: ebb.dev/v1alpha1
 kind: Autoscaler
@@ -94,19 +100,21 @@ for w in "$@"; do
   for mode in reactive predictive; do
     for b in ${EBB_BENCH_B:-$(params "$w" | awk '{print $3}' | tr , ' ')}; do
       for u in $(grid_u); do
-        f="$out/predictive-$w-$mode-$b-$u"
-        spec "$w" "$mode" "$b" "$u" > "$f.new"
-        # An unchanged run is not repeated (its JSON is kept).
-        if [ -s "$f.json" ] && cmp -s "$f.new" "$f.yaml"; then rm "$f.new"; continue; fi
-        mv "$f.new" "$f.yaml"
-        rm -f "$f.json"
-        echo "$f $(recording "$w")"
+        for l in $(grid_l "$mode"); do
+          f="$out/predictive-$w-$mode-$b-$u-$l"
+          spec "$w" "$mode" "$b" "$u" "$l" > "$f.new"
+          # An unchanged run is not repeated (its JSON is kept).
+          if [ -s "$f.json" ] && cmp -s "$f.new" "$f.yaml"; then rm "$f.new"; continue; fi
+          mv "$f.new" "$f.yaml"
+          rm -f "$f.json"
+          echo "$f $(recording "$w")"
+        done
       done
     done
   done
 done | xargs -P "${EBB_BENCH_JOBS:-2}" -L 1 sh -c '"$0" simulate -f "$1.yaml" --metrics "$2" --json > "$1.json"' "$ebb"
 
-echo "| workload (SLO p99) | mode | cheapest meeting the SLO: b, u, replica-hours, p99 wait, scale events/h | all runs (b/u: h / p99 s) |"
+echo "| workload (SLO p99) | mode | cheapest meeting the SLO: b/u(/L), replica-hours, p99 wait, scale events/h | all runs (b/u(/L): h / p99 s) |"
 echo "|---|---|---|---|"
 for w in "$@"; do
   slo=$(params "$w" | awk '{print $5}')
@@ -114,14 +122,18 @@ for w in "$@"; do
     best="" all=""
     for b in ${EBB_BENCH_B:-$(params "$w" | awk '{print $3}' | tr , ' ')}; do
       for u in $(grid_u); do
-        f="$out/predictive-$w-$mode-$b-$u"
-        row=$(jq -r --arg u "$b/$u" '"\($u) \(.replicaHours) \(.slo.policyWaitSeconds) \(.slo.met) \(.scaleEventsPerHour)"' "$f.json")
-        h=$(echo "$row" | awk '{printf "%.0f", $2}')
-        p=$(echo "$row" | awk '{printf "%.1f", $3}')
-        all="$all $b/$u: $h / $p;"
-        if [ "$(echo "$row" | awk '{print $4}')" = true ]; then
-          if [ -z "$best" ] || [ "$(echo "$row $best" | awk '{print ($2 < $7)}')" = 1 ]; then best=$row; fi
-        fi
+        for l in $(grid_l "$mode"); do
+          f="$out/predictive-$w-$mode-$b-$u-$l"
+          point=$b/$u
+          [ "$mode" = reactive ] || point=$b/$u/$l
+          row=$(jq -r --arg u "$point" '"\($u) \(.replicaHours) \(.slo.policyWaitSeconds) \(.slo.met) \(.scaleEventsPerHour)"' "$f.json")
+          h=$(echo "$row" | awk '{printf "%.0f", $2}')
+          p=$(echo "$row" | awk '{printf "%.1f", $3}')
+          all="$all $point: $h / $p;"
+          if [ "$(echo "$row" | awk '{print $4}')" = true ]; then
+            if [ -z "$best" ] || [ "$(echo "$row $best" | awk '{print ($2 < $7)}')" = 1 ]; then best=$row; fi
+          fi
+        done
       done
     done
     if [ -n "$best" ]; then

@@ -53,7 +53,7 @@ void ApplyForecast(const MetricSpec& spec, int64_t total_milli, MetricHistory& h
   }
   // The total as read (an AverageValue result reports the per-replica average instead).
   RecordSample(history, p, now, total_milli);
-  const auto f = ForecastValue(history, p, now);
+  const auto f = ForecastValue(history, p, now, total_milli);
   if (!f) return;
   m.forecast_milli = *f;
   m.forecast_proposal =

@@ -46,54 +46,48 @@ void Close(MetricHistory& h) {
   }
 }
 
-std::optional<double> Level(const MetricHistory& h, int64_t end_bucket) {
-  double sum = 0;
-  int n = 0;
-  for (int64_t k = end_bucket - kLevelBuckets; k < end_bucket; ++k) {
-    const int64_t v = At(h, k);
-    if (v < 0) continue;
-    sum += static_cast<double>(v);
-    ++n;
-  }
-  if (n == 0) return std::nullopt;
-  return sum / n;
-}
-
-// One season's seasonal-naive forecast for time now_s + lookahead, level-corrected.
-std::optional<double> PredictSeason(const MetricHistory& h, int64_t season, int64_t now_s,
-                                    int64_t lookahead) {
+// The season's rise from now to now + lookahead, read one season ago: the highest bucket mean
+// around now + lookahead then (that bucket and the next) less the bucket mean at now then; never
+// negative (a forecast only prepares for a rise, the reading already covers a fall).
+std::optional<double> SeasonRise(const MetricHistory& h, int64_t season, int64_t now_s,
+                                 int64_t lookahead) {
   const int64_t b = h.bucket_seconds;
   const int64_t from = now_s + lookahead - season;
-  double base = -1;
+  double ahead = -1;
   for (int64_t k = FloorDiv(from, b); k <= FloorDiv(from + b - 1, b); ++k) {
-    base = std::max(base, static_cast<double>(At(h, k)));
+    ahead = std::max(ahead, static_cast<double>(At(h, k)));
   }
-  if (base < 0) return std::nullopt;
-  const int64_t open = FloorDiv(now_s, b);
-  const auto now_level = Level(h, open);
-  const auto then_level = Level(h, open - season / b);
-  const double trend = now_level && then_level ? *now_level - *then_level : 0;
-  return std::max(0.0, base + trend);
+  const int64_t then = At(h, FloorDiv(now_s - season, b));
+  if (ahead < 0 || then < 0) return std::nullopt;
+  return std::max(0.0, ahead - static_cast<double>(then));
 }
 
-// Mean absolute error of a season's forecast over the last closed buckets, each forecast from
-// what was known lookahead seconds before the bucket began.
-std::optional<double> SeasonError(const MetricHistory& h, int64_t season, int64_t now_s,
-                                  int64_t lookahead) {
+// Back-test over the last day of closed buckets, each forecast from what was known lookahead
+// seconds before the bucket began, the reading then taken as that moment's bucket mean: the mean
+// absolute error of the season's ramp (reading + rise) less that of persistence (the reading
+// alone), over the same buckets (those the season has a rise for); NaN without any.
+double SeasonExcessError(const MetricHistory& h, int64_t season, int64_t now_s, int64_t lookahead) {
   const int64_t b = h.bucket_seconds;
   const int64_t open = FloorDiv(now_s, b);
-  double sum = 0;
+  double excess = 0;
   int n = 0;
   for (int64_t k = open - kDaySeconds / b; k < open; ++k) {
     const int64_t actual = At(h, k);
     if (actual < 0) continue;
-    const auto p = PredictSeason(h, season, k * b - lookahead, lookahead);
-    if (!p) continue;
-    sum += std::abs(*p - static_cast<double>(actual));
+    const int64_t known_s = k * b - lookahead;
+    const int64_t reading = At(h, FloorDiv(known_s - 1, b));
+    if (reading < 0) continue;
+    const auto rise = SeasonRise(h, season, known_s, lookahead);
+    if (!rise) continue;
+    const auto r = static_cast<double>(reading);
+    const auto y = static_cast<double>(actual);
+    excess += std::abs(r + *rise - y) - std::abs(r - y);
     ++n;
   }
-  if (n == 0) return std::nullopt;
-  return sum / n;
+  // Too few buckets back-tested (the season's first day): a day's noise without its ramp would
+  // shut the forecast off before the ramp it exists for was ever seen.
+  if (n < kDaySeconds / b / 2) return std::nan("");
+  return excess / n;
 }
 
 }  // namespace
@@ -116,44 +110,46 @@ void RecordSample(MetricHistory& h, const PredictiveSettings& s, Timestamp now,
   ++h.open_count;
 }
 
-std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings& s, Timestamp now) {
-  if (h.bucket_seconds <= 0 || h.values.empty()) return std::nullopt;
+std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings& s, Timestamp now,
+                                     int64_t reading_milli) {
+  if (h.bucket_seconds <= 0 || h.values.empty() || reading_milli < 0) return std::nullopt;
   const int64_t now_s = NowSeconds(now);
   const int64_t b = h.bucket_seconds;
   const int64_t open = FloorDiv(now_s, b);
   const int64_t span = (open - h.first_bucket) * b;
   if (span < s.min_history_seconds) return std::nullopt;
-  // The seasons' recent errors change only when a bucket closes: computed once per bucket.
+  // The back-tests change only when a bucket closes: computed once per bucket.
   if (h.errors_bucket != open || h.errors_lookahead != s.lookahead_seconds) {
     h.errors_bucket = open;
     h.errors_lookahead = s.lookahead_seconds;
-    const auto d = SeasonError(h, kDaySeconds, now_s, s.lookahead_seconds);
-    const auto w = SeasonError(h, kWeekSeconds, now_s, s.lookahead_seconds);
-    h.daily_error = d ? *d : -1;
-    h.weekly_error = w ? *w : -1;
+    h.daily_error = SeasonExcessError(h, kDaySeconds, now_s, s.lookahead_seconds);
+    h.weekly_error = SeasonExcessError(h, kWeekSeconds, now_s, s.lookahead_seconds);
   }
   std::optional<double> daily;
   std::optional<double> weekly;
   if (s.daily && span >= kDaySeconds)
-    daily = PredictSeason(h, kDaySeconds, now_s, s.lookahead_seconds);
+    daily = SeasonRise(h, kDaySeconds, now_s, s.lookahead_seconds);
   if (s.weekly && span >= kWeekSeconds) {
-    weekly = PredictSeason(h, kWeekSeconds, now_s, s.lookahead_seconds);
+    weekly = SeasonRise(h, kWeekSeconds, now_s, s.lookahead_seconds);
   }
   // The weekly season knows the weekday (Monday after a quiet Sunday, a quiet Saturday after a
   // busy Friday), which a day's error cannot show before the switch happens: it is used unless
   // the daily one was clearly more accurate over the last day (say, the pattern moved this week).
-  double f = 0;
+  bool use_daily = false;
   if (weekly && daily) {
-    const bool daily_better = h.daily_error >= 0 && h.weekly_error >= 0 &&
-                              h.daily_error < kDailyPreference * h.weekly_error;
-    f = daily_better ? *daily : *weekly;
-  } else if (weekly) {
-    f = *weekly;
+    use_daily = !std::isnan(h.daily_error) && !std::isnan(h.weekly_error) &&
+                h.daily_error < h.weekly_error - kDailyPreference * std::abs(h.weekly_error);
   } else if (daily) {
-    f = *daily;
-  } else {
+    use_daily = true;
+  } else if (!weekly) {
     return std::nullopt;
   }
+  // The gate: a season whose ramps, back-tested over the last day, forecast worse than the
+  // reading alone (its rises do not recur) forecasts nothing. Without a back-test of at least
+  // half a day yet (the season's first day), it forecasts.
+  const double excess = use_daily ? h.daily_error : h.weekly_error;
+  if (excess > 0) return std::nullopt;
+  double f = static_cast<double>(reading_milli) + (use_daily ? *daily : *weekly);
   f *= 1.0 + s.headroom_percent / 100.0;
   return f < 9.2e18 ? std::llround(f) : INT64_MAX;
 }

@@ -1,14 +1,16 @@
 // The predictive part of a metric: its history in fixed buckets and a forecast from it.
 //
-// Method (why not Holt-Winters): a seasonal-naive forecast per season (one day, one week): the
-// highest bucket mean around the same time one season ago, corrected by how far the recent level
-// (the last half hour) has moved since then (the trend). The weekly one is used once a week of
-// history exists, unless the daily one was clearly more accurate over the last day at the same
-// lookahead. It needs no fitted parameters, tolerates gaps (a controller restart, a failed
-// metric) without re-fitting, forecasts after one day instead of the two full seasons triple
-// exponential smoothing needs to initialise, knows Monday morning from Sunday's, and is cheap
-// enough to run at every decision. Holt-Winters' smoothing would also damp the very peaks the
-// forecast exists to prepare for.
+// Method: the coming ramp. Per season (one day, one week), the rise the metric made one season
+// ago from the same time to `lookahead` later (the highest bucket mean then, less the bucket mean
+// at the same time; never a fall) is added to the current reading. The season's level itself is
+// not used: on real traces bursts do not recur at the same five minutes a day later, and a
+// seasonal level over-forecasts (BENCHMARKS.md, "Predictive"); what recurs is the shape of a
+// regular ramp (office hours, a daily peak). Each season is back-tested over the last day at the
+// same lookahead against persistence (the reading alone): a season whose ramps forecast worse
+// forecasts nothing (once at least half a day of buckets was back-tested). The weekly season is
+// used once a week of history exists, unless the daily one was clearly more accurate over the last
+// day. No fitted parameters; gaps (a restart, a failed metric) need no re-fit; it forecasts after
+// one day; cheap enough to run at every decision.
 #pragma once
 
 #include <optional>
@@ -22,22 +24,22 @@ inline constexpr int64_t kWeekSeconds = 7 * kDaySeconds;
 // A week and a day of the finest buckets (300 s): the weekly season plus its level and error
 // windows. The persisted history of a metric never holds more values than this.
 inline constexpr size_t kMaxHistoryBuckets = 2304;
-// Buckets in the level (trend) window and in the error window that weighs the seasons.
-inline constexpr int64_t kLevelBuckets = 6;
-// The daily season replaces the weekly one only when its error over the last day is below this
-// share of the weekly one's.
-inline constexpr double kDailyPreference = 0.8;
+// The daily season replaces the weekly one only when its back-tested error over the last day
+// (less persistence's) is below the weekly one's by more than this share of the weekly one's.
+inline constexpr double kDailyPreference = 0.2;
 
 // Adds a reading taken at `now` to the bucket it falls in; closes the previous bucket when a new
 // one starts. Readings older than the open bucket (a clock stepped back) are dropped.
 void RecordSample(MetricHistory& history, const PredictiveSettings& settings, Timestamp now,
                   int64_t value_milli);
 
-// The metric's value expected `lookahead_seconds` after `now` (milli-units, headroom included);
-// nullopt while warming up (less than min_history_seconds of history, or no history for the
-// seasons' matching buckets). Caches the seasons' errors in `history` once per bucket.
+// The metric's value expected `lookahead_seconds` after `now`: `reading_milli` (the reading at
+// `now`) plus the season's rise, times (1 + headroom); never below the reading times (1 +
+// headroom). nullopt while warming up (less than min_history_seconds of history, or no history
+// for the seasons' matching buckets), for a negative reading, and while the season's ramps
+// back-test worse than persistence. Caches the back-tests in `history` once per bucket.
 std::optional<int64_t> ForecastValue(MetricHistory& history, const PredictiveSettings& settings,
-                                     Timestamp now);
+                                     Timestamp now, int64_t reading_milli);
 
 // Changes whenever a bucket closes: the live controller re-persists the state then.
 int64_t HistoryKey(const DecisionState& state);

@@ -215,7 +215,9 @@ struct MetricHistory {
   int64_t open_bucket = -1;     // the bucket being filled (-1: none)
   double open_sum = 0;          // milli-units
   int32_t open_count = 0;
-  // Not persisted: the seasons' errors over the last day, recomputed when a bucket closes.
+  // Not persisted: per season, its ramp forecast's mean absolute error over the last day less
+  // persistence's over the same buckets (negative: the ramp beat the reading alone; NaN: not
+  // back-tested yet), recomputed when a bucket closes (forecast.cpp).
   int64_t errors_bucket = -1;
   int32_t errors_lookahead = -1;
   double daily_error = -1;

@@ -161,6 +161,17 @@ cli::FlagSet TuneFlags(TuneCommandOptions& o) {
       .Custom("--margin", "SHARE",
               "the wait must stay within (1 - SHARE) x the SLO on the training part (0.1)",
               number(&o.tune.margin, 0, 0.9, false, "a share between 0 and 0.9"))
+      .Custom(
+          "--redraws", "N",
+          "other draws of the training part's tasks the pick must stay within the margin on (2)",
+          [&o](const std::string& v) -> Result<void> {
+            double d = 0;
+            if (!ParseDouble(v, d) || d < 0 || d > 16 || d != std::floor(d))
+              return MakeError(ErrorCode::kInvalidConfig,
+                               "an integer between 0 and 16, not \"" + v + "\"");
+            o.tune.redraws = static_cast<int>(d);
+            return {};
+          })
       .Custom("--threads", "N", "simulations run at once (2)",
               [&o](const std::string& v) -> Result<void> {
                 double d = 0;
@@ -314,8 +325,14 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
     j["maxEventsPerHour"] = r.events_bound;
     j["margin"] = o.tune.margin;
     j["keptGiven"] = r.kept_given;
+    j["redraws"] = {{"draws", o.tune.redraws},
+                    {"checked", r.redraw_checked},
+                    {"worstWaitSeconds", r.redraw_wait}};
     j["training"] = sim::SummaryToJson(r.train);
-    if (r.holdout.ticks > 0) j["heldOut"] = sim::SummaryToJson(r.holdout);
+    if (r.holdout.ticks > 0) {
+      j["heldOut"] = sim::SummaryToJson(r.holdout);
+      j["heldOutInitialReplicas"] = r.holdout_initial_replicas;
+    }
     j["comparison"] = ComparisonToJson(rows);
     nlohmann::json front = nlohmann::json::array();
     for (const auto& e : r.front) {
@@ -352,10 +369,21 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
       out << "  (it meets the SLO on the training part, and no candidate meeting it with the margin"
              " and the event bound is cheaper)\n";
     }
+    if (r.redraw_checked > 0) {
+      out << "  on " << o.tune.redraws << " other draws of the training part's tasks: ";
+      if (r.redraw_wait >= 0) {
+        out << "worst wait " << sim::FormatFixed(r.redraw_wait, 1) << " s (candidate "
+            << r.redraw_checked << " by cost of those meeting the margin)\n";
+      } else {
+        out << "none of the " << r.redraw_checked
+            << " cheapest candidates stayed within the margin on all; the search's pick is shown\n";
+      }
+    }
     out << "  training:  " << Line(r.train) << "\n";
     if (r.holdout.ticks > 0) {
       out << "  held out:  " << Line(r.holdout) << " (" << sim::FormatRfc3339(r.holdout.start)
-          << " .. " << sim::FormatRfc3339(r.holdout.end) << ", not seen by the search)\n";
+          << " .. " << sim::FormatRfc3339(r.holdout.end) << ", not seen by the search; from "
+          << r.holdout_initial_replicas << " replicas, where the training part left them)\n";
     }
     out << "\nOn the whole recording:\n" << FormatComparison(rows);
     out << "\nCost-vs-latency front (training part; " << Percentile(loaded->sim) << " wait):\n";

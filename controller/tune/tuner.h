@@ -34,6 +34,10 @@ struct TuneOptions {
   // A candidate must keep the SLO's wait percentile within (1 - margin) x the objective on the
   // training part: the randomness of a part not seen needs room.
   double margin = 0.1;
+  // Other draws of the training part's tasks the best must stay feasible on (0: none), and how
+  // many of the cheapest feasible candidates are tried on them, cheapest first.
+  int redraws = 2;
+  int max_redraw_checks = 12;
   int threads = 2;
   int passes = 2;  // coordinate-descent passes per start
 };
@@ -58,14 +62,20 @@ struct TuneResult {
   bool kept_given = false;
   double events_bound = 0;  // the bound used (max_events_per_hour, or derived from the given)
   Candidate best;
-  nlohmann::json recommended;      // the Autoscaler document with the best candidate's settings
-  sim::Summary train;              // the best on the training part
-  sim::Summary holdout;            // the best on the held-out part (with its ideal)
+  nlohmann::json recommended;  // the Autoscaler document with the best candidate's settings
+  sim::Summary train;          // the best on the training part
+  sim::Summary holdout;        // the best on the held-out part (with its ideal)
+  // The held-out run starts with the replicas the best had at the end of the training run.
+  int32_t holdout_initial_replicas = 0;
   std::vector<Evaluated> front;    // cost-vs-wait Pareto front of every candidate tried
   std::vector<Evaluated> presets;  // as given, HPA default, KEDA default on the training part
   // The ideal schedule of the whole recording within the bounds as given (train and holdout
   // carry their parts' ideals, within the same bounds).
   std::optional<sim::IdealResult> ideal;
+  // Candidates run on the other draws (0: none), and the best's worst wait over its own draw
+  // and the others (-1: none passed, or none checked; then the best is the search's pick).
+  int redraw_checked = 0;
+  double redraw_wait = -1;
   int64_t runs = 0;
   double seconds = 0;
   int64_t holdout_from_ms = 0;

@@ -1,5 +1,6 @@
 // Predictive scaling and scheduled floors through `ebb simulate`: the same decision core the
 // controller runs, on a recording with a daily peak that starts faster than pods do.
+#include <array>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -72,7 +73,38 @@ std::string Recording() {
   return s;
 }
 
+// Two days of 60 tasks a minute with one half-hour burst of 1200 a minute a day, at 03:00 and
+// 14:00 UTC: a burst that does not recur at the same time.
+std::string MovingBursts() {
+  std::string s;
+  for (int64_t m = 0; m < 2 * 1440; ++m) {
+    const int64_t start = std::array<int64_t, 2>{180, 840}[static_cast<size_t>(m / 1440)];
+    const int64_t minute_of_day = m % 1440;
+    const int tasks = minute_of_day >= start && minute_of_day < start + 30 ? 1200 : 60;
+    s += std::to_string(kT0 + m * 60) + ",backlog," + std::to_string(tasks) + "\n";
+  }
+  return s;
+}
+
 }  // namespace
+
+TEST_CASE("predictive: a burst that does not recur costs about what reactive scaling does",
+          "[sim][predictive]") {
+  TempDir dir;
+  const std::string rec = dir.File("r.csv", MovingBursts());
+  const auto reactive = Simulate(dir.File("reactive.yaml", Spec("", "")), rec);
+  const auto predictive = Simulate(
+      dir.File("predictive.yaml", Spec("      predictive: {lookaheadSeconds: 120}\n", "")), rec);
+  INFO("reactive " << reactive["replicaHours"] << " h, p99 " << reactive["slo"]["policyWaitSeconds"]
+                   << " s; predictive " << predictive["replicaHours"] << " h, p99 "
+                   << predictive["slo"]["policyWaitSeconds"] << " s");
+  // Only the coming rise is forecast, not yesterday's level: the half hour at 1200 a minute
+  // (50 replicas) is not held again at 03:00 the day after, where nothing comes. Day one is the
+  // season's first, not back-tested yet: the rise is forecast once and decays with the
+  // scale-down policy. Measured 2026-12-02: reactive 220.4 h, this forecast 238.9 h (1.08x),
+  // the level forecast it replaced 253.6 h (1.15x).
+  CHECK(predictive["replicaHours"].get<double>() < reactive["replicaHours"].get<double>() * 1.12);
+}
 
 TEST_CASE("predictive: capacity is in place when the daily peak starts", "[sim][predictive]") {
   TempDir dir;

@@ -271,6 +271,57 @@ TEST_CASE("tune: by default fewer scale events than the given policy, the SLO wi
   // The margin: within 90 % of the objective on the part it was tuned on.
   CHECK(j["training"]["slo"]["policyWaitSeconds"].get<double>() <= 0.9 * 30);
   CHECK(j["margin"].get<double>() == Approx(0.1));
+
+  // The held-out part starts where the training part left the pool, not cold at one replica:
+  // at the split (27 h in) the load is 6 tasks/s at 2 s each, a dozen busy replicas.
+  CHECK(j["heldOutInitialReplicas"].get<int>() > 4);
+  CHECK(j["heldOut"]["slo"]["met"].get<bool>());
+}
+
+TEST_CASE("tune: the pick stays within the margin on other draws of the training part's tasks",
+          "[tune]") {
+  EBB_SLOW_UNDER_ASAN();
+  TempDir dir;
+  const std::string spec =
+      dir.File("a.yaml", Spec("40", "  slo: {waitSeconds: 30, percentile: 99}\n"));
+  const std::string diurnal = Diurnal();
+  const std::string rec = dir.File("r.csv", "timestamp,metric,value\n" + diurnal);
+  const std::string yaml = dir.File("tuned.yaml");
+  std::ostringstream out, err;
+  const int code = TuneMain(
+      std::vector<std::string>{"-f", spec, "--metrics", rec, "--json", "--out", yaml}, out, err);
+  INFO(err.str());
+  INFO(out.str());
+  REQUIRE(code == 0);
+  const auto j = nlohmann::json::parse(out.str());
+  REQUIRE(j["redraws"]["draws"].get<int>() == 2);
+  CHECK(j["redraws"]["checked"].get<int>() >= 1);
+  const double worst = j["redraws"]["worstWaitSeconds"].get<double>();
+  CHECK(worst >= 0.99 * j["training"]["slo"]["policyWaitSeconds"].get<double>());
+  CHECK(worst <= 0.9 * 30);
+  // Replayed by `ebb simulate` on the training part (the first 75 % of the span) with the
+  // Simulation's seed (2) replaced by the two after it: within the margin on each.
+  const int64_t last = kT0 + (36 * 60 - 1) * 60;
+  const int64_t train_to = kT0 + std::llround(static_cast<double>(last - kT0) * 0.75);
+  std::string train = "timestamp,metric,value\n";
+  std::istringstream lines(diurnal);
+  for (std::string line; std::getline(lines, line);) {
+    if (std::stoll(line.substr(0, line.find(','))) < train_to) train += line + "\n";
+  }
+  const std::string train_rec = dir.File("train.csv", train);
+  const std::string tuned = sim::testing::ReadFile(yaml);
+  REQUIRE(tuned.find("seed: 2\n") != std::string::npos);
+  for (const char* seed : {"3", "4"}) {
+    std::string other = tuned;
+    other.replace(other.find("seed: 2\n"), 8, std::string("seed: ") + seed + "\n");
+    const std::string f = dir.File(std::string("seed") + seed + ".yaml", other);
+    std::ostringstream replay, rerr;
+    REQUIRE(sim::SimulateMain(std::vector<std::string>{"-f", f, "--metrics", train_rec, "--json"},
+                              replay, rerr) == 0);
+    const auto r = nlohmann::json::parse(replay.str());
+    INFO("seed " << seed);
+    CHECK(r["slo"]["policyWaitSeconds"].get<double>() <= 0.9 * 30 * 1.01);
+  }
 }
 
 }  // namespace

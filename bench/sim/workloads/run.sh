@@ -47,7 +47,8 @@ for w in "$@"; do
     "| \($w) (\(.slo.waitSeconds) s) | \($id.replicaHours | r1) h"
     + (if $id.met then "" else " (missed)" end) + " (\($id.workBoundReplicaHours | r1) h) | "
     + cell(0) + " | " + (if .heldOut.slo.met then "met" else "missed" end)
-    + " (\(.heldOut.slo.policyWaitSeconds | r1) s) | "
+    + " (\(.heldOut.slo.policyWaitSeconds | r1) s"
+    + (if .heldOut.slo.ideal.met == false then "; its ideal misses too" else "" end) + ") | "
     + cell(2) + " | " + cell(3) + " | " + cell(1) + " | "
     + (if $miss == "" then "met" else "not met: " + $miss end) + " | \($t) |"
   ' "workloads-data/$w.json"
