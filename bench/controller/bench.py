@@ -191,7 +191,7 @@ if not os.environ.get("BENCH_SKIP_IDLE"):
 if os.environ.get("BENCH_IDLE_ONLY"):
     api("DELETE", f"/api/v1/namespaces/{ns_idle}")
     results["loadavg_end"] = loadavg()
-    print(json.dumps(results, indent=1))
+    print(json.dumps(results))
     sys.exit(0)
 
 # ---- N Autoscalers (kept across runs with BENCH_DIR: run.sh reuses the cluster)
