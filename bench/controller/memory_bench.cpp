@@ -191,6 +191,8 @@ int main(int argc, char** argv) {
                 o.dump().size() + kube.patched.begin()->second.dump().size() + 10,
                 o["spec"].dump().size(), kube.patched.begin()->second.dump().size(),
                 kube.patched.begin()->second["decisionState"].dump().size());
+    if (std::getenv("BENCH_PRINT_STATUS"))
+      std::printf("%s\n%s\n", o.dump().c_str(), kube.patched.begin()->second.dump().c_str());
   }
   kube.patched.clear();
   Step("status echoed back by the watch", last, n);
