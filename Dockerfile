@@ -10,8 +10,36 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       g++ cmake make pkg-config ccache ca-certificates \
       libcurl4-openssl-dev nlohmann-json3-dev prometheus-cpp-dev libhiredis-dev libspdlog-dev \
-      libyaml-cpp-dev libssl-dev zlib1g-dev tzdata \
+      libyaml-cpp-dev libssl-dev tzdata \
+      dpkg-dev autoconf automake libtool zlib1g-dev \
  && rm -rf /var/lib/apt/lists/*
+# libcurl for HTTP(S) over OpenSSL only, from Debian's own source with its patches (the CVE fixes;
+# not its GnuTLS/NSS flavour patches), in place of Debian's libcurl, which also loads GnuTLS,
+# Kerberos, LDAP, RTMP, SSH, IDN and PSL libraries ebb never uses: 3.6 MB of idle RSS
+# (BENCHMARKS.md, "Idle RSS"). Same soname and versioned symbols (CURL_OPENSSL_4), so ebb links
+# against Debian's headers as before. Before `COPY . /src`: this layer is rebuilt only when the
+# base image or the package list changes.
+RUN --mount=type=cache,target=/ccache,id=ebb-ccache \
+    set -eu; export CCACHE_DIR=/ccache; \
+    for f in /etc/apt/sources.list.d/*.sources; do \
+      if [ -f "$f" ]; then sed -i 's/^Types: deb$/Types: deb deb-src/' "$f"; fi; done; \
+    [ ! -f /etc/apt/sources.list ] || sed -n 's/^deb /deb-src /p' /etc/apt/sources.list \
+      >/etc/apt/sources.list.d/deb-src.list; \
+    apt-get update >/dev/null; \
+    mkdir /curl && cd /curl && apt-get source curl >/dev/null 2>&1; \
+    cd /curl/curl-*/; \
+    for p in 99_nss.patch 90_gnutls.patch; do patch -R -p1 -s <debian/patches/$p; done; \
+    autoreconf -fi >/dev/null 2>&1; \
+    ./configure CC="ccache gcc" --with-openssl --without-gnutls --disable-static \
+      --enable-versioned-symbols --disable-ldap --disable-ldaps --disable-rtsp --disable-dict \
+      --disable-telnet --disable-tftp --disable-pop3 --disable-imap --disable-smb --disable-smtp \
+      --disable-gopher --disable-mqtt --disable-ftp --disable-file --disable-manual --disable-docs \
+      --without-librtmp --without-libssh2 --without-libssh --without-libidn2 --without-libpsl \
+      --without-brotli --without-zstd --without-nghttp2 --without-gssapi >/dev/null; \
+    make -j"$(nproc)" -C lib >/dev/null; \
+    install -m 644 lib/.libs/libcurl.so.4.* "$(readlink -f "/usr/lib/$(gcc -print-multiarch)/libcurl.so.4")"; \
+    cd / && rm -rf /curl /var/lib/apt/lists/*; \
+    ! ldd "/usr/lib/$(gcc -print-multiarch)/libcurl.so.4" | grep -E 'gnutls|ldap|rtmp|krb5|ssh|idn2|psl'
 # Only what the `ebb` target compiles (.dockerignore keeps tests, docs, manifests and builds out).
 COPY . /src
 # .dockerignore keeps .git out, so the revision for `ebb --version` and ebb_build_info comes in
@@ -44,9 +72,6 @@ RUN set -eu; \
 FROM scratch
 COPY --from=build /stage/ /
 USER 65532:65532
-# libcurl pulls in GnuTLS (through librtmp and libldap, protocols ebb never uses); its implicit
-# initialisation loads p11-kit modules at start-up for ~1 MB of resident memory and nothing else.
-ENV GNUTLS_NO_IMPLICIT_INIT=1
 EXPOSE 8080
 ENTRYPOINT ["/ebb", "run"]
 LABEL org.opencontainers.image.title="ebb" \

@@ -130,26 +130,26 @@ bool StartsWith(std::string_view s, std::string_view p) {
 
 std::string RedisEndpoint::Key() const {
   return host + ":" + std::to_string(port) + "/" + std::to_string(db) +
-         "?user=" + username.Describe() + "&secret=" + password.Describe() + "&" + tls.Key() + "&" +
-         sentinel.Key() + "&" + cluster.Key() +
+         "?user=" + username->Describe() + "&secret=" + password->Describe() + "&" + tls->Key() +
+         "&" + sentinel->Key() + "&" + cluster.Key() +
          // Secrets of the same name in two namespaces are two secrets: never one connection.
-         (password.from_secret() || username.from_secret() || tls.sources.from_secret() ||
-                  sentinel.password.from_secret() || sentinel.username.from_secret()
+         (password->from_secret() || username->from_secret() || tls->sources.from_secret() ||
+                  sentinel->password.from_secret() || sentinel->username.from_secret()
               ? "&ns=" + secrets.ns
               : "");
 }
 
 std::string RedisEndpoint::Describe() const {
-  std::string s = tls.enabled ? "rediss://" : "redis://";
+  std::string s = tls->enabled ? "rediss://" : "redis://";
   // A name from a Secret is not shown (only where it comes from is).
-  if (!username.plain.empty()) s += username.plain + "@";
-  if (sentinel.enabled()) {
+  if (!username->plain.empty()) s += username->plain + "@";
+  if (sentinel->enabled()) {
     // The master's address is not known here: name it and the sentinels asked.
     std::string sentinels;
-    for (const auto& hp : sentinel.sentinels) {
+    for (const auto& hp : sentinel->sentinels) {
       sentinels += (sentinels.empty() ? "" : ",") + hp.host + ":" + std::to_string(hp.port);
     }
-    return SafeText(s + "master " + sentinel.master_name + "/" + std::to_string(db) +
+    return SafeText(s + "master " + sentinel->master_name + "/" + std::to_string(db) +
                     " (sentinels " + sentinels + ")");
   }
   if (cluster.enabled()) return SafeText(s + "cluster(" + cluster.Describe() + ")");
@@ -161,7 +161,9 @@ void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* ti
   bool scheme_plain = false;
   ReadAuthenticationRef(r, {"username", "password", "sentinel.username", "sentinel.password",
                             "tls.ca", "tls.cert", "tls.key"});
-  ParseSentinelBlock(r, &endpoint->sentinel);
+  SentinelConfig sentinel;
+  ParseSentinelBlock(r, &sentinel);
+  if (sentinel.enabled()) endpoint->sentinel = std::move(sentinel);
   const bool by_sentinel = r.Has("sentinel");
   if (by_sentinel && r.Has("address")) {
     r.Problem("address", "set either address or sentinel (the sentinels name the master)");
@@ -205,9 +207,13 @@ void ParseRedisConnection(ConfigReader& r, RedisEndpoint* endpoint, Duration* ti
   }
   if (auto db = r.Int("db", 0, 1 << 20)) endpoint->db = static_cast<int>(*db);
   if (by_cluster && endpoint->db != 0) r.Problem("db", "a Redis Cluster has only db 0");
-  endpoint->username = ReadUsername(r, /*basic_auth=*/false);
-  endpoint->password = ReadSecretRef(r, "password");
-  ParseTlsBlock(r, scheme_tls, scheme_plain, &endpoint->tls);
+  if (SecretRef username = ReadUsername(r, /*basic_auth=*/false); !username.empty())
+    endpoint->username = std::move(username);
+  if (SecretRef password = ReadSecretRef(r, "password"); !password.empty())
+    endpoint->password = std::move(password);
+  TlsClientConfig tls;
+  ParseTlsBlock(r, scheme_tls, scheme_plain, &tls);
+  if (tls.enabled) endpoint->tls = std::move(tls);
   if (auto t = r.Timeout("timeout")) *timeout = *t;
 }
 
@@ -296,18 +302,18 @@ Result<void> RedisConnection::WaitTls(const TlsStream::Io& io, SteadyTime deadli
 }
 
 Result<void> RedisConnection::Handshake(const RedisEndpoint& endpoint, SteadyTime deadline) {
-  auto material = ResolveTls(endpoint.tls.sources, endpoint.secrets);
+  auto material = ResolveTls(endpoint.tls->sources, endpoint.secrets);
   if (!material) {
     broken_ = true;
     return MakeError(material.error().code, where_ + ": " + material.error().message);
   }
-  auto stream = TlsStream::Create(fd_, endpoint.tls, *material, endpoint.host);
+  auto stream = TlsStream::Create(fd_, *endpoint.tls, *material, endpoint.host);
   if (!stream) {
     broken_ = true;
     return MakeError(stream.error().code, where_ + ": " + stream.error().message);
   }
   tls_ = std::move(stream).value();
-  tls_config_ = endpoint.tls;
+  tls_config_ = *endpoint.tls;
   while (true) {
     const TlsStream::Io io = tls_->Handshake();
     if (io.status == TlsStream::Status::kDone) return {};
@@ -396,12 +402,12 @@ Result<RedisReply> RedisConnection::ReadReply(SteadyTime deadline, std::string_v
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEndpoint& endpoint,
                                                                   SteadyTime deadline) {
-  if (endpoint.sentinel.enabled()) return ConnectViaSentinel(endpoint, deadline);
+  if (endpoint.sentinel->enabled()) return ConnectViaSentinel(endpoint, deadline);
   const std::string where = endpoint.Describe();
   // Resolve the secret before touching the network: a missing secret is a config problem.
-  auto password = ResolveSecret(endpoint.password, endpoint.secrets);
+  auto password = ResolveSecret(*endpoint.password, endpoint.secrets);
   if (!password) return MakeError(password.error().code, where + ": " + password.error().message);
-  auto username = ResolveSecret(endpoint.username, endpoint.secrets);
+  auto username = ResolveSecret(*endpoint.username, endpoint.secrets);
   if (!username) return MakeError(username.error().code, where + ": " + username.error().message);
 
   auto addrs = Resolve(endpoint.host, endpoint.port, deadline, where);
@@ -442,7 +448,7 @@ Result<std::unique_ptr<RedisConnection>> RedisConnection::Connect(const RedisEnd
     conn = std::move(candidate);
   }
   if (conn == nullptr) return last;
-  if (endpoint.tls.enabled) {
+  if (endpoint.tls->enabled) {
     if (auto h = conn->Handshake(endpoint, deadline); !h) return h.error();
   }
 

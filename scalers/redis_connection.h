@@ -17,6 +17,7 @@
 
 #include "controller/base/result.h"
 #include "controller/base/time.h"
+#include "scalers/boxed.h"
 #include "scalers/config_util.h"
 #include "scalers/redis_cluster.h"
 #include "scalers/sentinel.h"
@@ -31,12 +32,14 @@ struct RedisEndpoint {
   std::string host;
   int port = 6379;
   int db = 0;
-  SecretRef username;       // ACL user (inline or from a Secret); empty = "default"
-  SecretRef password;       // resolved when connecting; never stored in messages
-  TlsClientConfig tls;      // `rediss://` or a `tls:` block
-  SentinelConfig sentinel;  // `sentinel:`: host/port are found by asking the sentinels
-  SecretScope secrets{};    // where Secret references are read (the Autoscaler's namespace)
-  ClusterConfig cluster;    // `cluster:`: the seeds; each key is read from its slot's master
+  // The blocks most endpoints leave unset are boxed (empty: one pointer, read as the default):
+  // every bound Redis scaler keeps its endpoint, ~1.6 KB inline before.
+  Boxed<SecretRef> username;       // ACL user (inline or from a Secret); empty = "default"
+  Boxed<SecretRef> password;       // resolved when connecting; never stored in messages
+  Boxed<TlsClientConfig> tls;      // `rediss://` or a `tls:` block
+  Boxed<SentinelConfig> sentinel;  // `sentinel:`: host/port are found by asking the sentinels
+  SecretScope secrets{};           // where Secret references are read (the Autoscaler's namespace)
+  ClusterConfig cluster;           // `cluster:`: the seeds; each key is read from its slot's master
 
   // Identity of the shared connection: address, db, user and where the password comes from (the
   // reference, not the secret). Autoscalers naming the same secret share one connection; one that

@@ -99,7 +99,7 @@ void ParseSentinelBlock(ConfigReader& r, SentinelConfig* out) {
 
 Result<std::unique_ptr<RedisConnection>> RedisConnection::ConnectViaSentinel(
     const RedisEndpoint& endpoint, SteadyTime deadline) {
-  const SentinelConfig& sc = endpoint.sentinel;
+  const SentinelConfig& sc = *endpoint.sentinel;
   const std::string where = endpoint.Describe();
   std::string failures;
   Error last = MakeError(ErrorCode::kUnavailable, where + ": no sentinel answered");

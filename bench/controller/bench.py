@@ -13,6 +13,7 @@ environment:
                     Autoscalers' status must show the new reading.
   BENCH_LEASE=S     --lease-duration (default 15; renew deadline 2/3 of it, retry period 2 s)
   BENCH_SKIP_IDLE=1 skip the idle run
+  BENCH_IDLE_ONLY=1 only the idle run (bench/controller/image_idle_rss.sh)
   BENCH_CREATE_ONLY=1 create the objects and stop (with run.sh's BENCH_DIR: kept for later runs)
   BENCH_WRAP=CMD    run ebb under CMD (e.g. "heaptrack -o /tmp/h"); CPU and RSS are then the
                     wrapper's
@@ -187,6 +188,11 @@ if not os.environ.get("BENCH_SKIP_IDLE"):
     results["idle_rss_mb"] = rss_mb(p.pid)
     results["idle_smaps_kb"] = smaps_rollup_kb(p.pid)
     p.send_signal(signal.SIGTERM); p.wait()
+if os.environ.get("BENCH_IDLE_ONLY"):
+    api("DELETE", f"/api/v1/namespaces/{ns_idle}")
+    results["loadavg_end"] = loadavg()
+    print(json.dumps(results))
+    sys.exit(0)
 
 # ---- N Autoscalers (kept across runs with BENCH_DIR: run.sh reuses the cluster)
 KEEP = bool(os.environ.get("BENCH_DIR"))

@@ -6,6 +6,9 @@
 //
 // usage: bench_controller_memory [N] [OWNED_PERCENT]
 //   OWNED_PERCENT < 100: a sharded replica that acts on that share and only watches the rest.
+//   BENCH_REAL_SCALERS=1: the Autoscalers are bound to the real Redis scalers (ebb run's
+//   live::ScalerSources; binding connects to nothing), so their configs count; the readings
+//   stay in-memory.
 #include <malloc.h>
 #include <prometheus/text_serializer.h>
 
@@ -16,6 +19,7 @@
 #include <map>
 #include <string>
 
+#include "controller/live/api_server_access.h"
 #include "controller/live/engine.h"
 #include "metrics/controller_metrics.h"
 
@@ -68,9 +72,11 @@ class Kube final : public live::KubeAccess {
 
 class Sources final : public live::SourceAccess {
  public:
-  Result<std::unique_ptr<Binding>> Bind(const api::Autoscaler&) override {
+  Result<std::unique_ptr<Binding>> Bind(const api::Autoscaler& a) override {
+    if (real_) return real_->Bind(a);
     return std::make_unique<Binding>();
   }
+  void UseRealScalers() { real_ = std::make_unique<live::ScalerSources>(); }
   std::vector<std::vector<decision::MetricReading>> Poll(
       const std::vector<const api::Autoscaler*>& as, const std::vector<Binding*>&, Timestamp,
       Timestamp) override {
@@ -79,6 +85,9 @@ class Sources final : public live::SourceAccess {
     ten.value_milli = 10000;
     return std::vector<std::vector<decision::MetricReading>>(as.size(), {ten});
   }
+
+ private:
+  std::unique_ptr<live::ScalerSources> real_;
 };
 
 nlohmann::json Object(int i) {
@@ -140,6 +149,7 @@ int main(int argc, char** argv) {
   double last = InUse();
   Kube kube;
   Sources sources;
+  if (std::getenv("BENCH_REAL_SCALERS")) sources.UseRealScalers();
   metrics::ControllerMetrics m;
   live::ReconcileObserver observer(m, nullptr, kube);
   Clockwork wall(FromUnixMillis(1796184000000));
@@ -181,6 +191,8 @@ int main(int argc, char** argv) {
                 o.dump().size() + kube.patched.begin()->second.dump().size() + 10,
                 o["spec"].dump().size(), kube.patched.begin()->second.dump().size(),
                 kube.patched.begin()->second["decisionState"].dump().size());
+    if (std::getenv("BENCH_PRINT_STATUS"))
+      std::printf("%s\n%s\n", o.dump().c_str(), kube.patched.begin()->second.dump().c_str());
   }
   kube.patched.clear();
   Step("status echoed back by the watch", last, n);

@@ -8,6 +8,11 @@ namespace ebb::runtime {
 
 Reconciler::Reconciler(std::string name, decision::Spec spec, decision::Settings settings,
                        ScaleTarget& target, MetricReader* reader)
+    : Reconciler(std::move(name), std::make_shared<const decision::Spec>(std::move(spec)), settings,
+                 target, reader) {}
+
+Reconciler::Reconciler(std::string name, std::shared_ptr<const decision::Spec> spec,
+                       decision::Settings settings, ScaleTarget& target, MetricReader* reader)
     : name_(std::move(name)),
       spec_(std::move(spec)),
       settings_(settings),
@@ -32,12 +37,12 @@ ReconcileOutcome Reconciler::Reconcile(Timestamp now,
   obs_.pods_known = false;
   obs_.pods.clear();
   obs_.readings = std::move(readings);
-  obs_.readings.resize(spec_.metrics.size());
+  obs_.readings.resize(spec_->metrics.size());
   for (auto& r : obs_.readings)
     if (!r.ok && r.error.empty()) r.error = "no reading was taken";
   if (reader_) reader_->Read(now, *scale, obs_);
 
-  decision::Decide(spec_, settings_, obs_, state_, now, decision_);
+  decision::Decide(*spec_, settings_, obs_, state_, now, decision_);
   if (!decision_.scale) return outcome;
   if (dry_run_) {
     outcome.would_patch = true;
@@ -54,7 +59,7 @@ ReconcileOutcome Reconciler::Reconcile(Timestamp now,
                                                         ": " + patched.error().message);
     return outcome;
   }
-  decision::RecordScale(spec_, state_, from, to, now);
+  decision::RecordScale(*spec_, state_, from, to, now);
   outcome.patched = true;
   return outcome;
 }

@@ -4,6 +4,7 @@
 // is linked here: the readings come from the caller (controller/sources polls the scalers).
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,6 +55,10 @@ class Reconciler {
   Reconciler(std::string name, decision::Spec spec, decision::Settings settings,
              ScaleTarget& target, MetricReader& reader)
       : Reconciler(std::move(name), std::move(spec), settings, target, &reader) {}
+  // The spec shared with its owner (the live engine keeps the parsed Autoscaler, whose spec this
+  // is, instead of a second copy per Autoscaler).
+  Reconciler(std::string name, std::shared_ptr<const decision::Spec> spec,
+             decision::Settings settings, ScaleTarget& target, MetricReader* reader = nullptr);
 
   // `readings`: one per spec metric from the caller's poll (missing entries read as failed).
   ReconcileOutcome Reconcile(Timestamp now, std::vector<decision::MetricReading> readings = {});
@@ -62,7 +67,7 @@ class Reconciler {
   const decision::Observation& last_observation() const { return obs_; }
   const decision::DecisionState& state() const { return state_; }
   void set_state(decision::DecisionState state) { state_ = std::move(state); }
-  const decision::Spec& spec() const { return spec_; }
+  const decision::Spec& spec() const { return *spec_; }
   const std::string& name() const { return name_; }
   // When set (shadow mode), decide and report but never patch.
   void set_dry_run(bool dry_run) { dry_run_ = dry_run; }
@@ -71,7 +76,7 @@ class Reconciler {
 
  private:
   std::string name_;
-  decision::Spec spec_;
+  std::shared_ptr<const decision::Spec> spec_;  // never null
   decision::Settings settings_;
   ScaleTarget& target_;
   MetricReader* reader_;

@@ -89,9 +89,15 @@ version=$(run "$image" --version) || fail "ebb --version exited $?"
 
 user=$(podman image inspect --format '{{.Config.User}}' "$image")
 [ "$user" = "65532:65532" ] && echo "ok   runs as $user" || fail "image user is '$user'"
-env=$(podman image inspect --format '{{json .Config.Env}}' "$image")
-[[ $env == *'"GNUTLS_NO_IMPLICIT_INIT=1"'* ]] && echo "ok   GNUTLS_NO_IMPLICIT_INIT=1 (idle RSS, BENCHMARKS.md)" ||
-  fail "GNUTLS_NO_IMPLICIT_INIT=1 missing from the image env: $env"
+# The image's libcurl is the HTTP(S)-over-OpenSSL-only build (Dockerfile): none of the libraries
+# Debian's libcurl loads for protocols ebb never uses (3.6 MB of idle RSS, BENCHMARKS.md).
+files=$(podman create --entrypoint /ebb "$image" --version) &&
+  libs=$(podman export "$files" | tar -t | grep -E '\.so(\.|$)' | sed 's|.*/||' | sort | tr '\n' ' ') ||
+  fail "could not list the image's files"
+podman rm "$files" >/dev/null 2>&1 || true
+unused=$(tr ' ' '\n' <<<"$libs" | { grep -E '^lib(gnutls|ldap|lber|rtmp|krb5|gssapi|ssh|idn2|psl|nghttp2|brotli|sasl|p11-kit|nettle|hogweed)' || true; } | tr '\n' ' ')
+[[ $libs == *libcurl.so.4* && -z $unused ]] && echo "ok   libcurl without unused protocol libraries: $libs" ||
+  fail "the image carries libraries ebb never uses: ${unused:-libcurl missing: $libs}"
 entry=$(podman image inspect --format '{{json .Config.Entrypoint}}' "$image")
 [ "$entry" = '["/ebb","run"]' ] && echo "ok   entrypoint $entry" || fail "entrypoint is $entry"
 

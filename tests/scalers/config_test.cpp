@@ -136,7 +136,7 @@ TEST_CASE("redis config: lists and celery defaults", "[config][redis]") {
   CHECK(celery->endpoint.host == "::1");
   CHECK(celery->endpoint.port == 7000);
   CHECK(celery->endpoint.db == 2);
-  CHECK(celery->endpoint.password.from_env == "REDIS_PW");
+  CHECK(celery->endpoint.password->from_env == "REDIS_PW");
   CHECK(celery->timeout == Duration(1500));
   REQUIRE(celery->celery.has_value());
   CHECK(celery->celery->priority_steps == std::vector<int>{0, 3, 6, 9});

@@ -241,7 +241,7 @@ TEST_CASE("redis cluster: block problems are reported with field paths", "[confi
                                  "p");
   REQUIRE(ok.has_value());
   CHECK(ok->endpoint.cluster.seeds.size() == 2);
-  CHECK(ok->endpoint.tls.enabled);
+  CHECK(ok->endpoint.tls->enabled);
   CHECK(ok->endpoint.Describe() == "rediss://cluster(a:7000,[fd00::1]:7001)");
 }
 

@@ -409,14 +409,14 @@ TEST_CASE("redis tls config: schemes, the tls block and its problems with field 
   };
   std::string none;
   auto plain = parse({{"address", "redis://r:6379"}}, &none);
-  CHECK_FALSE(plain.tls.enabled);
+  CHECK_FALSE(plain.tls->enabled);
   auto tls = parse({{"address", "rediss://r:6380"}}, &none);
-  CHECK(tls.tls.enabled);
-  CHECK_FALSE(tls.tls.insecure_skip_verify);  // verified by default
+  CHECK(tls.tls->enabled);
+  CHECK_FALSE(tls.tls->insecure_skip_verify);  // verified by default
   CHECK(tls.host == "r");
   CHECK(tls.port == 6380);
   auto block = parse({{"address", "r:6380"}, {"tls", json::object()}}, &none);
-  CHECK(block.tls.enabled);
+  CHECK(block.tls->enabled);
   CHECK(none.empty());
   CHECK(tls.Key() != plain.Key());  // never one pooled connection for both
 
@@ -451,7 +451,7 @@ TEST_CASE("redis tls config: schemes, the tls block and its problems with field 
                           {"tls", {{"caSecretKeyRef", {{"name", "ca"}, {"key", "ca.crt"}}}}}},
                          &none2);
   CHECK(none2.empty());
-  CHECK(by_secret.tls.sources.ca.from_secret());
+  CHECK(by_secret.tls->sources.ca.from_secret());
   CHECK(by_secret.Key() != tls.Key());
   std::string q;
   parse({{"address", "rediss://user:pw@r:6380/2"}}, &q);
