@@ -132,7 +132,7 @@ struct Engine::Entry {
   std::unique_ptr<runtime::Reconciler> rec;
   // The status as stored on the server, and the decisionState to write, as text: as JSON trees
   // they were ~8 KB per Autoscaler (bench/controller/memory_bench.cpp); parsed once a reconcile.
-  std::string last_status = "{}";
+  std::string last_status = Pack("{}");  // packed (packed_text.h): ~1.3 KB as text
   std::string persisted_state = "null";
   std::string persisted_key;
   std::set<std::string> failing;          // event reasons currently failing
@@ -211,7 +211,7 @@ ReconcileResult Engine::Begin(const Work& w) const {
 
 StatusInput Engine::Input(const Entry& e) const {
   StatusInput in;
-  in.previous = Parse(e.last_status);
+  in.previous = Parse(Unpack(e.last_status));
   in.failing = e.failing;
   in.generation = e.generation;
   in.now = wall_.Now();
@@ -316,7 +316,7 @@ void Engine::WriteStatus(Entry& e, const nlohmann::json& previous, const nlohman
     r.status_error = written.error();
     return;  // retried by the next reconcile, as last_status is unchanged
   }
-  e.last_status = Dump(status);
+  e.last_status = Pack(Dump(status));
 }
 
 std::string Engine::Conflict(const Entry& e) const {
@@ -579,9 +579,9 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   e.clocks_seen.reset();
   nlohmann::json status = Member(obj, "status");
   // Kept without its status (OnAutoscaler): the status is the one last written from here.
-  if (!obj.contains("status") && e.last_status != "{}") status = Parse(e.last_status);
+  if (!obj.contains("status") && e.last_status != Pack("{}")) status = Parse(Unpack(e.last_status));
   if (!status.is_object()) status = nlohmann::json::object();
-  e.last_status = Dump(status);
+  e.last_status = Pack(Dump(status));
   e.persisted_key.clear();
   e.persisted_state = Dump(status.value("decisionState", nlohmann::json()));
   if (!e.rec || !status.contains("decisionState")) return;
@@ -677,11 +677,11 @@ void Engine::SetOwnership(Ownership owns) {
     auto it = entries_.find(k);
     if (it == entries_.end() || it->second->owned) continue;
     Entry& e = *it->second;
-    if (e.last_status != "{}") {
+    if (e.last_status != Pack("{}")) {
       // Until its next owner writes, the status for a later gain is the one written from here.
       nlohmann::json obj = nlohmann::json::parse(Unpack(e.object), nullptr, false);
       if (obj.is_object() && !obj.contains("status")) {
-        obj["status"] = Parse(e.last_status);
+        obj["status"] = Parse(Unpack(e.last_status));
         e.object = Pack(Dump(obj));
       }
     }
@@ -692,7 +692,7 @@ void Engine::SetOwnership(Ownership owns) {
     e.binding.reset();
     e.autoscaler.reset();
     e.invalid.clear();
-    e.last_status = "{}";
+    e.last_status = Pack("{}");
     e.persisted_state = "null";
     e.persisted_key.clear();
     e.failing.clear();
