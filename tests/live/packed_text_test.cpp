@@ -14,7 +14,7 @@ TEST_CASE("packed text comes back exactly, and an Autoscaler's JSON packs to und
   const std::string packed = Pack(autoscaler);
   CHECK(Unpack(packed) == autoscaler);
   CHECK(packed.size() * 3 < autoscaler.size());  // 279 of 1,058 bytes with the dictionary
-  CHECK(Pack(autoscaler) == packed);  // deterministic: equal texts compare equal packed
+  CHECK(Pack(autoscaler) == packed);             // deterministic: equal texts compare equal packed
 
   std::mt19937 rng(1);
   std::string noise(4096, '\0');
