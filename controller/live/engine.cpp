@@ -77,6 +77,20 @@ uint64_t Fingerprint(const std::string& text) {
   return h;
 }
 
+// "type=status;" for each condition of a status (as stored: a kept condition may come from
+// anyone, so a type that would break the encoding is left out, as one without a type is).
+std::string ConditionStates(const nlohmann::json& status) {
+  std::string out;
+  for (const auto& c : Member(status, "conditions")) {
+    const std::string type = Str(c, "type");
+    if (type.empty() || type.find_first_of(";=") != std::string::npos) continue;
+    std::string state = Str(c, "status");
+    if (state.empty() || state.find(';') != std::string::npos) state = "Unknown";
+    out += type + "=" + state + ";";
+  }
+  return out;
+}
+
 // The annotation's value: true, false, or an error naming the field.
 Result<bool> DryRunAnnotation(const nlohmann::json& obj) {
   const auto& v = Member(Member(Member(obj, "metadata"), "annotations"), kDryRunAnnotation);
@@ -136,6 +150,12 @@ struct Engine::Entry {
   std::string persisted_state = "null";
   std::string persisted_key;
   std::set<std::string> failing;          // event reasons currently failing
+  // StatusDigest of the input last_status was built from (and stored with); unset when
+  // last_status came from elsewhere (a restore) or the write failed. Equal digests: nothing to do.
+  std::optional<uint64_t> status_digest;
+  // The conditions of last_status as "type=status;" pairs, for the metrics snapshot of a
+  // reconcile that reuses last_status without parsing it.
+  std::string condition_states;
   std::set<std::size_t> failing_metrics;  // spec.metrics indices whose last read failed
   std::optional<std::pair<Timestamp, Timestamp>> clocks_seen;  // (wall, monotonic) at a decision
   std::atomic<int32_t> interval_s{15};
@@ -191,7 +211,7 @@ ReconcileResult Engine::Reconcile(Work& w, std::vector<decision::MetricReading> 
   in.autoscaler = &*e.autoscaler;
   in.decision = &e.rec->last_decision();
   in.state = &e.rec->state();
-  in.persisted_state = Parse(e.persisted_state);
+  in.persisted_state = e.persisted_state;
   const auto kind = in.outcome.error ? ReconcileResult::Kind::kError : ReconcileResult::Kind::kOk;
   return Conclude(w, std::move(r), kind, in, true);
 }
@@ -210,8 +230,8 @@ ReconcileResult Engine::Begin(const Work& w) const {
 }
 
 StatusInput Engine::Input(const Entry& e) const {
+  // Without `previous`: parsed only when the status is built (Conclude, Contain).
   StatusInput in;
-  in.previous = Parse(Unpack(e.last_status));
   in.failing = e.failing;
   in.generation = e.generation;
   in.now = wall_.Now();
@@ -220,13 +240,20 @@ StatusInput Engine::Input(const Entry& e) const {
 }
 
 ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Kind kind,
-                                 const StatusInput& in, bool reschedule) {
+                                 StatusInput& in, bool reschedule) {
   Entry& e = *w.entry;
-  StatusReport report = BuildStatus(in);
-  e.failing = std::move(report.failing);
-  r.events = std::move(report.events);
-  r.snapshot = Snapshot(e, in, report.status);
-  WriteStatus(e, in.previous, report.status, r);
+  const std::optional<uint64_t> digest = StatusDigest(in);
+  if (!digest || digest != e.status_digest) {
+    in.previous = Parse(Unpack(e.last_status));
+    StatusReport report = BuildStatus(in);
+    e.failing = std::move(report.failing);
+    r.events = std::move(report.events);
+    e.condition_states = ConditionStates(report.status);
+    e.status_digest.reset();
+    if (WriteStatus(e, in.previous, report.status, r)) e.status_digest = digest;
+  }
+  // else: last_status is what BuildStatus would build again, with no Event (StatusDigest).
+  r.snapshot = Snapshot(e, in);
   r.kind = kind;
   r.seconds = SecondsSince(w.started);
   if (reschedule) Reschedule(w, e.interval_s);
@@ -235,8 +262,8 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
 
 // ---- its parts -------------------------------------------------------------------------------
 
-std::optional<metrics::AutoscalerSnapshot> Engine::Snapshot(const Entry& e, const StatusInput& in,
-                                                            const nlohmann::json& status) const {
+std::optional<metrics::AutoscalerSnapshot> Engine::Snapshot(const Entry& e,
+                                                            const StatusInput& in) const {
   if (!e.autoscaler) return std::nullopt;
   const api::Autoscaler& a = *e.autoscaler;
   metrics::AutoscalerSnapshot s = metrics::SnapshotOf(e.ns, e.name, a.spec);
@@ -246,11 +273,14 @@ std::optional<metrics::AutoscalerSnapshot> Engine::Snapshot(const Entry& e, cons
   if (in.kind == StatusInput::Kind::kDecided && in.outcome.scale_read && in.decision)
     metrics::AddDecision(s, a.spec, e.rec->last_observation(), *in.decision);
   // The conditions as written to status, so the gauges and `kubectl describe` agree.
-  const auto conditions = status.find("conditions");
-  if (conditions != status.end() && conditions->is_array())
-    for (const auto& c : *conditions)
-      if (c.is_object() && c.contains("type") && c["type"].is_string())
-        s.conditions.push_back({c["type"].get<std::string>(), c.value("status", "Unknown")});
+  std::string_view states = e.condition_states;
+  while (!states.empty()) {
+    const auto end = states.find(';');
+    const std::string_view pair = states.substr(0, end);
+    const auto eq = pair.find('=');
+    s.conditions.push_back({std::string(pair.substr(0, eq)), std::string(pair.substr(eq + 1))});
+    states = end == std::string_view::npos ? std::string_view() : states.substr(end + 1);
+  }
   return s;
 }
 
@@ -307,16 +337,17 @@ void Engine::FollowWallClock(Entry& e, ReconcileResult& r) {
   e.clocks_seen = std::make_pair(wall, mono);
 }
 
-void Engine::WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,
+bool Engine::WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,
                          ReconcileResult& r) {
-  if (status == previous) return;  // nothing changed: no write
+  if (status == previous) return true;  // nothing changed: no write
   r.status_written = true;
   auto written = kube_.PatchStatus(e.ns, e.name, StatusPatch(previous, status));
   if (!written) {
     r.status_error = written.error();
-    return;  // retried by the next reconcile, as last_status is unchanged
+    return false;  // retried by the next reconcile, as last_status is unchanged
   }
   e.last_status = Pack(Dump(status));
+  return true;
 }
 
 std::string Engine::Conflict(const Entry& e) const {
@@ -360,11 +391,14 @@ ReconcileResult Engine::Contain(Work& w, const std::string& what_raw) {
   try {
     if (!e.name.empty()) {
       StatusInput in = Input(e);
+      in.previous = Parse(Unpack(e.last_status));
       in.kind = StatusInput::Kind::kContained;
       in.message = r.error->message;
       StatusReport report = BuildStatus(in);
       e.failing = std::move(report.failing);
       r.events = std::move(report.events);
+      e.condition_states = ConditionStates(report.status);
+      e.status_digest.reset();
       WriteStatus(e, in.previous, report.status, r);
     }
   } catch (const std::exception& ex) {
@@ -582,6 +616,8 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   if (!obj.contains("status") && e.last_status != Pack("{}")) status = Parse(Unpack(e.last_status));
   if (!status.is_object()) status = nlohmann::json::object();
   e.last_status = Pack(Dump(status));
+  e.status_digest.reset();
+  e.condition_states = ConditionStates(status);
   e.persisted_key.clear();
   e.persisted_state = Dump(status.value("decisionState", nlohmann::json()));
   if (!e.rec || !status.contains("decisionState")) return;
@@ -693,6 +729,8 @@ void Engine::SetOwnership(Ownership owns) {
     e.autoscaler.reset();
     e.invalid.clear();
     e.last_status = Pack("{}");
+    e.status_digest.reset();
+    e.condition_states.clear();
     e.persisted_state = "null";
     e.persisted_key.clear();
     e.failing.clear();

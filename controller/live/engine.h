@@ -95,16 +95,16 @@ class Engine {
   ReconcileResult Contain(Work& w, const std::string& what);
   ReconcileResult Begin(const Work& w) const;
   ReconcileResult Conclude(Work& w, ReconcileResult r, ReconcileResult::Kind kind,
-                           const StatusInput& in, bool reschedule);
+                           StatusInput& in, bool reschedule);
   StatusInput Input(const Entry& e) const;
   void Rebuild(Entry& e, const nlohmann::json& obj);
   void Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r);
   void FollowWallClock(Entry& e, ReconcileResult& r);
   void Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r);
-  std::optional<metrics::AutoscalerSnapshot> Snapshot(const Entry& e, const StatusInput& in,
-                                                      const nlohmann::json& status) const;
+  std::optional<metrics::AutoscalerSnapshot> Snapshot(const Entry& e, const StatusInput& in) const;
   // `previous`: the status as stored (parsed from Entry::last_status for this reconcile).
-  void WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,
+  // True when last_status now holds `status` (unchanged or written).
+  bool WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,
                    ReconcileResult& r);
   std::string Conflict(const Entry& e) const;
   void Reschedule(const Work& w, int32_t interval_s);

@@ -1,5 +1,7 @@
 #include "controller/live/status_report.h"
 
+#include <string_view>
+
 #include "controller/api/decide_case.h"
 #include "controller/api/timestamps.h"
 #include "controller/decision/explain.h"
@@ -85,21 +87,33 @@ StatusReport Contained(const StatusInput& in) {
   return r;
 }
 
-StatusReport Decided(const StatusInput& in) {
-  StatusReport r;
+// What a decided reconcile says, before it is merged into the stored status: the conditions it
+// sets (their times come from the stored ones), the stored conditions it leaves as they were,
+// the reasons failing, the Events, and every other field it writes except decisionState.
+// Decided and StatusDigest both build on it, so the digest cannot miss a field the status has.
+struct DecidedParts {
+  std::vector<Condition> conds;
+  std::set<std::string> keep;
+  std::set<std::string> failing;
+  std::vector<EventNote> events;
+  nlohmann::json fields = nlohmann::json::object();
+};
+
+DecidedParts Parts(const StatusInput& in) {
+  DecidedParts p;
+  StatusReport r;  // Failing() records into a report
   const api::Autoscaler& a = *in.autoscaler;
   const decision::Decision& d = *in.decision;
   const runtime::ReconcileOutcome& o = in.outcome;
-  r.status = Base(in);
-  r.status["observedGeneration"] = in.generation;
   const std::string error = o.error ? o.error->message : "";
   if (!o.scale_read) {
     Failing(r, in, "FailedGetScale", error);
-    r.status["conditions"] =
-        Conditions({{"AbleToScale", false, "FailedGetScale", error},
-                    {"Ready", false, "FailedGetScale", error}},
-                   in, {"ScalingActive", "ScalingLimited", "Active", "Fallback", "Paused"});
-    return r;
+    p.conds = {{"AbleToScale", false, "FailedGetScale", error},
+               {"Ready", false, "FailedGetScale", error}};
+    p.keep = {"ScalingActive", "ScalingLimited", "Active", "Fallback", "Paused"};
+    p.failing = std::move(r.failing);
+    p.events = std::move(r.events);
+    return p;
   }
   std::vector<Condition> conds = decision::Conditions(a.spec, d);
   for (auto& c : conds) {
@@ -134,23 +148,52 @@ StatusReport Decided(const StatusInput& in) {
   } else {
     conds.push_back({"Ready", false, *r.failing.begin(), "see the other conditions and Events"});
   }
-  r.status["conditions"] = Conditions(conds, in, {"ScalingLimited"});
+  p.conds = std::move(conds);
+  p.keep = {"ScalingLimited"};
+  p.failing = std::move(r.failing);
+  p.events = std::move(r.events);
 
-  r.status["reference"] = ReferenceText(a.target);
-  r.status["targets"] = TargetsText(a.spec, d);
+  nlohmann::json& f = p.fields;
+  f["reference"] = ReferenceText(a.target);
+  f["targets"] = TargetsText(a.spec, d);
   // As upstream: the count observed by this reconcile, not the one it just asked for.
-  r.status["currentReplicas"] = d.current_replicas;
-  r.status["desiredReplicas"] = d.desired_replicas;
+  f["currentReplicas"] = d.current_replicas;
+  f["desiredReplicas"] = d.desired_replicas;
   const decision::DecisionState& state = *in.state;
-  if (state.last_scale_time) r.status["lastScaleTime"] = api::FormatRfc3339(*state.last_scale_time);
+  if (state.last_scale_time) f["lastScaleTime"] = api::FormatRfc3339(*state.last_scale_time);
   // Only while inactive: then it is fixed and says when the cooldown started; while active it
   // would be "now" at every poll, a status write each time for nothing.
   if (!d.active && state.last_active_time)
-    r.status["lastActiveTime"] = api::FormatRfc3339(*state.last_active_time);
-  if (d.paused && a.spec.paused_replicas) r.status["pausedReplicas"] = *a.spec.paused_replicas;
-  r.status["currentMetrics"] = api::MetricsToJson(a.spec, d);
-  r.status["decisionState"] = in.persisted_state;
+    f["lastActiveTime"] = api::FormatRfc3339(*state.last_active_time);
+  if (d.paused && a.spec.paused_replicas) f["pausedReplicas"] = *a.spec.paused_replicas;
+  f["currentMetrics"] = api::MetricsToJson(a.spec, d);
+  return p;
+}
+
+StatusReport Decided(const StatusInput& in) {
+  DecidedParts p = Parts(in);
+  StatusReport r;
+  r.status = Base(in);
+  r.status["observedGeneration"] = in.generation;
+  r.status["conditions"] = Conditions(p.conds, in, p.keep);
+  r.failing = std::move(p.failing);
+  r.events = std::move(p.events);
+  if (!in.outcome.scale_read) return r;
+  for (auto& [k, v] : p.fields.items()) r.status[k] = std::move(v);
+  // Text the engine dumped itself; anything else is written as null rather than thrown.
+  nlohmann::json state = nlohmann::json::parse(in.persisted_state, nullptr, false);
+  r.status["decisionState"] = state.is_discarded() ? nlohmann::json() : std::move(state);
   return r;
+}
+
+// FNV-1a, 64 bits.
+void Mix(uint64_t& h, std::string_view text) {
+  for (const char c : text) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  h ^= 0x1f;  // a separator, so "ab"+"c" and "a"+"bc" differ
+  h *= 1099511628211ULL;
 }
 
 }  // namespace
@@ -178,6 +221,28 @@ StatusReport BuildStatus(const StatusInput& in) {
       break;
   }
   return Decided(in);
+}
+
+std::optional<uint64_t> StatusDigest(const StatusInput& in) {
+  if (in.kind != StatusInput::Kind::kDecided) return std::nullopt;
+  DecidedParts p = Parts(in);
+  // Events are recorded whenever they arise, and a changed failing set is kept: built in full.
+  if (!p.events.empty() || p.failing != in.failing) return std::nullopt;
+  uint64_t h = 14695981039346656037ULL;
+  Mix(h, std::to_string(in.generation));
+  Mix(h, in.dry_run ? "dry" : "live");
+  Mix(h, in.outcome.scale_read ? "read" : "unread");
+  for (const auto& c : p.conds) {
+    Mix(h, c.type);
+    Mix(h, c.status ? "True" : "False");
+    Mix(h, c.reason);
+    Mix(h, c.message);
+  }
+  for (const auto& k : p.keep) Mix(h, k);
+  for (const auto& f : p.failing) Mix(h, f);
+  Mix(h, p.fields.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  Mix(h, in.persisted_state);
+  return h;
 }
 
 }  // namespace ebb::live

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -42,7 +43,7 @@ struct StatusInput {
   const decision::Decision* decision = nullptr;
   const decision::DecisionState* state = nullptr;
   runtime::ReconcileOutcome outcome;
-  nlohmann::json persisted_state;  // status.decisionState to write
+  std::string persisted_state = "null";  // status.decisionState to write, as JSON text
 };
 
 struct StatusReport {
@@ -53,6 +54,14 @@ struct StatusReport {
 };
 
 StatusReport BuildStatus(const StatusInput& in);
+
+// A digest of everything BuildStatus reads from a kDecided input except `previous` and `now`.
+// BuildStatus is idempotent for one input: a condition keeps the time stored for it unless its
+// status flips, and a flip changes the digest. So when the stored status was built from an input
+// with this digest, BuildStatus would return it unchanged with no Event, and the caller may skip
+// parsing, building and comparing it (most of the CPU of a steady reconcile). nullopt: not
+// reusable (another kind, an Event to record, a failing set that changed).
+std::optional<uint64_t> StatusDigest(const StatusInput& in);
 
 // The Event reason and message of a rescale ("New size: 5; reason: ..."), and of a rescale a dry
 // run leaves unapplied ("WouldRescale").

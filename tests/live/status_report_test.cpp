@@ -257,3 +257,103 @@ TEST_CASE("status: a refused target, an invalid spec and a contained throw", "[u
     CHECK(ConditionLine(r.status, "ScalingActive") == "ScalingActive True ValidMetricFound");
   }
 }
+
+namespace {
+
+// One decided input over `reading`, from a target at `replicas`, the failing set as the
+// previous reconcile left it (as the engine carries it).
+struct Decided {
+  api::Autoscaler a = Worker();
+  Target target;
+  runtime::Reconciler rec;
+  live::StatusInput in;
+  Decided(int32_t replicas, decision::MetricReading reading, int64_t at_s = 100)
+      : target(replicas), rec("jobs/worker", a.spec, {}, target) {
+    in.generation = 1;
+    in.now = At(at_s);
+    in.autoscaler = &a;
+    in.outcome = rec.Reconcile(At(at_s), {reading});
+    in.decision = &rec.last_decision();
+    in.state = &rec.state();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("status digest: equal digests mean the stored status is built again unchanged",
+          "[unit][status]") {
+  // The engine skips parsing and building the status when the digest equals the one the stored
+  // status was built from; that is right only if building it again from itself changes nothing
+  // and records no Event, whatever `now` is.
+  struct Case {
+    const char* name;
+    int32_t replicas;
+    decision::MetricReading reading;
+  };
+  const std::vector<Case> cases = {
+      {"steady, within range", 8, Value(40)},
+      {"capped at maxReplicas (ScalingLimited True)", 10, Value(100)},
+      {"a metric failing", 3, Failed("connection refused")},
+  };
+  for (const Case& c : cases) {
+    SECTION(c.name) {
+      Decided d(c.replicas, c.reading);
+      const live::StatusReport first = live::BuildStatus(d.in);
+      d.in.failing = first.failing;
+      const auto digest = live::StatusDigest(d.in);
+      REQUIRE(digest);
+      d.in.previous = first.status;
+      d.in.now = At(100 + 3600);  // an hour on: no condition time may move
+      const live::StatusReport again = live::BuildStatus(d.in);
+      INFO(DescribeStatus(again.status));
+      CHECK(again.status == first.status);
+      CHECK(again.events.empty());
+      CHECK(live::StatusDigest(d.in) == digest);
+    }
+  }
+}
+
+TEST_CASE("status digest: every input the status shows changes it", "[unit][status]") {
+  Decided base(8, Value(40));
+  base.in.failing = live::BuildStatus(base.in).failing;
+  const auto digest = live::StatusDigest(base.in);
+  REQUIRE(digest);
+  SECTION("the metric's value (currentMetrics, targets)") {
+    Decided d(8, Value(41));
+    CHECK(live::StatusDigest(d.in) != digest);
+  }
+  SECTION("the observed replica count") {
+    Decided d(9, Value(40));
+    d.in.failing = base.in.failing;
+    const auto other = live::StatusDigest(d.in);
+    CHECK(other != digest);
+  }
+  SECTION("the generation") {
+    base.in.generation = 2;
+    CHECK(live::StatusDigest(base.in) != digest);
+  }
+  SECTION("shadow mode (the Ready condition)") {
+    base.in.dry_run = true;
+    CHECK(live::StatusDigest(base.in) != digest);
+  }
+  SECTION("the decision state to persist") {
+    base.in.persisted_state = R"({"recommendations":[]})";
+    CHECK(live::StatusDigest(base.in) != digest);
+  }
+  SECTION("a condition (capped at maxReplicas: ScalingLimited)") {
+    Decided d(10, Value(100));
+    d.in.failing = base.in.failing;
+    CHECK(live::StatusDigest(d.in) != digest);
+  }
+  SECTION("not reusable: an Event to record, a failing set that changed, another kind") {
+    Decided failing(8, Failed("connection refused"));
+    CHECK_FALSE(live::StatusDigest(failing.in));  // the onset's Warning Event
+    Decided rescale(2, Value(40));
+    CHECK_FALSE(live::StatusDigest(rescale.in));  // SuccessfulRescale
+    base.in.failing = {"FailedGetScale"};         // recovered: the failing set shrinks
+    CHECK_FALSE(live::StatusDigest(base.in));
+    base.in.failing.clear();
+    base.in.kind = live::StatusInput::Kind::kContained;
+    CHECK_FALSE(live::StatusDigest(base.in));
+  }
+}
