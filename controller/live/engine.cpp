@@ -149,7 +149,7 @@ struct Engine::Entry {
   std::string last_status = Pack("{}");  // packed (packed_text.h): ~1.3 KB as text
   std::string persisted_state = "null";
   std::string persisted_key;
-  std::set<std::string> failing;          // event reasons currently failing
+  std::set<std::string> failing;  // event reasons currently failing
   // StatusDigest of the input last_status was built from (and stored with); unset when
   // last_status came from elsewhere (a restore) or the write failed. Equal digests: nothing to do.
   std::optional<uint64_t> status_digest;

@@ -94,8 +94,8 @@ class Engine {
   ReconcileResult Reconcile(Work& w, std::vector<decision::MetricReading> readings);
   ReconcileResult Contain(Work& w, const std::string& what);
   ReconcileResult Begin(const Work& w) const;
-  ReconcileResult Conclude(Work& w, ReconcileResult r, ReconcileResult::Kind kind,
-                           StatusInput& in, bool reschedule);
+  ReconcileResult Conclude(Work& w, ReconcileResult r, ReconcileResult::Kind kind, StatusInput& in,
+                           bool reschedule);
   StatusInput Input(const Entry& e) const;
   void Rebuild(Entry& e, const nlohmann::json& obj);
   void Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r);
