@@ -120,21 +120,12 @@ void MaybeFail(const std::string& key) {
 
 }  // namespace
 
-struct Engine::Entry {
-  // Guarded by Engine::mu_.
-  // The latest object as packed text (packed_text.h; a JSON tree per Autoscaler costs ~10x the
-  // text, the text ~3x the packed form: every replica keeps one per Autoscaler); without its status
-  // while this replica leads, owns and has restored it: the status then is the one it wrote itself,
-  // kept in last_status (see OnAutoscaler).
-  std::string object;
-  uint64_t fingerprint = 0;  // of spec and annotations: a change to act on
-  bool dirty = true;
-  bool restored = false;
-  bool shadow = false;  // the dry-run annotation, for the conflict check of other Autoscalers
-  bool owned = true;    // this replica's shard (always, without sharding)
-  std::string target_key;
+// What only a reconcile needs, kept for the Autoscalers this replica owns: a sharded replica
+// watches every Autoscaler and owns a third of them, so the watched ones cost only Entry's few
+// fields (~0.5 KB less each with this split out).
+struct Engine::Built {
   // Owned by the worker holding the key: the queue never hands one key to two workers.
-  std::string key, ns, name, uid;
+  std::string ns, name, uid;
   int64_t generation = 0;
   bool dry_run = false;  // this Autoscaler is in shadow mode (flag or annotation)
   // Shared with the reconciler (its spec), so the spec is held once.
@@ -149,16 +140,42 @@ struct Engine::Entry {
   std::string last_status = Pack("{}");  // packed (packed_text.h): ~1.3 KB as text
   std::string persisted_state = "null";
   std::string persisted_key;
-  std::set<std::string> failing;  // event reasons currently failing
+  std::set<std::string> failing;          // event reasons currently failing
+  std::set<std::size_t> failing_metrics;  // spec.metrics indices whose last read failed
+  std::optional<std::pair<Timestamp, Timestamp>> clocks_seen;  // (wall, monotonic) at a decision
   // StatusDigest of the input last_status was built from (and stored with); unset when
   // last_status came from elsewhere (a restore) or the write failed. Equal digests: nothing to do.
   std::optional<uint64_t> status_digest;
   // The conditions of last_status as "type=status;" pairs, for the metrics snapshot of a
   // reconcile that reuses last_status without parsing it.
   std::string condition_states;
-  std::set<std::size_t> failing_metrics;  // spec.metrics indices whose last read failed
-  std::optional<std::pair<Timestamp, Timestamp>> clocks_seen;  // (wall, monotonic) at a decision
+};
+
+struct Engine::Entry {
+  // Guarded by Engine::mu_.
+  // The latest object as packed text (packed_text.h; a JSON tree per Autoscaler costs ~10x the
+  // text, the text ~3x the packed form: every replica keeps one per Autoscaler); without its status
+  // while this replica leads, owns and has restored it: the status then is the one it wrote itself,
+  // kept in last_status (see OnAutoscaler).
+  std::string object;
+  uint64_t fingerprint = 0;  // of spec and annotations: a change to act on
+  bool dirty = true;
+  bool restored = false;
+  bool shadow = false;  // the dry-run annotation, for the conflict check of other Autoscalers
+  bool owned = true;    // this replica's shard (always, without sharding)
   std::atomic<int32_t> interval_s{15};
+  std::string target_key;
+  std::string key;  // set once
+  // Created by the worker holding the key on first use; dropped with the shard (SetOwnership).
+  std::unique_ptr<Built> built;
+  Built& b() {
+    if (!built) built = std::make_unique<Built>();
+    return *built;
+  }
+  const Built& b() const {
+    static const Built kNone;
+    return built ? *built : kNone;
+  }
 };
 
 struct Engine::Work {
@@ -192,26 +209,26 @@ ReconcileResult Engine::Reconcile(Work& w, std::vector<decision::MetricReading> 
   Entry& e = *w.entry;
   ReconcileResult r = Begin(w);
   StatusInput in = Input(e);
-  if (!e.invalid.empty()) {
+  if (!e.b().invalid.empty()) {
     in.kind = StatusInput::Kind::kInvalidSpec;
-    in.message = e.invalid;
+    in.message = e.b().invalid;
     return Conclude(w, std::move(r), ReconcileResult::Kind::kInvalid, in, /*reschedule=*/false);
   }
   MaybeFail(e.key);
   if (const std::string others = Conflict(e); !others.empty()) {
     in.kind = StatusInput::Kind::kConflict;
-    in.message = e.autoscaler->target.kind + " " + e.autoscaler->target.name +
+    in.message = e.b().autoscaler->target.kind + " " + e.b().autoscaler->target.name +
                  " is also scaled by " + others +
                  "; ebb will not act on a target with more than one autoscaler";
     return Conclude(w, std::move(r), ReconcileResult::Kind::kConflict, in, true);
   }
   FollowWallClock(e, r);
-  in.outcome = e.rec->Reconcile(wall_.Now(), std::move(readings));
+  in.outcome = e.b().rec->Reconcile(wall_.Now(), std::move(readings));
   Describe(e, in.outcome, r);
-  in.autoscaler = &*e.autoscaler;
-  in.decision = &e.rec->last_decision();
-  in.state = &e.rec->state();
-  in.persisted_state = e.persisted_state;
+  in.autoscaler = &*e.b().autoscaler;
+  in.decision = &e.b().rec->last_decision();
+  in.state = &e.b().rec->state();
+  in.persisted_state = e.b().persisted_state;
   const auto kind = in.outcome.error ? ReconcileResult::Kind::kError : ReconcileResult::Kind::kOk;
   return Conclude(w, std::move(r), kind, in, true);
 }
@@ -220,11 +237,11 @@ ReconcileResult Engine::Begin(const Work& w) const {
   const Entry& e = *w.entry;
   ReconcileResult r;
   r.key = e.key;
-  r.ns = e.ns;
-  r.name = e.name;
-  r.object = {kGroupVersion, "Autoscaler", e.ns, e.name, e.uid};
+  r.ns = e.b().ns;
+  r.name = e.b().name;
+  r.object = {kGroupVersion, "Autoscaler", e.b().ns, e.b().name, e.b().uid};
   r.drift_s = std::max(0.0, static_cast<double>((w.taken - w.item.due).count()) / 1000.0);
-  r.dry_run = e.dry_run;
+  r.dry_run = e.b().dry_run;
   r.notes = w.notes;
   return r;
 }
@@ -232,10 +249,10 @@ ReconcileResult Engine::Begin(const Work& w) const {
 StatusInput Engine::Input(const Entry& e) const {
   // Without `previous`: parsed only when the status is built (Conclude, Contain).
   StatusInput in;
-  in.failing = e.failing;
-  in.generation = e.generation;
+  in.failing = e.b().failing;
+  in.generation = e.b().generation;
   in.now = wall_.Now();
-  in.dry_run = e.dry_run;
+  in.dry_run = e.b().dry_run;
   return in;
 }
 
@@ -243,14 +260,14 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
                                  StatusInput& in, bool reschedule) {
   Entry& e = *w.entry;
   const std::optional<uint64_t> digest = StatusDigest(in);
-  if (!digest || digest != e.status_digest) {
-    in.previous = Parse(Unpack(e.last_status));
+  if (!digest || digest != e.b().status_digest) {
+    in.previous = Parse(Unpack(e.b().last_status));
     StatusReport report = BuildStatus(in);
-    e.failing = std::move(report.failing);
+    e.b().failing = std::move(report.failing);
     r.events = std::move(report.events);
-    e.condition_states = ConditionStates(report.status);
-    e.status_digest.reset();
-    if (WriteStatus(e, in.previous, report.status, r)) e.status_digest = digest;
+    e.b().condition_states = ConditionStates(report.status);
+    e.b().status_digest.reset();
+    if (WriteStatus(e, in.previous, report.status, r)) e.b().status_digest = digest;
   }
   // else: last_status is what BuildStatus would build again, with no Event (StatusDigest).
   r.snapshot = Snapshot(e, in);
@@ -264,16 +281,16 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
 
 std::optional<metrics::AutoscalerSnapshot> Engine::Snapshot(const Entry& e,
                                                             const StatusInput& in) const {
-  if (!e.autoscaler) return std::nullopt;
-  const api::Autoscaler& a = *e.autoscaler;
-  metrics::AutoscalerSnapshot s = metrics::SnapshotOf(e.ns, e.name, a.spec);
+  if (!e.b().autoscaler) return std::nullopt;
+  const api::Autoscaler& a = *e.b().autoscaler;
+  metrics::AutoscalerSnapshot s = metrics::SnapshotOf(e.b().ns, e.b().name, a.spec);
   s.target_kind = a.target.kind;
   s.target_name = a.target.name;
-  s.dry_run = e.dry_run;
+  s.dry_run = e.b().dry_run;
   if (in.kind == StatusInput::Kind::kDecided && in.outcome.scale_read && in.decision)
-    metrics::AddDecision(s, a.spec, e.rec->last_observation(), *in.decision);
+    metrics::AddDecision(s, a.spec, e.b().rec->last_observation(), *in.decision);
   // The conditions as written to status, so the gauges and `kubectl describe` agree.
-  std::string_view states = e.condition_states;
+  std::string_view states = e.b().condition_states;
   while (!states.empty()) {
     const auto end = states.find(';');
     const std::string_view pair = states.substr(0, end);
@@ -285,13 +302,13 @@ std::optional<metrics::AutoscalerSnapshot> Engine::Snapshot(const Entry& e,
 }
 
 void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r) {
-  const api::Autoscaler& a = *e.autoscaler;
-  const decision::Decision& d = e.rec->last_decision();
+  const api::Autoscaler& a = *e.b().autoscaler;
+  const decision::Decision& d = e.b().rec->last_decision();
   r.error = o.error;
   r.scale_read = o.scale_read;
   r.patched = o.patched;
   r.would_patch = o.would_patch;
-  r.target = e.target->Describe();
+  r.target = e.b().target->Describe();
   if (!o.scale_read) return;
   r.current = d.current_replicas;
   r.desired = d.desired_replicas;
@@ -303,56 +320,56 @@ void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileRes
   for (std::size_t i = 0; i < d.metrics.size() && i < a.spec.metrics.size(); ++i) {
     const auto& m = a.spec.metrics[i];
     const bool failed = d.metrics[i].status != decision::MetricStatus::kOk;
-    if (failed == static_cast<bool>(e.failing_metrics.count(i))) continue;
+    if (failed == static_cast<bool>(e.b().failing_metrics.count(i))) continue;
     if (failed)
-      e.failing_metrics.insert(i);
+      e.b().failing_metrics.insert(i);
     else
-      e.failing_metrics.erase(i);
+      e.b().failing_metrics.erase(i);
     r.transitions.push_back({i, m.name, failed, d.metrics[i].error});
   }
   const std::string key =
-      PersistKey(e.rec->state(), wall_.Now(), LongestWindowSeconds(a.spec, options_.settings),
+      PersistKey(e.b().rec->state(), wall_.Now(), LongestWindowSeconds(a.spec, options_.settings),
                  FailuresThatMatter(a.spec));
-  if (key != e.persisted_key) {
-    e.persisted_key = key;
-    e.persisted_state = Dump(api::StateToJson(e.rec->state()));
+  if (key != e.b().persisted_key) {
+    e.b().persisted_key = key;
+    e.b().persisted_state = Dump(api::StateToJson(e.b().rec->state()));
   }
 }
 
 void Engine::FollowWallClock(Entry& e, ReconcileResult& r) {
   const Timestamp wall = wall_.Now();
   const Timestamp mono = mono_.Now();
-  if (e.clocks_seen) {
+  if (e.b().clocks_seen) {
     // A wall-clock step since the last decision would cut (forward) or stretch (back) every
     // window, rate-limit period and cooldown by its length: the state moves with the clock.
-    const Duration step = (wall - e.clocks_seen->first) - (mono - e.clocks_seen->second);
+    const Duration step = (wall - e.b().clocks_seen->first) - (mono - e.b().clocks_seen->second);
     if (step > kClockStepTolerance || step < -kClockStepTolerance) {
-      decision::DecisionState shifted = e.rec->state();
+      decision::DecisionState shifted = e.b().rec->state();
       ShiftStateTimes(shifted, step);
-      e.rec->set_state(std::move(shifted));
+      e.b().rec->set_state(std::move(shifted));
       r.notes.push_back({true, "the wall clock stepped by " + std::to_string(step.count()) +
                                    " ms; decision times moved with it"});
     }
   }
-  e.clocks_seen = std::make_pair(wall, mono);
+  e.b().clocks_seen = std::make_pair(wall, mono);
 }
 
 bool Engine::WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,
                          ReconcileResult& r) {
   if (status == previous) return true;  // nothing changed: no write
   r.status_written = true;
-  auto written = kube_.PatchStatus(e.ns, e.name, StatusPatch(previous, status));
+  auto written = kube_.PatchStatus(e.b().ns, e.b().name, StatusPatch(previous, status));
   if (!written) {
     r.status_error = written.error();
     return false;  // retried by the next reconcile, as last_status is unchanged
   }
-  e.last_status = Pack(Dump(status));
+  e.b().last_status = Pack(Dump(status));
   return true;
 }
 
 std::string Engine::Conflict(const Entry& e) const {
   // A shadow decides and never writes: it neither refuses nor is a reason to refuse.
-  if (e.dry_run) return "";
+  if (e.b().dry_run) return "";
   std::lock_guard lock(mu_);
   std::string others;
   if (auto t = targets_.find(e.target_key); t != targets_.end()) {
@@ -389,16 +406,16 @@ ReconcileResult Engine::Contain(Work& w, const std::string& what_raw) {
   r.contained = true;
   r.error = MakeError(ErrorCode::kInternal, SafeText(what_raw, 512));
   try {
-    if (!e.name.empty()) {
+    if (!e.b().name.empty()) {
       StatusInput in = Input(e);
-      in.previous = Parse(Unpack(e.last_status));
+      in.previous = Parse(Unpack(e.b().last_status));
       in.kind = StatusInput::Kind::kContained;
       in.message = r.error->message;
       StatusReport report = BuildStatus(in);
-      e.failing = std::move(report.failing);
+      e.b().failing = std::move(report.failing);
       r.events = std::move(report.events);
-      e.condition_states = ConditionStates(report.status);
-      e.status_digest.reset();
+      e.b().condition_states = ConditionStates(report.status);
+      e.b().status_digest.reset();
       WriteStatus(e, in.previous, report.status, r);
     }
   } catch (const std::exception& ex) {
@@ -448,13 +465,13 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
       restored = e.restored;
       e.restored = true;
       // The object's text is needed only to rebuild or restore (rec/invalid are the worker's).
-      if (dirty || !restored || (!e.rec && e.invalid.empty())) obj_packed = e.object;
+      if (dirty || !restored || (!e.b().rec && e.b().invalid.empty())) obj_packed = e.object;
     }
     Entry& e = *w->entry;
     try {
       if (!obj_packed.empty()) {
         const nlohmann::json obj = nlohmann::json::parse(Unpack(obj_packed), nullptr, false);
-        if (dirty || (!e.rec && e.invalid.empty())) Rebuild(e, obj);
+        if (dirty || (!e.b().rec && e.b().invalid.empty())) Rebuild(e, obj);
         if (!restored) {
           ReconcileResult notes;
           Restore(e, obj, notes);
@@ -474,7 +491,7 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
     } catch (const std::exception& ex) {
       w->failed = ex.what();
     }
-    Batch& b = batches[e.invalid.empty() && e.rec && !w->failed ? e.source_types : ""];
+    Batch& b = batches[e.b().invalid.empty() && e.b().rec && !w->failed ? e.b().source_types : ""];
     b.items.push_back(std::move(w));
   }
   std::vector<Batch> out;
@@ -497,8 +514,8 @@ std::vector<std::vector<decision::MetricReading>> Engine::Poll(const Batch& batc
     // A shard lost since Prepare: not polled (Finish drops it), so a hand-over waiting for the
     // batch does not wait for its sources too.
     if (!Owned(w.item.key)) continue;
-    as.push_back(&*w.entry->autoscaler);
-    bs.push_back(w.entry->binding.get());
+    as.push_back(&*w.entry->b().autoscaler);
+    bs.push_back(w.entry->b().binding.get());
     at.push_back(i);
     interval = std::min(interval, w.entry->interval_s.load());
   }
@@ -556,17 +573,18 @@ void Engine::RunDue(Timestamp now) {
 // ---- building an Autoscaler's reconcile --------------------------------------------------------
 
 void Engine::Rebuild(Entry& e, const nlohmann::json& obj) {
+  e.b().status_digest.reset();  // a new spec: the next status is built in full
   const auto& md = Member(obj, "metadata");
-  e.ns = Str(md, "namespace");
-  if (e.ns.empty()) e.ns = "default";
-  e.name = Str(md, "name");
-  e.uid = Str(md, "uid");
+  e.b().ns = Str(md, "namespace");
+  if (e.b().ns.empty()) e.b().ns = "default";
+  e.b().name = Str(md, "name");
+  e.b().uid = Str(md, "uid");
   const auto& generation = Member(md, "generation");
-  e.generation = generation.is_number_integer() ? generation.get<int64_t>() : 0;
+  e.b().generation = generation.is_number_integer() ? generation.get<int64_t>() : 0;
   auto fail = [&](const std::string& why) {
-    e.invalid = why;
-    e.autoscaler.reset();
-    e.rec.reset();
+    e.b().invalid = why;
+    e.b().autoscaler.reset();
+    e.b().rec.reset();
   };
   auto parsed = api::ParseAutoscaler(obj);
   if (!parsed) return fail(parsed.error().message);
@@ -577,9 +595,9 @@ void Engine::Rebuild(Entry& e, const nlohmann::json& obj) {
     a.spec.polling_interval_seconds = options_.default_polling_interval_s;
   auto binding = sources_.Bind(a);
   if (!binding) return fail(binding.error().message);
-  e.invalid.clear();
-  e.dry_run = options_.dry_run || *dry_run;
-  e.binding = std::move(*binding);
+  e.b().invalid.clear();
+  e.b().dry_run = options_.dry_run || *dry_run;
+  e.b().binding = std::move(*binding);
   // Each scaler bound keeps its own copy of its parsed block; the Autoscaler's copy is read by
   // nothing after Bind (~1.8 KB per Redis source, with its unused TLS, Sentinel and Cluster
   // fields).
@@ -589,38 +607,39 @@ void Engine::Rebuild(Entry& e, const nlohmann::json& obj) {
     if (source.config) source.block = nullptr;
     source.config.reset();
   }
-  e.source_types = SourceTypesLabel(a);
+  e.b().source_types = SourceTypesLabel(a);
   e.interval_s = a.spec.polling_interval_seconds;
   std::optional<decision::DecisionState> keep;
-  if (e.rec) keep = e.rec->state();
-  e.rec.reset();  // holds references to the target replaced below
-  e.autoscaler = std::make_shared<const api::Autoscaler>(std::move(a));
-  const api::Autoscaler& as = *e.autoscaler;
-  e.target = kube_.Target(as);
-  e.rec = std::make_unique<runtime::Reconciler>(
+  if (e.b().rec) keep = e.b().rec->state();
+  e.b().rec.reset();  // holds references to the target replaced below
+  e.b().autoscaler = std::make_shared<const api::Autoscaler>(std::move(a));
+  const api::Autoscaler& as = *e.b().autoscaler;
+  e.b().target = kube_.Target(as);
+  e.b().rec = std::make_unique<runtime::Reconciler>(
       as.namespace_name + "/" + as.name,
-      std::shared_ptr<const decision::Spec>(e.autoscaler, &as.spec), options_.settings, *e.target,
-      &e.target->ClusterMetrics());
-  e.rec->set_dry_run(e.dry_run);
-  e.rec->set_created_at(as.created_at);
+      std::shared_ptr<const decision::Spec>(e.b().autoscaler, &as.spec), options_.settings,
+      *e.b().target, &e.b().target->ClusterMetrics());
+  e.b().rec->set_dry_run(e.b().dry_run);
+  e.b().rec->set_created_at(as.created_at);
   // A spec edit keeps the windows: the state belongs to the Autoscaler, not to its spec.
-  if (keep) e.rec->set_state(std::move(*keep));
+  if (keep) e.b().rec->set_state(std::move(*keep));
 }
 
 void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   // First sight (or leadership just gained): continue from the stored status, which another
   // process's clock wrote; the step check starts afresh from it.
-  e.clocks_seen.reset();
+  e.b().clocks_seen.reset();
   nlohmann::json status = Member(obj, "status");
   // Kept without its status (OnAutoscaler): the status is the one last written from here.
-  if (!obj.contains("status") && e.last_status != Pack("{}")) status = Parse(Unpack(e.last_status));
+  if (!obj.contains("status") && e.b().last_status != Pack("{}"))
+    status = Parse(Unpack(e.b().last_status));
   if (!status.is_object()) status = nlohmann::json::object();
-  e.last_status = Pack(Dump(status));
-  e.status_digest.reset();
-  e.condition_states = ConditionStates(status);
-  e.persisted_key.clear();
-  e.persisted_state = Dump(status.value("decisionState", nlohmann::json()));
-  if (!e.rec || !status.contains("decisionState")) return;
+  e.b().last_status = Pack(Dump(status));
+  e.b().status_digest.reset();
+  e.b().condition_states = ConditionStates(status);
+  e.b().persisted_key.clear();
+  e.b().persisted_state = Dump(status.value("decisionState", nlohmann::json()));
+  if (!e.b().rec || !status.contains("decisionState")) return;
   auto st = api::StateFromJson(status["decisionState"], "status.decisionState");
   if (!st) {
     r.notes.push_back({true, "stored decision state ignored: " + st.error().message});
@@ -634,10 +653,10 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   // What was stored is what a restore needs: re-dating it (RefreshRestoredState) is no reason
   // to write it again. Without this key every gained Autoscaler wrote its status once, and a
   // replica taking over thousands of them waited on as many writes (docs/sharding.md).
-  e.persisted_key =
-      PersistKey(*st, now, LongestWindowSeconds(e.autoscaler->spec, options_.settings),
-                 FailuresThatMatter(e.autoscaler->spec));
-  e.rec->set_state(std::move(*st));
+  e.b().persisted_key =
+      PersistKey(*st, now, LongestWindowSeconds(e.b().autoscaler->spec, options_.settings),
+                 FailuresThatMatter(e.b().autoscaler->spec));
+  e.b().rec->set_state(std::move(*st));
   r.notes.push_back({false, "decision state restored from status"});
 }
 
@@ -713,29 +732,17 @@ void Engine::SetOwnership(Ownership owns) {
     auto it = entries_.find(k);
     if (it == entries_.end() || it->second->owned) continue;
     Entry& e = *it->second;
-    if (e.last_status != Pack("{}")) {
+    if (e.built && e.built->last_status != Pack("{}")) {
       // Until its next owner writes, the status for a later gain is the one written from here.
       nlohmann::json obj = nlohmann::json::parse(Unpack(e.object), nullptr, false);
       if (obj.is_object() && !obj.contains("status")) {
-        obj["status"] = Parse(Unpack(e.last_status));
+        obj["status"] = Parse(Unpack(e.b().last_status));
         e.object = Pack(Dump(obj));
       }
     }
     e.dirty = true;
     e.restored = false;
-    e.rec.reset();
-    e.target.reset();
-    e.binding.reset();
-    e.autoscaler.reset();
-    e.invalid.clear();
-    e.last_status = Pack("{}");
-    e.status_digest.reset();
-    e.condition_states.clear();
-    e.persisted_state = "null";
-    e.persisted_key.clear();
-    e.failing.clear();
-    e.failing_metrics.clear();
-    e.clocks_seen.reset();
+    e.built.reset();
   }
 }
 
@@ -743,7 +750,7 @@ std::size_t Engine::built() const {
   std::lock_guard lock(mu_);
   std::size_t n = 0;
   for (const auto& [k, e] : entries_)
-    if (e->rec) ++n;
+    if (e->built && e->built->rec) ++n;
   return n;
 }
 

@@ -91,6 +91,7 @@ class Engine {
 
  private:
   struct Entry;
+  struct Built;
   ReconcileResult Reconcile(Work& w, std::vector<decision::MetricReading> readings);
   ReconcileResult Contain(Work& w, const std::string& what);
   ReconcileResult Begin(const Work& w) const;
