@@ -40,6 +40,10 @@ class LeaseObservation {
     return changes_ >= 2 && Live(now);
   }
   const std::string& holder() const { return holder_; }
+  // When it stops being Live() unless its record changes again.
+  std::chrono::steady_clock::time_point expires_at() const {
+    return changed_at_ + std::chrono::seconds(duration_s_);
+  }
 
  private:
   std::string record_;

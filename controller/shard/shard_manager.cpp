@@ -84,13 +84,25 @@ void ShardManager::Stop(bool release) {
   member_.Release();
 }
 
+Duration NextRoundIn(Duration retry, std::optional<std::chrono::steady_clock::time_point> expiry,
+                     std::chrono::steady_clock::time_point now) {
+  // Just past the expiry: our clock's view of it is the rule (LeaseLock), not the record's.
+  constexpr Duration kPast{20};
+  if (!expiry) return retry;
+  const Duration until =
+      std::max(Duration(0), std::chrono::duration_cast<Duration>(*expiry - now)) + kPast;
+  return std::min(retry, until);
+}
+
 void ShardManager::Run() {
   std::mt19937 rng{std::random_device{}()};
   while (!stop_) {
     Tick();
     // Jittered like client-go's acquire loop, so replicas started together spread their writes.
-    const Duration wait = config_.retry_period + Duration(std::uniform_int_distribution<int64_t>(
-                                                     0, config_.retry_period.count() / 5)(rng));
+    const Duration wait =
+        NextRoundIn(config_.retry_period + Duration(std::uniform_int_distribution<int64_t>(
+                                               0, config_.retry_period.count() / 5)(rng)),
+                    next_expiry_, std::chrono::steady_clock::now());
     std::unique_lock lock(wait_mu_);
     cv_.wait_for(lock, wait, [&] { return stop_.load(); });
   }
@@ -132,6 +144,7 @@ void ShardManager::Tick() {
   SetHeld(held);
   if (!list) return;  // cannot see the peers: keep what we hold, take nothing new
 
+  next_expiry_.reset();
   ShardView view;
   const std::string member_prefix = config_.group + "-member-";
   for (const auto& [name, lease] : leases) {
@@ -151,6 +164,9 @@ void ShardManager::Tick() {
     kube::LeaseLock& lock = Shard(i);
     if (const auto* lease = listed(ShardLeaseName(i))) lock.Observe(*lease);
     const auto& seen = lock.observation();
+    if (seen.Live(now) && seen.holder() != config_.identity &&
+        (!next_expiry_ || seen.expires_at() < *next_expiry_))
+      next_expiry_ = seen.expires_at();
     view.holders.push_back(seen.Live(now) && seen.holder() != config_.identity ? seen.holder()
                                                                                : "");
   }

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -38,6 +39,12 @@ struct ShardConfig {
   Duration renew_deadline = Seconds(10);
   Duration retry_period = Seconds(2);
 };
+
+// How long the manager waits before its next round: the (jittered) retry period, or less when a
+// shard lease another replica holds expires sooner by our clock, so that a dead replica's shards
+// are taken at their expiry instead of up to a retry period after it.
+Duration NextRoundIn(Duration retry, std::optional<std::chrono::steady_clock::time_point> expiry,
+                     std::chrono::steady_clock::time_point now);
 
 class ShardManager {
  public:
@@ -71,6 +78,8 @@ class ShardManager {
   kube::LeaseLock member_;
   std::vector<std::unique_ptr<kube::LeaseLock>> shard_locks_;
   std::map<std::string, kube::LeaseObservation> members_;  // lease name -> what we saw
+  // The earliest expiry of a shard lease held by another replica, seen in the last round.
+  std::optional<std::chrono::steady_clock::time_point> next_expiry_;
   // Per shard: when we last renewed it (our steady clock).
   std::map<int32_t, std::chrono::steady_clock::time_point> renewed_at_;
 

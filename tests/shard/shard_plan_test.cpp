@@ -2,11 +2,13 @@
 
 #include <catch2/catch.hpp>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "controller/shard/shard_hash.h"
+#include "controller/shard/shard_manager.h"
 
 using ebb::shard::JumpHash;
 using ebb::shard::PlanShards;
@@ -124,4 +126,31 @@ TEST_CASE("shard plan: a holder not seen as a member still holds (until its leas
   // "z" holds shard 0 but its membership Lease is gone: shard 0 is not free to take yet.
   const auto plan = PlanShards({{"z", "", "", ""}, {"a"}}, "a", 0);
   CHECK(std::set<int32_t>(plan.acquire.begin(), plan.acquire.end()) == std::set<int32_t>{1, 2, 3});
+}
+
+TEST_CASE("next round: at a peer's lease expiry when it comes before the retry period",
+          "[shard][unit]") {
+  using ebb::Duration;
+  using ebb::shard::NextRoundIn;
+  const auto now = std::chrono::steady_clock::now();
+  const Duration retry{2200};
+  struct Row {
+    const char* name;
+    std::optional<std::chrono::milliseconds> expiry_in;
+    Duration want;
+  };
+  const std::vector<Row> rows = {
+      {"no lease held by another replica", std::nullopt, retry},
+      {"a live peer's lease, far off", std::chrono::milliseconds(13000), retry},
+      {"expiring within the retry period: just past it", std::chrono::milliseconds(700),
+       Duration(720)},
+      {"already expired by our clock: at once", std::chrono::milliseconds(-300), Duration(20)},
+  };
+  for (const Row& row : rows) {
+    SECTION(row.name) {
+      std::optional<std::chrono::steady_clock::time_point> expiry;
+      if (row.expiry_in) expiry = now + *row.expiry_in;
+      CHECK(NextRoundIn(retry, expiry, now) == row.want);
+    }
+  }
 }
