@@ -272,10 +272,47 @@ TEST_CASE("tune: by default fewer scale events than the given policy, the SLO wi
   CHECK(j["training"]["slo"]["policyWaitSeconds"].get<double>() <= 0.9 * 30);
   CHECK(j["margin"].get<double>() == Approx(0.1));
 
+  // The diurnal held-out part can be met at maxReplicas: the split stays where it was asked.
+  CHECK(j["holdout"]["asked"].get<double>() == Approx(0.25));
+  CHECK(j["holdout"]["used"].get<double>() == Approx(0.25));
+  CHECK(j["holdout"]["feasible"].get<bool>());
+
   // The held-out part starts where the training part left the pool, not cold at one replica:
   // at the split (27 h in) the load is 6 tasks/s at 2 s each, a dozen busy replicas.
   CHECK(j["heldOutInitialReplicas"].get<int>() > 4);
   CHECK(j["heldOut"]["slo"]["met"].get<bool>());
+}
+
+TEST_CASE("tune: a held-out part no pool can meet moves the split earlier", "[tune]") {
+  EBB_SLOW_UNDER_ASAN();
+  TempDir dir;
+  // 12 hours at 2 tasks/s (2 s each) and, 11 hours in, a minute of 1,400 tasks: 30 replicas
+  // serve 15 tasks/s, so about 600 of them wait past 30 s, more than 1 % of the last quarter's
+  // 23,000 tasks but within 1 % of a longer held-out part.
+  const std::string spec =
+      dir.File("a.yaml", Spec("4", "  slo: {waitSeconds: 30, percentile: 99}\n"));
+  std::string csv = "timestamp,metric,value\n";
+  for (int m = 0; m < 12 * 60; ++m) {
+    csv += std::to_string(kT0 + m * 60) + ",backlog," + (m == 11 * 60 ? "1400" : "120") + "\n";
+  }
+  const std::string rec = dir.File("r.csv", csv);
+  std::ostringstream out, err;
+  const int code = TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json",
+                                                     "--max-events-per-hour", "6"},
+                            out, err);
+  INFO(err.str());
+  INFO(out.str());
+  REQUIRE((code == 0 || code == 3));
+  const auto j = nlohmann::json::parse(out.str());
+  CHECK(j["holdout"]["asked"].get<double>() == Approx(0.25));
+  const double used = j["holdout"]["used"].get<double>();
+  CHECK(used > 0.25);
+  CHECK(used <= 0.5 + 1e-9);
+  CHECK(j["holdout"]["feasible"].get<bool>());
+  // The held-out part now holds enough tasks around the spike for its own ideal to meet it.
+  CHECK(j["heldOut"]["slo"]["ideal"]["met"].get<bool>());
+  // 12 hours, 15 s ticks: the held-out run covers the share it says.
+  CHECK(j["heldOut"]["ticks"].get<double>() == Approx(used * 12 * 240).margin(2));
 }
 
 TEST_CASE("tune: the pick stays within the margin on other draws of the training part's tasks",
