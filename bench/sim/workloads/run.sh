@@ -1,7 +1,7 @@
 #!/bin/sh
 # The issue-11 goal table: per workload, the ideal schedule, the tuned policy, HPA's and KEDA's
-# defaults and the bundled example policy, from `ebb tune --json` (which tunes on the first 75 %
-# of the recording, then runs all of them on the whole recording), and whether the goal holds:
+# defaults and the bundled example policy, from `ebb tune --json` (which tunes on the first 75 %,
+# or less, of the recording, then runs all of them on the whole recording), and whether the goal holds:
 # the tuned policy meets the SLO (whole recording and held-out part) at <= 1.15x the ideal,
 # with >= 25 % fewer replica-hours than the HPA and KEDA defaults and fewer scale events per
 # hour than the bundled example policy. The held-out column names the share held out (ebb tune
