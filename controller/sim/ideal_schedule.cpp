@@ -142,31 +142,46 @@ struct Planner {
     for (size_t k = 0; k < blocks.count; ++k) {
       const size_t last = std::min(blocks.count - 1, k + horizon);
       // The late tasks with this block at r; any number above `stop_above` once it is known
-      // to be above it.
+      // to be above it. `overdue` is set to those still waiting at the horizon's end (late).
+      int64_t overdue = 0;
       auto late_with = [&](int32_t r, int64_t stop_above) {
         Pool& p = trial;
         p.next = state.next;
         p.busy.assign(state.busy.begin(), state.busy.end());
         p.late = 0;
+        overdue = 0;
         for (size_t j = k; j <= last; ++j) {
           const int32_t at = j < k + hold ? std::min(r, caps[j]) : caps[j];
           p.Run(tasks, blocks.start(j), blocks.end(j), Slots(j == k ? r : at), limit, stop_above);
           if (p.late > stop_above) return p.late;
         }
-        return p.late + p.Overdue(tasks, blocks.end(last), limit);
+        overdue = p.Overdue(tasks, blocks.end(last), limit);
+        return p.late + overdue;
       };
       const int32_t lo_r = lo_bound();
       const int32_t hi_r = std::max(lo_r, caps[k]);
       int64_t reference = -1;  // the late tasks with this block at its cap, when needed
+      int64_t reference_overdue = 0;
       // Where the previous block could not avoid late tasks, this one likely cannot either:
       // the reference first, so every trial can stop as soon as it is worse.
-      if (overloaded) reference = late_with(hi_r, kNoBound);
-      auto passes = [&](int32_t r) {
-        if (reference >= 0) return late_with(r, reference) <= reference;
-        const int64_t n = late_with(r, kNoBound);
-        if (n == 0) return true;
+      if (overloaded) {
         reference = late_with(hi_r, kNoBound);
-        return n <= reference;
+        reference_overdue = overdue;
+      }
+      // Where late tasks cannot be avoided within the horizon (a backlog longer than it), fewer
+      // replicas would count the same late tasks (late either way) and starve them: a count
+      // passes only if it also leaves no more of them waiting at the horizon's end than the cap
+      // does, so an unavoidable backlog is worked off at the cap's pace.
+      auto passes = [&](int32_t r) {
+        if (reference < 0) {
+          const int64_t n = late_with(r, kNoBound);
+          if (n == 0) return true;
+          const int64_t n_overdue = overdue;
+          reference = late_with(hi_r, kNoBound);
+          reference_overdue = overdue;
+          return n <= reference && n_overdue <= reference_overdue;
+        }
+        return late_with(r, reference) <= reference && overdue <= reference_overdue;
       };
       // Bisection (more slots never start a task later; the cap always passes), started next
       // to the previous count: most blocks keep it or move it by one, so one or two trials

@@ -56,9 +56,10 @@ std::string QuantityText(double value) {
 std::string Candidate::Key() const {
   if (preset != Preset::kNone) return "preset|" + std::to_string(static_cast<int>(preset));
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%.4f|%d|%d|%d|%d|%d|%.4f|%d|%d", target, up_window, down_window,
-                up_policy, down_policy, floor, rate_target, rate_target > 0 ? rate_window : 0,
-                rate_target > 0 ? predictive_lookahead : 0);
+  std::snprintf(buf, sizeof buf, "%.4f|%d|%d|%d|%d|%d|%.4f|%d|%d|%d", target, up_window,
+                down_window, up_policy, down_policy, floor, rate_target,
+                rate_target > 0 ? rate_window : 0, rate_target > 0 ? predictive_lookahead : 0,
+                floor == 0 ? cooldown : 0);
   return buf;
 }
 
@@ -76,6 +77,7 @@ std::string Candidate::Describe() const {
   std::string s = "target " + QuantityText(target) + ", up " + std::to_string(up_window) + " s " +
                   UpText(up_policy) + ", down " + std::to_string(down_window) + " s " +
                   DownText(down_policy) + ", min " + std::to_string(floor);
+  if (floor == 0 && cooldown > 0) s += ", cooldown " + std::to_string(cooldown) + " s";
   if (rate_target > 0) {
     s += ", rate " + QuantityText(rate_target) + "/s per replica over " +
          std::to_string(rate_window) + " s";
@@ -103,6 +105,7 @@ nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_ind
   }
   nlohmann::json& spec = doc["spec"];
   spec["minReplicas"] = c.floor;
+  if (c.floor == 0 && c.cooldown > 0) spec["cooldownPeriod"] = c.cooldown;
   nlohmann::json& metrics = spec["metrics"];
   nlohmann::json& entry = metrics[queue_index];
   for (auto& [key, block] : entry.items()) {

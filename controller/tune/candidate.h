@@ -35,6 +35,9 @@ struct Candidate {
   // The rate metric's `predictive:` block (decision core, forecast from its own daily and
   // weekly history): its lookaheadSeconds; 0: none. Only with the rate metric.
   int32_t predictive_lookahead = 0;
+  // spec.cooldownPeriod (seconds an idle pool waits before going to 0), written only with a
+  // floor of 0; 0: as given.
+  int32_t cooldown = 0;
 
   std::string Key() const;
   // "target 2.5, up 0 s 100%|4/15s, down 300 s 10%/60s, min 1, rate 0.35/s per replica"
@@ -47,7 +50,7 @@ std::string QuantityText(double value);
 // The Autoscaler document with the candidate's settings: minReplicas, the target of
 // spec.metrics[queue_index], spec.behavior, and (rate_target > 0) one more metric named
 // `rate_name`, a Prometheus query over the queue's arrivals counter, predictive when
-// predictive_lookahead > 0.
+// predictive_lookahead > 0; spec.cooldownPeriod when floor is 0 and cooldown > 0.
 nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_index,
                               const Candidate& c, const std::string& rate_name);
 

@@ -172,6 +172,17 @@ cli::FlagSet TuneFlags(TuneCommandOptions& o) {
             o.tune.redraws = static_cast<int>(d);
             return {};
           })
+      .Custom("--search-draws", "N",
+              "draws of the training part's tasks every candidate is judged on (default: 3 when "
+              "under 1,000 tasks may wait past the objective there, else 1)",
+              [&o](const std::string& v) -> Result<void> {
+                double d = 0;
+                if (!ParseDouble(v, d) || d < 1 || d > 16 || d != std::floor(d))
+                  return MakeError(ErrorCode::kInvalidConfig,
+                                   "an integer between 1 and 16, not \"" + v + "\"");
+                o.tune.search_draws = static_cast<int>(d);
+                return {};
+              })
       .Custom("--threads", "N", "simulations run at once (2)",
               [&o](const std::string& v) -> Result<void> {
                 double d = 0;
@@ -325,6 +336,9 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
     j["maxEventsPerHour"] = r.events_bound;
     j["margin"] = o.tune.margin;
     j["keptGiven"] = r.kept_given;
+    j["searchDraws"] = r.search_draws;
+    j["holdout"] = {
+        {"asked", r.holdout_asked}, {"used", r.holdout_share}, {"feasible", r.holdout_feasible}};
     j["redraws"] = {{"draws", o.tune.redraws},
                     {"checked", r.redraw_checked},
                     {"worstWaitSeconds", r.redraw_wait}};
@@ -362,7 +376,18 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
         << " % margin) and <= " << sim::FormatFixed(r.events_bound, 1) << " scale events/h"
         << (o.tune.max_events_per_hour > 0 ? "" : " (90 % of the policy as given)") << "\n";
     out << "  " << r.runs << " policies simulated in " << sim::FormatFixed(r.seconds, 1) << " s on "
-        << sim::FormatRfc3339(r.train.start) << " .. " << sim::FormatRfc3339(r.train.end) << "\n";
+        << sim::FormatRfc3339(r.train.start) << " .. " << sim::FormatRfc3339(r.train.end);
+    if (r.search_draws > 1) out << ", each on " << r.search_draws << " draws of its tasks";
+    out << "\n";
+    if (r.holdout_share != r.holdout_asked) {
+      out << "  held out: the last " << sim::FormatFixed(r.holdout_share * 100, 0)
+          << " % of the span, not " << sim::FormatFixed(r.holdout_asked * 100, 0)
+          << " %: maxReplicas from its start misses the SLO on the last "
+          << sim::FormatFixed(r.holdout_asked * 100, 0) << " % (no policy could meet it there)\n";
+    } else if (!r.holdout_feasible) {
+      out << "  held out: maxReplicas misses the SLO there too (no policy could meet it), and on "
+             "every longer held-out part up to half the span\n";
+    }
     out << (r.found ? "Recommended: " : "No policy met the SLO; the closest: ") << r.best.Describe()
         << "\n";
     if (r.kept_given) {

@@ -33,6 +33,10 @@ struct Context {
   // runs early (0: unknown, never stopped): its tasks and its length.
   int64_t train_tasks = 0;
   double train_seconds = 0;
+  // The draws of the training part's tasks every candidate is judged on (none: the pool draws
+  // its own), and their task counts.
+  std::string queue_name;
+  std::vector<std::shared_ptr<const sim::PoolTasks>> draws;
 };
 
 // The wait a candidate must keep on the training part.
@@ -54,13 +58,13 @@ double Score(const Evaluated& e, const Context& ctx) {
 // `max_hours`. Exact, not a guess: each of these only grows as the run goes on.
 class StopWhenHopeless final : public sim::TickObserver {
  public:
-  StopWhenHopeless(const Context& ctx, double max_hours)
+  StopWhenHopeless(const Context& ctx, double max_hours, int64_t tasks)
       : queue_(ctx.queue_index),
         max_replica_seconds_(max_hours * 3600.0 * (1 + 1e-9)),
         // The summary's percentile is the nearest rank of a histogram whose buckets read up to
         // 0.5 % off: counted from 1 % past the limit, with one task to spare.
         max_late_(static_cast<int64_t>(std::floor((1 - ctx.cfg.slo->percentile / 100.0) *
-                                                  static_cast<double>(ctx.train_tasks))) +
+                                                  static_cast<double>(tasks))) +
                   1),
         // A KEDA preset's ticks may end the run up to a tick later.
         max_events_(static_cast<int64_t>(
@@ -95,32 +99,47 @@ class StopWhenHopeless final : public sim::TickObserver {
 };
 
 // `bar`: the score a candidate must beat to matter (the walk's current point, when feasible);
-// infinite: run to the end whatever it costs.
+// infinite: run to the end whatever it costs. With several draws the candidate is run on each in
+// turn; a run stops once the draws so far cost more than the bar allows the mean, or once one
+// draw cannot be feasible (exact, as for one draw: costs only grow and are never negative).
 Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c, double bar) {
-  BufferedRecording::Source src(ctx.rec, ctx.rec.first_ms(), ctx.train_to_ms);
   const auto doc = ApplyCandidate(ctx.doc, ctx.queue_index, c, ctx.rate_name);
   sim::SimulationConfig cfg = ctx.cfg;
   if (c.rate_target > 0) cfg.models[ctx.rate_name].window_seconds = c.rate_window;
+  const size_t n = std::max<size_t>(1, ctx.draws.size());
   const bool may_stop = bar < kInfeasible && ctx.train_tasks > 0 && ctx.train_seconds > 0;
-  StopWhenHopeless stop(ctx, bar);
-  RunOptions o;
-  if (may_stop) {
-    o.observer = &stop;
-    o.count_waits_over_seconds = WaitLimit(ctx) * 1.01;
-  }
-  auto s = RunPolicy(doc, cfg, src, o);
-  if (!s) return s.error();
   Evaluated e;
   e.candidate = c;
-  if (stop.Stop()) {
-    e.complete = false;
-    e.floor = bar;
-    return e;
+  e.slo_met = true;
+  double hours = 0;
+  for (size_t d = 0; d < n; ++d) {
+    int64_t tasks = ctx.train_tasks;
+    if (d < ctx.draws.size()) {
+      cfg.models[ctx.queue_name].drawn = ctx.draws[d];
+      tasks = static_cast<int64_t>(ctx.draws[d]->arrival.size());
+    }
+    BufferedRecording::Source src(ctx.rec, ctx.rec.first_ms(), ctx.train_to_ms);
+    StopWhenHopeless stop(ctx, may_stop ? bar * static_cast<double>(n) - hours : bar, tasks);
+    RunOptions o;
+    if (may_stop) {
+      o.observer = &stop;
+      o.count_waits_over_seconds = WaitLimit(ctx) * 1.01;
+    }
+    auto s = RunPolicy(doc, cfg, src, o);
+    if (!s) return s.error();
+    if (stop.Stop()) {
+      e = Evaluated{};
+      e.candidate = c;
+      e.complete = false;
+      e.floor = bar;
+      return e;
+    }
+    hours += s->replica_hours;
+    e.wait = std::max(e.wait, s->slo_wait);
+    e.slo_met = e.slo_met && s->slo_met;
+    e.events_per_hour = std::max(e.events_per_hour, sim::ScaleEventsPerHour(*s));
   }
-  e.replica_hours = s->replica_hours;
-  e.wait = s->slo_wait;
-  e.slo_met = s->slo_met;
-  e.events_per_hour = sim::ScaleEventsPerHour(*s);
+  e.replica_hours = hours / static_cast<double>(n);
   e.feasible = e.wait <= WaitLimit(ctx) && e.events_per_hour <= ctx.bound;
   return e;
 }
@@ -191,7 +210,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   if (!a) return a.error();
   auto models = sim::ResolveModels(cfg, a->spec, a->name);
   if (!models) return models.error();
-  Context ctx{autoscaler, cfg, recording, 0, "", 0, 4, options.margin};
+  Context ctx{autoscaler, cfg, recording, 0, "", 0, 4, options.margin, 0, 0, "", {}};
   bool found_queue = false;
   for (size_t i = 0; i < models->size(); ++i) {
     if ((*models)[i].type == sim::ModelType::kQueue) {
@@ -214,12 +233,47 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   rate.of = queue_name;
   rate.window_seconds = 120;
   ctx.cfg.models[ctx.rate_name] = rate;
+  ctx.queue_name = queue_name;
   const int64_t span = recording.last_ms() - recording.first_ms();
-  const double holdout = std::clamp(options.holdout, 0.0, 0.9);
-  ctx.train_to_ms = recording.first_ms() +
-                    static_cast<int64_t>(std::llround(static_cast<double>(span) * (1 - holdout)));
-  if (holdout == 0) ctx.train_to_ms = recording.last_ms() + 1;
   const int64_t whole_to = recording.last_ms() + 1;
+  const double asked = std::clamp(options.holdout, 0.0, 0.9);
+  auto split_at = [&](double share) {
+    return share == 0
+               ? whole_to
+               : recording.first_ms() +
+                     static_cast<int64_t>(std::llround(static_cast<double>(span) * (1 - share)));
+  };
+  // A fair check is one the held-out part allows: when even maxReplicas, ready from the part's
+  // start, misses the SLO there (a spike no pool within the bounds serves in time, with too few
+  // tasks around it for the percentile to absorb it), no policy can meet it, and the check says
+  // nothing of the policy. Then the split moves earlier, 5 % of the span at a time, up to half
+  // the span, until the part can be met; if it never can, the asked split stays.
+  double holdout = asked;
+  bool holdout_feasible = true;
+  if (asked > 0) {
+    nlohmann::json full = autoscaler;
+    full["spec"]["minReplicas"] = a->spec.max_replicas;
+    sim::SimulationConfig full_cfg = cfg;
+    full_cfg.initial_replicas = a->spec.max_replicas;
+    auto feasible = [&](double share) -> Result<bool> {
+      BufferedRecording::Source src(recording, split_at(share), whole_to);
+      auto s = RunPolicy(full, full_cfg, src, RunOptions{});
+      if (!s) return s.error();
+      return s->slo_met;
+    };
+    auto ok = feasible(asked);
+    if (!ok) return ok.error();
+    holdout_feasible = *ok;
+    for (double share = asked + 0.05; !holdout_feasible && share <= 0.5 + 1e-9; share += 0.05) {
+      auto moved = feasible(share);
+      if (!moved) return moved.error();
+      if (*moved) {
+        holdout = share;
+        holdout_feasible = true;
+      }
+    }
+  }
+  ctx.train_to_ms = split_at(holdout);
   const bool has_holdout = ctx.train_to_ms <= recording.last_ms();
 
   // The ideals of the training part, the held-out part and the whole recording, within the
@@ -249,13 +303,29 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
         for (const auto& in : plans) out.push_back(sim::ComputeIdeal(in));
         return out;
       });
-  // Every candidate runs on the training part: its tasks are drawn once, not once per run.
-  if (train_in) {
-    if (auto it = ctx.cfg.models.find(queue_name); it != ctx.cfg.models.end()) {
-      auto drawn = std::make_shared<const sim::PoolTasks>(sim::DrawTasks(*train_in));
-      ctx.train_tasks = static_cast<int64_t>(drawn->arrival.size());
-      ctx.train_seconds = train_in->end_seconds;
-      it->second.drawn = std::move(drawn);
+  // Every candidate runs on the training part: its tasks are drawn once, not once per run; on
+  // several draws (the seeds from the Simulation's on) when the percentile's lateness budget is
+  // a few tasks.
+  int search_draws = 1;
+  double mean_need = 0;  // replicas the training part's mean load keeps busy
+  if (train_in && ctx.cfg.models.count(queue_name) > 0) {
+    auto drawn = std::make_shared<const sim::PoolTasks>(sim::DrawTasks(*train_in));
+    ctx.train_tasks = static_cast<int64_t>(drawn->arrival.size());
+    ctx.train_seconds = train_in->end_seconds;
+    double work = 0;
+    for (double x : drawn->service) work += x;
+    if (ctx.train_seconds > 0) {
+      mean_need = work / std::max(1, train_in->concurrency) / ctx.train_seconds;
+    }
+    const auto budget = static_cast<int64_t>(
+        std::floor((1 - cfg.slo->percentile / 100.0) * static_cast<double>(ctx.train_tasks)));
+    search_draws =
+        options.search_draws > 0 ? options.search_draws : (budget < kSmallBudget ? 3 : 1);
+    ctx.draws.push_back(std::move(drawn));
+    for (int d = 1; d < search_draws; ++d) {
+      sim::IdealInput in = *train_in;
+      in.seed = train_in->seed + static_cast<uint64_t>(d);
+      ctx.draws.push_back(std::make_shared<const sim::PoolTasks>(sim::DrawTasks(in)));
     }
   }
 
@@ -293,14 +363,23 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   }
   auto round_rate = [](double r) { return RoundTo(r, 0.001); };
   std::vector<double> rates{0};
-  for (double u : {0.5, 0.65, 0.8, 0.9}) rates.push_back(round_rate(per_second * u));
+  for (double u : {0.5, 0.65, 0.8, 0.9, 1.0}) rates.push_back(round_rate(per_second * u));
   const int32_t min0 = a->spec.min_replicas;
+  // Floors: the given one and a few above it, and shares of the replicas the training part's
+  // mean load keeps busy (a start-up longer than the objective leaves a reactive policy no
+  // time to follow a burst: capacity must be in place).
   std::vector<int32_t> floors;
-  for (int32_t f : {min0, min0 + 1, min0 + 2, min0 + 4}) {
-    if (f <= a->spec.max_replicas && std::find(floors.begin(), floors.end(), f) == floors.end()) {
+  std::vector<int32_t> floor_values{min0, min0 + 1, min0 + 2, min0 + 4};
+  for (double f : {0.5, 0.75, 0.9, 1.0}) {
+    floor_values.push_back(static_cast<int32_t>(std::lround(mean_need * f)));
+  }
+  for (int32_t f : floor_values) {
+    if (f >= min0 && f <= a->spec.max_replicas &&
+        std::find(floors.begin(), floors.end(), f) == floors.end()) {
       floors.push_back(f);
     }
   }
+  std::sort(floors.begin(), floors.end());
 
   const auto lookahead = static_cast<int32_t>(std::clamp<double>(
       std::ceil(cfg.startup_delay_seconds + a->spec.polling_interval_seconds), 15, 1800));
@@ -356,6 +435,13 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
         return vary([](Candidate& c, int v) { c.up_policy = v; }, std::vector<int>{0, 1});
       },
       [&] { return vary([](Candidate& c, int32_t v) { c.floor = v; }, floors); },
+      // With a floor of 0, how long an idle pool waits before going to 0 (each cold start is
+      // two scale events and a start-up).
+      [&] {
+        if (current.floor != 0) return std::vector<Candidate>{current};
+        return vary([](Candidate& c, int32_t v) { c.cooldown = v; },
+                    std::vector<int32_t>{0, 30, 60, 120, 600, 1800});
+      },
       // The rate metric forecast from its own daily and weekly history: none, one start-up
       // and tick ahead, or two.
       [&] {
@@ -421,9 +507,9 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   }
 
   // Robust to the draw: the cheapest feasible candidates, in order, are run on the training part
-  // again with `redraws` other draws of its tasks (the seeds after the Simulation's); the first
-  // that stays feasible on every one is the best. The search's pick can sit on one draw's lucky
-  // tail (a p99 of a few thousand tasks moves by more than the margin from draw to draw).
+  // again with `redraws` other draws of its tasks (the seeds after those the search used); the
+  // first that stays feasible on every one is the best. The search's pick can sit on one draw's
+  // lucky tail (a p99 of a few thousand tasks moves by more than the margin from draw to draw).
   int redraw_checked = 0;
   double redraw_wait = -1;
   if (options.redraws > 0 && train_in && best.preset == Preset::kNone &&
@@ -431,11 +517,11 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     std::vector<Context> draws;
     for (int r = 1; r <= options.redraws; ++r) {
       sim::IdealInput in = *train_in;
-      in.seed = cfg.seed + static_cast<uint64_t>(r);
+      in.seed = train_in->seed + static_cast<uint64_t>(search_draws - 1 + r);
       Context c = ctx;
       auto drawn = std::make_shared<const sim::PoolTasks>(sim::DrawTasks(in));
       c.train_tasks = static_cast<int64_t>(drawn->arrival.size());
-      c.cfg.models[queue_name].drawn = std::move(drawn);
+      c.draws = {std::move(drawn)};
       draws.push_back(std::move(c));
     }
     std::vector<Evaluated> order;
@@ -482,6 +568,10 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   }
 
   TuneResult out;
+  out.search_draws = search_draws;
+  out.holdout_asked = asked;
+  out.holdout_share = holdout;
+  out.holdout_feasible = holdout_feasible;
   out.redraw_checked = redraw_checked;
   out.redraw_wait = redraw_wait;
   out.events_bound = ctx.bound;

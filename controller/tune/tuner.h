@@ -1,9 +1,10 @@
 // The search behind `ebb tune`: a multi-start coordinate descent over the queue metric's
-// target, the scale-up and scale-down windows and policies, the floor (minReplicas) and an
-// optional second metric (the queue's arrival rate, its target and window), then a local
+// target, the scale-up and scale-down windows and policies, the floor (minReplicas, also as
+// shares of the training part's mean load), the cooldown with a floor of 0 and an optional
+// second metric (the queue's arrival rate, its target, window and forecast), then a local
 // refinement of the numbers around the best; each candidate simulated on the training part of
-// the recording. The policy as given and the HPA and KEDA defaults (the given target with their
-// behavior) are candidates too.
+// the recording (on three draws of its tasks when few may be late). The policy as given and the
+// HPA and KEDA defaults (the given target with their behavior) are candidates too.
 //
 // The objective: the fewest replica-hours among the candidates whose wait at the SLO's
 // percentile is within the SLO less a safety margin (so that the held-out part, which the
@@ -27,6 +28,10 @@
 
 namespace ebb::tune {
 
+// Below this many tasks allowed past the objective (on the training part), the search judges
+// every candidate on three draws of its tasks by default.
+inline constexpr int64_t kSmallBudget = 1000;
+
 struct TuneOptions {
   double holdout = 0.25;  // the share of the recording's span kept for the check
   // Scale events per hour allowed; 0: 90 % of what the policy as given makes on the training part.
@@ -38,12 +43,19 @@ struct TuneOptions {
   // many of the cheapest feasible candidates are tried on them, cheapest first.
   int redraws = 2;
   int max_redraw_checks = 12;
+  // Draws of the training part's tasks every candidate is judged on in the search itself (its
+  // worst wait and events, its mean replica-hours); 0: three when the percentile's lateness
+  // budget is under kSmallBudget tasks (a p99 of few tasks moves from draw to draw by more
+  // than the margin), one otherwise.
+  int search_draws = 0;
   int threads = 2;
   int passes = 2;  // coordinate-descent passes per start
 };
 
 struct Evaluated {
   Candidate candidate;
+  // With several draws of the training part's tasks: the mean replica-hours, the worst wait
+  // and the most events per hour over them.
   double replica_hours = 0;
   double wait = 0;  // at the SLO's percentile
   double events_per_hour = 0;
@@ -76,9 +88,16 @@ struct TuneResult {
   // and the others (-1: none passed, or none checked; then the best is the search's pick).
   int redraw_checked = 0;
   double redraw_wait = -1;
+  int search_draws = 1;  // the draws every candidate was judged on
   int64_t runs = 0;
   double seconds = 0;
   int64_t holdout_from_ms = 0;
+  // The share of the span held out: the one asked for, or more when maxReplicas from the
+  // held-out part's start cannot meet the SLO there (no policy could: the split is moved
+  // earlier, 5 % of the span at a time, up to half of it, until the part can be met).
+  double holdout_share = 0;
+  double holdout_asked = 0;
+  bool holdout_feasible = true;  // maxReplicas meets the SLO on the held-out part used
 };
 
 // Errors: the Simulation has no SLO or no queue model, or a simulation fails.

@@ -272,10 +272,82 @@ TEST_CASE("tune: by default fewer scale events than the given policy, the SLO wi
   CHECK(j["training"]["slo"]["policyWaitSeconds"].get<double>() <= 0.9 * 30);
   CHECK(j["margin"].get<double>() == Approx(0.1));
 
+  // The diurnal held-out part can be met at maxReplicas: the split stays where it was asked.
+  CHECK(j["holdout"]["asked"].get<double>() == Approx(0.25));
+  CHECK(j["holdout"]["used"].get<double>() == Approx(0.25));
+  CHECK(j["holdout"]["feasible"].get<bool>());
+
   // The held-out part starts where the training part left the pool, not cold at one replica:
   // at the split (27 h in) the load is 6 tasks/s at 2 s each, a dozen busy replicas.
   CHECK(j["heldOutInitialReplicas"].get<int>() > 4);
   CHECK(j["heldOut"]["slo"]["met"].get<bool>());
+}
+
+TEST_CASE("tune: a held-out part no pool can meet moves the split earlier", "[tune]") {
+  EBB_SLOW_UNDER_ASAN();
+  TempDir dir;
+  // 12 hours at 2 tasks/s (2 s each) and, 11 hours in, a minute of 1,500 tasks: 30 replicas
+  // serve 15 tasks/s, so hundreds of them wait past 30 s, more than 1 % of the last quarter's
+  // 23,000 tasks allows (maxReplicas' p99 there: 34 s), but not of a longer held-out part (24 s
+  // from 35 %).
+  const std::string spec =
+      dir.File("a.yaml", Spec("4", "  slo: {waitSeconds: 30, percentile: 99}\n"));
+  std::string csv = "timestamp,metric,value\n";
+  for (int m = 0; m < 12 * 60; ++m) {
+    csv += std::to_string(kT0 + m * 60) + ",backlog," + (m == 11 * 60 ? "1500" : "120") + "\n";
+  }
+  const std::string rec = dir.File("r.csv", csv);
+  std::ostringstream out, err;
+  const int code = TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json",
+                                                     "--max-events-per-hour", "6"},
+                            out, err);
+  INFO(err.str());
+  INFO(out.str());
+  REQUIRE((code == 0 || code == 3));
+  const auto j = nlohmann::json::parse(out.str());
+  CHECK(j["holdout"]["asked"].get<double>() == Approx(0.25));
+  const double used = j["holdout"]["used"].get<double>();
+  CHECK(used > 0.25);
+  CHECK(used <= 0.5 + 1e-9);
+  CHECK(j["holdout"]["feasible"].get<bool>());
+  // The held-out part now holds enough tasks around the spike for its own ideal to meet it.
+  CHECK(j["heldOut"]["slo"]["ideal"]["met"].get<bool>());
+  // 12 hours, 15 s ticks: the held-out run covers the share it says.
+  CHECK(j["heldOut"]["ticks"].get<double>() == Approx(used * 12 * 240).margin(2));
+}
+
+TEST_CASE("tune: a short search judges every candidate on the draws asked for", "[tune]") {
+  // Two hours at 1 task/s: small enough to search under the sanitizers too.
+  TempDir dir;
+  const std::string spec =
+      dir.File("a.yaml", Spec("40", "  slo: {waitSeconds: 30, percentile: 99}\n"));
+  std::string csv = "timestamp,metric,value\n";
+  for (int m = 0; m < 120; ++m) csv += std::to_string(kT0 + m * 60) + ",backlog,60\n";
+  const std::string rec = dir.File("r.csv", csv);
+  std::ostringstream out, err;
+  const int code =
+      TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json", "--search-draws",
+                                        "2", "--redraws", "0", "--max-events-per-hour", "20"},
+               out, err);
+  INFO(err.str());
+  INFO(out.str());
+  REQUIRE(code == 0);
+  const auto j = nlohmann::json::parse(out.str());
+  CHECK(j["searchDraws"].get<int>() == 2);
+  CHECK(j["holdout"]["used"].get<double>() == Approx(0.25));
+  // On two draws the pick's worst wait is within the margin, so its own draw's is too.
+  CHECK(j["training"]["slo"]["policyWaitSeconds"].get<double>() <= 0.9 * 30 * 1.01);
+  // About 7,200 tasks: fewer than 100,000, so three draws by default.
+  std::ostringstream o2, e2;
+  REQUIRE(TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json", "--redraws",
+                                            "0", "--max-events-per-hour", "20"},
+                   o2, e2) == 0);
+  CHECK(nlohmann::json::parse(o2.str())["searchDraws"].get<int>() == 3);
+  std::ostringstream o3, e3;
+  CHECK(TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--search-draws", "0"}, o3,
+                 e3) == 2);
+  CHECK(e3.str().find("--search-draws: an integer between 1 and 16, not \"0\"") !=
+        std::string::npos);
 }
 
 TEST_CASE("tune: the pick stays within the margin on other draws of the training part's tasks",

@@ -1,10 +1,11 @@
 #!/bin/sh
 # The issue-11 goal table: per workload, the ideal schedule, the tuned policy, HPA's and KEDA's
-# defaults and the bundled example policy, from `ebb tune --json` (which tunes on the first 75 %
-# of the recording, then runs all of them on the whole recording), and whether the goal holds:
+# defaults and the bundled example policy, from `ebb tune --json` (which tunes on the first 75 %,
+# or less, of the recording, then runs all of them on the whole recording), and whether the goal holds:
 # the tuned policy meets the SLO (whole recording and held-out part) at <= 1.15x the ideal,
 # with >= 25 % fewer replica-hours than the HPA and KEDA defaults and fewer scale events per
-# hour than the bundled example policy.
+# hour than the bundled example policy. The held-out column names the share held out (ebb tune
+# moves the split earlier when maxReplicas cannot meet the SLO on the last part).
 #   bench/sim/workloads/run.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]
 # EBB_BINARY is `ebb` or `bench_tune` (both take `tune ARGS`). Needs jq. Writes workloads-data/
 # (derive.sh) and the raw JSON (workloads-data/W.json) in the current directory.
@@ -47,7 +48,7 @@ for w in "$@"; do
     "| \($w) (\(.slo.waitSeconds) s) | \($id.replicaHours | r1) h"
     + (if $id.met then "" else " (missed)" end) + " (\($id.workBoundReplicaHours | r1) h) | "
     + cell(0) + " | " + (if .heldOut.slo.met then "met" else "missed" end)
-    + " (\(.heldOut.slo.policyWaitSeconds | r1) s"
+    + " (\(.heldOut.slo.policyWaitSeconds | r1) s, last \(.holdout.used * 100 | round) %"
     + (if .heldOut.slo.ideal.met == false then "; its ideal misses too" else "" end) + ") | "
     + cell(2) + " | " + cell(3) + " | " + cell(1) + " | "
     + (if $miss == "" then "met" else "not met: " + $miss end) + " | \($t) |"
