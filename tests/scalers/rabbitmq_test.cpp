@@ -113,7 +113,7 @@ ReadContext Now() {
 template <class Pred>
 Result<double> ReadUntil(Scaler& s, Pred want) {
   Result<double> last = MakeError(ErrorCode::kInternal, "never read");
-  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (std::chrono::steady_clock::now() < until) {
     last = s.Read(Now());
     if (want(last)) return last;
