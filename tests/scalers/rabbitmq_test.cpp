@@ -109,7 +109,7 @@ ReadContext Now() {
 }
 
 // The management API's figures trail the broker by up to collect_statistics_interval (1 s
-// here): read until `want` holds or 20 s pass; returns the last reading.
+// here): read until `want` holds or 60 s pass; returns the last reading.
 template <class Pred>
 Result<double> ReadUntil(Scaler& s, Pred want) {
   Result<double> last = MakeError(ErrorCode::kInternal, "never read");
