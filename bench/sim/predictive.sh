@@ -29,6 +29,13 @@ awk -F, 'NR > 1 { printf "%d,backlog,%d\n", 804571200 + $1, $2 * 100 }' \
 # nasa3: its first three days (1995-07-01 to 07-03, 19.8 million tasks at x100; the whole month,
 # 189 million, is too slow to sweep): a day of warm-up, then two days the daily season forecasts.
 awk -F, '$1 < 804571200 + 3 * 86400' "$out/nasa-jul.csv" > "$out/nasa3.csv"
+# worldcup: the 1998 World Cup web site, requests per minute / 500 (rounded), 1998-06-09 00:00 UTC
+# (the day before the first match) to 07-13 00:00 UTC, 34 days, 2.3 million tasks. Matches kick
+# off at the same UTC times on consecutive days of a stage, each a ramp of ~5 % a minute for a
+# quarter of an hour (traces/README.md). The trace's t = 0 is 1998-04-30 21:30 UTC (893971800).
+awk -F, 'NR > 1 && $1 >= 3378600 && $1 < 3378600 + 34 * 86400 {
+  printf "%d,backlog,%d\n", 893971800 + $1, int($2 / 500 + 0.5) }' \
+  "$traces/worldcup98/worldcup98_per_minute.csv" > "$out/worldcup.csv"
 [ $# -gt 0 ] || set -- celery alibaba
 
 # workload -> min max backlog-targets per-replica-throughput slo model
@@ -36,6 +43,7 @@ params() {
   case $1 in
     celery) echo "1 20 60 0.5 120 {type: queue, queueModel: pool, intervalSeconds: 60, serviceRate: 0.5}" ;;
     alibaba) echo "0 20 4 0.0346 120 {type: queue, queueModel: pool, intervalSeconds: 60, reading: backlogAndInFlight, serviceTime: {distribution: recorded, file: $out/alibaba-durations.csv}}" ;;
+    worldcup) echo "1 50 6 0.2 30 {type: queue, queueModel: pool, intervalSeconds: 60, serviceRate: 0.2}" ;;
     nasa | nasa3) echo "1 80 160 16 10 {type: queue, queueModel: pool, intervalSeconds: 60, concurrency: 4, serviceTime: {distribution: lognormal, meanSeconds: 0.25, cv: 1}}" ;;
   esac
 }
