@@ -3,7 +3,7 @@
 # at the same SLO: per workload and mode, the arrival-rate target is swept and the cheapest
 # policy meeting the SLO is reported (replica-hours, p99 wait), with every run below it.
 #
-#   bench/sim/predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]   (celery alibaba; also nasa)
+#   bench/sim/predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]   (celery alibaba; also worldcup, nasa)
 #   EBB_BENCH_U="0.6 0.8" bench/sim/predictive.sh ...   (other arrival-rate targets)
 #   EBB_BENCH_B="20 60" ...                            (other backlog targets, else per workload)
 #   EBB_BENCH_L="120 600" ...                          (lookaheads swept in predictive mode)
@@ -49,9 +49,15 @@ params() {
 }
 # The arrival-rate targets swept (u): they must cross the point where reactive alone misses the
 # SLO, since a forecast only adds replicas and can win only where a leaner policy needs it.
-grid_u() { echo "${EBB_BENCH_U:-1.0 1.1 1.2 1.3 1.4}"; }
-# Lookaheads: reactive has none (0); predictive sweeps them.
-grid_l() { [ "$1" = reactive ] && echo 0 || echo "${EBB_BENCH_L:-120 600}"; }
+grid_u() {
+  case $1 in
+    worldcup) echo "${EBB_BENCH_U:-0.9 0.95 1.0 1.025 1.05}" ;;
+    *) echo "${EBB_BENCH_U:-1.0 1.1 1.2 1.3 1.4}" ;;
+  esac
+}
+# Lookaheads: reactive has none (0); predictive sweeps them (start-up + one tick, and that plus
+# the scale-up stabilization window).
+grid_l() { [ "$1" = reactive ] && echo 0 || echo "${EBB_BENCH_L:-60 120}"; }
 recording() { [ "$1" = nasa ] && echo "$out/nasa-jul.csv" || echo "$out/$1.csv"; }
 
 spec() {  # workload mode backlog-target u lookahead
@@ -107,7 +113,7 @@ YAML
 for w in "$@"; do
   for mode in reactive predictive; do
     for b in ${EBB_BENCH_B:-$(params "$w" | awk '{print $3}' | tr , ' ')}; do
-      for u in $(grid_u); do
+      for u in $(grid_u "$w"); do
         for l in $(grid_l "$mode"); do
           f="$out/predictive-$w-$mode-$b-$u-$l"
           spec "$w" "$mode" "$b" "$u" "$l" > "$f.new"
@@ -129,7 +135,7 @@ for w in "$@"; do
   for mode in reactive predictive; do
     best="" all=""
     for b in ${EBB_BENCH_B:-$(params "$w" | awk '{print $3}' | tr , ' ')}; do
-      for u in $(grid_u); do
+      for u in $(grid_u "$w"); do
         for l in $(grid_l "$mode"); do
           f="$out/predictive-$w-$mode-$b-$u-$l"
           point=$b/$u
