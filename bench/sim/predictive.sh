@@ -3,7 +3,7 @@
 # at the same SLO: per workload and mode, the arrival-rate target is swept and the cheapest
 # policy meeting the SLO is reported (replica-hours, p99 wait), with every run below it.
 #
-#   bench/sim/predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]   (celery alibaba; also nasa)
+#   bench/sim/predictive.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]   (celery alibaba; also worldcup, nasa)
 #   EBB_BENCH_U="0.6 0.8" bench/sim/predictive.sh ...   (other arrival-rate targets)
 #   EBB_BENCH_B="20 60" ...                            (other backlog targets, else per workload)
 #   EBB_BENCH_L="120 600" ...                          (lookaheads swept in predictive mode)
@@ -29,6 +29,13 @@ awk -F, 'NR > 1 { printf "%d,backlog,%d\n", 804571200 + $1, $2 * 100 }' \
 # nasa3: its first three days (1995-07-01 to 07-03, 19.8 million tasks at x100; the whole month,
 # 189 million, is too slow to sweep): a day of warm-up, then two days the daily season forecasts.
 awk -F, '$1 < 804571200 + 3 * 86400' "$out/nasa-jul.csv" > "$out/nasa3.csv"
+# worldcup: the 1998 World Cup web site, requests per minute / 500 (rounded), 1998-06-09 00:00 UTC
+# (the day before the first match) to 07-13 00:00 UTC, 34 days, 2.3 million tasks. Matches kick
+# off at the same UTC times on consecutive days of a stage, each a ramp of ~5 % a minute for a
+# quarter of an hour (traces/README.md). The trace's t = 0 is 1998-04-30 21:30 UTC (893971800).
+awk -F, 'NR > 1 && $1 >= 3378600 && $1 < 3378600 + 34 * 86400 {
+  printf "%d,backlog,%d\n", 893971800 + $1, int($2 / 500 + 0.5) }' \
+  "$traces/worldcup98/worldcup98_per_minute.csv" > "$out/worldcup.csv"
 [ $# -gt 0 ] || set -- celery alibaba
 
 # workload -> min max backlog-targets per-replica-throughput slo model
@@ -36,14 +43,21 @@ params() {
   case $1 in
     celery) echo "1 20 60 0.5 120 {type: queue, queueModel: pool, intervalSeconds: 60, serviceRate: 0.5}" ;;
     alibaba) echo "0 20 4 0.0346 120 {type: queue, queueModel: pool, intervalSeconds: 60, reading: backlogAndInFlight, serviceTime: {distribution: recorded, file: $out/alibaba-durations.csv}}" ;;
+    worldcup) echo "1 50 6 0.2 30 {type: queue, queueModel: pool, intervalSeconds: 60, serviceRate: 0.2}" ;;
     nasa | nasa3) echo "1 80 160 16 10 {type: queue, queueModel: pool, intervalSeconds: 60, concurrency: 4, serviceTime: {distribution: lognormal, meanSeconds: 0.25, cv: 1}}" ;;
   esac
 }
 # The arrival-rate targets swept (u): they must cross the point where reactive alone misses the
 # SLO, since a forecast only adds replicas and can win only where a leaner policy needs it.
-grid_u() { echo "${EBB_BENCH_U:-1.0 1.1 1.2 1.3 1.4}"; }
-# Lookaheads: reactive has none (0); predictive sweeps them.
-grid_l() { [ "$1" = reactive ] && echo 0 || echo "${EBB_BENCH_L:-120 600}"; }
+grid_u() {
+  case $1 in
+    worldcup) echo "${EBB_BENCH_U:-0.9 0.95 1.0 1.025 1.05}" ;;
+    *) echo "${EBB_BENCH_U:-1.0 1.1 1.2 1.3 1.4}" ;;
+  esac
+}
+# Lookaheads: reactive has none (0); predictive sweeps them (start-up + one tick, and that plus
+# the scale-up stabilization window).
+grid_l() { [ "$1" = reactive ] && echo 0 || echo "${EBB_BENCH_L:-60 120}"; }
 recording() { [ "$1" = nasa ] && echo "$out/nasa-jul.csv" || echo "$out/$1.csv"; }
 
 spec() {  # workload mode backlog-target u lookahead
@@ -99,7 +113,7 @@ YAML
 for w in "$@"; do
   for mode in reactive predictive; do
     for b in ${EBB_BENCH_B:-$(params "$w" | awk '{print $3}' | tr , ' ')}; do
-      for u in $(grid_u); do
+      for u in $(grid_u "$w"); do
         for l in $(grid_l "$mode"); do
           f="$out/predictive-$w-$mode-$b-$u-$l"
           spec "$w" "$mode" "$b" "$u" "$l" > "$f.new"
@@ -121,7 +135,7 @@ for w in "$@"; do
   for mode in reactive predictive; do
     best="" all=""
     for b in ${EBB_BENCH_B:-$(params "$w" | awk '{print $3}' | tr , ' ')}; do
-      for u in $(grid_u); do
+      for u in $(grid_u "$w"); do
         for l in $(grid_l "$mode"); do
           f="$out/predictive-$w-$mode-$b-$u-$l"
           point=$b/$u

@@ -62,6 +62,23 @@ std::optional<double> SeasonRise(const MetricHistory& h, int64_t season, int64_t
   return std::max(0.0, ahead - static_cast<double>(then));
 }
 
+// The daily rise that recurred: the smaller of the rises one and two days ago (one day ago alone
+// while two days of history do not exist yet). A burst seen once is noise to a forecast (real
+// traces' five-minute rises do not correlate from one day to the next); a ramp seen on two days
+// running (a match kicking off at the same time, office hours) is what comes again.
+std::optional<double> DailyRise(const MetricHistory& h, int64_t now_s, int64_t lookahead) {
+  const auto one = SeasonRise(h, kDaySeconds, now_s, lookahead);
+  if (!one) return one;
+  const auto two = SeasonRise(h, 2 * kDaySeconds, now_s, lookahead);
+  return two ? std::min(*one, *two) : one;
+}
+
+std::optional<double> Rise(const MetricHistory& h, int64_t season, int64_t now_s,
+                           int64_t lookahead) {
+  return season == kDaySeconds ? DailyRise(h, now_s, lookahead)
+                               : SeasonRise(h, season, now_s, lookahead);
+}
+
 // Back-test over the last day of closed buckets, each forecast from what was known lookahead
 // seconds before the bucket began, the reading then taken as that moment's bucket mean: the mean
 // absolute error of the season's ramp (reading + rise) less that of persistence (the reading
@@ -77,7 +94,7 @@ double SeasonExcessError(const MetricHistory& h, int64_t season, int64_t now_s, 
     const int64_t known_s = k * b - lookahead;
     const int64_t reading = At(h, FloorDiv(known_s - 1, b));
     if (reading < 0) continue;
-    const auto rise = SeasonRise(h, season, known_s, lookahead);
+    const auto rise = Rise(h, season, known_s, lookahead);
     if (!rise) continue;
     const auto r = static_cast<double>(reading);
     const auto y = static_cast<double>(actual);
@@ -127,29 +144,25 @@ std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings&
   }
   std::optional<double> daily;
   std::optional<double> weekly;
-  if (s.daily && span >= kDaySeconds)
-    daily = SeasonRise(h, kDaySeconds, now_s, s.lookahead_seconds);
+  if (s.daily && span >= kDaySeconds) daily = DailyRise(h, now_s, s.lookahead_seconds);
   if (s.weekly && span >= kWeekSeconds) {
     weekly = SeasonRise(h, kWeekSeconds, now_s, s.lookahead_seconds);
   }
   // The weekly season knows the weekday (Monday after a quiet Sunday, a quiet Saturday after a
-  // busy Friday), which a day's error cannot show before the switch happens: it is used unless
-  // the daily one was clearly more accurate over the last day (say, the pattern moved this week).
-  bool use_daily = false;
-  if (weekly && daily) {
-    use_daily = !std::isnan(h.daily_error) && !std::isnan(h.weekly_error) &&
-                h.daily_error < h.weekly_error - kDailyPreference * std::abs(h.weekly_error);
-  } else if (daily) {
-    use_daily = true;
-  } else if (!weekly) {
-    return std::nullopt;
+  // busy Friday), which the daily one cannot know. But its rise is seen once (a week ago), so it
+  // is gated: used while its back-test over the last day beat persistence (or before it has
+  // one), unless the daily one back-tested clearly better. Otherwise the daily season's
+  // recurring rise is used, without a gate: a rise seen on two days running is rarely noise,
+  // and a back-test by mean absolute error weighs an over-forecast (a few replica-minutes) like
+  // a shortfall (tasks waiting a start-up longer), which on real traces shut off every ramp
+  // (BENCHMARKS.md, "Predictive, recurring ramps").
+  bool use_weekly = weekly.has_value() && !(h.weekly_error > 0);
+  if (use_weekly && daily) {
+    use_weekly = std::isnan(h.daily_error) || std::isnan(h.weekly_error) ||
+                 h.daily_error >= h.weekly_error - kDailyPreference * std::abs(h.weekly_error);
   }
-  // The gate: a season whose ramps, back-tested over the last day, forecast worse than the
-  // reading alone (its rises do not recur) forecasts nothing. Without a back-test of at least
-  // half a day yet (the season's first day), it forecasts.
-  const double excess = use_daily ? h.daily_error : h.weekly_error;
-  if (excess > 0) return std::nullopt;
-  double f = static_cast<double>(reading_milli) + (use_daily ? *daily : *weekly);
+  if (!use_weekly && !daily) return std::nullopt;
+  double f = static_cast<double>(reading_milli) + (use_weekly ? *weekly : *daily);
   f *= 1.0 + s.headroom_percent / 100.0;
   return f < 9.2e18 ? std::llround(f) : INT64_MAX;
 }

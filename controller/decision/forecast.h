@@ -5,12 +5,14 @@
 // at the same time; never a fall) is added to the current reading. The season's level itself is
 // not used: on real traces bursts do not recur at the same five minutes a day later, and a
 // seasonal level over-forecasts (BENCHMARKS.md, "Predictive"); what recurs is the shape of a
-// regular ramp (office hours, a daily peak). Each season is back-tested over the last day at the
-// same lookahead against persistence (the reading alone): a season whose ramps forecast worse
-// forecasts nothing (once at least half a day of buckets was back-tested). The weekly season is
-// used once a week of history exists, unless the daily one was clearly more accurate over the last
-// day. No fitted parameters; gaps (a restart, a failed metric) need no re-fit; it forecasts after
-// one day; cheap enough to run at every decision.
+// regular ramp (office hours, a match kicking off at the same time each day). The daily rise is
+// the one that recurred: the smaller of the rises one and two days ago (one day ago alone on the
+// second day), so a burst seen once is not forecast. The weekly rise (seen once, a week ago) is
+// back-tested over the last day at the same lookahead against persistence (the reading alone)
+// and used while it was better (or before it has a back-test), unless the daily one back-tested
+// clearly better; otherwise the daily rise is used. No fitted parameters; gaps (a restart, a
+// failed metric) need no re-fit; it forecasts after one day; cheap enough to run at every
+// decision.
 #pragma once
 
 #include <optional>
@@ -36,8 +38,9 @@ void RecordSample(MetricHistory& history, const PredictiveSettings& settings, Ti
 // The metric's value expected `lookahead_seconds` after `now`: `reading_milli` (the reading at
 // `now`) plus the season's rise, times (1 + headroom); never below the reading times (1 +
 // headroom). nullopt while warming up (less than min_history_seconds of history, or no history
-// for the seasons' matching buckets), for a negative reading, and while the season's ramps
-// back-test worse than persistence. Caches the back-tests in `history` once per bucket.
+// for the seasons' matching buckets), for a negative reading, and when only the weekly season
+// is used and it back-tests worse than persistence. Caches the back-tests in `history` once per
+// bucket.
 std::optional<int64_t> ForecastValue(MetricHistory& history, const PredictiveSettings& settings,
                                      Timestamp now, int64_t reading_milli);
 

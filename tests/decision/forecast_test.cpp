@@ -153,7 +153,7 @@ TEST_CASE("the forecast is the reading plus the season's coming rise, never a fa
   CHECK(std::abs(static_cast<double>(*c) - 1.5 * static_cast<double>(*a)) <= 1);
 }
 
-TEST_CASE("a season whose ramps do not recur forecasts nothing", "[decision][forecast]") {
+TEST_CASE("a daily rise is forecast once it recurred on two days running", "[decision][forecast]") {
   PredictiveSettings s;
   s.lookahead_seconds = 120;
   s.weekly = false;
@@ -171,28 +171,69 @@ TEST_CASE("a season whose ramps do not recur forecasts nothing", "[decision][for
     };
   };
   const int64_t at = 2 * 86400 + 9 * 3600 + 58 * 60;  // day 2, 09:58
-  // The burst recurs at 10:00: yesterday's ramp is forecast at 09:58 (two minutes ahead).
+  // The burst came at 10:00 on days 0 and 1: their ramp is forecast at 09:58 (two minutes ahead).
   const auto daily = bursts({{10}, {10}, {10}});
   MetricHistory h;
   Feed(h, s, 0, at, 60, daily);
   const auto f = ForecastValue(h, s, T(at), 10'000);
   REQUIRE(f);
   CHECK(*f == 50'000);
-  // Yesterday had its burst at 10:00 too, but the day before had its at 15:00, and it did not
-  // come back yesterday: over the last day the ramps forecast worse than the reading alone.
+  // Yesterday's 10:00 burst did not come the day before (that one came at 15:00, and did not
+  // come back yesterday): a burst seen once is not forecast, the reading alone is.
   const auto moving = bursts({{15}, {10}, {}});
   MetricHistory m;
   Feed(m, s, 0, at, 60, moving);
-  CHECK_FALSE(ForecastValue(m, s, T(at), 10'000));
-  CHECK(m.daily_error > 0);  // the ramp error less persistence's
-  // The same trace, asked before the failed ramp entered the last day's back-test (day 1 at
-  // 14:58, the 15:00 burst of day 0 coming back or not is still unknown): it forecasts.
+  const auto g = ForecastValue(m, s, T(at), 10'000);
+  REQUIRE(g);
+  CHECK(*g == 10'000);
+  // A rise on one of the two days only, whichever: at 14:58 of day 2 the 15:00 burst of day 0
+  // is not forecast either.
+  const int64_t later = 2 * 86400 + 14 * 3600 + 58 * 60;
+  Feed(m, s, at, later, 60, moving);
+  const auto l = ForecastValue(m, s, T(later), 10'000);
+  REQUIRE(l);
+  CHECK(*l == 10'000);
+  // With one day of history there is no day before to confirm it: day 1 at 14:58 forecasts day
+  // 0's 15:00 burst (a daily peak is met on the second day).
   MetricHistory early;
   const int64_t before = 86400 + 14 * 3600 + 58 * 60;
   Feed(early, s, 0, before, 60, moving);
   const auto e = ForecastValue(early, s, T(before), 10'000);
   REQUIRE(e);
   CHECK(*e == 50'000);
+}
+
+TEST_CASE("a weekly season whose ramps did not recur gives way to the daily one",
+          "[decision][forecast]") {
+  PredictiveSettings s;
+  s.lookahead_seconds = 120;
+  // Ten days on a base of 10 with a five-minute burst at 50: at 10:00 on days 0-6 (the first
+  // week), at 12:00 from day 7 on. On day 9 at 11:58 the weekly season (day 2) says 10:00, and
+  // over the last day (day 8) its 10:00 rise did not come: it back-tests worse than the reading
+  // alone and is gated off. The daily season saw 12:00 on days 7 and 8: it forecasts.
+  auto moved = [](int64_t t) {
+    const int64_t hour = t / 86400 < 7 ? 10 : 12;
+    const int64_t second = t % 86400;
+    return second >= hour * 3600 && second < hour * 3600 + 300 ? 50'000.0 : 10'000.0;
+  };
+  const int64_t at = 9 * 86400 + 11 * 3600 + 58 * 60;
+  MetricHistory h;
+  Feed(h, s, 0, at, 60, moved);
+  const auto f = ForecastValue(h, s, T(at), 10'000);
+  REQUIRE(f);
+  CHECK(h.weekly_error > 0);
+  CHECK(*f == 50'000);
+  // And at 09:58 the weekly season's 10:00 rise is not forecast.
+  MetricHistory m;
+  const int64_t nine = 9 * 86400 + 9 * 3600 + 58 * 60;
+  Feed(m, s, 0, nine, 60, moved);
+  const auto g = ForecastValue(m, s, T(nine), 10'000);
+  REQUIRE(g);
+  CHECK(*g == 10'000);
+  // Weekly only: gated off, it forecasts nothing at all.
+  PredictiveSettings weekly = s;
+  weekly.daily = false;
+  CHECK_FALSE(ForecastValue(m, weekly, T(nine), 10'000));
 }
 
 TEST_CASE("the weekly season prepares Monday morning after a quiet weekend",
