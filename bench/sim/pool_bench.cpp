@@ -8,6 +8,7 @@
 //      nasa workload's Autoscaler on a recording: the one given, else the synthetic load above
 //      as per-second counts.
 //   bench_pool [RECORDING.csv]   (e.g. workloads-data/nasa.csv from bench/sim/workloads/derive.sh)
+#include <time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -27,6 +28,13 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+// This thread's CPU seconds: on a shared machine the wall time measures the other users too.
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 using ebb::sim::PoolQueue;
 using ebb::sim::ServiceDistribution;
 using ebb::sim::ServiceTime;
@@ -55,7 +63,8 @@ ServiceTime Service(ServiceDistribution d) {
 }
 
 struct PoolRun {
-  double seconds = 0;
+  double seconds = 0;  // CPU
+  double wall = 0;
   double tasks = 0;
   double p99 = 0;
 };
@@ -65,6 +74,7 @@ PoolRun RunPool(PoolQueue& q) {
   ebb::sim::Histogram waits;
   q.set_sink(&waits);
   const auto t0 = Clock::now();
+  const double c0 = CpuSeconds();
   const int64_t end = int64_t{kDays} * 86400;
   for (int64_t tick = 0; tick < end; tick += 15) {
     double mean = 0;
@@ -76,13 +86,15 @@ PoolRun RunPool(PoolQueue& q) {
     }
   }
   const auto t1 = Clock::now();
-  return {Elapsed(t0, t1), q.arrived(), waits.Quantile(0.99)};
+  return {CpuSeconds() - c0, Elapsed(t0, t1), q.arrived(), waits.Quantile(0.99)};
 }
 
 void Print(const char* what, const PoolRun& r) {
-  std::printf("%-44s %6.1f M tasks  %6.2f s  %6.2f M tasks/s  %5.0f ns/task  p99 wait %.3f s\n",
-              what, r.tasks / 1e6, r.seconds, r.tasks / r.seconds / 1e6, r.seconds * 1e9 / r.tasks,
-              r.p99);
+  std::printf(
+      "%-44s %6.1f M tasks  %6.2f s CPU (%6.2f wall)  %5.2f M tasks/s  %4.0f ns/task  p99 wait "
+      "%.3f s\n",
+      what, r.tasks / 1e6, r.seconds, r.wall, r.tasks / r.seconds / 1e6, r.seconds * 1e9 / r.tasks,
+      r.p99);
 }
 
 std::string WriteRecording(const std::filesystem::path& path) {
@@ -140,6 +152,7 @@ ebb::sim::SimulationInput NasaInput() {
 void RunWhole(const std::string& path, const char* label) {
   const auto in = NasaInput();
   double best = 1e18;
+  double wall = 0;
   ebb::sim::Summary s;
   for (int rep = 0; rep < 2; ++rep) {
     auto src = ebb::sim::CsvRecording::Open(path);
@@ -150,26 +163,31 @@ void RunWhole(const std::string& path, const char* label) {
     ebb::sim::SummaryBuilder summary(in);
     ebb::sim::TickObserver* obs[] = {&summary};
     const auto t0 = Clock::now();
+    const double c0 = CpuSeconds();
     auto info = ebb::sim::RunSimulation(in, **src, obs);
     if (!info) {
       std::fprintf(stderr, "%s\n", info.error().message.c_str());
       return;
     }
     s = summary.Finish(*info);
-    best = std::min(best, Elapsed(t0, Clock::now()));
+    if (CpuSeconds() - c0 < best) {
+      best = CpuSeconds() - c0;
+      wall = Elapsed(t0, Clock::now());
+    }
   }
   const double tasks = s.queues.empty() ? 0 : s.queues[0].arrived;
   std::printf(
-      "%-44s %6.1f M tasks  %6.2f s  %6.2f M tasks/s  %5.0f ns/task  p99 wait %.3f s, "
-      "%.1f replica-hours\n",
-      label, tasks / 1e6, best, tasks / best / 1e6, best * 1e9 / tasks, s.slo_wait,
+      "%-44s %6.1f M tasks  %6.2f s CPU (%6.2f wall)  %5.2f M tasks/s  %4.0f ns/task  p99 wait "
+      "%.3f s, %.1f replica-hours\n",
+      label, tasks / 1e6, best, wall, tasks / best / 1e6, best * 1e9 / tasks, s.slo_wait,
       s.replica_hours);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::printf("pool model, %d days of a per-second rate, best of 2 (wall time)\n", kDays);
+  std::printf("pool model, %d days of a per-second rate, best of 2 (CPU time of the thread)\n",
+              kDays);
   double best_ln = 1e18;
   PoolRun ln;
   for (int rep = 0; rep < 2; ++rep) {
