@@ -10,12 +10,14 @@
 //
 // When slots are taken away (scale-down), tasks already running finish (graceful termination);
 // only new starts wait for a free slot.
+//
+// Cost: a task is a few events on a binary heap of the running tasks' completion times (one
+// replace-top when a finishing task hands its slot to the next one) and, if it must wait, a
+// place in a ring buffer; nothing is allocated per task once the buffers have grown.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
-#include <queue>
 #include <vector>
 
 #include "controller/sim/histogram.h"
@@ -31,6 +33,49 @@ struct PoolTasks {
   std::vector<double> service;
 };
 
+// A min-heap of completion times (what std::priority_queue with std::greater does, plus a
+// replace-top that costs one sift instead of a pop and a push).
+class CompletionHeap {
+ public:
+  bool empty() const { return v_.empty(); }
+  size_t size() const { return v_.size(); }
+  double top() const { return v_.front(); }
+  void push(double x) {
+    size_t i = v_.size();
+    v_.push_back(x);
+    while (i > 0) {
+      const size_t parent = (i - 1) / 2;
+      if (!(x < v_[parent])) break;
+      v_[i] = v_[parent];
+      i = parent;
+    }
+    v_[i] = x;
+  }
+  void pop() {
+    const double x = v_.back();
+    v_.pop_back();
+    if (!v_.empty()) SiftDown(x);
+  }
+  // pop() then push(x), in one pass.
+  void replace_top(double x) { SiftDown(x); }
+
+ private:
+  void SiftDown(double x) {
+    const size_t n = v_.size();
+    size_t i = 0;
+    for (;;) {
+      size_t c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && v_[c + 1] < v_[c]) ++c;
+      if (!(v_[c] < x)) break;
+      v_[i] = v_[c];
+      i = c;
+    }
+    v_[i] = x;
+  }
+  std::vector<double> v_;
+};
+
 class PoolQueue {
  public:
   PoolQueue(ServiceTime service, uint64_t seed);
@@ -42,7 +87,7 @@ class PoolQueue {
   // (ready replicas x concurrency).
   void Advance(double t0, double t1, double arrival_rate, int64_t slots);
 
-  double backlog() const { return static_cast<double>(waiting_.size()); }
+  double backlog() const { return static_cast<double>(count_); }
   double in_flight() const { return static_cast<double>(busy_.size()); }
   double arrived() const { return static_cast<double>(arrived_); }
   double served() const { return static_cast<double>(started_); }  // started: left the queue
@@ -71,18 +116,33 @@ class PoolQueue {
     double service;
   };
 
-  void Start(double now, int64_t slots);
-  void NewArrival(double at);
+  // The k-th oldest queued task (k < count_).
+  const Task& Waiting(size_t k) const { return ring_[(head_ + k) & (ring_.size() - 1)]; }
+  void Enqueue(double arrival, double service);
+  void Grow();
+  // A task leaves the queue at `now` (its wait counted) and takes a slot until now + service.
+  void Record(double wait) {
+    if (sink_ != nullptr) sink_->Add(wait);
+    if (wait > wait_limit_) ++exceeded_;
+    ++started_;
+  }
+  void StartWaiting(double now, int64_t slots);
+  void Arrive(double now, double service, int64_t slots);
+  void Complete(double now, int64_t slots);
   void AdvanceDrawn(double t0, double t1, int64_t slots);
   template <typename Service>
   void TakeWaitingInto(std::vector<double>& arrivals, std::vector<Service>& services);
 
   ServiceTime service_;
+  ServiceSampler sampler_;
   RandomStream arrivals_rng_;
   RandomStream service_rng_;
   double to_next_arrival_;  // cumulative rate (expected tasks) left until the next arrival
-  std::deque<Task> waiting_;
-  std::priority_queue<double, std::vector<double>, std::greater<>> busy_;  // completion times
+  // The queue, oldest first: a ring buffer (power-of-two size) from head_, count_ long.
+  std::vector<Task> ring_;
+  size_t head_ = 0;
+  size_t count_ = 0;
+  CompletionHeap busy_;
   int64_t arrived_ = 0;
   int64_t started_ = 0;
   int64_t completed_ = 0;

@@ -1,5 +1,6 @@
 #include "controller/sim/service_time.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -32,25 +33,36 @@ double RandomStream::Normal() {
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
-double DrawServiceTime(const ServiceTime& s, RandomStream& rng) {
-  switch (s.distribution) {
+ServiceSampler::ServiceSampler(const ServiceTime& s)
+    : distribution_(s.distribution), mean_(s.mean_seconds) {
+  if (s.distribution == ServiceDistribution::kLognormal) {
+    const double sigma2 = std::log1p(s.cv * s.cv);
+    mu_ = std::log(s.mean_seconds) - sigma2 / 2;
+    sigma_ = std::sqrt(sigma2);
+  }
+  if (s.recorded && !s.recorded->empty()) recorded_ = s.recorded.get();
+}
+
+double ServiceSampler::Draw(RandomStream& rng) const {
+  switch (distribution_) {
     case ServiceDistribution::kConstant:
-      return s.mean_seconds;
+      return mean_;
     case ServiceDistribution::kExponential:
-      return s.mean_seconds * rng.Exponential();
-    case ServiceDistribution::kLognormal: {
-      const double sigma2 = std::log1p(s.cv * s.cv);
-      const double mu = std::log(s.mean_seconds) - sigma2 / 2;
-      return std::exp(mu + std::sqrt(sigma2) * rng.Normal());
-    }
+      return mean_ * rng.Exponential();
+    case ServiceDistribution::kLognormal:
+      return std::exp(mu_ + sigma_ * rng.Normal());
     case ServiceDistribution::kRecorded: {
-      if (!s.recorded || s.recorded->empty()) return s.mean_seconds;
-      const auto n = s.recorded->size();
+      if (recorded_ == nullptr) return mean_;
+      const auto n = recorded_->size();
       auto k = static_cast<size_t>(rng.Uniform() * static_cast<double>(n));
-      return (*s.recorded)[std::min(k, n - 1)];
+      return (*recorded_)[std::min(k, n - 1)];
     }
   }
-  return s.mean_seconds;
+  return mean_;
+}
+
+double DrawServiceTime(const ServiceTime& s, RandomStream& rng) {
+  return ServiceSampler(s).Draw(rng);
 }
 
 Result<std::vector<double>> LoadDurations(const std::string& path) {

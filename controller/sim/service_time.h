@@ -40,6 +40,22 @@ class RandomStream {
   std::mt19937_64 engine_;
 };
 
+// A ServiceTime ready to draw from: what each draw would otherwise recompute (the lognormal's
+// parameters) computed once. Draws the same numbers as DrawServiceTime. Holds a reference to the
+// recorded durations, so it must not outlive the ServiceTime it was made from.
+class ServiceSampler {
+ public:
+  explicit ServiceSampler(const ServiceTime& s);
+  double Draw(RandomStream& rng) const;
+
+ private:
+  ServiceDistribution distribution_;
+  double mean_;
+  double mu_ = 0;                                  // lognormal: the underlying normal's mean
+  double sigma_ = 0;                               // and standard deviation
+  const std::vector<double>* recorded_ = nullptr;  // empty: draws the mean
+};
+
 double DrawServiceTime(const ServiceTime& s, RandomStream& rng);
 
 // Reads durations in seconds: one number per line, or the last comma-separated field; a header

@@ -2,8 +2,14 @@
 // only on the seed and the rate, and running tasks finish when slots are taken away.
 #include "controller/sim/pool_queue.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <deque>
+#include <functional>
+#include <limits>
 #include <memory>
+#include <queue>
+#include <vector>
 
 #include "controller/sim/ideal_schedule.h"
 
@@ -22,6 +28,142 @@ ServiceTime Constant(double mean) {
   s.distribution = ServiceDistribution::kConstant;
   s.mean_seconds = mean;
   return s;
+}
+
+// The pool as first written: a deque of waiting tasks, std::priority_queue of completion times,
+// every start a pop and a push. PoolQueue's ring buffer, replace-top heap and sampler must give
+// every task the same wait.
+class ReferencePool {
+ public:
+  ReferencePool(ServiceTime service, uint64_t seed)
+      : service_(std::move(service)),
+        arrivals_(Mix(seed)),
+        services_(Mix(seed ^ 0x5bd1e995ULL)),
+        to_next_(arrivals_.Exponential()) {}
+
+  void Advance(double t0, double t1, double rate, int64_t slots) {
+    if (!(t1 > t0)) return;
+    rate = rate > 0 ? rate : 0.0;
+    slots = std::max<int64_t>(slots, 0);
+    double now = t0;
+    Start(now, slots);
+    constexpr double kNever = std::numeric_limits<double>::infinity();
+    for (;;) {
+      const double next_arrival = rate > 0 ? now + to_next_ / rate : kNever;
+      const double next_done = busy_.empty() ? kNever : busy_.top();
+      if (next_done <= next_arrival && next_done < t1) {
+        if (rate > 0) to_next_ -= (next_done - now) * rate;
+        now = std::max(now, next_done);
+        busy_.pop();
+        ++completed;
+        Start(now, slots);
+      } else if (next_arrival < t1) {
+        now = next_arrival;
+        to_next_ = arrivals_.Exponential();
+        const double s = std::max(0.0, DrawServiceTime(service_, services_));
+        waiting_.push_back({now, s});
+        ++arrived;
+        work += s;
+        Start(now, slots);
+      } else {
+        if (rate > 0) to_next_ = std::max(0.0, to_next_ - (t1 - now) * rate);
+        break;
+      }
+    }
+  }
+  size_t backlog() const { return waiting_.size(); }
+  size_t in_flight() const { return busy_.size(); }
+
+  Histogram waits;
+  int64_t arrived = 0, started = 0, completed = 0, exceeded = 0;
+  double work = 0;
+  double limit = 2;
+
+ private:
+  static uint64_t Mix(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ULL;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+    return x ^ (x >> 31);
+  }
+  void Start(double now, int64_t slots) {
+    while (!waiting_.empty() && static_cast<int64_t>(busy_.size()) < slots) {
+      const auto [arrival, service] = waiting_.front();
+      waiting_.pop_front();
+      const double wait = std::max(0.0, now - arrival);
+      waits.Add(wait);
+      if (wait > limit) ++exceeded;
+      ++started;
+      busy_.push(now + service);
+    }
+  }
+  ServiceTime service_;
+  RandomStream arrivals_;
+  RandomStream services_;
+  double to_next_;
+  std::deque<std::pair<double, double>> waiting_;
+  std::priority_queue<double, std::vector<double>, std::greater<>> busy_;
+};
+
+TEST_CASE("pool: every task waits exactly as in the reference model", "[sim][pool]") {
+  ServiceTime ln;
+  ln.distribution = ServiceDistribution::kLognormal;
+  ln.mean_seconds = 1;
+  ln.cv = 1.5;
+  for (const ServiceTime& service : {ln, Exponential(0.7), Constant(0.5)}) {
+    INFO("service " << ToString(service.distribution));
+    PoolQueue q(service, 17);
+    ReferencePool ref(service, 17);
+    Histogram waits;
+    q.set_sink(&waits);
+    q.set_wait_limit(2);
+    RandomStream plan(99);  // steps of random length, rate and slots (scale-downs included)
+    double t = 0;
+    for (int k = 0; k < 20'000; ++k) {
+      const double len = 0.05 + 4 * plan.Uniform();
+      const auto slots = static_cast<int64_t>(plan.Uniform() * 13);
+      const double rate = plan.Uniform() < 0.1 ? 0 : plan.Uniform() * 12;
+      q.Advance(t, t + len, rate, slots);
+      ref.Advance(t, t + len, rate, slots);
+      t += len;
+      REQUIRE(q.backlog() == static_cast<double>(ref.backlog()));
+      REQUIRE(q.in_flight() == static_cast<double>(ref.in_flight()));
+    }
+    REQUIRE(ref.arrived > 50'000);
+    CHECK(q.arrived() == static_cast<double>(ref.arrived));
+    CHECK(q.started() == ref.started);
+    CHECK(q.completed() == static_cast<double>(ref.completed));
+    CHECK(q.exceeded() == ref.exceeded);
+    CHECK(q.work_seconds() == ref.work);
+    CHECK(waits.mean() == ref.waits.mean());  // the same waits, summed in the same order
+    CHECK(waits.max() == ref.waits.max());
+    for (double p : {0.5, 0.9, 0.99}) CHECK(waits.Quantile(p) == ref.waits.Quantile(p));
+    CHECK(ref.waits.Quantile(0.9) > 0);  // queues did form
+  }
+}
+
+TEST_CASE("pool: the completion heap orders as std::priority_queue does", "[sim][pool]") {
+  CompletionHeap heap;
+  std::priority_queue<double, std::vector<double>, std::greater<>> ref;
+  RandomStream rng(4);
+  for (int k = 0; k < 100'000; ++k) {
+    const double u = rng.Uniform();
+    // Ties too: values on a coarse grid.
+    const double x = std::floor(rng.Uniform() * 50) / 4;
+    if (ref.empty() || u < 0.4) {
+      heap.push(x);
+      ref.push(x);
+    } else if (u < 0.7) {
+      heap.pop();
+      ref.pop();
+    } else {
+      heap.replace_top(x);
+      ref.pop();
+      ref.push(x);
+    }
+    REQUIRE(heap.size() == ref.size());
+    if (!ref.empty()) REQUIRE(heap.top() == ref.top());
+  }
 }
 
 TEST_CASE("pool: a queue forms below capacity, as M/M/1 predicts", "[sim][pool]") {
