@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "controller/api/state_json.h"
+#include "controller/base/hash.h"
 #include "controller/base/text.h"
 #include "controller/decision/explain.h"
 #include "controller/live/packed_text.h"
@@ -67,14 +68,10 @@ nlohmann::json Parse(const std::string& text) {
   return nlohmann::json::parse(text);
 }
 
-// FNV-1a, 64 bits.
-uint64_t Fingerprint(const std::string& text) {
-  uint64_t h = 14695981039346656037ULL;
-  for (const char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return h;
+// The packed form of no status yet ("{}").
+const std::string& NoStatus() {
+  static const std::string packed = Pack("{}");
+  return packed;
 }
 
 // "type=status;" for each condition of a status (as stored: a kept condition may come from
@@ -137,7 +134,7 @@ struct Engine::Built {
   std::unique_ptr<runtime::Reconciler> rec;
   // The status as stored on the server, and the decisionState to write, as text: as JSON trees
   // they were ~8 KB per Autoscaler (bench/controller/memory_bench.cpp); parsed once a reconcile.
-  std::string last_status = Pack("{}");  // packed (packed_text.h): ~1.3 KB as text
+  std::string last_status = NoStatus();  // packed (packed_text.h): ~1.3 KB as text
   std::string persisted_state = "null";
   std::string persisted_key;
   std::set<std::string> failing;          // event reasons currently failing
@@ -260,16 +257,8 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
                                  StatusInput& in, bool reschedule) {
   Entry& e = *w.entry;
   const std::optional<uint64_t> digest = StatusDigest(in);
-  if (!digest || digest != e.b().status_digest) {
-    in.previous = Parse(Unpack(e.b().last_status));
-    StatusReport report = BuildStatus(in);
-    e.b().failing = std::move(report.failing);
-    r.events = std::move(report.events);
-    e.b().condition_states = ConditionStates(report.status);
-    e.b().status_digest.reset();
-    if (WriteStatus(e, in.previous, report.status, r)) e.b().status_digest = digest;
-  }
-  // else: last_status is what BuildStatus would build again, with no Event (StatusDigest).
+  // Equal digests: last_status is what BuildStatus would build again, with no Event.
+  if (!digest || digest != e.b().status_digest) UpdateStatus(e, in, digest, r);
   r.snapshot = Snapshot(e, in);
   r.kind = kind;
   r.seconds = SecondsSince(w.started);
@@ -354,6 +343,17 @@ void Engine::FollowWallClock(Entry& e, ReconcileResult& r) {
   e.b().clocks_seen = std::make_pair(wall, mono);
 }
 
+void Engine::UpdateStatus(Entry& e, StatusInput& in, std::optional<uint64_t> digest,
+                          ReconcileResult& r) {
+  in.previous = Parse(Unpack(e.b().last_status));
+  StatusReport report = BuildStatus(in);
+  e.b().failing = std::move(report.failing);
+  r.events = std::move(report.events);
+  e.b().condition_states = ConditionStates(report.status);
+  e.b().status_digest.reset();
+  if (WriteStatus(e, in.previous, report.status, r)) e.b().status_digest = digest;
+}
+
 bool Engine::WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,
                          ReconcileResult& r) {
   if (status == previous) return true;  // nothing changed: no write
@@ -408,15 +408,9 @@ ReconcileResult Engine::Contain(Work& w, const std::string& what_raw) {
   try {
     if (!e.b().name.empty()) {
       StatusInput in = Input(e);
-      in.previous = Parse(Unpack(e.b().last_status));
       in.kind = StatusInput::Kind::kContained;
       in.message = r.error->message;
-      StatusReport report = BuildStatus(in);
-      e.b().failing = std::move(report.failing);
-      r.events = std::move(report.events);
-      e.b().condition_states = ConditionStates(report.status);
-      e.b().status_digest.reset();
-      WriteStatus(e, in.previous, report.status, r);
+      UpdateStatus(e, in, std::nullopt, r);
     }
   } catch (const std::exception& ex) {
     r.notes.push_back({true, "cannot report the failure: " + SafeText(ex.what())});
@@ -631,7 +625,7 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
   e.b().clocks_seen.reset();
   nlohmann::json status = Member(obj, "status");
   // Kept without its status (OnAutoscaler): the status is the one last written from here.
-  if (!obj.contains("status") && e.b().last_status != Pack("{}"))
+  if (!obj.contains("status") && e.b().last_status != NoStatus())
     status = Parse(Unpack(e.b().last_status));
   if (!status.is_object()) status = nlohmann::json::object();
   e.b().last_status = Pack(Dump(status));
@@ -732,7 +726,7 @@ void Engine::SetOwnership(Ownership owns) {
     auto it = entries_.find(k);
     if (it == entries_.end() || it->second->owned) continue;
     Entry& e = *it->second;
-    if (e.built && e.built->last_status != Pack("{}")) {
+    if (e.built && e.built->last_status != NoStatus()) {
       // Until its next owner writes, the status for a later gain is the one written from here.
       nlohmann::json obj = nlohmann::json::parse(Unpack(e.object), nullptr, false);
       if (obj.is_object() && !obj.contains("status")) {
@@ -772,7 +766,7 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
   const auto& md = Member(*obj, "metadata");
   // Status writes come back as MODIFIED events: only spec and annotations are a change.
   // A 64-bit hash rather than the text (~0.5 KB per Autoscaler): a missed change needs a collision.
-  const uint64_t fingerprint = Fingerprint(Dump(spec) + Dump(Member(md, "annotations")));
+  const uint64_t fingerprint = Fnv1a64(Dump(Member(md, "annotations")), Fnv1a64(Dump(spec)));
   std::string target_key;
   if (const auto& ref = Member(spec, "scaleTargetRef"); ref.is_object())
     target_key = Str(md, "namespace") + "/" + Str(ref, "kind") + "/" + Str(ref, "name");

@@ -103,6 +103,9 @@ class Engine {
   void FollowWallClock(Entry& e, ReconcileResult& r);
   void Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r);
   std::optional<metrics::AutoscalerSnapshot> Snapshot(const Entry& e, const StatusInput& in) const;
+  // Builds the status from the stored one (parsed here) and writes it when it changed; keeps
+  // `digest` (StatusDigest of `in`) when last_status then holds what was built.
+  void UpdateStatus(Entry& e, StatusInput& in, std::optional<uint64_t> digest, ReconcileResult& r);
   // `previous`: the status as stored (parsed from Entry::last_status for this reconcile).
   // True when last_status now holds `status` (unchanged or written).
   bool WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,

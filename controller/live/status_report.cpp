@@ -4,6 +4,7 @@
 
 #include "controller/api/decide_case.h"
 #include "controller/api/timestamps.h"
+#include "controller/base/hash.h"
 #include "controller/decision/explain.h"
 #include "controller/live/status.h"
 
@@ -186,14 +187,9 @@ StatusReport Decided(const StatusInput& in) {
   return r;
 }
 
-// FNV-1a, 64 bits.
+// One piece of the digest, ended by a separator so that "ab"+"c" and "a"+"bc" differ.
 void Mix(uint64_t& h, std::string_view text) {
-  for (const char c : text) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  h ^= 0x1f;  // a separator, so "ab"+"c" and "a"+"bc" differ
-  h *= 1099511628211ULL;
+  h = Fnv1a64("\x1f", Fnv1a64(text, h));
 }
 
 }  // namespace
@@ -228,7 +224,7 @@ std::optional<uint64_t> StatusDigest(const StatusInput& in) {
   DecidedParts p = Parts(in);
   // Events are recorded whenever they arise, and a changed failing set is kept: built in full.
   if (!p.events.empty() || p.failing != in.failing) return std::nullopt;
-  uint64_t h = 14695981039346656037ULL;
+  uint64_t h = kFnv1a64Offset;
   Mix(h, std::to_string(in.generation));
   Mix(h, in.dry_run ? "dry" : "live");
   Mix(h, in.outcome.scale_read ? "read" : "unread");

@@ -4,15 +4,6 @@
 
 namespace ebb::shard {
 
-uint64_t Fnv1a64(std::string_view text) {
-  uint64_t h = 14695981039346656037ULL;
-  for (char c : text) {
-    h ^= static_cast<uint64_t>(static_cast<unsigned char>(c));
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 int32_t JumpHash(uint64_t key, int32_t shards) {
   if (shards < 1) throw std::invalid_argument("JumpHash: shards must be >= 1");
   int64_t b = -1, j = 0;

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <string_view>
 
+#include "controller/base/hash.h"
+
 namespace ebb::shard {
 
-uint64_t Fnv1a64(std::string_view text);
+using ebb::Fnv1a64;
 
 // In [0, shards); shards must be >= 1.
 int32_t JumpHash(uint64_t key, int32_t shards);

@@ -145,6 +145,17 @@ cli::FlagSet TuneFlags(TuneCommandOptions& o) {
       return {};
     };
   };
+  auto integer = [](int* dst, int lo, int hi) {
+    return [=](const std::string& v) -> Result<void> {
+      double d = 0;
+      if (!ParseDouble(v, d) || d < lo || d > hi || d != std::floor(d))
+        return MakeError(ErrorCode::kInvalidConfig, "an integer between " + std::to_string(lo) +
+                                                        " and " + std::to_string(hi) + ", not \"" +
+                                                        v + "\"");
+      *dst = static_cast<int>(d);
+      return {};
+    };
+  };
   flags
       .Text("-f,--filename", "FILE", "the Autoscaler and its Simulation (models, slo, seed)",
             &o.filename)
@@ -164,34 +175,12 @@ cli::FlagSet TuneFlags(TuneCommandOptions& o) {
       .Custom(
           "--redraws", "N",
           "other draws of the training part's tasks the pick must stay within the margin on (2)",
-          [&o](const std::string& v) -> Result<void> {
-            double d = 0;
-            if (!ParseDouble(v, d) || d < 0 || d > 16 || d != std::floor(d))
-              return MakeError(ErrorCode::kInvalidConfig,
-                               "an integer between 0 and 16, not \"" + v + "\"");
-            o.tune.redraws = static_cast<int>(d);
-            return {};
-          })
+          integer(&o.tune.redraws, 0, 16))
       .Custom("--search-draws", "N",
               "draws of the training part's tasks every candidate is judged on (default: 3 when "
               "under 1,000 tasks may wait past the objective there, else 1)",
-              [&o](const std::string& v) -> Result<void> {
-                double d = 0;
-                if (!ParseDouble(v, d) || d < 1 || d > 16 || d != std::floor(d))
-                  return MakeError(ErrorCode::kInvalidConfig,
-                                   "an integer between 1 and 16, not \"" + v + "\"");
-                o.tune.search_draws = static_cast<int>(d);
-                return {};
-              })
-      .Custom("--threads", "N", "simulations run at once (2)",
-              [&o](const std::string& v) -> Result<void> {
-                double d = 0;
-                if (!ParseDouble(v, d) || d < 1 || d > 64 || d != std::floor(d))
-                  return MakeError(ErrorCode::kInvalidConfig,
-                                   "an integer between 1 and 64, not \"" + v + "\"");
-                o.tune.threads = static_cast<int>(d);
-                return {};
-              })
+              integer(&o.tune.search_draws, 1, 16))
+      .Custom("--threads", "N", "simulations run at once (2)", integer(&o.tune.threads, 1, 64))
       .Text("--out", "FILE", "write the recommended Autoscaler and its Simulation (YAML) there",
             &o.out)
       .Switch("--json", "print the result as JSON", &o.json)
