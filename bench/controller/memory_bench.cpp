@@ -13,6 +13,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -185,6 +186,9 @@ int main(int argc, char** argv) {
     engine.OnAutoscaler(key, &o);
   }
   const double fake_status = static_cast<double>(kube.patched.size());
+  // What a peer that kept its Autoscalers' status current leaves for the replica gaining them.
+  const nlohmann::json status_template =
+      kube.patched.empty() ? nlohmann::json() : kube.patched.begin()->second;
   if (!kube.patched.empty()) {
     nlohmann::json o = Object(0);
     std::printf("object %zu bytes, spec %zu, status %zu, decisionState %zu\n",
@@ -213,6 +217,43 @@ int main(int argc, char** argv) {
   text.clear();
   text.shrink_to_fit();
   Step("after one scrape (text freed)", last, n);
+  if (owned_pct < 100 && owned_pct > 0 && status_template.is_object()) {
+    // A peer dies and this replica gains its share: those Autoscalers arrive carrying the status
+    // the peer wrote (watch events), then SetOwnership hands them over and every gained one is
+    // restored, polled and reconciled once (SpreadDue puts them within a few seconds).
+    auto share = [](int pct) {
+      return [pct](const std::string& key) {
+        return std::hash<std::string>()(key) % 100 < static_cast<std::size_t>(pct);
+      };
+    };
+    const int widened = std::min(100, owned_pct * 2);
+    int gained = 0;
+    for (int i = 0; i < n; ++i) {
+      const std::string key = "bench-12345/a" + std::to_string(i);
+      if (share(owned_pct)(key)) continue;
+      nlohmann::json o = Object(i);
+      o["status"] = status_template;
+      o["status"]["reference"] = "WorkerPool/p" + std::to_string(i);
+      engine.OnAutoscaler(key, &o);
+      gained += share(widened)(key) ? 1 : 0;
+    }
+    kube.patched.clear();
+    const auto cpu0 = std::clock();
+    const auto tg = std::chrono::steady_clock::now();
+    engine.SetOwnership(share(widened));
+    wall.Advance(Seconds(5));
+    mono.Advance(Seconds(5));
+    while (engine.queue().NextDue() && *engine.queue().NextDue() <= mono.Now())
+      engine.RunDue(mono.Now());
+    const double gain_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tg).count();
+    const double gain_cpu_ms = 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
+    std::printf("gained %d (%d%% -> %d%%): %.0f ms wall, %.0f ms CPU, %.1f us CPU each, %zu status "
+                "writes\n",
+                gained, owned_pct, widened, gain_ms, gain_cpu_ms, 1000.0 * gain_cpu_ms / gained,
+                kube.patched.size());
+    Step("gained ones built and reconciled", last, n);
+  }
   m.SetLeader(false);  // drops every per-Autoscaler series
   Step("per-Autoscaler series dropped", last, n);
   for (int i = 0; i < n; ++i) engine.OnAutoscaler("bench-12345/a" + std::to_string(i), nullptr);

@@ -51,7 +51,7 @@ post("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
 # --shards lists the group's Leases (manifests/components/sharding grants it the same way).
 post("/apis/rbac.authorization.k8s.io/v1/namespaces/ebb-system/roles",
      {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "ebb-bench-shard-leases"},
-      "rules": [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "create", "update"]}]})
+      "rules": [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["get", "list", "watch", "create", "update"]}]})
 post("/apis/rbac.authorization.k8s.io/v1/namespaces/ebb-system/rolebindings",
      {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": {"name": "ebb-bench-shard-leases"},
       "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "ebb-bench-shard-leases"},

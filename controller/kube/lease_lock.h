@@ -63,9 +63,12 @@ class LeaseLock {
   // Gives the lease up at once if we hold it (client-go's release: an empty holder and a 1 s
   // lease, so a candidate takes over without waiting out the duration).
   void Release();
-  // Notes a copy read elsewhere (a list) without writing.
+  // Notes a copy read elsewhere (a list) without writing; `seen`: when its record was first seen.
   void Observe(const nlohmann::json& lease) {
     observed_.Observe(lease, std::chrono::steady_clock::now());
+  }
+  void Observe(const nlohmann::json& lease, std::chrono::steady_clock::time_point seen) {
+    observed_.Observe(lease, seen);
   }
   const LeaseObservation& observation() const { return observed_; }
   std::string Path() const;

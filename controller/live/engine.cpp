@@ -182,6 +182,9 @@ struct Engine::Work {
   std::chrono::steady_clock::time_point started;
   std::vector<ReconcileResult::Note> notes;  // from preparing it
   std::optional<std::string> failed;         // preparing or polling it threw: what
+  // The status a restore in Prepare just parsed: its reconcile compares against it rather than
+  // unpacking and parsing last_status again (a takeover restores thousands at once).
+  std::optional<nlohmann::json> previous_status;
 };
 
 Engine::Engine(KubeAccess& kube, SourceAccess& sources, ReconcileObserver& observer,
@@ -258,7 +261,7 @@ ReconcileResult Engine::Conclude(Work& w, ReconcileResult r, ReconcileResult::Ki
   Entry& e = *w.entry;
   const std::optional<uint64_t> digest = StatusDigest(in);
   // Equal digests: last_status is what BuildStatus would build again, with no Event.
-  if (!digest || digest != e.b().status_digest) UpdateStatus(e, in, digest, r);
+  if (!digest || digest != e.b().status_digest) UpdateStatus(w, in, digest, r);
   r.snapshot = Snapshot(e, in);
   r.kind = kind;
   r.seconds = SecondsSince(w.started);
@@ -343,9 +346,15 @@ void Engine::FollowWallClock(Entry& e, ReconcileResult& r) {
   e.b().clocks_seen = std::make_pair(wall, mono);
 }
 
-void Engine::UpdateStatus(Entry& e, StatusInput& in, std::optional<uint64_t> digest,
+void Engine::UpdateStatus(Work& w, StatusInput& in, std::optional<uint64_t> digest,
                           ReconcileResult& r) {
-  in.previous = Parse(Unpack(e.b().last_status));
+  Entry& e = *w.entry;
+  if (w.previous_status) {
+    in.previous = std::move(*w.previous_status);
+    w.previous_status.reset();
+  } else {
+    in.previous = Parse(Unpack(e.b().last_status));
+  }
   StatusReport report = BuildStatus(in);
   e.b().failing = std::move(report.failing);
   r.events = std::move(report.events);
@@ -410,7 +419,7 @@ ReconcileResult Engine::Contain(Work& w, const std::string& what_raw) {
       StatusInput in = Input(e);
       in.kind = StatusInput::Kind::kContained;
       in.message = r.error->message;
-      UpdateStatus(e, in, std::nullopt, r);
+      UpdateStatus(w, in, std::nullopt, r);
     }
   } catch (const std::exception& ex) {
     r.notes.push_back({true, "cannot report the failure: " + SafeText(ex.what())});
@@ -464,19 +473,24 @@ std::vector<Engine::Batch> Engine::Prepare(const std::vector<DueItem>& due) {
     Entry& e = *w->entry;
     try {
       if (!obj_packed.empty()) {
-        const nlohmann::json obj = nlohmann::json::parse(Unpack(obj_packed), nullptr, false);
+        nlohmann::json obj = nlohmann::json::parse(Unpack(obj_packed), nullptr, false);
         if (dirty || (!e.b().rec && e.b().invalid.empty())) Rebuild(e, obj);
         if (!restored) {
+          // Taken out of the object, not copied: thousands are restored at once on a takeover.
+          const bool stored = obj.is_object() && obj.contains("status");
+          nlohmann::json status;
+          if (stored) {
+            status = std::move(obj["status"]);
+            obj.erase("status");
+          }
           ReconcileResult notes;
-          Restore(e, obj, notes);
+          w->previous_status = Restore(e, stored ? &status : nullptr, notes);
           w->notes = std::move(notes.notes);
           // From here on last_status holds the status: the object is kept without it (as in
           // OnAutoscaler), unless a newer one arrived meanwhile. A restart with nothing to
           // write gets no watch event that would drop it there.
-          if (obj.contains("status")) {
-            nlohmann::json rest = obj;
-            rest.erase("status");
-            std::string packed = Pack(Dump(rest));
+          if (stored) {
+            std::string packed = Pack(Dump(obj));
             std::lock_guard lock(mu_);
             if (leading_.load() && e.owned && e.object == obj_packed) e.object = std::move(packed);
           }
@@ -619,25 +633,28 @@ void Engine::Rebuild(Entry& e, const nlohmann::json& obj) {
   if (keep) e.b().rec->set_state(std::move(*keep));
 }
 
-void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
+nlohmann::json Engine::Restore(Entry& e, nlohmann::json* stored, ReconcileResult& r) {
   // First sight (or leadership just gained): continue from the stored status, which another
   // process's clock wrote; the step check starts afresh from it.
   e.b().clocks_seen.reset();
-  nlohmann::json status = Member(obj, "status");
-  // Kept without its status (OnAutoscaler): the status is the one last written from here.
-  if (!obj.contains("status") && e.b().last_status != NoStatus())
+  nlohmann::json status;
+  if (stored) {
+    status = std::move(*stored);
+  } else if (e.b().last_status != NoStatus()) {
+    // Kept without its status (OnAutoscaler): the status is the one last written from here.
     status = Parse(Unpack(e.b().last_status));
+  }
   if (!status.is_object()) status = nlohmann::json::object();
   e.b().last_status = Pack(Dump(status));
   e.b().status_digest.reset();
   e.b().condition_states = ConditionStates(status);
   e.b().persisted_key.clear();
   e.b().persisted_state = Dump(status.value("decisionState", nlohmann::json()));
-  if (!e.b().rec || !status.contains("decisionState")) return;
+  if (!e.b().rec || !status.contains("decisionState")) return status;
   auto st = api::StateFromJson(status["decisionState"], "status.decisionState");
   if (!st) {
     r.notes.push_back({true, "stored decision state ignored: " + st.error().message});
-    return;
+    return status;
   }
   bool was_active = false;
   for (const auto& c : Member(status, "conditions"))
@@ -652,6 +669,7 @@ void Engine::Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r) {
                  FailuresThatMatter(e.b().autoscaler->spec));
   e.b().rec->set_state(std::move(*st));
   r.notes.push_back({false, "decision state restored from status"});
+  return status;
 }
 
 // ---- watch events ------------------------------------------------------------------------------

@@ -99,13 +99,15 @@ class Engine {
                            bool reschedule);
   StatusInput Input(const Entry& e) const;
   void Rebuild(Entry& e, const nlohmann::json& obj);
-  void Restore(Entry& e, const nlohmann::json& obj, ReconcileResult& r);
+  // `stored`: the status the object carried (moved from), or nullptr when it was kept without.
+  // Returns the status restored from (an object), for the reconcile that follows.
+  nlohmann::json Restore(Entry& e, nlohmann::json* stored, ReconcileResult& r);
   void FollowWallClock(Entry& e, ReconcileResult& r);
   void Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileResult& r);
   std::optional<metrics::AutoscalerSnapshot> Snapshot(const Entry& e, const StatusInput& in) const;
   // Builds the status from the stored one (parsed here) and writes it when it changed; keeps
   // `digest` (StatusDigest of `in`) when last_status then holds what was built.
-  void UpdateStatus(Entry& e, StatusInput& in, std::optional<uint64_t> digest, ReconcileResult& r);
+  void UpdateStatus(Work& w, StatusInput& in, std::optional<uint64_t> digest, ReconcileResult& r);
   // `previous`: the status as stored (parsed from Entry::last_status for this reconcile).
   // True when last_status now holds `status` (unchanged or written).
   bool WriteStatus(Entry& e, const nlohmann::json& previous, const nlohmann::json& status,

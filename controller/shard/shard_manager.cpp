@@ -10,6 +10,8 @@ namespace {
 
 constexpr const char* kGroupLabel = "ebb.dev/shard-group";
 constexpr const char* kRoleLabel = "ebb.dev/shard-role";
+// The next round after an acquisition lost to a peer: soon, but after the peer's write.
+constexpr Duration kAfterLostRace{100};
 
 }  // namespace
 
@@ -69,7 +71,23 @@ void ShardManager::SetHeld(std::set<int32_t> held) {
   if (on_change_) on_change_(held);
 }
 
+std::string ShardManager::LeasesPath() const {
+  return "/apis/coordination.k8s.io/v1/namespaces/" + config_.ns +
+         "/leases?labelSelector=" + kGroupLabel + "%3D" + config_.group;
+}
+
 void ShardManager::Start() {
+  if (config_.watch_leases) {
+    kube::InformerOptions options;
+    options.keep_objects = false;  // only the times matter; each round lists the records
+    watch_ = std::make_unique<kube::Informer>(
+        client_, LeasesPath(),
+        [this](const std::string& key, const nlohmann::json* lease) {
+          sightings_.Saw(key.substr(key.find('/') + 1), lease, std::chrono::steady_clock::now());
+        },
+        options);
+    watch_->Start();
+  }
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -77,6 +95,7 @@ void ShardManager::Stop(bool release) {
   stop_ = true;
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (watch_) watch_->Stop();
   if (!release) return;
   const std::set<int32_t> had = held();
   SetHeld({});  // stop acting first, then let peers take over at once
@@ -99,10 +118,10 @@ void ShardManager::Run() {
   while (!stop_) {
     Tick();
     // Jittered like client-go's acquire loop, so replicas started together spread their writes.
-    const Duration wait =
-        NextRoundIn(config_.retry_period + Duration(std::uniform_int_distribution<int64_t>(
-                                               0, config_.retry_period.count() / 5)(rng)),
-                    next_expiry_, std::chrono::steady_clock::now());
+    const Duration retry = short_ ? kAfterLostRace : config_.retry_period;
+    const Duration wait = NextRoundIn(
+        retry + Duration(std::uniform_int_distribution<int64_t>(0, retry.count() / 5)(rng)),
+        next_expiry_, std::chrono::steady_clock::now());
     std::unique_lock lock(wait_mu_);
     cv_.wait_for(lock, wait, [&] { return stop_.load(); });
   }
@@ -110,12 +129,13 @@ void ShardManager::Run() {
 
 void ShardManager::Tick() {
   const auto now = std::chrono::steady_clock::now();
+  short_ = false;
   (void)member_.TryAcquireOrRenew();
 
   // The group's Leases in one list (label-selected): peers' memberships and every shard.
   std::map<std::string, nlohmann::json> leases;
-  auto list = client_.Get("/apis/coordination.k8s.io/v1/namespaces/" + config_.ns +
-                          "/leases?labelSelector=" + kGroupLabel + "%3D" + config_.group);
+  // Listed each round all the same: renewals and takeovers write from a fresh resourceVersion.
+  auto list = client_.Get(LeasesPath());
   if (list && (*list)["items"].is_array())
     for (auto& item : (*list)["items"])
       if (item["metadata"].is_object() && item["metadata"]["name"].is_string()) {
@@ -150,7 +170,7 @@ void ShardManager::Tick() {
   for (const auto& [name, lease] : leases) {
     if (name.rfind(member_prefix, 0) != 0) continue;
     auto& seen = members_[name];
-    seen.Observe(lease, now);
+    seen.Observe(lease, sightings_.SeenAt(name, lease, now));
     // Only members seen renewing count for fairness: a replica that died before we started
     // would otherwise hold back our share of the free shards for a whole lease duration.
     if (seen.Renewing(now)) view.members.push_back(seen.holder());
@@ -162,7 +182,8 @@ void ShardManager::Tick() {
       continue;
     }
     kube::LeaseLock& lock = Shard(i);
-    if (const auto* lease = listed(ShardLeaseName(i))) lock.Observe(*lease);
+    if (const auto* lease = listed(ShardLeaseName(i)))
+      lock.Observe(*lease, sightings_.SeenAt(ShardLeaseName(i), *lease, now));
     const auto& seen = lock.observation();
     if (seen.Live(now) && seen.holder() != config_.identity &&
         (!next_expiry_ || seen.expires_at() < *next_expiry_))
@@ -184,6 +205,10 @@ void ShardManager::Tick() {
     if (Shard(s).TryAcquireOrRenew(listed(ShardLeaseName(s)))) {
       held.insert(s);
       renewed_at_[s] = now;
+    } else {
+      // Lost a race (a peer took the same free shard this round): another free one may be ours,
+      // and waiting a retry period for it left a dead replica's shard unowned 2 s longer.
+      short_ = true;
     }
   }
   SetHeld(held);

@@ -8,7 +8,9 @@
 // writes, expiry by the taker's own clock). A replica stops acting on a shard BEFORE it releases
 // it (on_change runs, and returns, first), and stops when it could not renew within the renew
 // deadline, which is shorter than the lease duration a peer waits before taking it. A replica
-// that dies is absorbed once its Leases expire: one lease duration plus one retry period.
+// that dies is absorbed once its Leases expire: one lease duration after its last renewal, which
+// a watch on the group's Leases shows as it happens (LeaseSightings; without the watch, a list
+// shows it up to a retry period late).
 #pragma once
 
 #include <atomic>
@@ -25,8 +27,10 @@
 #include <vector>
 
 #include "controller/base/time.h"
+#include "controller/kube/informer.h"
 #include "controller/kube/kube_client.h"
 #include "controller/kube/lease_lock.h"
+#include "controller/shard/lease_sightings.h"
 
 namespace ebb::shard {
 
@@ -38,6 +42,9 @@ struct ShardConfig {
   Duration lease_duration = Seconds(15);
   Duration renew_deadline = Seconds(10);
   Duration retry_period = Seconds(2);
+  // Watch the group's Leases to time their changes (needs `watch` on leases; without it, or while
+  // the watch is down, each round's list times them).
+  bool watch_leases = true;
 };
 
 // How long the manager waits before its next round: the (jittered) retry period, or less when a
@@ -71,6 +78,7 @@ class ShardManager {
   void SetHeld(std::set<int32_t> held);
   kube::LeaseLock& Shard(int32_t i);
   std::string ShardLeaseName(int32_t i) const;
+  std::string LeasesPath() const;
 
   kube::KubeClient& client_;
   ShardConfig config_;
@@ -82,6 +90,9 @@ class ShardManager {
   std::optional<std::chrono::steady_clock::time_point> next_expiry_;
   // Per shard: when we last renewed it (our steady clock).
   std::map<int32_t, std::chrono::steady_clock::time_point> renewed_at_;
+  bool short_ = false;  // the last round failed to take a shard its plan took: go again soon
+  LeaseSightings sightings_;
+  std::unique_ptr<kube::Informer> watch_;
 
   mutable std::mutex mu_;
   std::set<int32_t> held_;
