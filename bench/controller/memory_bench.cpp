@@ -13,10 +13,10 @@
 #include <prometheus/text_serializer.h>
 
 #include <chrono>
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <string>
 
@@ -248,10 +248,11 @@ int main(int argc, char** argv) {
     const double gain_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tg).count();
     const double gain_cpu_ms = 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
-    std::printf("gained %d (%d%% -> %d%%): %.0f ms wall, %.0f ms CPU, %.1f us CPU each, %zu status "
-                "writes\n",
-                gained, owned_pct, widened, gain_ms, gain_cpu_ms, 1000.0 * gain_cpu_ms / gained,
-                kube.patched.size());
+    std::printf(
+        "gained %d (%d%% -> %d%%): %.0f ms wall, %.0f ms CPU, %.1f us CPU each, %zu status "
+        "writes\n",
+        gained, owned_pct, widened, gain_ms, gain_cpu_ms, 1000.0 * gain_cpu_ms / gained,
+        kube.patched.size());
     Step("gained ones built and reconciled", last, n);
   }
   m.SetLeader(false);  // drops every per-Autoscaler series

@@ -45,10 +45,8 @@ TEST_CASE("lease sightings: the time a record was first seen", "[shard][unit]") 
     SECTION(row.what) {
       LeaseSightings s;
       for (const auto& [lease, at] : row.saw) s.Saw("g-shard-0", lease, t0 + seconds(at));
-      CHECK(s.SeenAt("g-shard-0", *row.asked, t0 + seconds(row.now_s)) ==
-            t0 + seconds(row.want_s));
-      CHECK(s.SeenAt("g-shard-1", *row.asked, t0 + seconds(row.now_s)) ==
-            t0 + seconds(row.now_s));
+      CHECK(s.SeenAt("g-shard-0", *row.asked, t0 + seconds(row.now_s)) == t0 + seconds(row.want_s));
+      CHECK(s.SeenAt("g-shard-1", *row.asked, t0 + seconds(row.now_s)) == t0 + seconds(row.now_s));
     }
   }
 }
