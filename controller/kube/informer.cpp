@@ -83,7 +83,7 @@ void Informer::Apply(const std::string& key, const nlohmann::json* obj) {
       cache_.erase(key);
     else if (options_.keep_objects)
       cache_[key] = *obj;
-    else
+    else if (!options_.keys)
       cache_[key] = nullptr;
   }
   on_change_(key, obj);
@@ -129,7 +129,10 @@ Result<void> Informer::Relist() {
     cont = md.is_object() ? md.value("continue", "") : "";
   } while (!cont.empty() && !stop_);
   std::vector<std::string> removed;
-  {
+  if (options_.keys && !options_.keep_objects) {
+    for (auto& k : options_.keys())
+      if (!seen.count(k)) removed.push_back(std::move(k));
+  } else {
     std::lock_guard lock(mu_);
     for (const auto& [k, v] : cache_)
       if (!seen.count(k)) removed.push_back(k);

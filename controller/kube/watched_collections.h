@@ -66,6 +66,15 @@ class WatchedCollections {
       InformerOptions opts = st->options;
       opts.keep_objects = false;  // the trimmed copy below is all that is kept
       Collection* raw = c.get();
+      // Every object the informer delivered is kept here (or was refused by the trim, and then
+      // has nothing to delete): a re-list finds the deleted ones among these keys.
+      opts.keys = [raw] {
+        std::lock_guard l(raw->mu);
+        std::vector<std::string> keys;
+        keys.reserve(raw->objects.size());
+        for (const auto& [k, v] : raw->objects) keys.push_back(k);
+        return keys;
+      };
       c->informer = std::make_unique<Informer>(
           st->client, path,
           [raw, trim = std::move(trim), terms = st->terms](const std::string& key,

@@ -29,18 +29,20 @@ Controller::~Controller() {
 
 void Controller::Start() {
   auto add = [&](const std::string& collection, bool hpa) {
-    std::vector<std::string> paths;
+    std::vector<std::pair<std::string, std::string>> paths;  // (path, key prefix)
     if (options_.namespaces.empty()) {
-      paths.push_back(collection);
+      paths.emplace_back(collection, "");
     } else {
       const auto slash = collection.rfind('/');
       for (const auto& ns : options_.namespaces)
-        paths.push_back(collection.substr(0, slash) + "/namespaces/" + ns +
-                        collection.substr(slash));
+        paths.emplace_back(
+            collection.substr(0, slash) + "/namespaces/" + ns + collection.substr(slash), ns + "/");
     }
-    for (const auto& p : paths) {
+    for (const auto& [p, prefix] : paths) {
       kube::InformerOptions io;
       io.keep_objects = false;  // the engine (or its HPA index) holds what is needed
+      // The engine holds every Autoscaler it was given: the informer need not keep the keys too.
+      if (!hpa) io.keys = [this, prefix = prefix] { return engine_.Keys(prefix); };
       auto inf = std::make_unique<kube::Informer>(
           client_, p,
           [this, hpa](const std::string& k, const nlohmann::json* o) { OnChange(hpa, k, o); }, io);

@@ -115,6 +115,26 @@ void MaybeFail(const std::string& key) {
   }
 }
 
+// What names a scale target for the one-writer rule: "ns/Kind/name".
+std::string TargetText(const std::string& ns, const std::string& kind, const std::string& name) {
+  return ns + "/" + kind + "/" + name;
+}
+
+// The target index is by hash (every replica indexes every Autoscaler); a match is confirmed on
+// the text (SameTarget), so a collision, chosen or not, refuses nothing.
+uint64_t TargetHash(const std::string& text) {
+  return Fnv1a64(text);
+}
+
+// The target text of a packed Autoscaler object ("" when it names none).
+std::string TargetTextOf(const std::string& packed) {
+  const nlohmann::json obj = nlohmann::json::parse(Unpack(packed), nullptr, false);
+  if (!obj.is_object()) return "";
+  const auto& ref = Member(Member(obj, "spec"), "scaleTargetRef");
+  if (!ref.is_object()) return "";
+  return TargetText(Str(Member(obj, "metadata"), "namespace"), Str(ref, "kind"), Str(ref, "name"));
+}
+
 }  // namespace
 
 // What only a reconcile needs, kept for the Autoscalers this replica owns: a sharded replica
@@ -161,8 +181,8 @@ struct Engine::Entry {
   bool shadow = false;  // the dry-run annotation, for the conflict check of other Autoscalers
   bool owned = true;    // this replica's shard (always, without sharding)
   std::atomic<int32_t> interval_s{15};
-  std::string target_key;
-  std::string key;  // set once
+  uint64_t target = 0;  // TargetHash of its scaleTargetRef (0: none)
+  std::string key;      // set once
   // Created by the worker holding the key on first use; dropped with the shard (SetOwnership).
   std::unique_ptr<Built> built;
   Built& b() {
@@ -201,6 +221,23 @@ Engine::~Engine() = default;
 std::size_t Engine::size() const {
   std::lock_guard lock(mu_);
   return entries_.size();
+}
+
+void Engine::Unindex(const Entry& e) {
+  for (auto [t, end] = targets_.equal_range(e.target); t != end; ++t)
+    if (t->second == &e) {
+      targets_.erase(t);
+      return;
+    }
+}
+
+std::vector<std::string> Engine::Keys(const std::string& prefix) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> keys;
+  for (auto it = entries_.lower_bound(prefix);
+       it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+    keys.push_back(it->first);
+  return keys;
 }
 
 // ---- the reconcile -------------------------------------------------------------------------
@@ -381,16 +418,22 @@ std::string Engine::Conflict(const Entry& e) const {
   if (e.b().dry_run) return "";
   std::lock_guard lock(mu_);
   std::string others;
-  if (auto t = targets_.find(e.target_key); t != targets_.end()) {
-    for (const auto& k : t->second) {
-      if (k == e.key) continue;
-      if (auto o = entries_.find(k); o != entries_.end() && o->second->shadow) continue;
-      others += (others.empty() ? "" : ", ") + ("Autoscaler " + k);
-    }
+  if (e.target == 0) return "";
+  // Read from the objects only when the hash matches another's: almost never.
+  std::optional<std::string> mine;
+  auto same = [&](const std::string& theirs) {
+    if (!mine) mine = TargetTextOf(e.object);
+    return theirs == *mine;
+  };
+  for (auto [t, end] = targets_.equal_range(e.target); t != end; ++t) {
+    const Entry& o = *t->second;
+    if (&o == &e || o.shadow || !same(TargetTextOf(o.object))) continue;
+    others += (others.empty() ? "" : ", ") + ("Autoscaler " + o.key);
   }
-  if (auto h = hpa_targets_.find(e.target_key); h != hpa_targets_.end()) {
+  if (auto h = hpa_targets_.find(e.target); h != hpa_targets_.end()) {
     for (const auto& k : h->second)
-      others += (others.empty() ? "" : ", ") + ("HorizontalPodAutoscaler " + k);
+      if (auto hp = hpa_target_.find(k); hp != hpa_target_.end() && same(hp->second))
+        others += (others.empty() ? "" : ", ") + ("HorizontalPodAutoscaler " + k);
   }
   return others;
 }
@@ -772,7 +815,7 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
   if (!obj) {
     // Deleted: forget it and leave the target exactly as it is.
     if (it != entries_.end()) {
-      targets_[it->second->target_key].erase(key);
+      Unindex(*it->second);
       entries_.erase(it);
     }
     queue_.Remove(key);
@@ -785,9 +828,9 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
   // Status writes come back as MODIFIED events: only spec and annotations are a change.
   // A 64-bit hash rather than the text (~0.5 KB per Autoscaler): a missed change needs a collision.
   const uint64_t fingerprint = Fnv1a64(Dump(Member(md, "annotations")), Fnv1a64(Dump(spec)));
-  std::string target_key;
+  uint64_t target = 0;
   if (const auto& ref = Member(spec, "scaleTargetRef"); ref.is_object())
-    target_key = Str(md, "namespace") + "/" + Str(ref, "kind") + "/" + Str(ref, "name");
+    target = TargetHash(TargetText(Str(md, "namespace"), Str(ref, "kind"), Str(ref, "name")));
   const bool is_new = it == entries_.end();
   if (is_new) {
     auto e = std::make_shared<Entry>();
@@ -808,10 +851,10 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
   }
   const auto shadow = DryRunAnnotation(*obj);
   e.shadow = shadow && *shadow;
-  if (e.target_key != target_key) {
-    targets_[e.target_key].erase(key);
-    targets_[target_key].insert(key);
-    e.target_key = target_key;
+  if (is_new || e.target != target) {
+    Unindex(e);
+    e.target = target;
+    if (target != 0) targets_.emplace(target, &e);
   }
   if (is_new || e.fingerprint != fingerprint) {
     e.fingerprint = fingerprint;
@@ -833,15 +876,16 @@ void Engine::OnHpa(const std::string& key, const nlohmann::json* obj) {
   std::lock_guard lock(mu_);
   auto it = hpa_target_.find(key);
   if (it != hpa_target_.end()) {
-    hpa_targets_[it->second].erase(key);
+    auto h = hpa_targets_.find(TargetHash(it->second));
+    if (h != hpa_targets_.end() && h->second.erase(key) && h->second.empty()) hpa_targets_.erase(h);
     hpa_target_.erase(it);
   }
   if (!obj || !Member(*obj, "spec").is_object()) return;
   const auto& ref = Member(Member(*obj, "spec"), "scaleTargetRef");
-  const std::string t =
-      Str(Member(*obj, "metadata"), "namespace") + "/" + Str(ref, "kind") + "/" + Str(ref, "name");
-  hpa_target_[key] = t;
-  hpa_targets_[t].insert(key);
+  std::string t =
+      TargetText(Str(Member(*obj, "metadata"), "namespace"), Str(ref, "kind"), Str(ref, "name"));
+  hpa_targets_[TargetHash(t)].insert(key);
+  hpa_target_[key] = std::move(t);
 }
 
 }  // namespace ebb::live

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -127,6 +128,56 @@ TEST_CASE("cut watches are resumed and 410 Gone forces a re-list, the cache conv
   CHECK(inf.stats().lists > lists);
   make("cm-last");
   REQUIRE(WaitFor([&] { return inf.Get(ns + "/cm-last").has_value(); }, Seconds(20)));
+  inf.Stop();
+}
+
+TEST_CASE("an informer given its consumer's keys keeps none and finds deletions among them",
+          "[kube][faults][informer]") {
+  const auto proxy = NewProxy();
+  FaultProxy& p = *proxy;
+  const std::string ns = NewNamespace("keys");
+  for (int i = 0; i < 3; ++i)
+    REQUIRE(Admin().Post("/api/v1/namespaces/" + ns + "/configmaps",
+                         {{"metadata", {{"name", "cm-" + std::to_string(i)}}}}));
+  kube::KubeClient c(ThroughProxy(p));
+  std::mutex mu;
+  // The consumer's keys; "ghost" was never listed: only a re-list that asks for these keys (and
+  // not a key set of the informer's own) can tell it is gone.
+  std::set<std::string> held{ns + "/ghost"};
+  kube::InformerOptions io;
+  io.initial_backoff = Duration(100);
+  io.keep_objects = false;
+  io.keys = [&] {
+    std::lock_guard lock(mu);
+    return std::vector<std::string>(held.begin(), held.end());
+  };
+  kube::Informer inf(
+      c, "/api/v1/namespaces/" + ns + "/configmaps",
+      [&](const std::string& key, const nlohmann::json* obj) {
+        std::lock_guard lock(mu);
+        if (obj)
+          held.insert(key);
+        else
+          held.erase(key);
+      },
+      io);
+  // Every watch answers 410 Gone: the informer lists again and again.
+  Fault gone = Fault::On("watch=1", -1);
+  gone.watch_gone = true;
+  p.Add(gone);
+  inf.Start();
+  REQUIRE(inf.WaitForSync(Seconds(10)));
+  auto holds = [&](const std::string& name) {
+    std::lock_guard lock(mu);
+    return held.count(ns + "/" + name) > 0;
+  };
+  CHECK(holds("cm-0"));
+  CHECK(holds("cm-2"));
+  CHECK_FALSE(holds("ghost"));  // the first list's deletions come from the consumer's keys
+  REQUIRE(Admin().Delete("/api/v1/namespaces/" + ns + "/configmaps/cm-1"));
+  CHECK(WaitFor([&] { return !holds("cm-1"); }, Seconds(20)));
+  CHECK(holds("cm-0"));
+  CHECK(inf.stats().gone >= 1);
   inf.Stop();
 }
 

@@ -189,6 +189,40 @@ TEST_CASE("a shadow Autoscaler is no reason to refuse the one that acts",
   CHECK(ConditionLine(w.Status("shadow"), "Ready") == "Ready True DryRun");
 }
 
+TEST_CASE("two Autoscalers on one target are both refused; retargeted or deleted, the rest act",
+          "[unit][reconcile]") {
+  World w;
+  for (const char* t : {"web", "api"}) w.kube.TargetOf("jobs", "Deployment", t).replicas = 2;
+  for (const char* a : {"a", "b", "c"}) w.sources.readings[std::string("jobs/") + a] = {Tasks(40)};
+  w.Add(AutoscalerObject("a", "web"));
+  w.Add(AutoscalerObject("b", "web"));
+  w.Add(AutoscalerObject("c", "webs"));  // a name that starts the same is another target
+  w.kube.TargetOf("jobs", "Deployment", "webs").replicas = 2;
+  w.Tick();
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "web").patches == 0);
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "webs").patches == 1);
+  for (const auto& [self, other] : {std::pair{"a", "b"}, std::pair{"b", "a"}}) {
+    const nlohmann::json st = w.Status(self);
+    INFO(self << ": " << DescribeStatus(st));
+    CHECK(ConditionLine(st, "AbleToScale") == "AbleToScale False AmbiguousScaleTarget");
+    CHECK(st["conditions"][0]["message"].get<std::string>().find(
+              std::string("is also scaled by Autoscaler jobs/") + other) != std::string::npos);
+  }
+  // b moves to another Deployment: each now acts on its own.
+  w.Add(AutoscalerObject("b", "api"));
+  w.Tick();
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "web").patches == 1);
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "api").patches == 1);
+  // b back on web: refused again; b deleted: a is alone on web and goes on.
+  w.Add(AutoscalerObject("b", "web"));
+  w.Tick();
+  CHECK(ConditionLine(w.Status("a"), "AbleToScale") == "AbleToScale False AmbiguousScaleTarget");
+  w.engine->OnAutoscaler("jobs/b", nullptr);
+  w.sources.readings["jobs/a"] = {Tasks(60)};
+  w.Tick();
+  CHECK(w.kube.TargetOf("jobs", "Deployment", "web").patches == 2);
+}
+
 TEST_CASE("the dry-run annotation accepts only true or false", "[unit][reconcile][dryrun]") {
   World w;
   w.Add(AutoscalerObject("web", "web", "redis", "yes"));
