@@ -156,7 +156,9 @@ struct Engine::Built {
   // they were ~8 KB per Autoscaler (bench/controller/memory_bench.cpp); parsed once a reconcile.
   std::string last_status = NoStatus();  // packed (packed_text.h): ~1.3 KB as text
   std::string persisted_state = "null";
-  std::string persisted_key;
+  // Fnv1a64 of the PersistKey persisted_state was last made for (0: none yet); the key's text is
+  // ~0.15 KB per Autoscaler and only ever compared.
+  uint64_t persisted_key = 0;
   std::set<std::string> failing;          // event reasons currently failing
   std::set<std::size_t> failing_metrics;  // spec.metrics indices whose last read failed
   std::optional<std::pair<Timestamp, Timestamp>> clocks_seen;  // (wall, monotonic) at a decision
@@ -236,7 +238,7 @@ std::vector<std::string> Engine::Keys(const std::string& prefix) const {
   std::vector<std::string> keys;
   for (auto it = entries_.lower_bound(prefix);
        it != entries_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
-    keys.push_back(it->first);
+    keys.emplace_back(it->first);
   return keys;
 }
 
@@ -356,9 +358,9 @@ void Engine::Describe(Entry& e, const runtime::ReconcileOutcome& o, ReconcileRes
       e.b().failing_metrics.erase(i);
     r.transitions.push_back({i, m.name, failed, d.metrics[i].error});
   }
-  const std::string key =
-      PersistKey(e.b().rec->state(), wall_.Now(), LongestWindowSeconds(a.spec, options_.settings),
-                 FailuresThatMatter(a.spec));
+  const uint64_t key = Fnv1a64(PersistKey(e.b().rec->state(), wall_.Now(),
+                                          LongestWindowSeconds(a.spec, options_.settings),
+                                          FailuresThatMatter(a.spec)));
   if (key != e.b().persisted_key) {
     e.b().persisted_key = key;
     e.b().persisted_state = Dump(api::StateToJson(e.b().rec->state()));
@@ -691,7 +693,7 @@ nlohmann::json Engine::Restore(Entry& e, nlohmann::json* stored, ReconcileResult
   e.b().last_status = Pack(Dump(status));
   e.b().status_digest.reset();
   e.b().condition_states = ConditionStates(status);
-  e.b().persisted_key.clear();
+  e.b().persisted_key = 0;
   e.b().persisted_state = Dump(status.value("decisionState", nlohmann::json()));
   if (!e.b().rec || !status.contains("decisionState")) return status;
   auto st = api::StateFromJson(status["decisionState"], "status.decisionState");
@@ -708,8 +710,8 @@ nlohmann::json Engine::Restore(Entry& e, nlohmann::json* stored, ReconcileResult
   // to write it again. Without this key every gained Autoscaler wrote its status once, and a
   // replica taking over thousands of them waited on as many writes (docs/sharding.md).
   e.b().persisted_key =
-      PersistKey(*st, now, LongestWindowSeconds(e.b().autoscaler->spec, options_.settings),
-                 FailuresThatMatter(e.b().autoscaler->spec));
+      Fnv1a64(PersistKey(*st, now, LongestWindowSeconds(e.b().autoscaler->spec, options_.settings),
+                         FailuresThatMatter(e.b().autoscaler->spec)));
   e.b().rec->set_state(std::move(*st));
   r.notes.push_back({false, "decision state restored from status"});
   return status;
@@ -739,7 +741,7 @@ void Engine::SetLeading(bool leading) {
     for (const auto& [k, e] : entries_) owned += e->owned ? 1U : 0U;
     for (auto& [k, e] : entries_) {
       e->restored = false;
-      if (e->owned) queue_.Schedule(k, SpreadDue(e->interval_s, owned, kGainedUsEach));
+      if (e->owned) queue_.Schedule(e->key, SpreadDue(e->interval_s, owned, kGainedUsEach));
     }
   }
   observer_.Leading(leading);
@@ -759,17 +761,17 @@ void Engine::SetOwnership(Ownership owns) {
   {
     std::lock_guard lock(mu_);
     std::size_t gained = 0;
-    for (const auto& [k, e] : entries_) gained += Owned(k) && !e->owned ? 1U : 0U;
+    for (const auto& [k, e] : entries_) gained += Owned(e->key) && !e->owned ? 1U : 0U;
     for (auto& [k, e] : entries_) {
-      const bool owned = Owned(k);
+      const bool owned = Owned(e->key);
       if (owned && !e->owned) {
         // Gained: its previous owner kept status current; restore from it and act now, not
         // spread over an interval as after a start (a gain writes nothing unless something
         // changed, see Restore).
         e->restored = false;
-        queue_.Schedule(k, SpreadDue(e->interval_s, gained, kGainedUsEach));
+        queue_.Schedule(e->key, SpreadDue(e->interval_s, gained, kGainedUsEach));
       } else if (!owned && e->owned) {
-        dropped.push_back(k);
+        dropped.push_back(e->key);
       }
       e->owned = owned;
     }
@@ -836,7 +838,8 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
     auto e = std::make_shared<Entry>();
     e->key = key;
     e->owned = Owned(key);
-    it = entries_.emplace(key, std::move(e)).first;
+    const std::string_view k = e->key;  // the map's key: the Entry's own, held once
+    it = entries_.emplace(k, std::move(e)).first;
   }
   Entry& e = *it->second;
   if (leading_.load() && e.owned && e.restored && obj->contains("status")) {
