@@ -47,8 +47,10 @@ constexpr auto kTrimEvery = std::chrono::seconds(30);
 int RunController(const ControllerFlags& flags, std::ostream& err) {
   const auto t0 = std::chrono::steady_clock::now();
   // glibc gives each busy thread its own malloc arena (up to 8 per core); with a worker pool
-  // that multiplies resident memory for no gain here.
-  mallopt(M_ARENA_MAX, 2);
+  // that multiplies resident memory for no gain here. One arena: the dispatcher builds what the
+  // workers free, and two arenas each kept their own free fragments (3 x 30,000: RSS 97-104 MB
+  // with two, 95-96 MB with one, same CPU; BENCHMARKS.md).
+  mallopt(M_ARENA_MAX, 1);
   // A fixed threshold (the default one rises to the largest block freed, up to 32 MB): blocks
   // this large (LIST pages as text, a scrape's text) are mapped on their own and unmapped when
   // freed instead of raising the heap's high-water mark.
