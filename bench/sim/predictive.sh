@@ -10,6 +10,7 @@
 #   EBB_BENCH_L="120 600" ...                          (lookaheads swept in predictive mode)
 #   EBB_BENCH_JOBS=2 ...                               (simulations run at once)
 #   EBB_BENCH_SEED=2 ...                               (another draw of the tasks; default 1)
+#   EBB_BENCH_MODES=predictive ...                     (one mode only, e.g. after a forecast change)
 #
 # Both modes run the same Autoscaler and the same grid: the workload's backlog metric with an
 # AverageValue target b (swept) plus the queue's arrival rate (Prometheus rate() over 60 s) with
@@ -131,7 +132,7 @@ YAML
 
 # All runs first (EBB_BENCH_JOBS at once), then one table.
 for w in "$@"; do
-  for mode in reactive predictive; do
+  for mode in ${EBB_BENCH_MODES:-reactive predictive}; do
     for b in ${EBB_BENCH_B:-$(params "$w" | awk '{print $3}' | tr , ' ')}; do
       for u in $(grid_u "$w"); do
         for l in $(grid_l "$mode"); do
@@ -153,7 +154,7 @@ echo "| workload (SLO p99) | mode | cheapest meeting the SLO: b/u(/L), replica-h
 echo "|---|---|---|---|"
 for w in "$@"; do
   slo=$(params "$w" | awk '{print $5}')
-  for mode in reactive predictive; do
+  for mode in ${EBB_BENCH_MODES:-reactive predictive}; do
     best="" all=""
     for b in ${EBB_BENCH_B:-$(params "$w" | awk '{print $3}' | tr , ' ')}; do
       for u in $(grid_u "$w"); do
