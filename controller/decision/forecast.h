@@ -39,10 +39,10 @@ void RecordSample(MetricHistory& history, const PredictiveSettings& settings, Ti
 
 // The metric's value expected `lookahead_seconds` after `now`: `reading_milli` (the reading at
 // `now`) plus the season's rise times its back-tested slope, times (1 + headroom); never below
-// the reading times (1 + headroom). nullopt while warming up (less than min_history_seconds of history, or no history
-// for the seasons' matching buckets), for a negative reading, and when only the weekly season
-// is used and it back-tests worse than persistence. Caches the back-tests in `history` once per
-// bucket.
+// the reading times (1 + headroom). nullopt while warming up (less than min_history_seconds of
+// history, or no history for the seasons' matching buckets), for a negative reading, and when only
+// the weekly season is used and it back-tests worse than persistence. Caches the back-tests in
+// `history` once per bucket.
 std::optional<int64_t> ForecastValue(MetricHistory& history, const PredictiveSettings& settings,
                                      Timestamp now, int64_t reading_milli);
 
