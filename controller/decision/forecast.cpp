@@ -79,16 +79,29 @@ std::optional<double> Rise(const MetricHistory& h, int64_t season, int64_t now_s
                                : SeasonRise(h, season, now_s, lookahead);
 }
 
-// Back-test over the last day of closed buckets, each forecast from what was known lookahead
-// seconds before the bucket began, the reading then taken as that moment's bucket mean: the mean
-// absolute error of the season's ramp (reading + rise) less that of persistence (the reading
-// alone), over the same buckets (those the season has a rise for); NaN without any.
-double SeasonExcessError(const MetricHistory& h, int64_t season, int64_t now_s, int64_t lookahead) {
+// Back-test over the closed buckets of the last week, each forecast from what was known
+// lookahead seconds before the bucket began, the reading then taken as that moment's bucket mean.
+struct BackTest {
+  // Over the last day: the mean absolute error of the season's ramp (reading + rise) less that
+  // of persistence (the reading alone), over the buckets the season has a rise for; NaN without
+  // enough of them.
+  double excess = std::nan("");
+  // Over every bucket of the last week the season has a rise for (up to six days for the daily
+  // season, whose rise reads two days back; one for the weekly): the least-squares slope of the
+  // rise that came (the bucket's mean less the reading) on the rise forecast, clamped to [0, 1],
+  // the share of the season's rises that came true. 1 without enough buckets, or when the season
+  // forecast the same rise throughout (nothing to scale).
+  double slope = 1;
+};
+
+BackTest BackTestSeason(const MetricHistory& h, int64_t season, int64_t now_s, int64_t lookahead) {
   const int64_t b = h.bucket_seconds;
   const int64_t open = FloorDiv(now_s, b);
   double excess = 0;
-  int n = 0;
-  for (int64_t k = open - kDaySeconds / b; k < open; ++k) {
+  double sx = 0, sy = 0, sxx = 0, sxy = 0;
+  int n = 0;  // over the last day
+  int m = 0;  // over the week
+  for (int64_t k = open - kWeekSeconds / b; k < open; ++k) {
     const int64_t actual = At(h, k);
     if (actual < 0) continue;
     const int64_t known_s = k * b - lookahead;
@@ -98,13 +111,23 @@ double SeasonExcessError(const MetricHistory& h, int64_t season, int64_t now_s, 
     if (!rise) continue;
     const auto r = static_cast<double>(reading);
     const auto y = static_cast<double>(actual);
+    sx += *rise;
+    sy += y - r;
+    sxx += *rise * *rise;
+    sxy += *rise * (y - r);
+    ++m;
+    if (k < open - kDaySeconds / b) continue;
     excess += std::abs(r + *rise - y) - std::abs(r - y);
     ++n;
   }
+  BackTest out;
   // Too few buckets back-tested (the season's first day): a day's noise without its ramp would
   // shut the forecast off before the ramp it exists for was ever seen.
-  if (n < kDaySeconds / b / 2) return std::nan("");
-  return excess / n;
+  const int enough = static_cast<int>(kDaySeconds / b / 2);
+  if (n >= enough) out.excess = excess / n;
+  const double var = m > 0 ? sxx - sx * sx / m : 0;
+  if (m >= enough && var > 0) out.slope = std::clamp((sxy - sx * sy / m) / var, 0.0, 1.0);
+  return out;
 }
 
 }  // namespace
@@ -139,8 +162,12 @@ std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings&
   if (h.errors_bucket != open || h.errors_lookahead != s.lookahead_seconds) {
     h.errors_bucket = open;
     h.errors_lookahead = s.lookahead_seconds;
-    h.daily_error = SeasonExcessError(h, kDaySeconds, now_s, s.lookahead_seconds);
-    h.weekly_error = SeasonExcessError(h, kWeekSeconds, now_s, s.lookahead_seconds);
+    const BackTest daily = BackTestSeason(h, kDaySeconds, now_s, s.lookahead_seconds);
+    const BackTest weekly = BackTestSeason(h, kWeekSeconds, now_s, s.lookahead_seconds);
+    h.daily_error = daily.excess;
+    h.weekly_error = weekly.excess;
+    h.daily_slope = daily.slope;
+    h.weekly_slope = weekly.slope;
   }
   std::optional<double> daily;
   std::optional<double> weekly;
@@ -162,7 +189,14 @@ std::optional<int64_t> ForecastValue(MetricHistory& h, const PredictiveSettings&
                  h.daily_error >= h.weekly_error - kDailyPreference * std::abs(h.weekly_error);
   }
   if (!use_weekly && !daily) return std::nullopt;
-  double f = static_cast<double>(reading_milli) + (use_weekly ? *weekly : *daily);
+  // The rise counts for the share of the season's rises that came true over the back-test (the
+  // least-squares slope): where rises recur (a match kicking off at the same time each day) that
+  // is about all of it; where they are the noise of bucket means (NASA, celery: a forecast rise
+  // is followed by no larger a rise than no forecast is) little of it, so that a forecast without
+  // information does not buy replicas a leaner reactive target would buy as well
+  // (BENCHMARKS.md, "Predictive, rises that come true").
+  const double rise = use_weekly ? *weekly * h.weekly_slope : *daily * h.daily_slope;
+  double f = static_cast<double>(reading_milli) + rise;
   f *= 1.0 + s.headroom_percent / 100.0;
   return f < 9.2e18 ? std::llround(f) : INT64_MAX;
 }

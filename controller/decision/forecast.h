@@ -10,9 +10,11 @@
 // second day), so a burst seen once is not forecast. The weekly rise (seen once, a week ago) is
 // back-tested over the last day at the same lookahead against persistence (the reading alone)
 // and used while it was better (or before it has a back-test), unless the daily one back-tested
-// clearly better; otherwise the daily rise is used. No fitted parameters; gaps (a restart, a
-// failed metric) need no re-fit; it forecasts after one day; cheap enough to run at every
-// decision.
+// clearly better; otherwise the daily rise is used. The rise used counts for the share of that
+// season's rises that came true over the last week (the back-tested least-squares slope of the
+// rise that came on the rise forecast, in [0, 1]; 1 before half a day is back-tested). No fitted
+// parameters beyond that slope; gaps (a restart, a failed metric) need no re-fit; it forecasts
+// after one day; cheap enough to run at every decision.
 #pragma once
 
 #include <optional>
@@ -36,11 +38,11 @@ void RecordSample(MetricHistory& history, const PredictiveSettings& settings, Ti
                   int64_t value_milli);
 
 // The metric's value expected `lookahead_seconds` after `now`: `reading_milli` (the reading at
-// `now`) plus the season's rise, times (1 + headroom); never below the reading times (1 +
-// headroom). nullopt while warming up (less than min_history_seconds of history, or no history
-// for the seasons' matching buckets), for a negative reading, and when only the weekly season
-// is used and it back-tests worse than persistence. Caches the back-tests in `history` once per
-// bucket.
+// `now`) plus the season's rise times its back-tested slope, times (1 + headroom); never below
+// the reading times (1 + headroom). nullopt while warming up (less than min_history_seconds of
+// history, or no history for the seasons' matching buckets), for a negative reading, and when only
+// the weekly season is used and it back-tests worse than persistence. Caches the back-tests in
+// `history` once per bucket.
 std::optional<int64_t> ForecastValue(MetricHistory& history, const PredictiveSettings& settings,
                                      Timestamp now, int64_t reading_milli);
 

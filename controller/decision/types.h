@@ -222,6 +222,11 @@ struct MetricHistory {
   int32_t errors_lookahead = -1;
   double daily_error = -1;
   double weekly_error = -1;
+  // Per season, how much of its forecast rises came true over the same back-test: the
+  // least-squares slope of the rise that came (the bucket's mean less the reading) on the rise
+  // forecast, in [0, 1]; 1 before a back-test exists.
+  double daily_slope = 1;
+  double weekly_slope = 1;
 };
 
 // Everything the core remembers between decisions. A plain value that serialises to JSON so the
