@@ -3,7 +3,8 @@
 // shares of the training part's mean load), the cooldown with a floor of 0 and an optional
 // second metric (the queue's arrival rate, its target, window and forecast), then a local
 // refinement of the numbers around the best; each candidate simulated on the training part of
-// the recording (on three draws of its tasks when few may be late). The policy as given and the
+// the recording (on three draws of its tasks when few may be late, by default judged by the
+// percentile of their tasks together, each draw within the objective). The policy as given and the
 // HPA and KEDA defaults (the given target with their behavior) are candidates too.
 //
 // The objective: the fewest replica-hours among the candidates whose wait at the SLO's

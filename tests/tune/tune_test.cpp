@@ -350,7 +350,7 @@ TEST_CASE("tune: a short search judges every candidate on the draws asked for", 
         std::string::npos);
 }
 
-TEST_CASE("tune: pooled draws, the percentile of their tasks together within the margin",
+TEST_CASE("tune: pooled draws judge their tasks together and each draw within the objective",
           "[tune]") {
   Evaluated e;
   e.wait = 8.5;  // the three draws' tasks together
