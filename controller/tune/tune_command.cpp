@@ -177,7 +177,7 @@ cli::FlagSet TuneFlags(TuneCommandOptions& o) {
           "other draws of the training part's tasks the pick must stay within the margin on (2)",
           integer(&o.tune.redraws, 0, 16))
       .Custom("--search-draws", "N",
-              "draws of the training part's tasks every candidate is judged on (default: 3 when "
+              "draws of the training part's tasks every candidate is judged on (default: 5 when "
               "under 1,000 tasks may wait past the objective there, else 1)",
               integer(&o.tune.search_draws, 1, 16))
       .Custom("--draw-rule", "pooled|worst",

@@ -350,8 +350,8 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     }
     const auto budget = static_cast<int64_t>(
         std::floor((1 - cfg.slo->percentile / 100.0) * static_cast<double>(ctx.train_tasks)));
-    search_draws =
-        options.search_draws > 0 ? options.search_draws : (budget < kSmallBudget ? 3 : 1);
+    search_draws = options.search_draws > 0 ? options.search_draws
+                                            : (budget < kSmallBudget ? kSmallBudgetDraws : 1);
     ctx.draws.push_back(std::move(drawn));
     for (int d = 1; d < search_draws; ++d) {
       sim::IdealInput in = *train_in;

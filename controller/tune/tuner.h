@@ -3,7 +3,7 @@
 // shares of the training part's mean load), the cooldown with a floor of 0 and an optional
 // second metric (the queue's arrival rate, its target, window and forecast), then a local
 // refinement of the numbers around the best; each candidate simulated on the training part of
-// the recording (on three draws of its tasks when few may be late, by default judged by the
+// the recording (on five draws of its tasks when few may be late, by default judged by the
 // percentile of their tasks together, each draw within the objective). The policy as given and the
 // HPA and KEDA defaults (the given target with their behavior) are candidates too.
 //
@@ -30,8 +30,10 @@
 namespace ebb::tune {
 
 // Below this many tasks allowed past the objective (on the training part), the search judges
-// every candidate on three draws of its tasks by default.
+// every candidate on kSmallBudgetDraws draws of its tasks by default: their tasks together
+// estimate the percentile more sharply than one draw's few late tasks.
 inline constexpr int64_t kSmallBudget = 1000;
+inline constexpr int kSmallBudgetDraws = 5;
 
 // How a candidate's wait is judged over several draws of the training part's tasks.
 enum class DrawRule : uint8_t {
@@ -55,7 +57,7 @@ struct TuneOptions {
   int redraws = 2;
   int max_redraw_checks = 12;
   // Draws of the training part's tasks every candidate is judged on in the search itself (its
-  // worst wait and events, its mean replica-hours); 0: three when the percentile's lateness
+  // worst wait and events, its mean replica-hours); 0: five when the percentile's lateness
   // budget is under kSmallBudget tasks (a p99 of few tasks moves from draw to draw by more
   // than the margin), one otherwise.
   int search_draws = 0;

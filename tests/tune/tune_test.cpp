@@ -337,12 +337,12 @@ TEST_CASE("tune: a short search judges every candidate on the draws asked for", 
   CHECK(j["holdout"]["used"].get<double>() == Approx(0.25));
   // On two draws the pick's worst wait is within the margin, so its own draw's is too.
   CHECK(j["training"]["slo"]["policyWaitSeconds"].get<double>() <= 0.9 * 30 * 1.01);
-  // About 7,200 tasks: fewer than 100,000, so three draws by default.
+  // About 7,200 tasks: fewer than 100,000, so five draws by default.
   std::ostringstream o2, e2;
   REQUIRE(TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json", "--redraws",
                                             "0", "--max-events-per-hour", "20"},
                    o2, e2) == 0);
-  CHECK(nlohmann::json::parse(o2.str())["searchDraws"].get<int>() == 3);
+  CHECK(nlohmann::json::parse(o2.str())["searchDraws"].get<int>() == 5);
   std::ostringstream o3, e3;
   CHECK(TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--search-draws", "0"}, o3,
                  e3) == 2);
@@ -353,7 +353,7 @@ TEST_CASE("tune: a short search judges every candidate on the draws asked for", 
 TEST_CASE("tune: pooled draws judge their tasks together and each draw within the objective",
           "[tune]") {
   Evaluated e;
-  e.wait = 8.5;  // the three draws' tasks together
+  e.wait = 8.5;  // the draws' tasks together
   e.worst_wait = 9.9;
   CHECK(WaitsPass(e, 10, 0.1, DrawRule::kPooled));
   // One draw past the objective: the SLO as defined is missed on a draw seen.
