@@ -107,6 +107,20 @@ void Histogram::ObserveExtremes(double lo, double hi) {
   max_ = std::max(max_, hi);
 }
 
+void Histogram::Merge(const Histogram& other) {
+  if (other.total_ <= 0) return;
+  if (total_ <= 0) {
+    min_ = other.min_;
+    max_ = other.max_;
+  } else {
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+  }
+  for (size_t b = 0; b <= kBuckets; ++b) weights_[b] += other.weights_[b];
+  total_ += other.total_;
+  sum_ += other.sum_;
+}
+
 double Histogram::Quantile(double q) const {
   if (total_ <= 0) return 0;
   if (q >= 1) return max_;

@@ -13,6 +13,8 @@ class Histogram {
   void Add(double value, double weight = 1.0);
   // Widens min/max without adding weight: the exact ends of a spread that Add sampled.
   void ObserveExtremes(double lo, double hi);
+  // Adds every value `other` holds (a quantile over several runs' values together).
+  void Merge(const Histogram& other);
 
   double total_weight() const { return total_; }
   double max() const { return max_; }

@@ -50,6 +50,14 @@ Result<sim::Summary> RunPolicy(const nlohmann::json& autoscaler, const sim::Simu
   auto info = sim::RunSimulation(input, source, observers);
   if (!info) return info.error();
   if (options.ideal_input != nullptr) *options.ideal_input = sim::IdealInputForRun(input, *info);
+  if (options.waits != nullptr) {
+    for (size_t i = 0; i < info->final_queues.size() && i < info->is_queue.size(); ++i) {
+      if (info->is_queue[i]) {
+        *options.waits = info->final_queues[i].waits;
+        break;
+      }
+    }
+  }
   return summary.Finish(*info);
 }
 

@@ -26,6 +26,9 @@ struct RunOptions {
   // Sees every tick and may stop the run early (sim::TickObserver::Stop).
   sim::TickObserver* observer = nullptr;
   double count_waits_over_seconds = 0;  // sim::SimulationInput's, for the observer
+  // Receives the waits of the first queue metric's tasks (the ones the SLO is judged on), to
+  // judge a percentile over several runs' tasks together.
+  sim::Histogram* waits = nullptr;
 };
 
 // Runs one Autoscaler document (JSON) with the Simulation's models, seed and SLO. With

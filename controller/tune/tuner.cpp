@@ -37,6 +37,7 @@ struct Context {
   // its own), and their task counts.
   std::string queue_name;
   std::vector<std::shared_ptr<const sim::PoolTasks>> draws;
+  DrawRule rule = DrawRule::kPooled;
 };
 
 // The wait a candidate must keep on the training part.
@@ -44,28 +45,38 @@ double WaitLimit(const Context& ctx) {
   return ctx.cfg.slo->wait_seconds * (1.0 - std::clamp(ctx.margin, 0.0, 0.9));
 }
 
+bool Feasible(const Evaluated& e, const Context& ctx) {
+  return WaitsPass(e, ctx.cfg.slo->wait_seconds, ctx.margin, ctx.rule) &&
+         e.events_per_hour <= ctx.bound;
+}
+
 double Score(const Evaluated& e, const Context& ctx) {
   if (!e.complete) return 2 * kInfeasible * 1e3;  // above every score it was stopped against
   if (e.feasible) return e.replica_hours;
-  const double miss = std::max(0.0, e.wait / WaitLimit(ctx) - 1.0) +
-                      std::max(0.0, e.events_per_hour / std::max(ctx.bound, 1e-9) - 1.0);
+  double miss = std::max(0.0, e.wait / WaitLimit(ctx) - 1.0) +
+                std::max(0.0, e.events_per_hour / std::max(ctx.bound, 1e-9) - 1.0);
+  if (ctx.rule == DrawRule::kPooled) {
+    miss += std::max(0.0, e.worst_wait / ctx.cfg.slo->wait_seconds - 1.0);
+  }
   return kInfeasible * (1.0 + std::min(miss, 1e3)) + e.replica_hours;
 }
 
 // Stops a candidate's run on the training part once it can no longer matter to the search: it
 // cannot be feasible (more tasks already waited past the limit than the percentile allows, or
 // more scale events than the bound allows over the whole part), or it already costs more than
-// `max_hours`. Exact, not a guess: each of these only grows as the run goes on.
+// `max_hours`. Exact, not a guess: each of these only grows as the run goes on. The percentile
+// is over `tasks` (every draw's, when the draws are judged together), of which `late_before`
+// waited past the limit in the draws run before this one.
 class StopWhenHopeless final : public sim::TickObserver {
  public:
-  StopWhenHopeless(const Context& ctx, double max_hours, int64_t tasks)
+  StopWhenHopeless(const Context& ctx, double max_hours, int64_t tasks, int64_t late_before)
       : queue_(ctx.queue_index),
         max_replica_seconds_(max_hours * 3600.0 * (1 + 1e-9)),
         // The summary's percentile is the nearest rank of a histogram whose buckets read up to
         // 0.5 % off: counted from 1 % past the limit, with one task to spare.
         max_late_(static_cast<int64_t>(std::floor((1 - ctx.cfg.slo->percentile / 100.0) *
                                                   static_cast<double>(tasks))) +
-                  1),
+                  1 - late_before),
         // A KEDA preset's ticks may end the run up to a tick later.
         max_events_(static_cast<int64_t>(
             std::floor(ctx.bound * (ctx.train_seconds + 60) / 3600.0 + 1e-9))) {}
@@ -80,10 +91,11 @@ class StopWhenHopeless final : public sim::TickObserver {
     prev_replicas_ = tick.replicas_after;
     if (tick.patched && tick.replicas_after != tick.replicas_before) ++events_;
     const sim::PoolQueue* pool = tick.workload ? tick.workload->pool(queue_) : nullptr;
-    const int64_t late = pool != nullptr ? pool->exceeded() : 0;
-    stop_ = replica_seconds_ > max_replica_seconds_ || late > max_late_ || events_ > max_events_;
+    late_ = pool != nullptr ? pool->exceeded() : 0;
+    stop_ = replica_seconds_ > max_replica_seconds_ || late_ > max_late_ || events_ > max_events_;
   }
   bool Stop() const override { return stop_; }
+  int64_t late() const { return late_; }
 
  private:
   size_t queue_;
@@ -95,23 +107,31 @@ class StopWhenHopeless final : public sim::TickObserver {
   int32_t prev_replicas_ = 0;
   double replica_seconds_ = 0;
   int64_t events_ = 0;
+  int64_t late_ = 0;
   bool stop_ = false;
 };
 
 // `bar`: the score a candidate must beat to matter (the walk's current point, when feasible);
 // infinite: run to the end whatever it costs. With several draws the candidate is run on each in
-// turn; a run stops once the draws so far cost more than the bar allows the mean, or once one
-// draw cannot be feasible (exact, as for one draw: costs only grow and are never negative).
+// turn; a run stops once the draws so far cost more than the bar allows the mean, or once the
+// wait cannot be feasible (one draw's late tasks with kWorst, the draws' so far together with
+// kPooled; exact, as for one draw: costs and late tasks only grow and are never negative).
 Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c, double bar) {
   const auto doc = ApplyCandidate(ctx.doc, ctx.queue_index, c, ctx.rate_name);
   sim::SimulationConfig cfg = ctx.cfg;
   if (c.rate_target > 0) cfg.models[ctx.rate_name].window_seconds = c.rate_window;
   const size_t n = std::max<size_t>(1, ctx.draws.size());
   const bool may_stop = bar < kInfeasible && ctx.train_tasks > 0 && ctx.train_seconds > 0;
+  const bool pooled = ctx.rule == DrawRule::kPooled;
+  int64_t all_tasks = 0;  // every draw's tasks, for the pooled percentile's budget
+  for (const auto& d : ctx.draws) all_tasks += static_cast<int64_t>(d->arrival.size());
   Evaluated e;
   e.candidate = c;
   e.slo_met = true;
   double hours = 0;
+  int64_t late = 0;  // the draws so far: tasks that waited past the limit
+  sim::Histogram all_waits;
+  sim::Histogram waits;
   for (size_t d = 0; d < n; ++d) {
     int64_t tasks = ctx.train_tasks;
     if (d < ctx.draws.size()) {
@@ -119,12 +139,14 @@ Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c, double bar) {
       tasks = static_cast<int64_t>(ctx.draws[d]->arrival.size());
     }
     BufferedRecording::Source src(ctx.rec, ctx.rec.first_ms(), ctx.train_to_ms);
-    StopWhenHopeless stop(ctx, may_stop ? bar * static_cast<double>(n) - hours : bar, tasks);
+    StopWhenHopeless stop(ctx, may_stop ? bar * static_cast<double>(n) - hours : bar,
+                          pooled && !ctx.draws.empty() ? all_tasks : tasks, pooled ? late : 0);
     RunOptions o;
     if (may_stop) {
       o.observer = &stop;
       o.count_waits_over_seconds = WaitLimit(ctx) * 1.01;
     }
+    o.waits = &waits;
     auto s = RunPolicy(doc, cfg, src, o);
     if (!s) return s.error();
     if (stop.Stop()) {
@@ -135,12 +157,15 @@ Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c, double bar) {
       return e;
     }
     hours += s->replica_hours;
-    e.wait = std::max(e.wait, s->slo_wait);
+    late += stop.late();
+    all_waits.Merge(waits);
+    e.worst_wait = std::max(e.worst_wait, s->slo_wait);
     e.slo_met = e.slo_met && s->slo_met;
     e.events_per_hour = std::max(e.events_per_hour, sim::ScaleEventsPerHour(*s));
   }
   e.replica_hours = hours / static_cast<double>(n);
-  e.feasible = e.wait <= WaitLimit(ctx) && e.events_per_hour <= ctx.bound;
+  e.wait = pooled ? all_waits.Quantile(ctx.cfg.slo->percentile / 100.0) : e.worst_wait;
+  e.feasible = Feasible(e, ctx);
   return e;
 }
 
@@ -187,6 +212,11 @@ class LastReplicas final : public sim::TickObserver {
 
 }  // namespace
 
+bool WaitsPass(const Evaluated& e, double objective, double margin, DrawRule rule) {
+  const bool each = rule != DrawRule::kPooled || e.worst_wait <= objective;
+  return e.wait <= objective * (1.0 - std::clamp(margin, 0.0, 0.9)) && each;
+}
+
 std::string RateMetricName(const nlohmann::json& autoscaler) {
   std::string name = "arrivals";
   auto a = api::ParseAutoscaler(autoscaler);
@@ -210,7 +240,8 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   if (!a) return a.error();
   auto models = sim::ResolveModels(cfg, a->spec, a->name);
   if (!models) return models.error();
-  Context ctx{autoscaler, cfg, recording, 0, "", 0, 4, options.margin, 0, 0, "", {}};
+  Context ctx{autoscaler, cfg, recording,        0, "", 0, 4, options.margin, 0, 0,
+              "",         {},  options.draw_rule};
   bool found_queue = false;
   for (size_t i = 0; i < models->size(); ++i) {
     if ((*models)[i].type == sim::ModelType::kQueue) {
@@ -319,8 +350,8 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     }
     const auto budget = static_cast<int64_t>(
         std::floor((1 - cfg.slo->percentile / 100.0) * static_cast<double>(ctx.train_tasks)));
-    search_draws =
-        options.search_draws > 0 ? options.search_draws : (budget < kSmallBudget ? 3 : 1);
+    search_draws = options.search_draws > 0 ? options.search_draws
+                                            : (budget < kSmallBudget ? kSmallBudgetDraws : 1);
     ctx.draws.push_back(std::move(drawn));
     for (int d = 1; d < search_draws; ++d) {
       sim::IdealInput in = *train_in;
@@ -341,9 +372,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   const Evaluated given = seen.at(presets[0].Key());
   ctx.bound = options.max_events_per_hour > 0 ? options.max_events_per_hour
                                               : std::max(0.5, 0.9 * given.events_per_hour);
-  for (auto& [key, e] : seen) {
-    e.feasible = e.wait <= WaitLimit(ctx) && e.events_per_hour <= ctx.bound;
-  }
+  for (auto& [key, e] : seen) e.feasible = Feasible(e, ctx);
 
   // The scale of the grid: tasks one replica finishes within the wait objective, and tasks one
   // replica finishes per second.
@@ -507,23 +536,24 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   }
 
   // Robust to the draw: the cheapest feasible candidates, in order, are run on the training part
-  // again with `redraws` other draws of its tasks (the seeds after those the search used); the
-  // first that stays feasible on every one is the best. The search's pick can sit on one draw's
-  // lucky tail (a p99 of a few thousand tasks moves by more than the margin from draw to draw).
+  // again with `redraws` other draws of its tasks (the seeds after those the search used) and
+  // judged by the same rule; the first that stays feasible on them is the best. The search's
+  // pick can sit on its draws' lucky tails (a p99 of a few thousand tasks moves by more than the
+  // margin from draw to draw). `threads` candidates are checked at once; the cheapest passing
+  // one wins, as when checked one by one.
   int redraw_checked = 0;
   double redraw_wait = -1;
+  double redraw_judged = -1;
   if (options.redraws > 0 && train_in && best.preset == Preset::kNone &&
       seen.at(best.Key()).feasible) {
-    std::vector<Context> draws;
+    Context again = ctx;
+    again.draws.clear();
     for (int r = 1; r <= options.redraws; ++r) {
       sim::IdealInput in = *train_in;
       in.seed = train_in->seed + static_cast<uint64_t>(search_draws - 1 + r);
-      Context c = ctx;
-      auto drawn = std::make_shared<const sim::PoolTasks>(sim::DrawTasks(in));
-      c.train_tasks = static_cast<int64_t>(drawn->arrival.size());
-      c.draws = {std::move(drawn)};
-      draws.push_back(std::move(c));
+      again.draws.push_back(std::make_shared<const sim::PoolTasks>(sim::DrawTasks(in)));
     }
+    again.train_tasks = static_cast<int64_t>(again.draws.front()->arrival.size());
     std::vector<Evaluated> order;
     for (const auto& [key, e] : seen) {
       if (e.complete && e.feasible && e.candidate.preset == Preset::kNone) order.push_back(e);
@@ -534,35 +564,32 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     if (order.size() > static_cast<size_t>(options.max_redraw_checks)) {
       order.resize(static_cast<size_t>(options.max_redraw_checks));
     }
-    for (const Evaluated& e : order) {
-      ++redraw_checked;
+    const auto at_once = static_cast<size_t>(std::clamp(options.threads, 1, 64));
+    bool passed = false;
+    for (size_t first = 0; first < order.size() && !passed; first += at_once) {
+      const size_t count = std::min(at_once, order.size() - first);
       // A run stops once it cannot be feasible (more late tasks or scale events than allowed).
-      std::vector<std::optional<Result<Evaluated>>> runs(draws.size());
+      std::vector<std::optional<Result<Evaluated>>> runs(count);
       std::atomic<size_t> next{0};
       auto work = [&]() {
-        for (size_t i = next++; i < draws.size(); i = next++) {
-          runs[i] = Evaluate(draws[i], e.candidate, kInfeasible / 2);
+        for (size_t i = next++; i < count; i = next++) {
+          runs[i] = Evaluate(again, order[first + i].candidate, kInfeasible / 2);
         }
       };
       std::vector<std::thread> pool;
-      for (int t = 1;
-           t < std::clamp(options.threads, 1, 64) && static_cast<size_t>(t) < draws.size(); ++t) {
-        pool.emplace_back(work);
-      }
+      for (size_t t = 1; t < count; ++t) pool.emplace_back(work);
       work();
       for (auto& t : pool) t.join();
-      bool ok = true;
-      double worst = e.wait;
-      for (auto& r : runs) {
-        if (!*r) return r->error();
-        const Evaluated& x = **r;
-        ok = ok && x.complete && x.feasible;
-        if (x.complete) worst = std::max(worst, x.wait);
-      }
-      if (ok) {
-        best = e.candidate;
-        redraw_wait = worst;
-        break;
+      for (size_t i = 0; i < count && !passed; ++i) {
+        if (!*runs[i]) return runs[i]->error();
+        const Evaluated& x = **runs[i];
+        ++redraw_checked;
+        if (x.complete && x.feasible) {
+          passed = true;
+          best = order[first + i].candidate;
+          redraw_wait = std::max(order[first + i].worst_wait, x.worst_wait);
+          redraw_judged = x.wait;
+        }
       }
     }
   }
@@ -574,6 +601,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   out.holdout_feasible = holdout_feasible;
   out.redraw_checked = redraw_checked;
   out.redraw_wait = redraw_wait;
+  out.redraw_judged = redraw_judged;
   out.events_bound = ctx.bound;
   for (const auto& p : presets) out.presets.push_back(seen.at(p.Key()));
   // Never dearer than the policy as given when that one meets the SLO on the training part.

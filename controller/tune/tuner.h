@@ -3,7 +3,8 @@
 // shares of the training part's mean load), the cooldown with a floor of 0 and an optional
 // second metric (the queue's arrival rate, its target, window and forecast), then a local
 // refinement of the numbers around the best; each candidate simulated on the training part of
-// the recording (on three draws of its tasks when few may be late). The policy as given and the
+// the recording (on five draws of its tasks when few may be late, by default judged by the
+// percentile of their tasks together, each draw within the objective). The policy as given and the
 // HPA and KEDA defaults (the given target with their behavior) are candidates too.
 //
 // The objective: the fewest replica-hours among the candidates whose wait at the SLO's
@@ -29,8 +30,20 @@
 namespace ebb::tune {
 
 // Below this many tasks allowed past the objective (on the training part), the search judges
-// every candidate on three draws of its tasks by default.
+// every candidate on kSmallBudgetDraws draws of its tasks by default: their tasks together
+// estimate the percentile more sharply than one draw's few late tasks.
 inline constexpr int64_t kSmallBudget = 1000;
+inline constexpr int kSmallBudgetDraws = 5;
+
+// How a candidate's wait is judged over several draws of the training part's tasks.
+enum class DrawRule : uint8_t {
+  // The SLO's percentile of every draw's tasks together within the margin (an estimate that
+  // more draws sharpen), and each draw's own percentile within the objective (the SLO as
+  // defined, met on every draw seen).
+  kPooled,
+  // Each draw's own percentile within the margin (the worst draw decides: more draws, stricter).
+  kWorst,
+};
 
 struct TuneOptions {
   double holdout = 0.25;  // the share of the recording's span kept for the check
@@ -44,10 +57,11 @@ struct TuneOptions {
   int redraws = 2;
   int max_redraw_checks = 12;
   // Draws of the training part's tasks every candidate is judged on in the search itself (its
-  // worst wait and events, its mean replica-hours); 0: three when the percentile's lateness
+  // worst wait and events, its mean replica-hours); 0: five when the percentile's lateness
   // budget is under kSmallBudget tasks (a p99 of few tasks moves from draw to draw by more
   // than the margin), one otherwise.
   int search_draws = 0;
+  DrawRule draw_rule = DrawRule::kPooled;
   int threads = 2;
   int passes = 2;  // coordinate-descent passes per start
 };
@@ -57,7 +71,8 @@ struct Evaluated {
   // With several draws of the training part's tasks: the mean replica-hours, the worst wait
   // and the most events per hour over them.
   double replica_hours = 0;
-  double wait = 0;  // at the SLO's percentile
+  double wait = 0;        // at the SLO's percentile, as the draw rule judges it (pooled or worst)
+  double worst_wait = 0;  // the highest of the draws' own percentiles
   double events_per_hour = 0;
   bool slo_met = false;
   bool feasible = false;  // SLO met with the margin and events within the bound
@@ -88,6 +103,9 @@ struct TuneResult {
   // and the others (-1: none passed, or none checked; then the best is the search's pick).
   int redraw_checked = 0;
   double redraw_wait = -1;
+  // The best's wait over the other draws as the draw rule judges it (their tasks together with
+  // kPooled; -1 as above).
+  double redraw_judged = -1;
   int search_draws = 1;  // the draws every candidate was judged on
   int64_t runs = 0;
   double seconds = 0;
@@ -103,6 +121,10 @@ struct TuneResult {
 // Errors: the Simulation has no SLO or no queue model, or a simulation fails.
 Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationConfig& cfg,
                         const BufferedRecording& recording, const TuneOptions& options);
+
+// Whether a candidate's waits pass: the wait as its draw rule judges it within (1 - margin) x
+// the objective and, with kPooled, each draw's own within the objective.
+bool WaitsPass(const Evaluated& e, double objective, double margin, DrawRule rule);
 
 // The name the added arrival-rate metric gets (unused by the Autoscaler's metrics).
 std::string RateMetricName(const nlohmann::json& autoscaler);

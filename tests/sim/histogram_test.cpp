@@ -71,5 +71,30 @@ TEST_CASE("histogram: quantiles within half a bucket of the exact ones", "[sim][
   CHECK(h.Quantile(0) == 0);
 }
 
+TEST_CASE("histogram: merged, the values of both as if added to one", "[sim][histogram]") {
+  RandomStream rng(5);
+  Histogram a, b, both;
+  for (int i = 0; i < 30'000; ++i) {
+    const double x = 3 + 40 * rng.Exponential();
+    (i % 4 == 0 ? a : b).Add(x);
+    both.Add(x);
+  }
+  Histogram merged;
+  merged.Merge(Histogram{});  // an empty one adds nothing (min and max stay unset)
+  merged.Merge(a);
+  merged.Merge(b);
+  CHECK(merged.total_weight() == both.total_weight());
+  CHECK(merged.min() == both.min());
+  CHECK(merged.max() == both.max());
+  CHECK(merged.mean() == Approx(both.mean()).epsilon(1e-12));
+  for (double q : {0.0, 0.5, 0.9, 0.99, 0.999, 1.0}) {
+    INFO("q " << q);
+    CHECK(merged.Quantile(q) == both.Quantile(q));
+  }
+  // The quantile of the two together lies between theirs.
+  CHECK(merged.Quantile(0.99) >= std::min(a.Quantile(0.99), b.Quantile(0.99)));
+  CHECK(merged.Quantile(0.99) <= std::max(a.Quantile(0.99), b.Quantile(0.99)));
+}
+
 }  // namespace
 }  // namespace ebb::sim
