@@ -107,13 +107,13 @@ std::string Days(const std::vector<int>& days) {
 ScheduleWindow Window(const std::string& kind, int hour, int length, int32_t level,
                       std::vector<int> days, int lead_minutes) {
   int start = hour * 60 - lead_minutes;
-  if (start < 0) {
-    start += 24 * 60;
-    for (int& d : days) d = (d + 6) % 7;
-    std::sort(days.begin(), days.end());
-  }
+  // `hour` is 0-47: past 24 it is on the next day (a weekly day starting after midnight).
+  const int shift = start < 0 ? 6 : start >= 24 * 60 ? 1 : 0;
+  start = (start + 24 * 60) % (24 * 60);
+  for (int& d : days) d = (d + shift) % 7;
+  std::sort(days.begin(), days.end());
   char name[64];
-  std::snprintf(name, sizeof name, "%s-%02d00", kind.c_str(), hour);
+  std::snprintf(name, sizeof name, "%s-%02d00", kind.c_str(), hour % 24);
   ScheduleWindow w;
   w.name = name;
   w.start = std::to_string(start % 60) + " " + std::to_string(start / 60) + " * * " +
@@ -142,17 +142,30 @@ HourlyBusy BusyByHour(const sim::PoolTasks& tasks, int64_t origin_ms, double end
     if (h >= 0 && h < static_cast<int64_t>(work.size()))
       work[static_cast<size_t>(h)] += tasks.service[i];
   }
+  // The busy replicas of every whole-enough hour, by hour of the day.
+  std::vector<std::pair<int64_t, double>> hours;  // (hour since the epoch, busy replicas)
+  std::array<double, 24> sum{};
   for (int64_t h = first_hour; h <= last_hour; ++h) {
     const int64_t from = std::max(origin_ms, h * kHourMs);
     const int64_t to = std::min(end_ms, (h + 1) * kHourMs);
     const double seconds = static_cast<double>(to - from) / 1000.0;
     if (seconds < 1800) continue;
-    const int64_t start_ms = h * kHourMs;
-    const int wd = Weekday(start_ms);
+    const double busy =
+        work[static_cast<size_t>(h - first_hour)] / seconds / std::max(1, concurrency);
+    hours.emplace_back(h, busy);
+    sum[static_cast<size_t>(((h % 24) + 24) % 24)] += busy;
+  }
+  // Weekly, a day runs from the quietest hour of the day (the first of the least busy): the
+  // load's own day, which a UTC midnight may cut (a peak from 21:00 to 03:00 belongs to the
+  // day it starts on).
+  if (out.weekly) {
+    out.day_start = static_cast<int32_t>(std::min_element(sum.begin(), sum.end()) - sum.begin());
+  }
+  for (const auto& [h, busy] : hours) {
+    const int wd = Weekday((h - out.day_start) * kHourMs);
     const int type = out.weekly && (wd == 0 || wd == 6) ? 1 : 0;
     const auto hour = static_cast<int>(((h % 24) + 24) % 24);
-    out.values[static_cast<size_t>(type * 24 + hour)].push_back(
-        work[static_cast<size_t>(h - first_hour)] / seconds / std::max(1, concurrency));
+    out.values[static_cast<size_t>(type * 24 + hour)].push_back(busy);
   }
   return out;
 }
@@ -163,10 +176,12 @@ std::vector<ScheduleWindow> DeriveSchedule(const HourlyBusy& busy, const Schedul
   const int k = std::clamp(shape.levels, 1, 24);
   std::vector<ScheduleWindow> out;
   for (int type = 0; type < (busy.weekly ? 2 : 1); ++type) {
+    // p[i]: the floor at hour day_start + i of the day.
     std::vector<int32_t> p(24, 0);
-    for (int h = 0; h < 24; ++h) {
-      const double q = Quantile(busy.values[static_cast<size_t>(type * 24 + h)], shape.quantile);
-      p[static_cast<size_t>(h)] =
+    for (int i = 0; i < 24; ++i) {
+      const auto h = static_cast<size_t>((busy.day_start + i) % 24);
+      const double q = Quantile(busy.values[static_cast<size_t>(type) * 24 + h], shape.quantile);
+      p[static_cast<size_t>(i)] =
           std::min(bounds.max_replicas, static_cast<int32_t>(std::ceil(q - 1e-9)));
     }
     std::vector<Run> runs;
@@ -198,8 +213,8 @@ std::vector<ScheduleWindow> DeriveSchedule(const HourlyBusy& busy, const Schedul
     const std::string kind = !busy.weekly ? "daily" : type == 0 ? "weekdays" : "weekends";
     for (const Run& run : runs) {
       if (run.level <= bounds.min_replicas) continue;
-      out.push_back(
-          Window(kind, (run.start + rotation) % 24, run.length, run.level, days, lead_minutes));
+      const int hour = busy.weekly ? busy.day_start + run.start : (run.start + rotation) % 24;
+      out.push_back(Window(kind, hour, run.length, run.level, days, lead_minutes));
     }
   }
   return out;

@@ -23,6 +23,9 @@ inline constexpr double kWeeklySplitSeconds = 14 * 86400.0;
 // seen; type 0 is every day (or weekdays when `weekly`), type 1 weekends.
 struct HourlyBusy {
   bool weekly = false;
+  // Weekly: the hour of the day (UTC) the days run from, the quietest one (least busy on
+  // average, the first of equals); a day type is that of the day its hours start on. 0 else.
+  int32_t day_start = 0;
   int32_t days = 0;  // whole days the part spans
   std::array<std::vector<double>, 48> values;
 };
@@ -47,8 +50,9 @@ struct ScheduleBounds {
 // The per-hour floor is the quantile's busy replicas rounded up; the day is cut into at most
 // `levels` runs of hours, each at the lowest floor of its hours, the cut leaving the fewest
 // replica-hours below the per-hour floors (every day: the day is a circle, a run may cross
-// midnight; weekly: each day type from 00:00 to 24:00). A window per run above
-// `min_replicas`; a run of the whole day (every day) is a constant floor and gets none.
+// midnight; weekly: each day type from its quietest hour to the same hour the next day). A window
+// per run above `min_replicas`; a run of the whole day (every day) is a constant floor and gets
+// none.
 std::vector<ScheduleWindow> DeriveSchedule(const HourlyBusy& busy, const ScheduleShape& shape,
                                            const ScheduleBounds& bounds);
 

@@ -485,6 +485,16 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   starts[1].rate_target = round_rate(per_second * 0.8);
   starts[1].down_window = 120;
   starts[1].down_policy = 3;
+  // With scheduled floors: the capacity from the load's daily pattern (the richest shape, the
+  // walk lowers it), a high target and calm scale-downs reacting only beyond it.
+  if (schedule_options.size() > 1) {
+    Candidate c = starts[0];
+    c.target = round_target(k * 0.65);
+    c.down_window = 600;
+    c.schedules = schedule_options.back().windows;
+    c.schedule_label = schedule_options.back().label;
+    starts.push_back(c);
+  }
   for (const Candidate& start : starts) {
     current = start;
     if (auto ok = step_best({current}); !ok) return ok.error();

@@ -120,12 +120,26 @@ TEST_CASE("schedule candidates: windows from the load by hour of the day", "[tun
        {1, 20, 60},
        {{"weekdays-0900", "59 8 * * 1-5", 8 * 3600 + 60, 8},
         {"weekends-0000", "59 23 * * 5-6", 24 * 3600 + 60, 2}}},
-      {"a weekday window from midnight opens on the day before",
+      {"weekly, a day runs from its quietest hour: a peak across midnight is one window",
        14,
-       [](int d, int h) { return d % 7 < 5 && h < 6 ? 5.0 : 0.0; },
+       [](int d, int h) {
+         const int day = h >= 3 ? d : d - 1;  // the day the 21:00-03:00 peak started on
+         return day >= 0 && day % 7 < 5 && (h >= 21 || h < 3) ? 6.0 : 0.0;
+       },
        {0.75, 4},
        {0, 20, 60},
-       {{"weekdays-0000", "59 23 * * 0-4", 6 * 3600 + 60, 5}}},
+       {{"weekdays-2100", "59 20 * * 1-5", 6 * 3600 + 60, 6}}},
+      {"weekly, a window from the day's first hour opens on the day before",
+       14,
+       [](int d, int h) { return d % 7 >= 5          ? 2.0
+                                 : Between(h, 9, 17) ? 8.0
+                                                     : 1.0; },
+       {0.75, 4},
+       {0, 20, 60},
+       {{"weekdays-0000", "59 23 * * 0-4", 9 * 3600 + 60, 1},
+        {"weekdays-0900", "59 8 * * 1-5", 8 * 3600 + 60, 8},
+        {"weekdays-1700", "59 16 * * 1-5", 7 * 3600 + 60, 1},
+        {"weekends-0000", "59 23 * * 5-6", 24 * 3600 + 60, 2}}},
       {"under two weeks, weekends are days like the others",
        13,
        [](int d, int h) { return d % 7 >= 5          ? 0.0
