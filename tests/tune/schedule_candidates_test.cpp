@@ -175,8 +175,12 @@ TEST_CASE("schedule candidates: only the part's tasks and its whole-enough hours
     size_t slot;  // type * 24 + hour
     std::vector<double> want;
   };
-  // Three days of 3 busy replicas at 12:00 UTC, then a fourth at 9 (past the part's end).
-  const auto tasks = Load(4, [](int d, int h) { return h == 12 ? (d == 3 ? 9.0 : 3.0) : 0.0; });
+  // Three days of 3 busy replicas at 12:00 UTC, then a fourth at 9 (past the part's end, or
+  // half of its 12:00 hour inside it).
+  auto tasks = Load(4, [](int d, int h) { return h == 12 ? (d == 3 ? 9.0 : 3.0) : 0.0; });
+  // And one more at 12:40 on the fourth day: past the end of every part below.
+  tasks.arrival.push_back((3 * 24 + 12) * 3600.0 + 2400);
+  tasks.service.push_back(3600);
   const std::vector<HourCase> cases{
       {"tasks past the end are not counted", kMonday, 3 * 86400.0, 12, {3, 3, 3}},
       {"an hour half inside the part counts over its seconds inside",
