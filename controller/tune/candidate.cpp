@@ -1,5 +1,6 @@
 #include "controller/tune/candidate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -60,7 +61,13 @@ std::string Candidate::Key() const {
                 down_window, up_policy, down_policy, floor, rate_target,
                 rate_target > 0 ? rate_window : 0, rate_target > 0 ? predictive_lookahead : 0,
                 floor == 0 ? cooldown : 0);
-  return buf;
+  std::string key = buf;
+  for (const auto& w : schedules) {
+    if (w.min_replicas <= floor) continue;  // written only above the floor
+    key += "|" + w.start + "/" + std::to_string(w.duration_seconds) + "/" +
+           std::to_string(w.min_replicas);
+  }
+  return key;
 }
 
 std::string Candidate::Describe() const {
@@ -78,6 +85,10 @@ std::string Candidate::Describe() const {
                   UpText(up_policy) + ", down " + std::to_string(down_window) + " s " +
                   DownText(down_policy) + ", min " + std::to_string(floor);
   if (floor == 0 && cooldown > 0) s += ", cooldown " + std::to_string(cooldown) + " s";
+  if (std::any_of(schedules.begin(), schedules.end(),
+                  [&](const ScheduleWindow& w) { return w.min_replicas > floor; })) {
+    s += ", schedules " + schedule_label;
+  }
   if (rate_target > 0) {
     s += ", rate " + QuantityText(rate_target) + "/s per replica over " +
          std::to_string(rate_window) + " s";
@@ -106,6 +117,17 @@ nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_ind
   nlohmann::json& spec = doc["spec"];
   spec["minReplicas"] = c.floor;
   if (c.floor == 0 && c.cooldown > 0) spec["cooldownPeriod"] = c.cooldown;
+  if (!c.schedules.empty()) {
+    nlohmann::json windows = nlohmann::json::array();
+    for (const auto& w : c.schedules) {
+      if (w.min_replicas <= c.floor) continue;
+      windows.push_back({{"name", w.name},
+                         {"start", w.start},
+                         {"durationSeconds", w.duration_seconds},
+                         {"minReplicas", w.min_replicas}});
+    }
+    if (!windows.empty()) spec["schedules"] = std::move(windows);
+  }
   nlohmann::json& metrics = spec["metrics"];
   nlohmann::json& entry = metrics[queue_index];
   for (auto& [key, block] : entry.items()) {

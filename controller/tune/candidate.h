@@ -5,8 +5,18 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace ebb::tune {
+
+// One spec.schedules window the search writes (UTC, as the simulated clock reads a recording):
+// from each `start` (cron) for `duration_seconds`, at least `min_replicas`.
+struct ScheduleWindow {
+  std::string name;
+  std::string start;
+  int32_t duration_seconds = 3600;
+  int32_t min_replicas = 1;
+};
 
 // Scale-up and scale-down policy sets the search chooses from (index in Candidate).
 inline constexpr int kUpPolicies = 2;    // HPA's default (100 % or 4 pods / 15 s), twice that
@@ -38,6 +48,11 @@ struct Candidate {
   // spec.cooldownPeriod (seconds an idle pool waits before going to 0), written only with a
   // floor of 0; 0: as given.
   int32_t cooldown = 0;
+  // Scheduled floors derived from the training part's load (schedule_candidates.h), replacing
+  // spec.schedules; none above `floor`: spec.schedules as given. `schedule_label` says how they
+  // were derived.
+  std::vector<ScheduleWindow> schedules;
+  std::string schedule_label;
 
   std::string Key() const;
   // "target 2.5, up 0 s 100%|4/15s, down 300 s 10%/60s, min 1, rate 0.35/s per replica"
@@ -50,7 +65,8 @@ std::string QuantityText(double value);
 // The Autoscaler document with the candidate's settings: minReplicas, the target of
 // spec.metrics[queue_index], spec.behavior, and (rate_target > 0) one more metric named
 // `rate_name`, a Prometheus query over the queue's arrivals counter, predictive when
-// predictive_lookahead > 0; spec.cooldownPeriod when floor is 0 and cooldown > 0.
+// predictive_lookahead > 0; spec.cooldownPeriod when floor is 0 and cooldown > 0;
+// spec.schedules replaced by the candidate's windows above its floor, when it has any.
 nlohmann::json ApplyCandidate(const nlohmann::json& autoscaler, size_t queue_index,
                               const Candidate& c, const std::string& rate_name);
 

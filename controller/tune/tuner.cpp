@@ -13,6 +13,7 @@
 
 #include "controller/api/autoscaler.h"
 #include "controller/tune/comparison.h"
+#include "controller/tune/schedule_candidates.h"
 
 namespace ebb::tune {
 namespace {
@@ -360,6 +361,20 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     }
   }
 
+  // Scheduled floors from the training part's load (its first draw) by hour of the day, opening
+  // a start-up and a tick ahead; the first option is none (schedule_candidates.h).
+  std::vector<ScheduleOption> schedule_options{ScheduleOption{}};
+  if (train_in && !ctx.draws.empty()) {
+    const ScheduleBounds bounds{
+        a->spec.min_replicas, a->spec.max_replicas,
+        static_cast<int32_t>(cfg.startup_delay_seconds) + a->spec.polling_interval_seconds};
+    for (auto& o : ScheduleOptions(BusyByHour(*ctx.draws.front(), recording.first_ms(),
+                                              ctx.train_seconds, train_in->concurrency),
+                                   bounds)) {
+      schedule_options.push_back(std::move(o));
+    }
+  }
+
   std::map<std::string, Evaluated> seen;
   // The presets first: the policy as given sets the default event bound, and all three stay
   // candidates.
@@ -464,6 +479,14 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
         return vary([](Candidate& c, int v) { c.up_policy = v; }, std::vector<int>{0, 1});
       },
       [&] { return vary([](Candidate& c, int32_t v) { c.floor = v; }, floors); },
+      [&] {
+        return vary(
+            [](Candidate& c, const ScheduleOption& o) {
+              c.schedules = o.windows;
+              c.schedule_label = o.label;
+            },
+            schedule_options);
+      },
       // With a floor of 0, how long an idle pool waits before going to 0 (each cold start is
       // two scale events and a start-up).
       [&] {
@@ -491,6 +514,16 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   starts[1].rate_target = round_rate(per_second * 0.8);
   starts[1].down_window = 120;
   starts[1].down_policy = 3;
+  // With scheduled floors: the capacity from the load's daily pattern (the richest shape, the
+  // walk lowers it), a high target and calm scale-downs reacting only beyond it.
+  if (schedule_options.size() > 1) {
+    Candidate c = starts[0];
+    c.target = round_target(k * 0.65);
+    c.down_window = 600;
+    c.schedules = schedule_options.back().windows;
+    c.schedule_label = schedule_options.back().label;
+    starts.push_back(c);
+  }
   for (const Candidate& start : starts) {
     current = start;
     if (auto ok = step_best({current}); !ok) return ok.error();

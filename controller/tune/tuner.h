@@ -1,6 +1,7 @@
 // The search behind `ebb tune`: a multi-start coordinate descent over the queue metric's
 // target, the scale-up and scale-down windows and policies, the floor (minReplicas, also as
-// shares of the training part's mean load), the cooldown with a floor of 0 and an optional
+// shares of the training part's mean load), scheduled floors by hour of the day derived from
+// the training part's load (schedule_candidates.h), the cooldown with a floor of 0 and an optional
 // second metric (the queue's arrival rate, its target, window and forecast), then a local
 // refinement of the numbers around the best; each candidate simulated on the training part of
 // the recording (on five draws of its tasks when few may be late, by default judged by the

@@ -1,0 +1,68 @@
+// Scheduled floors for `ebb tune`, derived from the training part's load: per hour of the day
+// (and per weekday/weekend when the part spans two weeks or more), the replicas the load keeps
+// busy on a given quantile of the days, merged into a few levels a day, each written as a
+// spec.schedules window that opens a start-up ahead of its hour (so the capacity is ready when
+// the hour begins). Few levels make few scale events: a floor step is one event.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "controller/sim/pool_queue.h"
+#include "controller/tune/candidate.h"
+
+namespace ebb::tune {
+
+// Parts at least this long are split into weekdays (Monday-Friday) and weekends, UTC.
+inline constexpr double kWeeklySplitSeconds = 14 * 86400.0;
+
+// The busy replicas of each whole-enough hour (at least half of it inside the part) of the
+// part, grouped by hour of the day: values[type * 24 + hour], one value per day that hour was
+// seen; type 0 is every day (or weekdays when `weekly`), type 1 weekends.
+struct HourlyBusy {
+  bool weekly = false;
+  // Weekly: the hour of the day (UTC) the days run from, the quietest one (least busy on
+  // average, the first of equals); a day type is that of the day its hours start on. 0 else.
+  int32_t day_start = 0;
+  int32_t days = 0;  // whole days the part spans
+  std::array<std::vector<double>, 48> values;
+};
+
+// Busy replicas of an hour: the service seconds of the tasks arriving in it, over the seconds
+// of it inside the part, over a replica's concurrent slots. `origin_ms` is the Unix time of
+// second 0 of the tasks; tasks at or after `end_seconds` are not counted.
+HourlyBusy BusyByHour(const sim::PoolTasks& tasks, int64_t origin_ms, double end_seconds,
+                      int32_t concurrency);
+
+struct ScheduleShape {
+  double quantile = 0.75;  // of the days' busy replicas at each hour of the day
+  int levels = 4;          // the day (each day type) cut into at most this many floor levels
+};
+
+struct ScheduleBounds {
+  int32_t min_replicas = 1;   // windows only above this (the constant floor as given)
+  int32_t max_replicas = 1;   // and never above this
+  int32_t lead_seconds = 60;  // a window opens this early (whole minutes, rounded up)
+};
+
+// The per-hour floor is the quantile's busy replicas rounded up; the day is cut into at most
+// `levels` runs of hours, each at the lowest floor of its hours, the cut leaving the fewest
+// replica-hours below the per-hour floors (every day: the day is a circle, a run may cross
+// midnight; weekly: each day type from its quietest hour to the same hour the next day). A window
+// per run above `min_replicas`; a run of the whole day (every day) is a constant floor and gets
+// none.
+std::vector<ScheduleWindow> DeriveSchedule(const HourlyBusy& busy, const ScheduleShape& shape,
+                                           const ScheduleBounds& bounds);
+
+struct ScheduleOption {
+  std::string label;  // "p75 of the days in 4 levels a day"
+  std::vector<ScheduleWindow> windows;
+};
+
+// The shapes the search tries (quantiles 0.5, 0.75, 0.9; 3 and 6 levels a day), distinct and
+// non-empty; none when the part spans less than two days (no daily pattern to see).
+std::vector<ScheduleOption> ScheduleOptions(const HourlyBusy& busy, const ScheduleBounds& bounds);
+
+}  // namespace ebb::tune
