@@ -721,7 +721,7 @@ nlohmann::json Engine::Restore(Entry& e, nlohmann::json* stored, ReconcileResult
 
 Timestamp Engine::SpreadDue(int32_t interval_s, std::size_t count, int64_t us_each) {
   // Many Autoscalers due at once (a start with thousands: ~100 per second; gained ones, kept
-  // current by their previous owner: ~4,000 per second) are spread over at most one interval
+  // current by their previous owner: ~8,000 per second) are spread over at most one interval
   // rather than one instant; a single one starts within a millisecond.
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   const int64_t spread_ms =
