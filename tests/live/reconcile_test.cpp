@@ -189,7 +189,7 @@ TEST_CASE("a shadow Autoscaler is no reason to refuse the one that acts",
   CHECK(ConditionLine(w.Status("shadow"), "Ready") == "Ready True DryRun");
 }
 
-TEST_CASE("two Autoscalers on one target are both refused; retargeted or deleted, the rest act",
+TEST_CASE("two Autoscalers on one target are both refused and each acts again once apart",
           "[unit][reconcile]") {
   World w;
   for (const char* t : {"web", "api"}) w.kube.TargetOf("jobs", "Deployment", t).replicas = 2;
