@@ -12,12 +12,17 @@ std::string FormatMicroTime(Timestamp t) {
   return s + "000Z";
 }
 
+std::string LeaseRecord(const nlohmann::json& lease) {
+  const auto spec = lease.find("spec");
+  return spec != lease.end() && spec->is_object() ? spec->dump() : "{}";
+}
+
 std::string LeaseObservation::Observe(const nlohmann::json& lease,
                                       std::chrono::steady_clock::time_point now) {
   const nlohmann::json spec = lease.contains("spec") && lease["spec"].is_object()
                                   ? lease["spec"]
                                   : nlohmann::json::object();
-  std::string record = spec.dump();
+  std::string record = LeaseRecord(lease);
   if (record != record_) {
     record_ = std::move(record);
     changed_at_ = now;

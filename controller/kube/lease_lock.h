@@ -26,6 +26,9 @@ struct LeaseLockConfig {
 // MicroTime as the API server parses it: exactly six fraction digits.
 std::string FormatMicroTime(Timestamp t);
 
+// The part of a Lease whose change means its holder renewed it (or it changed hands): its spec.
+std::string LeaseRecord(const nlohmann::json& lease);
+
 // What we last saw of a lease and when it last changed, by our steady clock.
 class LeaseObservation {
  public:
@@ -64,9 +67,6 @@ class LeaseLock {
   // lease, so a candidate takes over without waiting out the duration).
   void Release();
   // Notes a copy read elsewhere (a list) without writing; `seen`: when its record was first seen.
-  void Observe(const nlohmann::json& lease) {
-    observed_.Observe(lease, std::chrono::steady_clock::now());
-  }
   void Observe(const nlohmann::json& lease, std::chrono::steady_clock::time_point seen) {
     observed_.Observe(lease, seen);
   }

@@ -115,24 +115,23 @@ void MaybeFail(const std::string& key) {
   }
 }
 
-// What names a scale target for the one-writer rule: "ns/Kind/name".
-std::string TargetText(const std::string& ns, const std::string& kind, const std::string& name) {
-  return ns + "/" + kind + "/" + name;
-}
-
-// The target index is by hash (every replica indexes every Autoscaler); a match is confirmed on
-// the text (SameTarget), so a collision, chosen or not, refuses nothing.
-uint64_t TargetHash(const std::string& text) {
-  return Fnv1a64(text);
-}
-
-// The target text of a packed Autoscaler object ("" when it names none).
-std::string TargetTextOf(const std::string& packed) {
-  const nlohmann::json obj = nlohmann::json::parse(Unpack(packed), nullptr, false);
-  if (!obj.is_object()) return "";
+// What names a scale target for the one-writer rule: "ns/Kind/name" of an Autoscaler's or an
+// HPA's object ("" when it names none).
+std::string TargetTextOf(const nlohmann::json& obj) {
   const auto& ref = Member(Member(obj, "spec"), "scaleTargetRef");
   if (!ref.is_object()) return "";
-  return TargetText(Str(Member(obj, "metadata"), "namespace"), Str(ref, "kind"), Str(ref, "name"));
+  return Str(Member(obj, "metadata"), "namespace") + "/" + Str(ref, "kind") + "/" +
+         Str(ref, "name");
+}
+
+// The target index is by hash (every replica indexes every Autoscaler); Conflict confirms a match
+// on the text, so a collision, chosen or not, refuses nothing.
+uint64_t TargetHash(const std::string& text) {
+  return text.empty() ? 0 : Fnv1a64(text);
+}
+
+std::string PackedTargetText(const std::string& packed) {
+  return TargetTextOf(nlohmann::json::parse(Unpack(packed), nullptr, false));
 }
 
 }  // namespace
@@ -424,12 +423,12 @@ std::string Engine::Conflict(const Entry& e) const {
   // Read from the objects only when the hash matches another's: almost never.
   std::optional<std::string> mine;
   auto same = [&](const std::string& theirs) {
-    if (!mine) mine = TargetTextOf(e.object);
+    if (!mine) mine = PackedTargetText(e.object);
     return theirs == *mine;
   };
   for (auto [t, end] = targets_.equal_range(e.target); t != end; ++t) {
     const Entry& o = *t->second;
-    if (&o == &e || o.shadow || !same(TargetTextOf(o.object))) continue;
+    if (&o == &e || o.shadow || !same(PackedTargetText(o.object))) continue;
     others += (others.empty() ? "" : ", ") + ("Autoscaler " + o.key);
   }
   if (auto h = hpa_targets_.find(e.target); h != hpa_targets_.end()) {
@@ -830,9 +829,7 @@ void Engine::OnAutoscaler(const std::string& key, const nlohmann::json* obj) {
   // Status writes come back as MODIFIED events: only spec and annotations are a change.
   // A 64-bit hash rather than the text (~0.5 KB per Autoscaler): a missed change needs a collision.
   const uint64_t fingerprint = Fnv1a64(Dump(Member(md, "annotations")), Fnv1a64(Dump(spec)));
-  uint64_t target = 0;
-  if (const auto& ref = Member(spec, "scaleTargetRef"); ref.is_object())
-    target = TargetHash(TargetText(Str(md, "namespace"), Str(ref, "kind"), Str(ref, "name")));
+  const uint64_t target = TargetHash(TargetTextOf(*obj));
   const bool is_new = it == entries_.end();
   if (is_new) {
     auto e = std::make_shared<Entry>();
@@ -883,10 +880,9 @@ void Engine::OnHpa(const std::string& key, const nlohmann::json* obj) {
     if (h != hpa_targets_.end() && h->second.erase(key) && h->second.empty()) hpa_targets_.erase(h);
     hpa_target_.erase(it);
   }
-  if (!obj || !Member(*obj, "spec").is_object()) return;
-  const auto& ref = Member(Member(*obj, "spec"), "scaleTargetRef");
-  std::string t =
-      TargetText(Str(Member(*obj, "metadata"), "namespace"), Str(ref, "kind"), Str(ref, "name"));
+  if (!obj) return;
+  std::string t = TargetTextOf(*obj);
+  if (t.empty()) return;
   hpa_targets_[TargetHash(t)].insert(key);
   hpa_target_[key] = std::move(t);
 }

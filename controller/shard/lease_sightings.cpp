@@ -4,18 +4,13 @@
 
 namespace ebb::shard {
 
-std::string LeaseRecord(const nlohmann::json& lease) {
-  const auto spec = lease.find("spec");
-  return spec != lease.end() && spec->is_object() ? spec->dump() : "{}";
-}
-
 void LeaseSightings::Saw(const std::string& name, const nlohmann::json* lease, Time at) {
   std::lock_guard lock(mu_);
   if (!lease) {
     seen_.erase(name);
     return;
   }
-  std::string record = LeaseRecord(*lease);
+  std::string record = kube::LeaseRecord(*lease);
   auto it = seen_.find(name);
   if (it != seen_.end() && it->second.record == record) return;
   seen_[name] = Sighting{std::move(record), at};
@@ -25,7 +20,7 @@ LeaseSightings::Time LeaseSightings::SeenAt(const std::string& name, const nlohm
                                             Time now) const {
   std::lock_guard lock(mu_);
   const auto it = seen_.find(name);
-  if (it == seen_.end() || it->second.record != LeaseRecord(lease)) return now;
+  if (it == seen_.end() || it->second.record != kube::LeaseRecord(lease)) return now;
   return std::min(it->second.at, now);
 }
 

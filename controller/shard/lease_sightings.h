@@ -12,6 +12,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "controller/kube/lease_lock.h"
+
 namespace ebb::shard {
 
 class LeaseSightings {
@@ -21,8 +23,8 @@ class LeaseSightings {
   // A watch event: `lease` (nullptr: deleted) arrived at `at`. A record already seen keeps the
   // time it was first seen (a re-list delivers every object again).
   void Saw(const std::string& name, const nlohmann::json* lease, Time at);
-  // When `lease`'s record (its spec) was first seen, if the watch saw it before `now`; `now`
-  // otherwise (never seen, or a newer record than the watch has delivered).
+  // When `lease`'s record (kube::LeaseRecord) was first seen, if the watch saw it before `now`;
+  // `now` otherwise (never seen, or a newer record than the watch has delivered).
   Time SeenAt(const std::string& name, const nlohmann::json& lease, Time now) const;
 
  private:
@@ -33,8 +35,5 @@ class LeaseSightings {
   mutable std::mutex mu_;
   std::map<std::string, Sighting> seen_;
 };
-
-// The part of a Lease whose change means its holder renewed (or it changed hands).
-std::string LeaseRecord(const nlohmann::json& lease);
 
 }  // namespace ebb::shard

@@ -316,14 +316,25 @@ TEST_CASE("tune: a held-out part no pool can meet moves the split earlier", "[tu
   CHECK(j["heldOut"]["ticks"].get<double>() == Approx(used * 12 * 240).margin(2));
 }
 
-TEST_CASE("tune: a short search judges every candidate on the draws asked for", "[tune]") {
-  // Two hours at 1 task/s: small enough to search under the sanitizers too.
+namespace {
+
+// Two hours at 1 task/s with a 30 s p99 objective: small enough to search under the sanitizers.
+struct TwoHours {
   TempDir dir;
-  const std::string spec =
-      dir.File("a.yaml", Spec("40", "  slo: {waitSeconds: 30, percentile: 99}\n"));
-  std::string csv = "timestamp,metric,value\n";
-  for (int m = 0; m < 120; ++m) csv += std::to_string(kT0 + m * 60) + ",backlog,60\n";
-  const std::string rec = dir.File("r.csv", csv);
+  std::string spec = dir.File("a.yaml", Spec("40", "  slo: {waitSeconds: 30, percentile: 99}\n"));
+  std::string rec = dir.File("r.csv", [] {
+    std::string csv = "timestamp,metric,value\n";
+    for (int m = 0; m < 120; ++m) csv += std::to_string(kT0 + m * 60) + ",backlog,60\n";
+    return csv;
+  }());
+};
+
+}  // namespace
+
+TEST_CASE("tune: a short search judges every candidate on the draws asked for", "[tune]") {
+  const TwoHours w;
+  const std::string& spec = w.spec;
+  const std::string& rec = w.rec;
   std::ostringstream out, err;
   const int code =
       TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json", "--search-draws",
@@ -369,13 +380,9 @@ TEST_CASE("tune: pooled draws judge their tasks together and each draw within th
 }
 
 TEST_CASE("tune: on several draws the search judges their tasks together by default", "[tune]") {
-  // Two hours at 1 task/s: small enough to search under the sanitizers too.
-  TempDir dir;
-  const std::string spec =
-      dir.File("a.yaml", Spec("40", "  slo: {waitSeconds: 30, percentile: 99}\n"));
-  std::string csv = "timestamp,metric,value\n";
-  for (int m = 0; m < 120; ++m) csv += std::to_string(kT0 + m * 60) + ",backlog,60\n";
-  const std::string rec = dir.File("r.csv", csv);
+  const TwoHours w;
+  const std::string& spec = w.spec;
+  const std::string& rec = w.rec;
   auto tune = [&](const std::vector<std::string>& more) {
     std::vector<std::string> args{"-f",        spec,
                                   "--metrics", rec,
