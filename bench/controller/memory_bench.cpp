@@ -141,6 +141,13 @@ void Step(const char* what, double& last, int n) {
   last = now;
 }
 
+// A replica's shard as the bench models it: the keys whose hash falls in the first `pct` percent.
+live::Engine::Ownership Share(int pct) {
+  return [pct](const std::string& key) {
+    return std::hash<std::string>()(key) % 100 < static_cast<std::size_t>(pct);
+  };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -157,20 +164,18 @@ int main(int argc, char** argv) {
   Clockwork mono(FromUnixMillis(1000));
   live::Engine engine(kube, sources, observer, live::ControllerOptions{}, wall, mono);
   engine.SetLeading(true);
-  if (owned_pct < 100)
-    engine.SetOwnership([owned_pct](const std::string& key) {
-      return std::hash<std::string>()(key) % 100 < static_cast<std::size_t>(owned_pct);
-    });
+  if (owned_pct < 100) engine.SetOwnership(Share(owned_pct));
   Step("start", last, n);
   for (int i = 0; i < n; ++i) {
     const nlohmann::json o = Object(i);
     engine.OnAutoscaler("bench-12345/a" + std::to_string(i), &o);
   }
   Step("watched (OnAutoscaler)", last, n);
-  auto pass = [&] {
-    wall.Advance(Seconds(15));
-    mono.Advance(Seconds(15));
-    // RunDue takes at most one batch per call: until nothing is due.
+  // Both clocks `seconds` on, then every Autoscaler due by then (RunDue takes at most one batch
+  // per call).
+  auto pass = [&](int seconds = 15) {
+    wall.Advance(Seconds(seconds));
+    mono.Advance(Seconds(seconds));
     while (engine.queue().NextDue() && *engine.queue().NextDue() <= mono.Now())
       engine.RunDue(mono.Now());
   };
@@ -221,30 +226,22 @@ int main(int argc, char** argv) {
     // A peer dies and this replica gains its share: those Autoscalers arrive carrying the status
     // the peer wrote (watch events), then SetOwnership hands them over and every gained one is
     // restored, polled and reconciled once (SpreadDue puts them within a few seconds).
-    auto share = [](int pct) {
-      return [pct](const std::string& key) {
-        return std::hash<std::string>()(key) % 100 < static_cast<std::size_t>(pct);
-      };
-    };
     const int widened = std::min(100, owned_pct * 2);
     int gained = 0;
     for (int i = 0; i < n; ++i) {
       const std::string key = "bench-12345/a" + std::to_string(i);
-      if (share(owned_pct)(key)) continue;
+      if (Share(owned_pct)(key)) continue;
       nlohmann::json o = Object(i);
       o["status"] = status_template;
       o["status"]["reference"] = "WorkerPool/p" + std::to_string(i);
       engine.OnAutoscaler(key, &o);
-      gained += share(widened)(key) ? 1 : 0;
+      gained += Share(widened)(key) ? 1 : 0;
     }
     kube.patched.clear();
     const auto cpu0 = std::clock();
     const auto tg = std::chrono::steady_clock::now();
-    engine.SetOwnership(share(widened));
-    wall.Advance(Seconds(5));
-    mono.Advance(Seconds(5));
-    while (engine.queue().NextDue() && *engine.queue().NextDue() <= mono.Now())
-      engine.RunDue(mono.Now());
+    engine.SetOwnership(Share(widened));
+    pass(5);
     const double gain_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - tg).count();
     const double gain_cpu_ms = 1000.0 * static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
