@@ -258,6 +258,23 @@ void FillDips(const IdealInput& in, std::vector<int32_t>& plan) {
   plan.swap(filled);
 }
 
+// The replicas the run starts with, paid for before it (no start-up charged for them).
+int32_t StartingReplicas(const IdealInput& in) {
+  const int32_t lo = std::max(0, in.min_replicas);
+  if (in.initial_replicas < 0) return lo;
+  return std::clamp(in.initial_replicas, lo, std::max(lo, in.max_replicas));
+}
+
+// The most replicas each block may have before any cap of the plan: maxReplicas, except that a
+// cold start has only its initial replicas until a replica started at the run's start is ready.
+std::vector<int32_t> OpenCaps(const IdealInput& in, const Blocks& blocks, int32_t top) {
+  std::vector<int32_t> caps(blocks.count, top);
+  if (in.initial_replicas < 0) return caps;
+  const int32_t ready = std::min(top, StartingReplicas(in));
+  for (size_t k = 0; k < blocks.count && blocks.start(k) < in.startup_seconds; ++k) caps[k] = ready;
+  return caps;
+}
+
 // The schedule as run through the pool model itself: cost, start-ups, waits, judged exactly as
 // a policy's run is.
 IdealResult Replay(const IdealInput& in, const Blocks& blocks, std::vector<int32_t> plan) {
@@ -268,7 +285,7 @@ IdealResult Replay(const IdealInput& in, const Blocks& blocks, std::vector<int32
   Histogram waits;
   q.set_sink(&waits);
   size_t first = 0;
-  int32_t prev = std::max(0, in.min_replicas);
+  int32_t prev = StartingReplicas(in);
   double replica_seconds = 0;
   double startup_seconds = 0;
   for (size_t k = 0; k < plan.size(); ++k) {
@@ -344,8 +361,7 @@ IdealResult ComputeIdeal(const IdealInput& in) {
   // First the plan that makes no task late that maxReplicas could serve in time.
   int32_t passes = 1;
   int64_t strict_late = 0;
-  const std::vector<int32_t> strict =
-      planner.Plan(std::vector<int32_t>(blocks.count, top), strict_late);
+  const std::vector<int32_t> strict = planner.Plan(OpenCaps(in, blocks, top), strict_late);
   std::vector<int32_t> best = strict;
   int64_t best_late = strict_late;
 
@@ -415,6 +431,7 @@ std::optional<IdealInput> IdealInputForRun(const SimulationInput& input, const R
     in.startup_seconds = static_cast<double>(input.startup_delay.count()) / 1000.0;
     in.min_replicas = input.spec.min_replicas;
     in.max_replicas = input.spec.max_replicas;
+    in.initial_replicas = input.initial_replicas;
     in.concurrency = m.concurrency;
     in.service = EffectiveServiceTime(m);
     in.seed = input.seed + i;  // the stream the run's pool used (Workload)

@@ -1,7 +1,9 @@
 // The ideal a policy is measured against: a clairvoyant schedule that knows every arrival and
 // service time in advance (the same tasks the policy's run saw: same recording, seed and pool
 // model), holds an integer replica count per polling interval within [minReplicas, maxReplicas],
-// starts replicas a start-up delay early and pays for that start-up, and meets the SLO.
+// starts replicas a start-up delay early and pays for that start-up, and meets the SLO. It
+// starts where the policy's run starts: its initial replicas ready, any more serving only a
+// start-up delay after the run's start (a policy cannot have them sooner either).
 //
 // Built from the tasks known ahead (the pool draws them independently of its slots), in two
 // steps, each a latest-start plan: block by block the fewest replicas for which no more tasks
@@ -51,6 +53,9 @@ struct IdealInput {
   double startup_seconds = 30;
   int32_t min_replicas = 1;
   int32_t max_replicas = 1;
+  // Replicas ready at the start (clamped to the bounds); more serve only from the first block
+  // a start-up delay in. Below zero: as many as the plan wants, ready at once (no cold start).
+  int32_t initial_replicas = -1;
   int32_t concurrency = 1;
   ServiceTime service;
   uint64_t seed = 1;

@@ -323,6 +323,9 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   if (auto s = input_of(recording.first_ms(), ctx.train_to_ms, train_in); !s) return s.error();
   if (has_holdout) {
     if (auto s = input_of(ctx.train_to_ms, whole_to, holdout_in); !s) return s.error();
+    // The policy's held-out run starts warm, where its training run left the pool (below), which
+    // is not known before the search: that ideal starts with what it plans, ready.
+    if (holdout_in) holdout_in->initial_replicas = -1;
     if (auto s = input_of(recording.first_ms(), whole_to, whole_in); !s) return s.error();
   }
   std::vector<sim::IdealInput> to_plan;

@@ -187,6 +187,38 @@ TEST_CASE("ideal: start-ups are paid", "[sim][ideal]") {
   CHECK(b.startup_replica_hours > a.startup_replica_hours);
 }
 
+TEST_CASE("ideal: it starts where the policy's run starts", "[sim][ideal]") {
+  IdealInput in = Base();
+  in.arrivals = {{0, 3600, 2}};  // about 2 busy replicas from the first second
+  in.end_seconds = 3600;
+  const IdealResult warm = ComputeIdeal(in);  // no cold start: ready at once
+  REQUIRE(warm.replicas.size() > 4);
+  CHECK(warm.replicas[0] >= 2);
+
+  // One replica ready: the others serve only from the first block a start-up (45 s) in, and
+  // the queue that forms meanwhile is worked off after.
+  IdealInput cold = in;
+  cold.initial_replicas = 1;
+  const IdealResult c = ComputeIdeal(cold);
+  for (size_t k = 0; k < 3; ++k) CHECK(c.replicas[k] == 1);
+  CHECK(c.replicas[3] > warm.replicas[3]);
+  CHECK(c.wait_quantile > warm.wait_quantile);
+
+  // Replicas already running are not started again: no start-up is paid going down from them.
+  IdealInput ready = in;
+  ready.initial_replicas = 8;
+  const IdealResult r = ComputeIdeal(ready);
+  CHECK(r.replicas[0] <= 8);
+  CHECK(r.startup_replica_hours < warm.startup_replica_hours);
+  // Above maxReplicas, the run starts at maxReplicas.
+  IdealInput over = in;
+  over.initial_replicas = 500;
+  over.max_replicas = 4;
+  const IdealResult o = ComputeIdeal(over);
+  CHECK(o.startup_replica_hours < warm.startup_replica_hours);
+  CHECK(*std::max_element(o.replicas.begin(), o.replicas.end()) <= 4);
+}
+
 TEST_CASE("ideal: a tighter SLO costs more, an unreachable one is reported", "[sim][ideal]") {
   IdealInput in = Base();
   // An hour at 8 tasks/s, an hour at 2 tasks/s.
