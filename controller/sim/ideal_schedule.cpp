@@ -407,6 +407,37 @@ IdealResult ComputeIdeal(const IdealInput& in) {
   return out;
 }
 
+IdealResult HoldIdeal(const IdealInput& in, const IdealResult& ideal, double max_events_per_hour) {
+  const Blocks blocks = BlocksOf(in);
+  const std::vector<int32_t>& plan = ideal.replicas;
+  if (plan.size() != blocks.count || plan.empty()) return ideal;
+  const int32_t lo = std::max(0, in.min_replicas);
+  const std::vector<int32_t> open = OpenCaps(in, blocks, std::max(lo, in.max_replicas));
+  const double hours = std::max(0.0, in.end_seconds) / 3600.0;
+  const double allowed = std::max(0.0, max_events_per_hour) * hours + 1e-9;
+  std::vector<int32_t> held(plan.size());
+  for (size_t hold = 1;; ++hold) {
+    int64_t events = 0;
+    for (size_t a = 0; a < plan.size(); a += hold) {
+      const size_t b = std::min(plan.size(), a + hold);
+      const int32_t most = *std::max_element(plan.begin() + static_cast<std::ptrdiff_t>(a),
+                                             plan.begin() + static_cast<std::ptrdiff_t>(b));
+      // A cold start's blocks keep their cap: the plan is within it, the hold need not be.
+      for (size_t k = a; k < b; ++k) {
+        held[k] = std::min(most, open[k]);
+        if (k > 0 && held[k] != held[k - 1]) ++events;
+      }
+    }
+    if (static_cast<double>(events) <= allowed || hold >= plan.size()) {
+      IdealResult out = Replay(in, blocks, std::move(held));
+      out.metric = ideal.metric;
+      out.attempts = ideal.attempts;
+      out.hold_seconds = static_cast<double>(hold) * in.block_seconds;
+      return out;
+    }
+  }
+}
+
 PoolTasks DrawTasks(const IdealInput& in) {
   PoolTasks t;
   Generate(in, BlocksOf(in), t.arrival, t.service);

@@ -327,6 +327,12 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
       return kExitOutput;
     }
   }
+  // The ideal held to the tuned policy's scale events per hour: how much of the distance from
+  // the ideal is the price of scaling as seldom as the tuned policy does.
+  std::optional<sim::IdealResult> held;
+  if (r.ideal && r.ideal_input && !rows.empty()) {
+    held = sim::HoldIdeal(*r.ideal_input, *r.ideal, sim::ScaleEventsPerHour(rows[0].summary));
+  }
   const auto& slo = *loaded->sim.slo;
   if (o.json) {
     nlohmann::json j;
@@ -352,6 +358,17 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
       j["heldOutInitialReplicas"] = r.holdout_initial_replicas;
     }
     j["comparison"] = ComparisonToJson(rows);
+    if (held) {
+      const double hours = rows[0].summary.duration_seconds / 3600.0;
+      j["idealAtTunedEvents"] = {
+          {"replicaHours", held->replica_hours},
+          {"scaleEventsPerHour", hours > 0 ? held->scale_events / hours : 0.0},
+          {"holdSeconds", held->hold_seconds},
+          {"waitSeconds", held->wait_quantile},
+          {"met", held->met},
+          {"tunedOverIt",
+           held->replica_hours > 0 ? rows[0].summary.replica_hours / held->replica_hours : 0.0}};
+    }
     nlohmann::json front = nlohmann::json::array();
     for (const auto& e : r.front) {
       front.push_back({{"replicaHours", e.replica_hours},
@@ -427,6 +444,17 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
           << r.holdout_initial_replicas << " replicas, where the training part left them)\n";
     }
     out << "\nOn the whole recording:\n" << FormatComparison(rows);
+    if (held && held->replica_hours > 0) {
+      const double hours = rows[0].summary.duration_seconds / 3600.0;
+      out << "ideal held to the tuned policy's "
+          << sim::FormatFixed(sim::ScaleEventsPerHour(rows[0].summary), 1)
+          << " events/h (its count changing at most once every "
+          << sim::FormatFixed(held->hold_seconds, 0)
+          << " s): " << sim::FormatFixed(held->replica_hours, 1) << " replica-h, "
+          << sim::FormatFixed(hours > 0 ? held->scale_events / hours : 0.0, 1) << " events/h, SLO "
+          << (held->met ? "met" : "MISSED") << "; the tuned policy is "
+          << sim::FormatFixed(rows[0].summary.replica_hours / held->replica_hours, 2) << "x it\n";
+    }
     out << "\nCost-vs-latency front (training part; " << Percentile(loaded->sim) << " wait):\n";
     for (const auto& e : r.front) {
       out << "  " << sim::FormatFixed(e.replica_hours, 1) << " replica-h  "

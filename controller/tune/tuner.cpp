@@ -671,6 +671,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
     out.train = std::move(*s);
   }
   out.ideal = out.train.ideal;  // the whole recording when nothing is held out
+  out.ideal_input = has_holdout ? whole_in : train_in;
   if (has_holdout) {
     BufferedRecording::Source src(recording, ctx.train_to_ms, whole_to);
     RunOptions o;

@@ -100,6 +100,7 @@ struct TuneResult {
   // The ideal schedule of the whole recording within the bounds as given (train and holdout
   // carry their parts' ideals, within the same bounds).
   std::optional<sim::IdealResult> ideal;
+  std::optional<sim::IdealInput> ideal_input;  // what that ideal was planned from
   // Candidates run on the other draws (0: none), and the best's worst wait over its own draw
   // and the others (-1: none passed, or none checked; then the best is the search's pick).
   int redraw_checked = 0;

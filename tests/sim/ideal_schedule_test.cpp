@@ -219,6 +219,37 @@ TEST_CASE("ideal: it starts where the policy's run starts", "[sim][ideal]") {
   CHECK(*std::max_element(o.replicas.begin(), o.replicas.end()) <= 4);
 }
 
+TEST_CASE("ideal: held to an event rate, it changes its count less often and costs more",
+          "[sim][ideal]") {
+  IdealInput in = Base();
+  // Two minutes busy, two minutes quiet, for two hours: the ideal follows every swing.
+  for (double t = 0; t < 7200; t += 240) in.arrivals.push_back({t, t + 120, 6});
+  in.end_seconds = 7200;
+  const IdealResult ideal = ComputeIdeal(in);
+  REQUIRE(ideal.met);
+  REQUIRE(ideal.scale_events > 40);
+
+  struct Row {
+    double events_per_hour;
+  };
+  for (const Row& row : {Row{10}, Row{4}, Row{1}, Row{0}}) {
+    CAPTURE(row.events_per_hour);
+    const IdealResult held = HoldIdeal(in, ideal, row.events_per_hour);
+    CHECK(held.scale_events <= row.events_per_hour * 2 + 1e-9);
+    CHECK(held.replica_hours > ideal.replica_hours);
+    CHECK(held.met);
+    CHECK(held.wait_quantile <= ideal.wait_quantile);
+    CHECK(held.hold_seconds > in.block_seconds);
+    REQUIRE(held.replicas.size() == ideal.replicas.size());
+    for (size_t k = 0; k < held.replicas.size(); ++k) CHECK(held.replicas[k] >= ideal.replicas[k]);
+  }
+  // A rate the ideal keeps anyway: the ideal itself.
+  const IdealResult same = HoldIdeal(in, ideal, 1000);
+  CHECK(same.replicas == ideal.replicas);
+  CHECK(same.replica_hours == Approx(ideal.replica_hours));
+  CHECK(same.hold_seconds == in.block_seconds);
+}
+
 TEST_CASE("ideal: a tighter SLO costs more, an unreachable one is reported", "[sim][ideal]") {
   IdealInput in = Base();
   // An hour at 8 tasks/s, an hour at 2 tasks/s.

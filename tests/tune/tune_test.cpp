@@ -146,6 +146,15 @@ TEST_CASE("tune: finds a policy meeting the SLO the given one misses, checks it 
             0.98 * cmp[1]["ideal"]["replicaHours"].get<double>());
     }
   }
+  // The ideal held to the tuned policy's event rate: within it, dearer than the ideal, met.
+  REQUIRE(j.contains("idealAtTunedEvents"));
+  const auto& held = j["idealAtTunedEvents"];
+  CHECK(held["scaleEventsPerHour"].get<double>() <=
+        cmp[0]["scaleEventsPerHour"].get<double>() + 1e-9);
+  CHECK(held["replicaHours"].get<double>() >= cmp[1]["ideal"]["replicaHours"].get<double>());
+  CHECK(held["met"].get<bool>());
+  CHECK(held["tunedOverIt"].get<double>() ==
+        Approx(cmp[0]["replicaHours"].get<double>() / held["replicaHours"].get<double>()));
   // The front runs from cheap and slow to dear and fast.
   const auto& front = j["front"];
   REQUIRE(front.size() >= 2);
