@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <limits>
 #include <map>
+#include <random>
 
 namespace ebb::tune {
 namespace {
@@ -126,18 +127,21 @@ ScheduleWindow Window(const std::string& kind, int hour, int length, int32_t lev
 }  // namespace
 
 HourlyBusy BusyByHour(const sim::PoolTasks& tasks, int64_t origin_ms, double end_seconds,
-                      int32_t concurrency) {
+                      int32_t concurrency, double from_seconds) {
   HourlyBusy out;
-  if (end_seconds <= 0) return out;
+  from_seconds = std::max(0.0, from_seconds);
+  if (end_seconds <= from_seconds) return out;
   const auto end_ms = origin_ms + static_cast<int64_t>(std::llround(end_seconds * 1000.0));
   out.weekly = end_seconds >= kWeeklySplitSeconds;
-  out.days = static_cast<int32_t>(end_seconds / 86400.0);
+  out.days = static_cast<int32_t>((end_seconds - from_seconds) / 86400.0);
+  origin_ms += static_cast<int64_t>(std::llround(from_seconds * 1000.0));
   const int64_t first_hour = FloorDiv(origin_ms, kHourMs);
   const int64_t last_hour = FloorDiv(end_ms - 1, kHourMs);
   std::vector<double> work(static_cast<size_t>(last_hour - first_hour + 1), 0.0);
   for (size_t i = 0; i < tasks.arrival.size() && i < tasks.service.size(); ++i) {
-    if (tasks.arrival[i] < 0 || tasks.arrival[i] >= end_seconds) continue;
-    const int64_t at = origin_ms + static_cast<int64_t>(std::floor(tasks.arrival[i] * 1000.0));
+    if (tasks.arrival[i] < from_seconds || tasks.arrival[i] >= end_seconds) continue;
+    const int64_t at =
+        origin_ms + static_cast<int64_t>(std::floor((tasks.arrival[i] - from_seconds) * 1000.0));
     const int64_t h = FloorDiv(at, kHourMs) - first_hour;
     if (h >= 0 && h < static_cast<int64_t>(work.size()))
       work[static_cast<size_t>(h)] += tasks.service[i];
@@ -168,6 +172,65 @@ HourlyBusy BusyByHour(const sim::PoolTasks& tasks, int64_t origin_ms, double end
     out.values[static_cast<size_t>(type * 24 + hour)].push_back(busy);
   }
   return out;
+}
+
+HourlyBusy Scaled(HourlyBusy busy, double factor) {
+  for (auto& v : busy.values) {
+    for (double& x : v) x *= factor;
+  }
+  busy.scale *= factor;
+  return busy;
+}
+
+double WeeklyGrowth(const sim::PoolTasks& tasks, double end_seconds) {
+  constexpr double kWeek = 7 * 86400.0;
+  if (end_seconds < 2 * kWeek) return 1;
+  double last = 0;
+  double before = 0;
+  for (size_t i = 0; i < tasks.arrival.size() && i < tasks.service.size(); ++i) {
+    const double t = tasks.arrival[i];
+    if (t >= end_seconds - kWeek && t < end_seconds) {
+      last += tasks.service[i];
+    } else if (t >= end_seconds - 2 * kWeek && t < end_seconds - kWeek) {
+      before += tasks.service[i];
+    }
+  }
+  if (before <= 0) return 1;
+  return std::clamp(last / before, 1.0, kMaxWeeklyGrowth);
+}
+
+sim::PoolTasks GrownTasks(const sim::PoolTasks& tasks, double from_seconds, double end_seconds,
+                          double growth, uint64_t seed) {
+  std::vector<size_t> in;
+  for (size_t i = 0; i < tasks.arrival.size() && i < tasks.service.size(); ++i) {
+    if (tasks.arrival[i] >= from_seconds && tasks.arrival[i] < end_seconds) in.push_back(i);
+  }
+  std::vector<std::pair<double, double>> out;
+  out.reserve(in.size());
+  for (size_t i : in) out.emplace_back(tasks.arrival[i] - from_seconds, tasks.service[i]);
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double copy = std::clamp(growth - 1.0, 0.0, 1.0);
+  if (copy > 0 && !in.empty()) {
+    std::uniform_int_distribution<size_t> pick(0, in.size() - 1);
+    const double span = end_seconds - from_seconds;
+    for (size_t i : in) {
+      if (unit(rng) >= copy) continue;
+      const double at =
+          std::min(tasks.arrival[i] - from_seconds + 60.0 * unit(rng), std::nextafter(span, 0.0));
+      out.emplace_back(at, tasks.service[in[pick(rng)]]);
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  sim::PoolTasks t;
+  t.arrival.reserve(out.size());
+  t.service.reserve(out.size());
+  for (const auto& [a, sv] : out) {
+    t.arrival.push_back(a);
+    t.service.push_back(sv);
+  }
+  return t;
 }
 
 std::vector<ScheduleWindow> DeriveSchedule(const HourlyBusy& busy, const ScheduleShape& shape,
@@ -220,25 +283,41 @@ std::vector<ScheduleWindow> DeriveSchedule(const HourlyBusy& busy, const Schedul
   return out;
 }
 
-std::vector<ScheduleOption> ScheduleOptions(const HourlyBusy& busy, const ScheduleBounds& bounds) {
+std::vector<ScheduleOption> ScheduleOptions(const HourlyBusy& busy, const ScheduleBounds& bounds,
+                                            const HourlyBusy* recent) {
   std::vector<ScheduleOption> out;
   if (busy.days < 2) return out;
   std::map<std::string, bool> seen;
-  for (double q : {0.5, 0.75, 0.9}) {
-    for (int levels : {3, 6}) {
-      ScheduleOption o;
-      char label[64];
-      std::snprintf(label, sizeof label, "p%.0f of the days in %d levels a day", q * 100, levels);
-      o.label = label;
-      o.windows = DeriveSchedule(busy, {q, levels}, bounds);
-      if (o.windows.empty()) continue;
-      std::string key;
-      for (const auto& w : o.windows) {
-        key += w.start + "/" + std::to_string(w.duration_seconds) + "/" +
-               std::to_string(w.min_replicas) + ";";
+  auto offer = [&](const HourlyBusy& from, const std::string& of) {
+    for (double q : {0.5, 0.75, 0.9}) {
+      for (int levels : {3, 6}) {
+        ScheduleOption o;
+        char label[96];
+        std::snprintf(label, sizeof label, "p%.0f of %s in %d levels a day", q * 100, of.c_str(),
+                      levels);
+        o.label = label;
+        o.windows = DeriveSchedule(from, {q, levels}, bounds);
+        if (o.windows.empty()) continue;
+        std::string key;
+        for (const auto& w : o.windows) {
+          key += w.start + "/" + std::to_string(w.duration_seconds) + "/" +
+                 std::to_string(w.min_replicas) + ";";
+        }
+        if (!seen.emplace(key, true).second) continue;
+        out.push_back(std::move(o));
       }
-      if (!seen.emplace(key, true).second) continue;
-      out.push_back(std::move(o));
+    }
+  };
+  offer(busy, "the days");
+  if (recent != nullptr && recent->days >= 2) {
+    const std::string last = "the last " + std::to_string(recent->days) + " days";
+    if (recent->scale != 1) {
+      offer(Scaled(*recent, 1 / recent->scale), last);
+      char grown[32];
+      std::snprintf(grown, sizeof grown, " x%.2f", recent->scale);
+      offer(*recent, last + grown);
+    } else {
+      offer(*recent, last);
     }
   }
   return out;

@@ -28,13 +28,37 @@ struct HourlyBusy {
   int32_t day_start = 0;
   int32_t days = 0;  // whole days the part spans
   std::array<std::vector<double>, 48> values;
+  // The values multiplied by this (Scaled), 1: as counted.
+  double scale = 1;
 };
+
+// `busy` with every value multiplied by `factor` (a trend applied to the counted load).
+HourlyBusy Scaled(HourlyBusy busy, double factor);
 
 // Busy replicas of an hour: the service seconds of the tasks arriving in it, over the seconds
 // of it inside the part, over a replica's concurrent slots. `origin_ms` is the Unix time of
-// second 0 of the tasks; tasks at or after `end_seconds` are not counted.
+// second 0 of the tasks; tasks before `from_seconds` or at or after `end_seconds` are not
+// counted. Weekly (weekdays and weekends apart) when [0, end_seconds) spans two weeks or more,
+// even when [from_seconds, end_seconds) is shorter: the last week of a long part keeps the
+// weekly pattern the whole part showed.
 HourlyBusy BusyByHour(const sim::PoolTasks& tasks, int64_t origin_ms, double end_seconds,
-                      int32_t concurrency);
+                      int32_t concurrency, double from_seconds = 0);
+
+// The load's growth from one week to the next: the service seconds of the tasks arriving in the
+// last 7 days before `end_seconds` over those of the 7 days before them (a week against a week,
+// so the weekly pattern cancels), clamped to [1, kMaxWeeklyGrowth]; 1 when [0, end_seconds)
+// spans less than two weeks or the earlier week had no work. A shrinking load counts as flat:
+// floors are not lowered on a guess.
+inline constexpr double kMaxWeeklyGrowth = 2.0;
+double WeeklyGrowth(const sim::PoolTasks& tasks, double end_seconds);
+
+// The tasks arriving in [from_seconds, end_seconds), their times from `from_seconds`, and about
+// (growth - 1) x as many more: each task is copied with that probability (seeded), the copy
+// arriving up to a minute later with the service of a task picked at random from the window (so
+// the service times keep their distribution); sorted by arrival. A load grown as the trend
+// says it will, for checking a policy against the next week rather than the last.
+sim::PoolTasks GrownTasks(const sim::PoolTasks& tasks, double from_seconds, double end_seconds,
+                          double growth, uint64_t seed);
 
 struct ScheduleShape {
   double quantile = 0.75;  // of the days' busy replicas at each hour of the day
@@ -62,7 +86,13 @@ struct ScheduleOption {
 };
 
 // The shapes the search tries (quantiles 0.5, 0.75, 0.9; 3 and 6 levels a day), distinct and
-// non-empty; none when the part spans less than two days (no daily pattern to see).
-std::vector<ScheduleOption> ScheduleOptions(const HourlyBusy& busy, const ScheduleBounds& bounds);
+// non-empty; none when the part spans less than two days (no daily pattern to see). With
+// `recent` (the busy replicas of the part's last days, BusyByHour's `from_seconds`), the same
+// shapes of those days too, after the others ("p75 of the last 7 days in 6 levels a day"),
+// when it spans two days or more, and when `recent` was Scaled by a growth, those shapes grown
+// ("p75 of the last 7 days x1.40 in 6 levels a day"); a shape already offered is not offered
+// twice.
+std::vector<ScheduleOption> ScheduleOptions(const HourlyBusy& busy, const ScheduleBounds& bounds,
+                                            const HourlyBusy* recent = nullptr);
 
 }  // namespace ebb::tune

@@ -39,7 +39,33 @@ struct Context {
   std::string queue_name;
   std::vector<std::shared_ptr<const sim::PoolTasks>> draws;
   DrawRule rule = DrawRule::kPooled;
+  // The recent days' check (TuneOptions::recent_days): where they begin (Unix ms; 0: no check)
+  // and, per draw, the tasks arriving in them.
+  int64_t recent_from_ms = 0;
+  std::vector<int64_t> recent_tasks;
+  // When the load grows (WeeklyGrowth > 1, TuneOptions::grow_recent): the recent days of each
+  // draw grown by that factor (GrownTasks, their times from recent_from_ms, which is then a
+  // sample's time), run on their own; the check is on these instead of the recent days as drawn.
+  double growth = 1;
+  std::vector<std::shared_ptr<const sim::PoolTasks>> grown;
 };
+
+// The tasks of each draw arriving at or after `from_ms` (second 0 of a draw is `first_ms`).
+std::vector<int64_t> RecentTasks(const std::vector<std::shared_ptr<const sim::PoolTasks>>& draws,
+                                 int64_t first_ms, int64_t from_ms) {
+  std::vector<int64_t> out;
+  const double from = static_cast<double>(from_ms - first_ms) / 1000.0;
+  for (const auto& d : draws) {
+    out.push_back(static_cast<int64_t>(
+        std::count_if(d->arrival.begin(), d->arrival.end(), [&](double t) { return t >= from; })));
+  }
+  return out;
+}
+
+int64_t LateAllowed(double percentile, int64_t tasks) {
+  return static_cast<int64_t>(
+      std::floor((1 - percentile / 100.0) * static_cast<double>(tasks) + 1e-9));
+}
 
 // The wait a candidate must keep on the training part.
 double WaitLimit(const Context& ctx) {
@@ -48,7 +74,7 @@ double WaitLimit(const Context& ctx) {
 
 bool Feasible(const Evaluated& e, const Context& ctx) {
   return WaitsPass(e, ctx.cfg.slo->wait_seconds, ctx.margin, ctx.rule) &&
-         e.events_per_hour <= ctx.bound;
+         RecentPass(e, ctx.cfg.slo->percentile) && e.events_per_hour <= ctx.bound;
 }
 
 double Score(const Evaluated& e, const Context& ctx) {
@@ -59,6 +85,11 @@ double Score(const Evaluated& e, const Context& ctx) {
   if (ctx.rule == DrawRule::kPooled) {
     miss += std::max(0.0, e.worst_wait / ctx.cfg.slo->wait_seconds - 1.0);
   }
+  if (e.recent_tasks > 0) {
+    const auto allowed = static_cast<double>(
+        std::max<int64_t>(1, LateAllowed(ctx.cfg.slo->percentile, e.recent_tasks)));
+    miss += std::max(0.0, static_cast<double>(e.recent_late) / allowed - 1.0);
+  }
   return kInfeasible * (1.0 + std::min(miss, 1e3)) + e.replica_hours;
 }
 
@@ -67,11 +98,19 @@ double Score(const Evaluated& e, const Context& ctx) {
 // more scale events than the bound allows over the whole part), or it already costs more than
 // `max_hours`. Exact, not a guess: each of these only grows as the run goes on. The percentile
 // is over `tasks` (every draw's, when the draws are judged together), of which `late_before`
-// waited past the limit in the draws run before this one.
+// waited past the limit in the draws run before this one. It also counts the late tasks of the
+// recent days (from the first tick at or past their start), and stops once more of them were
+// late than `max_recent_late` (exact too); `can_stop` false: it only counts.
 class StopWhenHopeless final : public sim::TickObserver {
  public:
-  StopWhenHopeless(const Context& ctx, double max_hours, int64_t tasks, int64_t late_before)
+  StopWhenHopeless(const Context& ctx, double max_hours, int64_t tasks, int64_t late_before,
+                   bool can_stop, int64_t recent_from_ms, int64_t max_recent_late,
+                   bool recent_only = false)
       : queue_(ctx.queue_index),
+        can_stop_(can_stop),
+        recent_only_(recent_only),
+        recent_from_ms_(recent_from_ms),
+        max_recent_late_(max_recent_late),
         max_replica_seconds_(max_hours * 3600.0 * (1 + 1e-9)),
         // The summary's percentile is the nearest rank of a histogram whose buckets read up to
         // 0.5 % off: counted from 1 % past the limit, with one task to spare.
@@ -93,13 +132,28 @@ class StopWhenHopeless final : public sim::TickObserver {
     if (tick.patched && tick.replicas_after != tick.replicas_before) ++events_;
     const sim::PoolQueue* pool = tick.workload ? tick.workload->pool(queue_) : nullptr;
     late_ = pool != nullptr ? pool->exceeded() : 0;
-    stop_ = replica_seconds_ > max_replica_seconds_ || late_ > max_late_ || events_ > max_events_;
+    if (recent_from_ms_ > 0 && !in_recent_ &&
+        std::chrono::duration_cast<std::chrono::milliseconds>(tick.at.time_since_epoch()).count() >=
+            recent_from_ms_) {
+      in_recent_ = true;
+      late_before_recent_ = late_;
+    }
+    const bool whole = !recent_only_ && (replica_seconds_ > max_replica_seconds_ ||
+                                         late_ > max_late_ || events_ > max_events_);
+    stop_ = can_stop_ && (whole || recent_late() > max_recent_late_);
   }
   bool Stop() const override { return stop_; }
   int64_t late() const { return late_; }
+  int64_t recent_late() const { return in_recent_ ? late_ - late_before_recent_ : 0; }
 
  private:
   size_t queue_;
+  bool can_stop_;
+  bool recent_only_;  // only the recent days' late tasks stop it (a grown days' run)
+  int64_t recent_from_ms_;
+  int64_t max_recent_late_;
+  bool in_recent_ = false;
+  int64_t late_before_recent_ = 0;
   double max_replica_seconds_;
   int64_t max_late_;
   int64_t max_events_;
@@ -126,9 +180,27 @@ Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c, double bar) {
   const bool pooled = ctx.rule == DrawRule::kPooled;
   int64_t all_tasks = 0;  // every draw's tasks, for the pooled percentile's budget
   for (const auto& d : ctx.draws) all_tasks += static_cast<int64_t>(d->arrival.size());
+  // The recent days' check: counted within each draw's run, or on the grown days' own runs.
+  const bool grown = !ctx.grown.empty();
+  const bool recent = ctx.recent_from_ms > 0 && !ctx.draws.empty() &&
+                      ctx.recent_tasks.size() == (grown ? ctx.grown.size() : ctx.draws.size());
+  int64_t recent_tasks = 0;
+  if (recent) {
+    for (int64_t t : ctx.recent_tasks) recent_tasks += t;
+  }
+  const int64_t recent_allowed = LateAllowed(ctx.cfg.slo->percentile, recent_tasks);
+  const int64_t count_from_ms = recent && !grown ? ctx.recent_from_ms : 0;
   Evaluated e;
   e.candidate = c;
   e.slo_met = true;
+  e.recent_tasks = recent_tasks;
+  auto stopped = [&] {
+    e = Evaluated{};
+    e.candidate = c;
+    e.complete = false;
+    e.floor = bar;
+    return e;
+  };
   double hours = 0;
   int64_t late = 0;  // the draws so far: tasks that waited past the limit
   sim::Histogram all_waits;
@@ -141,28 +213,39 @@ Result<Evaluated> Evaluate(const Context& ctx, const Candidate& c, double bar) {
     }
     BufferedRecording::Source src(ctx.rec, ctx.rec.first_ms(), ctx.train_to_ms);
     StopWhenHopeless stop(ctx, may_stop ? bar * static_cast<double>(n) - hours : bar,
-                          pooled && !ctx.draws.empty() ? all_tasks : tasks, pooled ? late : 0);
+                          pooled && !ctx.draws.empty() ? all_tasks : tasks, pooled ? late : 0,
+                          may_stop, count_from_ms, recent_allowed - e.recent_late);
     RunOptions o;
-    if (may_stop) {
+    if (may_stop || count_from_ms > 0) {
       o.observer = &stop;
       o.count_waits_over_seconds = WaitLimit(ctx) * 1.01;
     }
     o.waits = &waits;
     auto s = RunPolicy(doc, cfg, src, o);
     if (!s) return s.error();
-    if (stop.Stop()) {
-      e = Evaluated{};
-      e.candidate = c;
-      e.complete = false;
-      e.floor = bar;
-      return e;
-    }
+    if (stop.Stop()) return stopped();
     hours += s->replica_hours;
     late += stop.late();
+    e.recent_late += stop.recent_late();
     all_waits.Merge(waits);
     e.worst_wait = std::max(e.worst_wait, s->slo_wait);
     e.slo_met = e.slo_met && s->slo_met;
     e.events_per_hour = std::max(e.events_per_hour, sim::ScaleEventsPerHour(*s));
+  }
+  // The grown recent days, each run from its start (cold, at initialReplicas, as the policy's
+  // floors and windows have it): only their late tasks count, nothing else of these runs.
+  for (size_t d = 0; recent && grown && d < ctx.grown.size(); ++d) {
+    cfg.models[ctx.queue_name].drawn = ctx.grown[d];
+    BufferedRecording::Source src(ctx.rec, ctx.recent_from_ms, ctx.train_to_ms);
+    StopWhenHopeless stop(ctx, kNoBar, all_tasks, 0, may_stop, ctx.recent_from_ms,
+                          recent_allowed - e.recent_late, true);
+    RunOptions o;
+    o.observer = &stop;
+    o.count_waits_over_seconds = WaitLimit(ctx) * 1.01;
+    auto s = RunPolicy(doc, cfg, src, o);
+    if (!s) return s.error();
+    if (stop.Stop()) return stopped();
+    e.recent_late += stop.recent_late();
   }
   e.replica_hours = hours / static_cast<double>(n);
   e.wait = pooled ? all_waits.Quantile(ctx.cfg.slo->percentile / 100.0) : e.worst_wait;
@@ -213,6 +296,10 @@ class LastReplicas final : public sim::TickObserver {
 
 }  // namespace
 
+bool RecentPass(const Evaluated& e, double percentile) {
+  return e.recent_tasks <= 0 || e.recent_late <= LateAllowed(percentile, e.recent_tasks);
+}
+
 bool WaitsPass(const Evaluated& e, double objective, double margin, DrawRule rule) {
   const bool each = rule != DrawRule::kPooled || e.worst_wait <= objective;
   return e.wait <= objective * (1.0 - std::clamp(margin, 0.0, 0.9)) && each;
@@ -241,8 +328,8 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   if (!a) return a.error();
   auto models = sim::ResolveModels(cfg, a->spec, a->name);
   if (!models) return models.error();
-  Context ctx{autoscaler, cfg, recording,        0, "", 0, 4, options.margin, 0, 0,
-              "",         {},  options.draw_rule};
+  Context ctx{autoscaler, cfg, recording,         0, "", 0, 4, options.margin, 0, 0,
+              "",         {},  options.draw_rule, 0, {}, 1, {}};
   bool found_queue = false;
   for (size_t i = 0; i < models->size(); ++i) {
     if ((*models)[i].type == sim::ModelType::kQueue) {
@@ -366,14 +453,69 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
 
   // Scheduled floors from the training part's load (its first draw) by hour of the day, opening
   // a start-up and a tick ahead; the first option is none (schedule_candidates.h).
+  // The recent days of a training part at least twice as long give floors of their own
+  // (TuneOptions::recent_days) and, with recent_check, a candidate must meet the SLO on them
+  // too. With grow_recent, a load that grew from week to week is taken as it will be: those
+  // floors are offered grown by the growth of the last week over the one before (WeeklyGrowth)
+  // too, and the check is on each draw's recent days grown so, run on their own from the
+  // first sample of the recent days.
+  const double recent_seconds = std::max(0, options.recent_days) * 86400.0;
+  const bool has_recent =
+      recent_seconds > 0 && !ctx.draws.empty() && ctx.train_seconds >= 2 * recent_seconds;
+  if (has_recent && options.grow_recent) {
+    ctx.growth = WeeklyGrowth(*ctx.draws.front(), ctx.train_seconds);
+  }
+  if (has_recent && options.recent_check) {
+    ctx.recent_from_ms =
+        recording.first_ms() +
+        static_cast<int64_t>(std::llround((ctx.train_seconds - recent_seconds) * 1000.0));
+  }
+  auto grow = [&](Context& c) {
+    c.grown.clear();
+    if (c.recent_from_ms <= 0 || c.growth <= 1) return;
+    const double from = static_cast<double>(c.recent_from_ms - recording.first_ms()) / 1000.0;
+    for (size_t d = 0; d < c.draws.size(); ++d) {
+      c.grown.push_back(std::make_shared<const sim::PoolTasks>(
+          GrownTasks(*c.draws[d], from, c.train_seconds, c.growth, cfg.seed + 7919 * (d + 1))));
+    }
+  };
+  if (ctx.recent_from_ms > 0) {
+    if (ctx.growth > 1) {
+      // The grown days' runs start at a sample: their tasks' second 0.
+      BufferedRecording::Source src(recording, ctx.recent_from_ms, ctx.train_to_ms);
+      sim::RawSample first;
+      if (auto more = src.Next(first); more && *more) {
+        ctx.recent_from_ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(first.at.time_since_epoch())
+                .count();
+      }
+      grow(ctx);
+      for (const auto& g : ctx.grown) {
+        ctx.recent_tasks.push_back(static_cast<int64_t>(g->arrival.size()));
+      }
+    } else {
+      ctx.recent_tasks = RecentTasks(ctx.draws, recording.first_ms(), ctx.recent_from_ms);
+    }
+  }
   std::vector<ScheduleOption> schedule_options{ScheduleOption{}};
+  // The richest shape of all the days (the third start's): the recent days' shapes come after
+  // it and are choices of the walk only, so that a recent shape does not move the start (it did:
+  // a start from the recent days' p90 led the walk to a dearer pick on alibaba).
+  size_t richest = 0;
   if (train_in && !ctx.draws.empty()) {
     const ScheduleBounds bounds{
         a->spec.min_replicas, a->spec.max_replicas,
         static_cast<int32_t>(cfg.startup_delay_seconds) + a->spec.polling_interval_seconds};
-    for (auto& o : ScheduleOptions(BusyByHour(*ctx.draws.front(), recording.first_ms(),
-                                              ctx.train_seconds, train_in->concurrency),
-                                   bounds)) {
+    std::optional<HourlyBusy> recent;
+    if (has_recent) {
+      recent = Scaled(BusyByHour(*ctx.draws.front(), recording.first_ms(), ctx.train_seconds,
+                                 train_in->concurrency, ctx.train_seconds - recent_seconds),
+                      ctx.growth);
+    }
+    const HourlyBusy all = BusyByHour(*ctx.draws.front(), recording.first_ms(), ctx.train_seconds,
+                                      train_in->concurrency);
+    richest = ScheduleOptions(all, bounds).size();
+    for (auto& o : ScheduleOptions(all, bounds, recent ? &*recent : nullptr)) {
       schedule_options.push_back(std::move(o));
     }
   }
@@ -519,12 +661,12 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   starts[1].down_policy = 3;
   // With scheduled floors: the capacity from the load's daily pattern (the richest shape, the
   // walk lowers it), a high target and calm scale-downs reacting only beyond it.
-  if (schedule_options.size() > 1) {
+  if (richest > 0) {
     Candidate c = starts[0];
     c.target = round_target(k * 0.65);
     c.down_window = 600;
-    c.schedules = schedule_options.back().windows;
-    c.schedule_label = schedule_options.back().label;
+    c.schedules = schedule_options[richest].windows;
+    c.schedule_label = schedule_options[richest].label;
     starts.push_back(c);
   }
   for (const Candidate& start : starts) {
@@ -590,6 +732,15 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
       again.draws.push_back(std::make_shared<const sim::PoolTasks>(sim::DrawTasks(in)));
     }
     again.train_tasks = static_cast<int64_t>(again.draws.front()->arrival.size());
+    if (again.recent_from_ms > 0 && again.growth > 1) {
+      grow(again);
+      again.recent_tasks.clear();
+      for (const auto& g : again.grown) {
+        again.recent_tasks.push_back(static_cast<int64_t>(g->arrival.size()));
+      }
+    } else if (again.recent_from_ms > 0) {
+      again.recent_tasks = RecentTasks(again.draws, recording.first_ms(), again.recent_from_ms);
+    }
     std::vector<Evaluated> order;
     for (const auto& [key, e] : seen) {
       if (e.complete && e.feasible && e.candidate.preset == Preset::kNone) order.push_back(e);
@@ -632,6 +783,8 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
 
   TuneResult out;
   out.search_draws = search_draws;
+  out.recent_from_ms = ctx.recent_from_ms;
+  out.growth = ctx.growth;
   out.holdout_asked = asked;
   out.holdout_share = holdout;
   out.holdout_feasible = holdout_feasible;

@@ -2,6 +2,7 @@
 // tasks, their quantile over the days, the cut into a few levels, and the windows written.
 #include "controller/tune/schedule_candidates.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -261,6 +262,113 @@ TEST_CASE("schedule candidates: written into the Autoscaler above the candidate'
   Candidate above_none = none;
   above_none.floor = 6;
   CHECK(above.Key() == above_none.Key());
+}
+
+TEST_CASE("schedule candidates: the growth from the week before the last to the last",
+          "[tune][schedule]") {
+  struct GrowthCase {
+    const char* name;
+    int days;
+    double end_days;
+    std::function<double(int, int)> busy;
+    double want;
+  };
+  const auto weekly = [](double first, double second, double third) {
+    return [=](int d, int h) {
+      const double level = d < 7 ? first : d < 14 ? second : third;
+      return Between(h, 8, 20) ? level : level / 4;
+    };
+  };
+  const std::vector<GrowthCase> cases{
+      {"under two weeks: flat", 13, 13, weekly(2, 3, 3), 1},
+      {"a flat load", 14, 14, weekly(2, 2, 2), 1},
+      {"half as much again", 14, 14, weekly(2, 3, 3), 1.5},
+      {"the last two weeks before the end, not the first", 21, 21, weekly(1, 2, 3), 1.5},
+      {"days past the end are not counted", 21, 14, weekly(2, 3, 9), 1.5},
+      {"a shrinking load counts as flat", 14, 14, weekly(3, 2, 2), 1},
+      {"clamped at twice", 14, 14, weekly(1, 5, 5), kMaxWeeklyGrowth},
+      {"no work in the earlier week: flat", 14, 14, weekly(0, 3, 3), 1},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      CHECK(WeeklyGrowth(Load(c.days, c.busy), c.end_days * 86400.0) == Approx(c.want));
+    }
+  }
+}
+
+TEST_CASE("schedule candidates: the recent days grown as the trend says", "[tune][schedule]") {
+  // Four tasks a minute for two days, service 10..13 s.
+  sim::PoolTasks t;
+  for (int m = 0; m < 2 * 1440; ++m) {
+    for (int k = 0; k < 4; ++k) {
+      t.arrival.push_back(m * 60.0 + k * 15.0);
+      t.service.push_back(10.0 + k);
+    }
+  }
+  struct GrowCase {
+    const char* name;
+    double from, end, growth;
+    double want_ratio;  // tasks out over tasks in the window
+  };
+  const std::vector<GrowCase> cases{
+      {"no growth: the window's tasks, from its start", 86400, 2 * 86400, 1, 1},
+      {"twice: every task copied", 86400, 2 * 86400, 2, 2},
+      {"half as much again: about half copied", 86400, 2 * 86400, 1.5, 1.5},
+      {"below 1: none dropped", 0, 86400, 0.5, 1},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      const auto g = GrownTasks(t, c.from, c.end, c.growth, 7);
+      const double in = 4 * (c.end - c.from) / 60;
+      CHECK(static_cast<double>(g.arrival.size()) / in == Approx(c.want_ratio).epsilon(0.03));
+      REQUIRE(g.arrival.size() == g.service.size());
+      CHECK(std::is_sorted(g.arrival.begin(), g.arrival.end()));
+      CHECK(g.arrival.front() >= 0);
+      CHECK(g.arrival.back() < c.end - c.from);
+      for (double s : g.service) CHECK((s >= 10 && s <= 13));
+      // Seeded: the same draw again.
+      CHECK(GrownTasks(t, c.from, c.end, c.growth, 7).arrival == g.arrival);
+    }
+  }
+}
+
+TEST_CASE("schedule candidates: floors from the last days and grown", "[tune][schedule]") {
+  // Three weeks from a Monday: 2 busy replicas from 08:00 to 20:00 the first two, 4 to 8 on
+  // the last one's days (Monday 4 ... Friday 8, Saturday 9, Sunday 10).
+  const auto tasks =
+      Load(21, [](int d, int h) { return Between(h, 8, 20) ? (d < 14 ? 2 : d - 10) : 0; });
+  const auto all = BusyByHour(tasks, kMonday, 21 * 86400.0, 1);
+  const auto recent = BusyByHour(tasks, kMonday, 21 * 86400.0, 1, 14 * 86400.0);
+  CHECK(all.weekly);
+  CHECK(recent.weekly);  // the whole part's split, though the last days span one week
+  CHECK(recent.days == 7);
+  // 12:00 on weekdays: the last week's five values only.
+  CHECK(recent.values[12] == std::vector<double>{4, 5, 6, 7, 8});
+  CHECK(all.values[12].size() == 15);
+  const ScheduleBounds bounds{1, 20, 60};
+  auto level_of = [](const std::vector<ScheduleOption>& options, const std::string& label) {
+    for (const auto& o : options) {
+      if (o.label == label) return o.windows.empty() ? 0 : o.windows.front().min_replicas;
+    }
+    return -1;
+  };
+  const auto plain = ScheduleOptions(all, bounds);
+  CHECK(level_of(plain, "p50 of the days in 3 levels a day") == 2);
+  CHECK(level_of(plain, "p50 of the last 7 days in 3 levels a day") == -1);
+  const auto with_recent = ScheduleOptions(all, bounds, &recent);
+  CHECK(level_of(with_recent, "p50 of the days in 3 levels a day") == 2);
+  CHECK(level_of(with_recent, "p50 of the last 7 days in 3 levels a day") == 6);
+  const auto grown = Scaled(recent, 1.5);
+  const auto with_grown = ScheduleOptions(all, bounds, &grown);
+  CHECK(level_of(with_grown, "p50 of the last 7 days in 3 levels a day") == 6);
+  CHECK(level_of(with_grown, "p50 of the last 7 days x1.50 in 3 levels a day") == 9);
+  // Recent days from 08:30 of the third Monday: its 08:00 hour is half inside and counts, but
+  // not its task, which arrived at 08:00 (before them).
+  const auto from_half = BusyByHour(tasks, kMonday, 21 * 86400.0, 1, (14 * 24 + 8.5) * 3600);
+  CHECK(from_half.values[8] == std::vector<double>{0, 5, 6, 7, 8});
+  // Under two days of recent load: none of its shapes.
+  const auto short_recent = BusyByHour(tasks, kMonday, 21 * 86400.0, 1, 19.5 * 86400.0);
+  CHECK(ScheduleOptions(all, bounds, &short_recent).size() == plain.size());
 }
 
 }  // namespace

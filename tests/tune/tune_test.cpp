@@ -388,6 +388,33 @@ TEST_CASE("tune: pooled draws judge their tasks together and each draw within th
   CHECK(WaitsPass(e, 10, 0.05, DrawRule::kPooled));
 }
 
+TEST_CASE("tune: the recent days pass within the late tasks the percentile allows of them",
+          "[tune]") {
+  struct RecentCase {
+    const char* name;
+    int64_t tasks, late;
+    double percentile;
+    bool want;
+  };
+  const std::vector<RecentCase> cases{
+      {"no recent days: passes", 0, 5, 99, true},
+      {"within 1 % of them", 1000, 10, 99, true},
+      {"one more than 1 %", 1000, 11, 99, false},
+      {"the allowance rounds down", 1999, 19, 99, true},
+      {"the allowance rounds down and one more", 1999, 20, 99, false},
+      {"p95: 5 %", 200, 10, 95, true},
+      {"none allowed under 100 tasks at p99", 99, 1, 99, false},
+  };
+  for (const auto& c : cases) {
+    SECTION(c.name) {
+      Evaluated e;
+      e.recent_tasks = c.tasks;
+      e.recent_late = c.late;
+      CHECK(RecentPass(e, c.percentile) == c.want);
+    }
+  }
+}
+
 TEST_CASE("tune: on several draws the search judges their tasks together by default", "[tune]") {
   const TwoHours w;
   const std::string& spec = w.spec;
