@@ -193,6 +193,16 @@ cli::FlagSet TuneFlags(TuneCommandOptions& o) {
                 }
                 return {};
               })
+      .Custom("--recent-days", "N",
+              "scheduled floors of the training part's last N days too, when it spans 2N (7; 0: "
+              "none)",
+              integer(&o.tune.recent_days, 0, 366))
+      .Switch("--recent-check",
+              "a candidate must also meet the SLO on those last days (for a growing load)",
+              &o.tune.recent_check)
+      .Switch("--grow-recent",
+              "grow those days' floors and check by the last week-over-week growth (at most 2x)",
+              &o.tune.grow_recent)
       .Custom("--threads", "N", "simulations run at once (2)", integer(&o.tune.threads, 1, 64))
       .Text("--out", "FILE", "write the recommended Autoscaler and its Simulation (YAML) there",
             &o.out)
@@ -348,6 +358,10 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
     j["drawRule"] = o.tune.draw_rule == DrawRule::kPooled ? "pooled" : "worst";
     j["holdout"] = {
         {"asked", r.holdout_asked}, {"used", r.holdout_share}, {"feasible", r.holdout_feasible}};
+    j["recent"] = {{"days", o.tune.recent_days},
+                   {"check", o.tune.recent_check},
+                   {"fromMs", r.recent_from_ms},
+                   {"growth", r.growth}};
     j["redraws"] = {{"draws", o.tune.redraws},
                     {"checked", r.redraw_checked},
                     {"worstWaitSeconds", r.redraw_wait},

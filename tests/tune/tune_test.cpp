@@ -368,6 +368,24 @@ TEST_CASE("tune: a short search judges every candidate on the draws asked for", 
                  e3) == 2);
   CHECK(e3.str().find("--search-draws: an integer between 1 and 16, not \"0\"") !=
         std::string::npos);
+  // The recent days' settings reach the search; two hours hold no recent days to check.
+  const auto recent = nlohmann::json::parse(out.str())["recent"];
+  CHECK(recent["days"].get<int>() == 7);
+  CHECK_FALSE(recent["check"].get<bool>());
+  std::ostringstream o4, e4;
+  REQUIRE(
+      TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--json", "--search-draws",
+                                        "2", "--redraws", "0", "--max-events-per-hour", "20",
+                                        "--recent-days", "1", "--recent-check", "--grow-recent"},
+               o4, e4) == 0);
+  const auto r4 = nlohmann::json::parse(o4.str())["recent"];
+  CHECK(r4["days"].get<int>() == 1);
+  CHECK(r4["check"].get<bool>());
+  CHECK(r4["fromMs"].get<int64_t>() == 0);
+  CHECK(r4["growth"].get<double>() == 1.0);
+  std::ostringstream o5, e5;
+  CHECK(TuneMain(std::vector<std::string>{"-f", spec, "--metrics", rec, "--recent-days", "-1"}, o5,
+                 e5) == 2);
 }
 
 TEST_CASE("tune: pooled draws judge their tasks together and each draw within the objective",
