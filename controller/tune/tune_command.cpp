@@ -372,6 +372,11 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
       j["heldOutInitialReplicas"] = r.holdout_initial_replicas;
     }
     j["comparison"] = ComparisonToJson(rows);
+    if (r.busiest_window_seconds > 0) {
+      j["busiestWindow"] = {{"seconds", r.busiest_window_seconds},
+                            {"trainingTasks", r.train_busiest.tasks}};
+      if (r.holdout.ticks > 0) j["busiestWindow"]["heldOutTasks"] = r.holdout_busiest.tasks;
+    }
     if (held) {
       const double hours = rows[0].summary.duration_seconds / 3600.0;
       j["idealAtTunedEvents"] = {
@@ -456,6 +461,20 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
       out << "  held out:  " << Line(r.holdout) << " (" << sim::FormatRfc3339(r.holdout.start)
           << " .. " << sim::FormatRfc3339(r.holdout.end) << ", not seen by the search; from "
           << r.holdout_initial_replicas << " replicas, where the training part left them)\n";
+      if (!r.holdout.slo_met && r.busiest_window_seconds > 0) {
+        out << "  held out: its busiest " << sim::FormatFixed(r.busiest_window_seconds, 0)
+            << " s (a start-up plus the objective) brought "
+            << sim::FormatFixed(r.holdout_busiest.tasks, 0) << " tasks from "
+            << sim::FormatRfc3339(r.holdout.start + std::chrono::milliseconds(std::llround(
+                                                        r.holdout_busiest.start * 1000.0)))
+            << ", against " << sim::FormatFixed(r.train_busiest.tasks, 0)
+            << " in the training part's busiest";
+        if (r.holdout_busiest.tasks > 1.5 * r.train_busiest.tasks) {
+          out << ": a burst the search never saw, which only capacity kept ready for it would "
+                 "meet (a higher margin, floor or schedule; or a recording that holds such bursts)";
+        }
+        out << "\n";
+      }
     }
     out << "\nOn the whole recording:\n" << FormatComparison(rows);
     if (held && held->replica_hours > 0) {

@@ -825,6 +825,13 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
   }
   out.ideal = out.train.ideal;  // the whole recording when nothing is held out
   out.ideal_input = has_holdout ? whole_in : train_in;
+  if (train_in) {
+    out.busiest_window_seconds = train_in->startup_seconds + train_in->slo.wait_seconds;
+    out.train_busiest = FindBusiestWindow(train_in->arrivals, out.busiest_window_seconds);
+    if (holdout_in) {
+      out.holdout_busiest = FindBusiestWindow(holdout_in->arrivals, out.busiest_window_seconds);
+    }
+  }
   if (has_holdout) {
     BufferedRecording::Source src(recording, ctx.train_to_ms, whole_to);
     RunOptions o;

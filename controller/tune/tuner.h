@@ -27,6 +27,7 @@
 #include "controller/sim/simulation_config.h"
 #include "controller/sim/summary.h"
 #include "controller/tune/buffered_recording.h"
+#include "controller/tune/busiest_window.h"
 #include "controller/tune/candidate.h"
 
 namespace ebb::tune {
@@ -124,6 +125,12 @@ struct TuneResult {
   // carry their parts' ideals, within the same bounds).
   std::optional<sim::IdealResult> ideal;
   std::optional<sim::IdealInput> ideal_input;  // what that ideal was planned from
+  // The most tasks arriving within a start-up delay plus the SLO's objective (a burst no
+  // replica started for it can serve in time), in the training and the held-out part: a held-out
+  // burst far above any the search saw explains a held-out miss no tuning can prevent.
+  double busiest_window_seconds = 0;
+  BusiestWindow train_busiest;
+  BusiestWindow holdout_busiest;
   // Candidates run on the other draws (0: none), and the best's worst wait over its own draw
   // and the others (-1: none passed, or none checked; then the best is the search's pick).
   int redraw_checked = 0;

@@ -146,6 +146,10 @@ TEST_CASE("tune: finds a policy meeting the SLO the given one misses, checks it 
             0.98 * cmp[1]["ideal"]["replicaHours"].get<double>());
     }
   }
+  // The busiest start-up (45 s) plus objective (30 s) of each part.
+  CHECK(j["busiestWindow"]["seconds"].get<double>() == Approx(45 + 30));
+  CHECK(j["busiestWindow"]["trainingTasks"].get<double>() > 0);
+  CHECK(j["busiestWindow"]["heldOutTasks"].get<double>() > 0);
   // The ideal held to the tuned policy's event rate: within it, dearer than the ideal, met.
   REQUIRE(j.contains("idealAtTunedEvents"));
   const auto& held = j["idealAtTunedEvents"];
