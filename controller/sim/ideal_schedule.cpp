@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <queue>
 
 namespace ebb::sim {
 namespace {
@@ -15,6 +16,7 @@ constexpr double kHistogramSlack = 1.006;
 
 constexpr double kNever = std::numeric_limits<double>::infinity();
 constexpr int64_t kNoBound = std::numeric_limits<int64_t>::max();
+constexpr size_t kNone = std::numeric_limits<size_t>::max();
 
 // Runs one block of arrivals through `q` with `slots` worker slots.
 void RunBlock(PoolQueue& q, const std::vector<RateSegment>& arrivals, size_t first, double b0,
@@ -411,31 +413,94 @@ IdealResult HoldIdeal(const IdealInput& in, const IdealResult& ideal, double max
   const Blocks blocks = BlocksOf(in);
   const std::vector<int32_t>& plan = ideal.replicas;
   if (plan.size() != blocks.count || plan.empty()) return ideal;
+  const double hours = std::max(0.0, in.end_seconds) / 3600.0;
+  const auto allowed =
+      static_cast<int64_t>(std::floor(std::max(0.0, max_events_per_hour) * hours + 1e-9));
+  // A cold start's blocks stay as planned (their cap is below the rest's); the levels after
+  // them are merged.
   const int32_t lo = std::max(0, in.min_replicas);
   const std::vector<int32_t> open = OpenCaps(in, blocks, std::max(lo, in.max_replicas));
-  const double hours = std::max(0.0, in.end_seconds) / 3600.0;
-  const double allowed = std::max(0.0, max_events_per_hour) * hours + 1e-9;
-  std::vector<int32_t> held(plan.size());
-  for (size_t hold = 1;; ++hold) {
-    int64_t events = 0;
-    for (size_t a = 0; a < plan.size(); a += hold) {
-      const size_t b = std::min(plan.size(), a + hold);
-      const int32_t most = *std::max_element(plan.begin() + static_cast<std::ptrdiff_t>(a),
-                                             plan.begin() + static_cast<std::ptrdiff_t>(b));
-      // A cold start's blocks keep their cap: the plan is within it, the hold need not be.
-      for (size_t k = a; k < b; ++k) {
-        held[k] = std::min(most, open[k]);
-        if (k > 0 && held[k] != held[k - 1]) ++events;
-      }
+  size_t fixed = 0;
+  while (fixed < open.size() && open[fixed] < open.back()) ++fixed;
+
+  // The plan after the cold start as levels (runs of one count), linked both ways.
+  struct Level {
+    size_t begin = 0;
+    size_t length = 0;
+    int32_t replicas = 0;
+    size_t prev = kNone;
+    size_t next = kNone;
+    uint64_t version = 0;  // bumped on every change: queued merges of an older one are stale
+    bool gone = false;
+  };
+  std::vector<Level> levels;
+  for (size_t k = fixed; k < plan.size(); ++k) {
+    if (levels.empty() || plan[k] != levels.back().replicas) {
+      Level l;
+      l.begin = k;
+      l.replicas = plan[k];
+      l.prev = levels.empty() ? kNone : levels.size() - 1;
+      if (!levels.empty()) levels.back().next = levels.size();
+      levels.push_back(l);
     }
-    if (static_cast<double>(events) <= allowed || hold >= plan.size()) {
-      IdealResult out = Replay(in, blocks, std::move(held));
-      out.metric = ideal.metric;
-      out.attempts = ideal.attempts;
-      out.hold_seconds = static_cast<double>(hold) * in.block_seconds;
-      return out;
-    }
+    ++levels.back().length;
   }
+  int64_t events = 0;
+  for (size_t k = 1; k < plan.size(); ++k) events += plan[k] != plan[k - 1] ? 1 : 0;
+
+  // The cheapest merge first: two neighbouring levels become one at the higher count (only
+  // adding replicas), which costs the replica-blocks added and saves at least one event.
+  struct Merge {
+    double cost;
+    size_t left;
+    uint64_t left_version;
+    uint64_t right_version;
+    bool operator>(const Merge& o) const {
+      return cost > o.cost || (cost == o.cost && left > o.left);
+    }
+  };
+  std::priority_queue<Merge, std::vector<Merge>, std::greater<>> queue;
+  auto offer = [&](size_t left) {
+    if (left == kNone || levels[left].next == kNone) return;
+    const Level& a = levels[left];
+    const Level& b = levels[a.next];
+    const int32_t top = std::max(a.replicas, b.replicas);
+    const double cost = static_cast<double>(top - a.replicas) * static_cast<double>(a.length) +
+                        static_cast<double>(top - b.replicas) * static_cast<double>(b.length);
+    queue.push({cost, left, a.version, b.version});
+  };
+  for (size_t i = 0; i + 1 < levels.size(); ++i) offer(i);
+  while (events > allowed && !queue.empty()) {
+    const Merge m = queue.top();
+    queue.pop();
+    Level& a = levels[m.left];
+    if (a.gone || a.version != m.left_version || a.next == kNone ||
+        levels[a.next].version != m.right_version) {
+      continue;
+    }
+    Level& b = levels[a.next];
+    a.replicas = std::max(a.replicas, b.replicas);
+    a.length += b.length;
+    a.next = b.next;
+    if (b.next != kNone) levels[b.next].prev = m.left;
+    b.gone = true;
+    ++a.version;
+    --events;
+    // Merged into a level of the same count as a neighbour, the change between them is gone
+    // too: offered at no cost, taken next.
+    offer(a.prev);
+    offer(m.left);
+  }
+  std::vector<int32_t> held = plan;
+  for (const Level& l : levels) {
+    if (l.gone) continue;
+    std::fill(held.begin() + static_cast<std::ptrdiff_t>(l.begin),
+              held.begin() + static_cast<std::ptrdiff_t>(l.begin + l.length), l.replicas);
+  }
+  IdealResult out = Replay(in, blocks, std::move(held));
+  out.metric = ideal.metric;
+  out.attempts = ideal.attempts;
+  return out;
 }
 
 PoolTasks DrawTasks(const IdealInput& in) {

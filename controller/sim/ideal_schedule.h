@@ -40,10 +40,8 @@ struct IdealResult {
   bool met = false;          // false when even maxReplicas cannot meet the SLO
   int32_t scale_events = 0;
   double block_seconds = 0;
-  double budget_share = 0;  // the share of the SLO's lateness budget the plan spent
-  int32_t attempts = 0;     // latest-start plans built (the bisection's passes)
-  // HoldIdeal: the count changes only every this many seconds (0: every block may change).
-  double hold_seconds = 0;
+  double budget_share = 0;        // the share of the SLO's lateness budget the plan spent
+  int32_t attempts = 0;           // latest-start plans built (the bisection's passes)
   std::vector<int32_t> replicas;  // per block from the run's start
 };
 
@@ -74,12 +72,14 @@ std::optional<IdealResult> IdealForRun(const SimulationInput& input, const RunIn
 // thread of its own or once for many runs of the same span.
 std::optional<IdealInput> IdealInputForRun(const SimulationInput& input, const RunInfo& info);
 
-// The ideal within an event rate: `ideal` (planned from `in`) held, its count changing only at
-// multiples of the shortest hold (whole blocks) for which it makes at most `max_events_per_hour`
-// scale events, each hold at the most the plan has in it. It only adds replicas, so no task
-// starts later and it meets the SLO where the ideal does. An upper bound on the cheapest schedule
-// within that rate, to tell how much of a policy's distance from the ideal is the price of
-// scaling less often (the unbounded ideal may change its count every block).
+// The ideal within an event rate: `ideal` (planned from `in`) with its levels (runs of one
+// count) merged, the cheapest merge first (two neighbouring levels become one at the higher
+// count; the cost is the replica-seconds added), until it makes at most `max_events_per_hour`
+// scale events. It only adds replicas, so no task starts later and it meets the SLO where the
+// ideal does. A cold start's blocks stay as planned. An upper bound on the cheapest schedule
+// within that rate (a greedy merge, not an optimum), to tell how much of a policy's distance
+// from the ideal is the price of scaling as seldom as it does (the unbounded ideal may change
+// its count every block).
 IdealResult HoldIdeal(const IdealInput& in, const IdealResult& ideal, double max_events_per_hour);
 
 // The tasks of that run's pool, drawn ahead (the same sample path every run of the span and

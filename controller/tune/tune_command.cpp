@@ -382,7 +382,6 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
       j["idealAtTunedEvents"] = {
           {"replicaHours", held->replica_hours},
           {"scaleEventsPerHour", hours > 0 ? held->scale_events / hours : 0.0},
-          {"holdSeconds", held->hold_seconds},
           {"waitSeconds", held->wait_quantile},
           {"met", held->met},
           {"tunedOverIt",
@@ -481,9 +480,8 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
       const double hours = rows[0].summary.duration_seconds / 3600.0;
       out << "ideal held to the tuned policy's "
           << sim::FormatFixed(sim::ScaleEventsPerHour(rows[0].summary), 1)
-          << " events/h (its count changing at most once every "
-          << sim::FormatFixed(held->hold_seconds, 0)
-          << " s): " << sim::FormatFixed(held->replica_hours, 1) << " replica-h, "
+          << " events/h (its levels merged where that costs least): "
+          << sim::FormatFixed(held->replica_hours, 1) << " replica-h, "
           << sim::FormatFixed(hours > 0 ? held->scale_events / hours : 0.0, 1) << " events/h, SLO "
           << (held->met ? "met" : "MISSED") << "; the tuned policy is "
           << sim::FormatFixed(rows[0].summary.replica_hours / held->replica_hours, 2) << "x it\n";

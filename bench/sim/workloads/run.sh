@@ -4,10 +4,11 @@
 # or less, of the recording, then runs all of them on the whole recording), and whether the goal holds:
 # the tuned policy meets the SLO (whole recording and held-out part) at <= 1.15x the ideal,
 # with >= 25 % fewer replica-hours than the HPA and KEDA defaults and fewer scale events per
-# hour than the bundled example policy. "ideal at the tuned events/h" is the ideal held to the
-# tuned policy's scale events per hour (HoldIdeal): what scaling that seldom costs even
-# clairvoyantly, for reading the rest of the distance. The held-out column names the share held out (ebb tune
-# moves the split earlier when maxReplicas cannot meet the SLO on the last part).
+# hour than the bundled example policy. "ideal at the tuned events/h" is the ideal with its
+# levels merged down to the tuned policy's scale events per hour (HoldIdeal): what scaling that
+# seldom costs even clairvoyantly, for reading the rest of the distance. The held-out column
+# names the share held out (ebb tune moves the split earlier when maxReplicas cannot meet the
+# SLO on the last part).
 #   bench/sim/workloads/run.sh EBB_BINARY TRACES_DIR [WORKLOAD ...]
 # EBB_BINARY is `ebb` or `bench_tune` (both take `tune ARGS`). Needs jq. Writes workloads-data/
 # (derive.sh) and the raw JSON (workloads-data/W.json) in the current directory.
