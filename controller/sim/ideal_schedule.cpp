@@ -267,13 +267,24 @@ int32_t StartingReplicas(const IdealInput& in) {
   return std::clamp(in.initial_replicas, lo, std::max(lo, in.max_replicas));
 }
 
-// The most replicas each block may have before any cap of the plan: maxReplicas, except that a
-// cold start has only its initial replicas until a replica started at the run's start is ready.
-std::vector<int32_t> OpenCaps(const IdealInput& in, const Blocks& blocks, int32_t top) {
-  std::vector<int32_t> caps(blocks.count, top);
-  if (in.initial_replicas < 0) return caps;
-  const int32_t ready = std::min(top, StartingReplicas(in));
-  for (size_t k = 0; k < blocks.count && blocks.start(k) < in.startup_seconds; ++k) caps[k] = ready;
+int32_t TopReplicas(const IdealInput& in) {
+  return std::max({0, in.min_replicas, in.max_replicas});
+}
+
+// The blocks of a cold start: before a replica started at the run's start is ready, only the
+// initial replicas serve (none without a cold start, or when those are already maxReplicas).
+size_t ColdBlocks(const IdealInput& in, const Blocks& blocks) {
+  if (in.initial_replicas < 0 || StartingReplicas(in) >= TopReplicas(in)) return 0;
+  size_t k = 0;
+  while (k < blocks.count && blocks.start(k) < in.startup_seconds) ++k;
+  return k;
+}
+
+// The most replicas each block may have before any cap of the plan: maxReplicas, but only the
+// initial replicas in a cold start's blocks.
+std::vector<int32_t> OpenCaps(const IdealInput& in, const Blocks& blocks) {
+  std::vector<int32_t> caps(blocks.count, TopReplicas(in));
+  std::fill_n(caps.begin(), ColdBlocks(in, blocks), StartingReplicas(in));
   return caps;
 }
 
@@ -351,7 +362,7 @@ IdealResult ComputeIdeal(const IdealInput& in) {
       static_cast<size_t>(std::clamp(std::ceil(in.startup_seconds / in.block_seconds), 1.0, 64.0));
   const Planner planner{in, blocks, tasks, limit, horizon + hold, hold};
   const int32_t lo = planner.lo_bound();
-  const int32_t top = std::max(lo, in.max_replicas);
+  const int32_t top = TopReplicas(in);
 
   // The lateness budget: the tasks that may wait longer than the objective with the SLO's
   // percentile (nearest rank, as the summaries read it) still within it.
@@ -363,7 +374,7 @@ IdealResult ComputeIdeal(const IdealInput& in) {
   // First the plan that makes no task late that maxReplicas could serve in time.
   int32_t passes = 1;
   int64_t strict_late = 0;
-  const std::vector<int32_t> strict = planner.Plan(OpenCaps(in, blocks, top), strict_late);
+  const std::vector<int32_t> strict = planner.Plan(OpenCaps(in, blocks), strict_late);
   std::vector<int32_t> best = strict;
   int64_t best_late = strict_late;
 
@@ -418,10 +429,7 @@ IdealResult HoldIdeal(const IdealInput& in, const IdealResult& ideal, double max
       static_cast<int64_t>(std::floor(std::max(0.0, max_events_per_hour) * hours + 1e-9));
   // A cold start's blocks stay as planned (their cap is below the rest's); the levels after
   // them are merged.
-  const int32_t lo = std::max(0, in.min_replicas);
-  const std::vector<int32_t> open = OpenCaps(in, blocks, std::max(lo, in.max_replicas));
-  size_t fixed = 0;
-  while (fixed < open.size() && open[fixed] < open.back()) ++fixed;
+  const size_t fixed = ColdBlocks(in, blocks);
 
   // The plan after the cold start as levels (runs of one count), linked both ways.
   struct Level {

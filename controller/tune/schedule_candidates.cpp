@@ -178,7 +178,6 @@ HourlyBusy Scaled(HourlyBusy busy, double factor) {
   for (auto& v : busy.values) {
     for (double& x : v) x *= factor;
   }
-  busy.scale *= factor;
   return busy;
 }
 
@@ -284,7 +283,7 @@ std::vector<ScheduleWindow> DeriveSchedule(const HourlyBusy& busy, const Schedul
 }
 
 std::vector<ScheduleOption> ScheduleOptions(const HourlyBusy& busy, const ScheduleBounds& bounds,
-                                            const HourlyBusy* recent) {
+                                            const HourlyBusy* recent, double growth) {
   std::vector<ScheduleOption> out;
   if (busy.days < 2) return out;
   std::map<std::string, bool> seen;
@@ -311,13 +310,11 @@ std::vector<ScheduleOption> ScheduleOptions(const HourlyBusy& busy, const Schedu
   offer(busy, "the days");
   if (recent != nullptr && recent->days >= 2) {
     const std::string last = "the last " + std::to_string(recent->days) + " days";
-    if (recent->scale != 1) {
-      offer(Scaled(*recent, 1 / recent->scale), last);
+    offer(*recent, last);
+    if (growth != 1) {
       char grown[32];
-      std::snprintf(grown, sizeof grown, " x%.2f", recent->scale);
-      offer(*recent, last + grown);
-    } else {
-      offer(*recent, last);
+      std::snprintf(grown, sizeof grown, " x%.2f", growth);
+      offer(Scaled(*recent, growth), last + grown);
     }
   }
   return out;

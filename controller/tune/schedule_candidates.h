@@ -28,8 +28,6 @@ struct HourlyBusy {
   int32_t day_start = 0;
   int32_t days = 0;  // whole days the part spans
   std::array<std::vector<double>, 48> values;
-  // The values multiplied by this (Scaled), 1: as counted.
-  double scale = 1;
 };
 
 // `busy` with every value multiplied by `factor` (a trend applied to the counted load).
@@ -89,10 +87,10 @@ struct ScheduleOption {
 // non-empty; none when the part spans less than two days (no daily pattern to see). With
 // `recent` (the busy replicas of the part's last days, BusyByHour's `from_seconds`), the same
 // shapes of those days too, after the others ("p75 of the last 7 days in 6 levels a day"),
-// when it spans two days or more, and when `recent` was Scaled by a growth, those shapes grown
-// ("p75 of the last 7 days x1.40 in 6 levels a day"); a shape already offered is not offered
-// twice.
+// when it spans two days or more, and with a `growth` other than 1, those shapes of `recent`
+// Scaled by it too ("p75 of the last 7 days x1.40 in 6 levels a day"); a shape already offered
+// is not offered twice.
 std::vector<ScheduleOption> ScheduleOptions(const HourlyBusy& busy, const ScheduleBounds& bounds,
-                                            const HourlyBusy* recent = nullptr);
+                                            const HourlyBusy* recent = nullptr, double growth = 1);
 
 }  // namespace ebb::tune

@@ -340,8 +340,11 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
   // The ideal held to the tuned policy's scale events per hour: how much of the distance from
   // the ideal is the price of scaling as seldom as the tuned policy does.
   std::optional<sim::IdealResult> held;
+  double held_events_per_hour = 0;
   if (r.ideal && r.ideal_input && !rows.empty()) {
     held = sim::HoldIdeal(*r.ideal_input, *r.ideal, sim::ScaleEventsPerHour(rows[0].summary));
+    const double hours = rows[0].summary.duration_seconds / 3600.0;
+    held_events_per_hour = hours > 0 ? held->scale_events / hours : 0.0;
   }
   const auto& slo = *loaded->sim.slo;
   if (o.json) {
@@ -378,10 +381,9 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
       if (r.holdout.ticks > 0) j["busiestWindow"]["heldOutTasks"] = r.holdout_busiest.tasks;
     }
     if (held) {
-      const double hours = rows[0].summary.duration_seconds / 3600.0;
       j["idealAtTunedEvents"] = {
           {"replicaHours", held->replica_hours},
-          {"scaleEventsPerHour", hours > 0 ? held->scale_events / hours : 0.0},
+          {"scaleEventsPerHour", held_events_per_hour},
           {"waitSeconds", held->wait_quantile},
           {"met", held->met},
           {"tunedOverIt",
@@ -477,12 +479,11 @@ int RunTuneCommand(const TuneCommandOptions& o, std::ostream& out, std::ostream&
     }
     out << "\nOn the whole recording:\n" << FormatComparison(rows);
     if (held && held->replica_hours > 0) {
-      const double hours = rows[0].summary.duration_seconds / 3600.0;
       out << "ideal held to the tuned policy's "
           << sim::FormatFixed(sim::ScaleEventsPerHour(rows[0].summary), 1)
           << " events/h (its levels merged where that costs least): "
           << sim::FormatFixed(held->replica_hours, 1) << " replica-h, "
-          << sim::FormatFixed(hours > 0 ? held->scale_events / hours : 0.0, 1) << " events/h, SLO "
+          << sim::FormatFixed(held_events_per_hour, 1) << " events/h, SLO "
           << (held->met ? "met" : "MISSED") << "; the tuned policy is "
           << sim::FormatFixed(rows[0].summary.replica_hours / held->replica_hours, 2) << "x it\n";
     }

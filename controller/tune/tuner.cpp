@@ -479,24 +479,26 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
           GrownTasks(*c.draws[d], from, c.train_seconds, c.growth, cfg.seed + 7919 * (d + 1))));
     }
   };
-  if (ctx.recent_from_ms > 0) {
-    if (ctx.growth > 1) {
-      // The grown days' runs start at a sample: their tasks' second 0.
-      BufferedRecording::Source src(recording, ctx.recent_from_ms, ctx.train_to_ms);
-      sim::RawSample first;
-      if (auto more = src.Next(first); more && *more) {
-        ctx.recent_from_ms =
-            std::chrono::duration_cast<std::chrono::milliseconds>(first.at.time_since_epoch())
-                .count();
-      }
-      grow(ctx);
-      for (const auto& g : ctx.grown) {
-        ctx.recent_tasks.push_back(static_cast<int64_t>(g->arrival.size()));
-      }
-    } else {
-      ctx.recent_tasks = RecentTasks(ctx.draws, recording.first_ms(), ctx.recent_from_ms);
+  // Each draw's recent days as the check counts them: grown, or as drawn.
+  auto count_recent = [&](Context& c) {
+    if (c.recent_from_ms <= 0) return;
+    grow(c);
+    c.recent_tasks.clear();
+    for (const auto& g : c.grown) c.recent_tasks.push_back(static_cast<int64_t>(g->arrival.size()));
+    if (c.grown.empty())
+      c.recent_tasks = RecentTasks(c.draws, recording.first_ms(), c.recent_from_ms);
+  };
+  if (ctx.recent_from_ms > 0 && ctx.growth > 1) {
+    // The grown days' runs start at a sample: their tasks' second 0.
+    BufferedRecording::Source src(recording, ctx.recent_from_ms, ctx.train_to_ms);
+    sim::RawSample first;
+    if (auto more = src.Next(first); more && *more) {
+      ctx.recent_from_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(first.at.time_since_epoch())
+              .count();
     }
   }
+  count_recent(ctx);
   std::vector<ScheduleOption> schedule_options{ScheduleOption{}};
   // The richest shape of all the days (the third start's): the recent days' shapes come after
   // it and are choices of the walk only, so that a recent shape does not move the start (it did:
@@ -508,14 +510,13 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
         static_cast<int32_t>(cfg.startup_delay_seconds) + a->spec.polling_interval_seconds};
     std::optional<HourlyBusy> recent;
     if (has_recent) {
-      recent = Scaled(BusyByHour(*ctx.draws.front(), recording.first_ms(), ctx.train_seconds,
-                                 train_in->concurrency, ctx.train_seconds - recent_seconds),
-                      ctx.growth);
+      recent = BusyByHour(*ctx.draws.front(), recording.first_ms(), ctx.train_seconds,
+                          train_in->concurrency, ctx.train_seconds - recent_seconds);
     }
     const HourlyBusy all = BusyByHour(*ctx.draws.front(), recording.first_ms(), ctx.train_seconds,
                                       train_in->concurrency);
     richest = ScheduleOptions(all, bounds).size();
-    for (auto& o : ScheduleOptions(all, bounds, recent ? &*recent : nullptr)) {
+    for (auto& o : ScheduleOptions(all, bounds, recent ? &*recent : nullptr, ctx.growth)) {
       schedule_options.push_back(std::move(o));
     }
   }
@@ -732,15 +733,7 @@ Result<TuneResult> Tune(const nlohmann::json& autoscaler, const sim::SimulationC
       again.draws.push_back(std::make_shared<const sim::PoolTasks>(sim::DrawTasks(in)));
     }
     again.train_tasks = static_cast<int64_t>(again.draws.front()->arrival.size());
-    if (again.recent_from_ms > 0 && again.growth > 1) {
-      grow(again);
-      again.recent_tasks.clear();
-      for (const auto& g : again.grown) {
-        again.recent_tasks.push_back(static_cast<int64_t>(g->arrival.size()));
-      }
-    } else if (again.recent_from_ms > 0) {
-      again.recent_tasks = RecentTasks(again.draws, recording.first_ms(), again.recent_from_ms);
-    }
+    count_recent(again);
     std::vector<Evaluated> order;
     for (const auto& [key, e] : seen) {
       if (e.complete && e.feasible && e.candidate.preset == Preset::kNone) order.push_back(e);

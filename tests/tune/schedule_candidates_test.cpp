@@ -358,8 +358,7 @@ TEST_CASE("schedule candidates: floors from the last days and grown", "[tune][sc
   const auto with_recent = ScheduleOptions(all, bounds, &recent);
   CHECK(level_of(with_recent, "p50 of the days in 3 levels a day") == 2);
   CHECK(level_of(with_recent, "p50 of the last 7 days in 3 levels a day") == 6);
-  const auto grown = Scaled(recent, 1.5);
-  const auto with_grown = ScheduleOptions(all, bounds, &grown);
+  const auto with_grown = ScheduleOptions(all, bounds, &recent, 1.5);
   CHECK(level_of(with_grown, "p50 of the last 7 days in 3 levels a day") == 6);
   CHECK(level_of(with_grown, "p50 of the last 7 days x1.50 in 3 levels a day") == 9);
   // Recent days from 08:30 of the third Monday: its 08:00 hour is half inside and counts, but

@@ -372,7 +372,7 @@ TEST_CASE("tune: a short search judges every candidate on the draws asked for", 
                  e3) == 2);
   CHECK(e3.str().find("--search-draws: an integer between 1 and 16, not \"0\"") !=
         std::string::npos);
-  // The recent days' settings reach the search; two hours hold no recent days to check.
+  // The recent days' settings are parsed and reported; two hours hold no recent days to check.
   const auto recent = nlohmann::json::parse(out.str())["recent"];
   CHECK(recent["days"].get<int>() == 7);
   CHECK_FALSE(recent["check"].get<bool>());
